@@ -1,0 +1,112 @@
+#include "common/grpc/service_host.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace handoff {
+
+void BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+ServiceHost::ServiceHost(Options options) : options_(std::move(options)) {}
+
+ServiceHost::~ServiceHost() { Shutdown(); }
+
+void ServiceHost::AddService(grpc::Service* service, const std::string& full_name) {
+  services_.emplace_back(service, full_name);
+}
+
+void ServiceHost::SetHealthProbe(std::function<absl::Status()> probe) { probe_ = std::move(probe); }
+
+absl::Status ServiceHost::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  // Let clients keep idle connections alive with pings (see MakeServiceChannel).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  for (auto& [service, name] : services_) builder.RegisterService(service);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen,
+                                               " (address in use or invalid?)"));
+  }
+  const std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
+  LogInfo(options_.name, absl::StrCat("listening on ", host, ":", port_));
+  SetServing(!probe_ || probe_().ok());
+  health_thread_ = std::thread([this] { HealthLoop(); });
+  return absl::OkStatus();
+}
+
+void ServiceHost::SetServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);
+  for (auto& [service, name] : services_) health->SetServingStatus(name, serving);
+  absl::MutexLock lock(&mu_);
+  if (serving != last_serving_) {
+    LogInfo(options_.name, serving ? "health: SERVING" : "health: NOT_SERVING");
+    last_serving_ = serving;
+  }
+}
+
+void ServiceHost::HealthLoop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&stopping), options_.health_interval);
+      if (stopping_) return;
+    }
+    bool serving = true;
+    if (probe_) {
+      const absl::Status s = probe_();
+      if (!s.ok()) {
+        serving = false;
+        LogWarning(options_.name, absl::StrCat("health probe failed: ", s.ToString()));
+      }
+    }
+    SetServing(serving);
+  }
+}
+
+void ServiceHost::WaitForShutdown() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  LogInfo(options_.name, absl::StrCat("signal ", sig, " received: shutting down"));
+  Shutdown();
+}
+
+void ServiceHost::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (health_thread_.joinable()) health_thread_.join();
+  if (server_ == nullptr) return;
+  // Tell load balancers and probes first, then stop taking calls and drain.
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health != nullptr) health->Shutdown();
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(options_.shutdown_grace));
+  server_->Wait();
+  LogInfo(options_.name, "stopped");
+}
+
+}  // namespace handoff

@@ -1,0 +1,72 @@
+#ifndef HANDOFF_COMMON_GRPC_SERVICE_HOST_H_
+#define HANDOFF_COMMON_GRPC_SERVICE_HOST_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace handoff {
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it creates later. Call
+// first thing in main(), before any thread exists, so ServiceHost::WaitForShutdown can
+// receive them with sigwait.
+void BlockShutdownSignals();
+
+// The server around a service's gRPC handlers: listening port, standard health service
+// (overall "" and one entry per registered service) driven by a storage probe, server
+// reflection, graceful shutdown.
+class ServiceHost {
+ public:
+  struct Options {
+    std::string listen;                          // HOST:PORT; port 0 picks a free one
+    std::string name;                            // for logs, e.g. "marketing-service"
+    absl::Duration health_interval = absl::Seconds(1);
+    absl::Duration shutdown_grace = absl::Seconds(10);  // in-flight calls get this long
+  };
+
+  explicit ServiceHost(Options options);
+  ~ServiceHost();
+
+  // Registers a service; `full_name` (e.g. "handoff.marketing.v1.LeadService") becomes a
+  // health entry. Call before Start.
+  void AddService(grpc::Service* service, const std::string& full_name);
+  // Returns OK while the service can do its work (its storage answers).
+  void SetHealthProbe(std::function<absl::Status()> probe);
+
+  // Binds and starts serving. Logs "listening on HOST:PORT" with the real port.
+  absl::Status Start();
+  int port() const { return port_; }
+
+  // Waits for SIGTERM or SIGINT, then: health NOT_SERVING at once, stop accepting calls,
+  // let in-flight calls finish within shutdown_grace, and return.
+  void WaitForShutdown();
+  // The same shutdown without a signal (tests, fatal errors).
+  void Shutdown();
+
+ private:
+  void HealthLoop();
+  void SetServing(bool serving);
+
+  Options options_;
+  std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::function<absl::Status()> probe_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool last_serving_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread health_thread_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_COMMON_GRPC_SERVICE_HOST_H_

@@ -1,0 +1,62 @@
+#ifndef HANDOFF_COMMON_GRPC_UNARY_H_
+#define HANDOFF_COMMON_GRPC_UNARY_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "common/grpc/metrics.h"
+#include "common/grpc/status.h"
+#include "common/logging.h"
+#include "common/worker_pool.h"
+
+namespace handoff {
+
+// Runs the blocking part of a unary callback handler on the bounded worker pool, so gRPC's
+// threads never wait on storage, and finishes the reactor with the mapped status. When the
+// pool's queue is full the call is refused at once with RESOURCE_EXHAUSTED (retry later).
+class UnaryRunner {
+ public:
+  UnaryRunner(WorkerPool& pool, Metrics& metrics) : pool_(pool), metrics_(metrics) {}
+
+  // `work` returns absl::Status and fills the response it captured.
+  template <typename Work>
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* method,
+                                Work work) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    const absl::Time start = absl::Now();
+    auto task = [this, reactor, context, method, start, work = std::move(work)]() mutable {
+      absl::Status status;
+      if (context->IsCancelled()) {
+        status = absl::CancelledError("the call was cancelled before it was handled");
+      } else {
+        status = work();
+      }
+      Finish(reactor, method, start, status);
+    };
+    if (!pool_.TrySubmit(std::move(task))) {
+      Finish(reactor, method, start,
+             absl::ResourceExhaustedError("server busy: too many calls queued; retry with back-off"));
+    }
+    return reactor;
+  }
+
+ private:
+  void Finish(grpc::ServerUnaryReactor* reactor, const char* method, absl::Time start,
+              const absl::Status& status) {
+    if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
+      LogError(method, status.ToString());
+    }
+    metrics_.RecordRpc(method, status.code(), absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(status));
+  }
+
+  WorkerPool& pool_;
+  Metrics& metrics_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_COMMON_GRPC_UNARY_H_

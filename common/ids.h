@@ -1,0 +1,24 @@
+#ifndef HANDOFF_COMMON_IDS_H_
+#define HANDOFF_COMMON_IDS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace handoff {
+
+// A new random identifier: 32 lower-case hex characters (128 bits).
+std::string NewId();
+
+// Builds "collection/id".
+std::string ResourceName(absl::string_view collection, absl::string_view id);
+
+// Returns the id of "collection/id" when `name` has exactly that form and the id is 1 to
+// 64 characters of [a-z0-9-]; std::nullopt otherwise.
+std::optional<std::string> ParseResourceName(absl::string_view name,
+                                             absl::string_view collection);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_COMMON_IDS_H_

@@ -1,0 +1,204 @@
+#include "common/outbox.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace handoff {
+
+// ---- SqliteOutboxStore ----
+
+absl::StatusOr<std::vector<OutboxMessage>> SqliteOutboxStore::Due(absl::Time now, int limit) {
+  sqlite::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  // Every unparked message in order, not just the due ones: a key whose earliest message
+  // is not yet due must hold back its later messages, and the caller needs to see that.
+  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+      "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
+      " create_time_us, last_error FROM outbox WHERE parked = 0 ORDER BY sequence LIMIT ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, int64_t{limit});
+  std::vector<OutboxMessage> out;
+  std::set<std::string> held;
+  while (true) {
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    OutboxMessage m;
+    m.sequence = q->Int(0);
+    m.message_id = q->Text(1);
+    m.topic = q->Text(2);
+    m.key = q->Text(3);
+    m.payload = q->Blob(4);
+    m.attempts = static_cast<int>(q->Int(5));
+    m.next_attempt_time = q->Time(6);
+    m.create_time = q->Time(7);
+    m.last_error = q->Text(8);
+    if (held.count(m.key) > 0) continue;
+    if (m.next_attempt_time > now) {
+      held.insert(m.key);
+      continue;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<absl::Time>> SqliteOutboxStore::NextDue() {
+  sqlite::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  absl::StatusOr<sqlite::Statement> q =
+      tx.Prepare("SELECT MIN(next_attempt_us) FROM outbox WHERE parked = 0");
+  if (!q.ok()) return q.status();
+  absl::StatusOr<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row || q->IsNull(0)) return std::optional<absl::Time>();
+  return std::optional<absl::Time>(q->Time(0));
+}
+
+absl::Status SqliteOutboxStore::MarkDelivered(int64_t sequence) {
+  sqlite::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  absl::StatusOr<sqlite::Statement> q = tx.Prepare("DELETE FROM outbox WHERE sequence = ?");
+  if (!q.ok()) return q.status();
+  if (absl::Status s = q->Bind(1, sequence).Run(); !s.ok()) return s;
+  return tx.Commit();
+}
+
+absl::Status SqliteOutboxStore::Reschedule(int64_t sequence, absl::Time next_attempt,
+                                           int attempts, absl::string_view error) {
+  sqlite::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+      "UPDATE outbox SET next_attempt_us = ?, attempts = ?, last_error = ? WHERE sequence = ?");
+  if (!q.ok()) return q.status();
+  absl::Status s =
+      q->BindTime(1, next_attempt).Bind(2, int64_t{attempts}).Bind(3, error).Bind(4, sequence).Run();
+  if (!s.ok()) return s;
+  return tx.Commit();
+}
+
+absl::Status SqliteOutboxStore::Park(int64_t sequence, absl::string_view error) {
+  sqlite::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+      "UPDATE outbox SET parked = 1, attempts = attempts + 1, last_error = ? WHERE sequence = ?");
+  if (!q.ok()) return q.status();
+  if (absl::Status s = q->Bind(1, error).Bind(2, sequence).Run(); !s.ok()) return s;
+  return tx.Commit();
+}
+
+absl::StatusOr<OutboxBacklog> SqliteOutboxStore::Backlog(absl::Time now) {
+  sqlite::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+      "SELECT COALESCE(SUM(parked = 0), 0), COALESCE(SUM(parked = 1), 0),"
+      " MIN(CASE WHEN parked = 0 THEN create_time_us END) FROM outbox");
+  if (!q.ok()) return q.status();
+  absl::StatusOr<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  OutboxBacklog b;
+  b.pending = q->Int(0);
+  b.parked = q->Int(1);
+  if (!q->IsNull(2)) b.oldest_age = std::max(absl::ZeroDuration(), now - q->Time(2));
+  return b;
+}
+
+// ---- OutboxDispatcher ----
+
+OutboxDispatcher::OutboxDispatcher(OutboxStore& store, Deliver deliver, const Clock& clock,
+                                   Options options)
+    : store_(store), deliver_(std::move(deliver)), clock_(clock), options_(options) {}
+
+OutboxDispatcher::~OutboxDispatcher() { Stop(); }
+
+void OutboxDispatcher::Start() { thread_ = std::thread([this] { Loop(); }); }
+
+void OutboxDispatcher::Notify() {
+  absl::MutexLock lock(&mu_);
+  wake_ = true;
+}
+
+void OutboxDispatcher::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool OutboxDispatcher::IsRetryable(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnimplemented:
+    case absl::StatusCode::kOutOfRange:
+      return false;
+    default:
+      // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNKNOWN,
+      // and FAILED_PRECONDITION (the receiver may not yet have seen an earlier change).
+      return true;
+  }
+}
+
+void OutboxDispatcher::Loop() {
+  while (true) {
+    const absl::Duration wait = RunOnce();
+    absl::MutexLock lock(&mu_);
+    auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stop_; };
+    mu_.AwaitWithTimeout(absl::Condition(&woken), wait);
+    if (stop_) return;
+    wake_ = false;
+  }
+}
+
+absl::Duration OutboxDispatcher::RunOnce() {
+  thread_local absl::BitGen gen;
+  absl::StatusOr<std::vector<OutboxMessage>> due =
+      store_.Due(clock_.Now(), options_.batch_size);
+  if (!due.ok()) {
+    LogError("outbox", absl::StrCat("reading the outbox failed: ", due.status().ToString()));
+    return options_.poll_interval;
+  }
+  std::set<std::string> failed_keys;
+  for (const OutboxMessage& m : *due) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return absl::ZeroDuration();
+    }
+    if (failed_keys.count(m.key) > 0) continue;
+    const absl::Status sent = deliver_(m);
+    absl::Status recorded;
+    if (sent.ok()) {
+      recorded = store_.MarkDelivered(m.sequence);
+    } else if (IsRetryable(sent)) {
+      failed_keys.insert(m.key);
+      const int attempts = m.attempts + 1;
+      absl::Duration backoff = options_.initial_backoff * (1LL << std::min(attempts - 1, 20));
+      backoff = std::min(backoff, options_.max_backoff) * absl::Uniform(gen, 0.5, 1.5);
+      recorded = store_.Reschedule(m.sequence, clock_.Now() + backoff, attempts,
+                                   sent.ToString());
+    } else {
+      failed_keys.insert(m.key);
+      LogError("outbox", absl::StrCat("message ", m.message_id, " (", m.topic, ", key ", m.key,
+                                      ") parked after a permanent failure: ", sent.ToString()));
+      recorded = store_.Park(m.sequence, sent.ToString());
+    }
+    if (!recorded.ok()) {
+      LogError("outbox", absl::StrCat("recording delivery of ", m.message_id,
+                                      " failed: ", recorded.ToString()));
+    }
+  }
+  absl::StatusOr<std::optional<absl::Time>> next = store_.NextDue();
+  if (!next.ok() || !next->has_value()) return options_.poll_interval;
+  return std::clamp(**next - clock_.Now(), absl::ZeroDuration(), options_.poll_interval);
+}
+
+}  // namespace handoff

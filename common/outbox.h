@@ -1,0 +1,103 @@
+#ifndef HANDOFF_COMMON_OUTBOX_H_
+#define HANDOFF_COMMON_OUTBOX_H_
+
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/sqlite.h"
+#include "common/unit_of_work.h"
+
+namespace handoff {
+
+// How far behind delivery is.
+struct OutboxBacklog {
+  int64_t pending = 0;  // messages not yet delivered (parked ones excluded)
+  int64_t parked = 0;   // messages that failed permanently and wait for an operator
+  absl::Duration oldest_age = absl::ZeroDuration();  // age of the oldest pending message
+};
+
+// Where the dispatcher reads pending messages and records their fate.
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
+  // Up to `limit` unparked messages, in sequence order, whose time has come.
+  virtual absl::StatusOr<std::vector<OutboxMessage>> Due(absl::Time now, int limit) = 0;
+  // Earliest next_attempt_time of an unparked message, if any.
+  virtual absl::StatusOr<std::optional<absl::Time>> NextDue() = 0;
+  virtual absl::Status MarkDelivered(int64_t sequence) = 0;
+  virtual absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts,
+                                  absl::string_view error) = 0;
+  virtual absl::Status Park(int64_t sequence, absl::string_view error) = 0;
+  virtual absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) = 0;
+};
+
+class SqliteOutboxStore final : public OutboxStore {
+ public:
+  explicit SqliteOutboxStore(sqlite::Database& db) : db_(db) {}
+  absl::StatusOr<std::vector<OutboxMessage>> Due(absl::Time now, int limit) override;
+  absl::StatusOr<std::optional<absl::Time>> NextDue() override;
+  absl::Status MarkDelivered(int64_t sequence) override;
+  absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts,
+                          absl::string_view error) override;
+  absl::Status Park(int64_t sequence, absl::string_view error) override;
+  absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) override;
+
+ private:
+  sqlite::Database& db_;
+};
+
+// Delivers outbox messages with a background thread: in sequence order, one key's
+// messages strictly in order (a failed message holds back the later ones of its key),
+// exponential back-off with jitter on retryable failures, and parking on permanent ones.
+// Resumes after a restart because every state lives in the store.
+class OutboxDispatcher {
+ public:
+  // Sends one message; returns the receiver's status. Must apply its own deadline.
+  using Deliver = std::function<absl::Status(const OutboxMessage&)>;
+
+  struct Options {
+    absl::Duration initial_backoff = absl::Milliseconds(100);
+    absl::Duration max_backoff = absl::Seconds(30);
+    // How often the store is polled when nothing signals new work.
+    absl::Duration poll_interval = absl::Seconds(1);
+    int batch_size = 100;
+  };
+
+  OutboxDispatcher(OutboxStore& store, Deliver deliver, const Clock& clock, Options options);
+  ~OutboxDispatcher();
+
+  void Start();
+  // Wakes the dispatcher: new messages were committed.
+  void Notify();
+  // Stops after the message in flight. Idempotent.
+  void Stop();
+
+  // Whether a status means "try again later" rather than "will never succeed".
+  static bool IsRetryable(const absl::Status& status);
+
+ private:
+  void Loop();
+  // Delivers what is due; returns how long to wait before the next round.
+  absl::Duration RunOnce();
+
+  OutboxStore& store_;
+  Deliver deliver_;
+  const Clock& clock_;
+  Options options_;
+  absl::Mutex mu_;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_COMMON_OUTBOX_H_

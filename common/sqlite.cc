@@ -1,0 +1,241 @@
+#include "common/sqlite.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace handoff::sqlite {
+
+absl::Status FromSqlite(int code, absl::string_view context, sqlite3* db) {
+  const std::string detail =
+      absl::StrCat(context, ": ", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+  switch (code & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+      return absl::OkStatus();
+    case SQLITE_CONSTRAINT:
+      if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return absl::AlreadyExistsError(detail);
+      }
+      return absl::FailedPreconditionError(detail);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(detail);
+    default:
+      return absl::InternalError(detail);
+  }
+}
+
+// ---- Statement ----
+
+Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, std::string sql)
+    : db_(db), stmt_(stmt), sql_(std::move(sql)) {}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(other.db_), stmt_(other.stmt_), sql_(std::move(other.sql_)),
+      bind_status_(std::move(other.bind_status_)) {
+  other.stmt_ = nullptr;
+}
+
+Statement::~Statement() {
+  if (stmt_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  const int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, sql_, db_);
+  return *this;
+}
+
+Statement& Statement::Bind(int index, absl::string_view value) {
+  const int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                                   SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, sql_, db_);
+  return *this;
+}
+
+Statement& Statement::BindBlob(int index, absl::string_view bytes) {
+  const int rc = sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                                   SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, sql_, db_);
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  const int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, sql_, db_);
+  return *this;
+}
+
+absl::StatusOr<bool> Statement::Step() {
+  if (!bind_status_.ok()) return bind_status_;
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return FromSqlite(sqlite3_extended_errcode(db_), sql_, db_);
+}
+
+absl::Status Statement::Run() {
+  while (true) {
+    absl::StatusOr<bool> row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+  }
+}
+
+int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::Text(int column) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  if (p == nullptr) return std::string();
+  return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::string Statement::Blob(int column) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  if (p == nullptr) return std::string();
+  return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+bool Statement::IsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+// ---- Transaction ----
+
+Transaction::Transaction(Database& db) : db_(db), lock_(&db.mu_) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_.db_, "BEGIN IMMEDIATE", nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) {
+    begin_status_ = FromSqlite(rc, "BEGIN", db_.db_);
+    done_ = true;
+  }
+}
+
+Transaction::~Transaction() {
+  if (!done_) sqlite3_exec(db_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+absl::StatusOr<Statement> Transaction::Prepare(absl::string_view sql) {
+  db_.mu_.AssertHeld();
+  absl::StatusOr<sqlite3_stmt*> stmt = db_.Cached(sql);
+  if (!stmt.ok()) return stmt.status();
+  return Statement(db_.db_, *stmt, std::string(sql));
+}
+
+absl::Status Transaction::Exec(absl::string_view sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_.db_, std::string(sql).c_str(), nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return FromSqlite(sqlite3_extended_errcode(db_.db_), sql, db_.db_);
+  return absl::OkStatus();
+}
+
+absl::Status Transaction::Commit() {
+  if (done_) return absl::FailedPreconditionError("transaction already finished");
+  const int rc = sqlite3_exec(db_.db_, "COMMIT", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return FromSqlite(rc, "COMMIT", db_.db_);
+  done_ = true;
+  return absl::OkStatus();
+}
+
+int64_t Transaction::Changes() const { return sqlite3_changes(db_.db_); }
+
+// ---- Database ----
+
+absl::StatusOr<sqlite3_stmt*> Database::Cached(absl::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it != cache_.end()) return it->second;
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return FromSqlite(rc, sql, db_);
+  cache_.emplace(std::string(sql), stmt);
+  return stmt;
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(
+    const std::string& path, const std::vector<Migration>& migrations) {
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create directory ", parent.string(), ": ", ec.message()));
+  }
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                     SQLITE_OPEN_FULLMUTEX,
+                                 nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status s = FromSqlite(rc, absl::StrCat("open ", path), raw);
+    sqlite3_close(raw);
+    return absl::UnavailableError(s.message());
+  }
+  std::unique_ptr<Database> db(new Database(raw, path));
+  sqlite3_busy_timeout(raw, 5000);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                             "PRAGMA foreign_keys=ON"}) {
+    if (sqlite3_exec(raw, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return FromSqlite(sqlite3_extended_errcode(raw), pragma, raw);
+    }
+  }
+  {
+    Transaction tx(*db);
+    if (!tx.begin_status().ok()) return tx.begin_status();
+    absl::Status s = tx.Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, applied_at_us INTEGER NOT NULL)");
+    if (!s.ok()) return s;
+    absl::StatusOr<Statement> q = tx.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!q.ok()) return q.status();
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    db->schema_version_ = static_cast<int>(q->Int(0));
+    if (s = tx.Commit(); !s.ok()) return s;
+  }
+  for (const Migration& m : migrations) {
+    if (m.version <= db->schema_version_) continue;
+    Transaction tx(*db);
+    if (!tx.begin_status().ok()) return tx.begin_status();
+    absl::Status s = tx.Exec(m.sql);
+    if (!s.ok()) {
+      return absl::InternalError(absl::StrCat("migration ", m.version, " failed: ", s.message()));
+    }
+    absl::StatusOr<Statement> ins =
+        tx.Prepare("INSERT INTO schema_migrations(version, applied_at_us) VALUES(?, ?)");
+    if (!ins.ok()) return ins.status();
+    if (s = ins->Bind(1, int64_t{m.version}).BindTime(2, absl::Now()).Run(); !s.ok()) return s;
+    if (s = tx.Commit(); !s.ok()) return s;
+    db->schema_version_ = m.version;
+  }
+  return db;
+}
+
+Database::~Database() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  cache_.clear();
+  sqlite3_close(db_);
+}
+
+absl::Status Database::Ping() {
+  Transaction tx(*this);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  absl::StatusOr<Statement> q = tx.Prepare("SELECT 1");
+  if (!q.ok()) return q.status();
+  absl::StatusOr<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  return absl::OkStatus();
+}
+
+}  // namespace handoff::sqlite

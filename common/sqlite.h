@@ -1,0 +1,133 @@
+#ifndef HANDOFF_COMMON_SQLITE_H_
+#define HANDOFF_COMMON_SQLITE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace handoff::sqlite {
+
+// Translates an SQLite result code into an absl::Status with its meaning: unique or
+// primary-key violation -> ALREADY_EXISTS, busy/locked -> UNAVAILABLE, anything else ->
+// INTERNAL.
+absl::Status FromSqlite(int code, absl::string_view context, sqlite3* db);
+
+class Database;
+
+// A prepared statement bound for one execution. Obtained from Transaction::Prepare; it is
+// reset (and its bindings cleared) when it goes out of scope.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&&) = delete;
+  ~Statement();
+
+  // Binds by 1-based index. Text is copied.
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, absl::string_view value);
+  Statement& Bind(int index, const std::string& value) { return Bind(index, absl::string_view(value)); }
+  Statement& Bind(int index, const char* value) { return Bind(index, absl::string_view(value)); }
+  Statement& BindNull(int index);
+  // Binds bytes as a BLOB (serialized protos may hold any byte).
+  Statement& BindBlob(int index, absl::string_view bytes);
+  // Binds a time as microseconds since the epoch.
+  Statement& BindTime(int index, absl::Time t) { return Bind(index, absl::ToUnixMicros(t)); }
+
+  // Steps once: true with a row to read, false when done.
+  absl::StatusOr<bool> Step();
+  // Runs to completion, ignoring rows.
+  absl::Status Run();
+
+  int64_t Int(int column) const;
+  std::string Text(int column) const;
+  std::string Blob(int column) const;
+  bool IsNull(int column) const;
+  absl::Time Time(int column) const { return absl::FromUnixMicros(Int(column)); }
+
+ private:
+  friend class Transaction;
+  Statement(sqlite3* db, sqlite3_stmt* stmt, std::string sql);
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  std::string sql_;
+  absl::Status bind_status_;
+};
+
+// One SQLite write transaction (BEGIN IMMEDIATE ... COMMIT). Holds the database's lock for
+// its whole life, so transactions never interleave. Rolls back unless Commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  // Status of BEGIN; check before use.
+  const absl::Status& begin_status() const { return begin_status_; }
+  // A statement from the database's cache of prepared statements.
+  absl::StatusOr<Statement> Prepare(absl::string_view sql);
+  // Runs SQL without results (may hold several statements).
+  absl::Status Exec(absl::string_view sql);
+  absl::Status Commit();
+  // Rows changed by the last INSERT/UPDATE/DELETE.
+  int64_t Changes() const;
+
+ private:
+  Database& db_;
+  absl::MutexLock lock_;
+  absl::Status begin_status_;
+  bool done_ = false;
+};
+
+// A schema migration: its version (1, 2, ...) and the SQL that brings the schema to it.
+struct Migration {
+  int version;
+  std::string sql;
+};
+
+// An SQLite database file in WAL mode with synchronous=FULL: a committed transaction is
+// on disk before Commit() returns, so nothing acknowledged is lost on a crash.
+class Database {
+ public:
+  // Opens (creating if missing, with its parent directory) and applies `migrations` not
+  // yet applied, each in its own transaction, recording them in schema_migrations.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(
+      const std::string& path, const std::vector<Migration>& migrations);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // A cheap read that proves the database answers (for health checks).
+  absl::Status Ping();
+  const std::string& path() const { return path_; }
+  // Highest migration version applied.
+  int schema_version() const { return schema_version_; }
+
+ private:
+  friend class Transaction;
+  explicit Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  absl::StatusOr<sqlite3_stmt*> Cached(absl::string_view sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  sqlite3* db_;
+  std::string path_;
+  int schema_version_ = 0;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace handoff::sqlite
+
+#endif  // HANDOFF_COMMON_SQLITE_H_

@@ -1,0 +1,75 @@
+#include "common/sqlite_unit_of_work.h"
+
+namespace handoff::sqlite {
+
+const char kUnitOfWorkSchema[] = R"sql(
+CREATE TABLE request_log (
+  request_id    TEXT PRIMARY KEY,
+  method        TEXT NOT NULL,
+  fingerprint   TEXT NOT NULL,
+  response      BLOB NOT NULL,
+  create_time_us INTEGER NOT NULL
+);
+CREATE INDEX request_log_by_time ON request_log(create_time_us);
+CREATE TABLE outbox (
+  sequence      INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id    TEXT NOT NULL UNIQUE,
+  topic         TEXT NOT NULL,
+  key           TEXT NOT NULL,
+  payload       BLOB NOT NULL,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  next_attempt_us INTEGER NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  last_error    TEXT NOT NULL DEFAULT '',
+  parked        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_due ON outbox(parked, next_attempt_us);
+)sql";
+
+absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,
+                                                         absl::string_view request_id) {
+  absl::StatusOr<Statement> q = tx.Prepare(
+      "SELECT method, fingerprint, response, create_time_us FROM request_log"
+      " WHERE request_id = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, request_id);
+  absl::StatusOr<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<RequestRecord>();
+  RequestRecord r;
+  r.request_id = std::string(request_id);
+  r.method = q->Text(0);
+  r.fingerprint = q->Text(1);
+  r.response = q->Blob(2);
+  r.create_time = q->Time(3);
+  return std::optional<RequestRecord>(std::move(r));
+}
+
+absl::Status SaveRequest(Transaction& tx, const RequestRecord& record) {
+  absl::StatusOr<Statement> q = tx.Prepare(
+      "INSERT INTO request_log(request_id, method, fingerprint, response, create_time_us)"
+      " VALUES(?, ?, ?, ?, ?)");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, record.request_id)
+      .Bind(2, record.method)
+      .Bind(3, record.fingerprint)
+      .BindBlob(4, record.response)
+      .BindTime(5, record.create_time)
+      .Run();
+}
+
+absl::Status Enqueue(Transaction& tx, const OutboxMessage& message) {
+  absl::StatusOr<Statement> q = tx.Prepare(
+      "INSERT INTO outbox(message_id, topic, key, payload, next_attempt_us, create_time_us)"
+      " VALUES(?, ?, ?, ?, ?, ?)");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, message.message_id)
+      .Bind(2, message.topic)
+      .Bind(3, message.key)
+      .BindBlob(4, message.payload)
+      .BindTime(5, message.next_attempt_time)
+      .BindTime(6, message.create_time)
+      .Run();
+}
+
+}  // namespace handoff::sqlite

@@ -1,0 +1,51 @@
+#ifndef HANDOFF_COMMON_UNIT_OF_WORK_H_
+#define HANDOFF_COMMON_UNIT_OF_WORK_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace handoff {
+
+// The stored answer to a mutating call, so that a retry with the same request_id gets the
+// same answer without acting twice.
+struct RequestRecord {
+  std::string request_id;
+  std::string method;       // e.g. "handoff.marketing.v1.LeadService/CaptureLead"
+  std::string fingerprint;  // stable hash of the whole request
+  std::string response;     // serialized response message
+  absl::Time create_time;
+};
+
+// A message for the other service, stored in the same transaction as the change that
+// causes it and delivered afterwards by an OutboxDispatcher.
+struct OutboxMessage {
+  int64_t sequence = 0;     // assigned on enqueue; delivery order
+  std::string message_id;   // unique; the receiver's request_id
+  std::string topic;        // what kind of message, e.g. "handoff"
+  std::string key;          // ordering key (a lead): messages of one key go in order
+  std::string payload;      // serialized request for the receiver
+  int attempts = 0;
+  absl::Time next_attempt_time;
+  absl::Time create_time;
+  std::string last_error;
+};
+
+// What every service transaction offers besides its own aggregates: the request log and
+// the outbox. Storage-neutral; SQLite and PostgreSQL implement it.
+class UnitOfWork {
+ public:
+  virtual ~UnitOfWork() = default;
+  virtual absl::StatusOr<std::optional<RequestRecord>> FindRequest(absl::string_view request_id) = 0;
+  virtual absl::Status SaveRequest(const RequestRecord& record) = 0;
+  virtual absl::Status Enqueue(const OutboxMessage& message) = 0;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_COMMON_UNIT_OF_WORK_H_
