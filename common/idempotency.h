@@ -29,6 +29,20 @@ absl::Status RunIdempotent(UnitOfWork& uow, const Clock& clock, absl::string_vie
                            absl::string_view request_id, google::protobuf::Message* response,
                            absl::FunctionRef<absl::Status()> act);
 
+// One mutating call from start to commit: checks request_id, then in one transaction of
+// `store` (whose Run(fn(Tx&)) commits when fn returns OK) runs `act(tx)` through
+// RunIdempotent. Nothing is written unless everything succeeds.
+template <typename Store, typename Act>
+absl::Status RunMutation(Store& store, const Clock& clock, absl::string_view method,
+                         const google::protobuf::Message& request, absl::string_view request_id,
+                         google::protobuf::Message* response, Act act) {
+  if (absl::Status s = ValidateRequestId(request_id); !s.ok()) return s;
+  return store.Run([&](auto& tx) -> absl::Status {
+    return RunIdempotent(tx, clock, method, request, request_id, response,
+                         [&]() -> absl::Status { return act(tx); });
+  });
+}
+
 }  // namespace handoff
 
 #endif  // HANDOFF_COMMON_IDEMPOTENCY_H_

@@ -30,4 +30,6 @@ std::optional<std::string> ParseResourceName(absl::string_view name,
   return std::string(name);
 }
 
+std::string EtagOf(int64_t version) { return absl::StrCat("v", version); }
+
 }  // namespace handoff

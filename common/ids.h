@@ -1,6 +1,7 @@
 #ifndef HANDOFF_COMMON_IDS_H_
 #define HANDOFF_COMMON_IDS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,9 @@ std::string ResourceName(absl::string_view collection, absl::string_view id);
 // 64 characters of [a-z0-9-]; std::nullopt otherwise.
 std::optional<std::string> ParseResourceName(absl::string_view name,
                                              absl::string_view collection);
+
+// The etag of a resource at `version`: opaque to callers, compared as a string.
+std::string EtagOf(int64_t version);
 
 }  // namespace handoff
 

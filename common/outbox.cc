@@ -140,6 +140,7 @@ bool OutboxDispatcher::IsRetryable(const absl::Status& status) {
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kUnimplemented:
     case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kDataLoss:
       return false;
     default:
       // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNKNOWN,

@@ -1,0 +1,30 @@
+#ifndef HANDOFF_MARKETING_DOMAIN_CAMPAIGN_REPORT_H_
+#define HANDOFF_MARKETING_DOMAIN_CAMPAIGN_REPORT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "marketing-service/domain/model.h"
+#include "marketing-service/storage/marketing_store.h"
+
+namespace handoff::marketing {
+
+// A campaign's results with first-touch attribution (see report_service.proto).
+struct CampaignPerformance {
+  CampaignCounts counts;
+  Money revenue;
+  Money spend;
+  Money cost_per_lead;
+  Money cost_per_acquisition;
+  int64_t roi_basis_points = 0;
+};
+
+// Derives the ratios from raw counts; integer arithmetic, rounded toward zero.
+CampaignPerformance DerivePerformance(const CampaignCounts& counts, const Money& spend);
+
+absl::StatusOr<CampaignPerformance> ComputeCampaignPerformance(MarketingTx& tx,
+                                                               const std::string& campaign_id);
+
+}  // namespace handoff::marketing
+
+#endif  // HANDOFF_MARKETING_DOMAIN_CAMPAIGN_REPORT_H_

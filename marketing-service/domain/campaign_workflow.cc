@@ -1,0 +1,155 @@
+#include "marketing-service/domain/campaign_workflow.h"
+
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/validation.h"
+#include "marketing-service/domain/lifecycle.h"
+
+namespace handoff::marketing {
+namespace {
+
+absl::Status ValidateCampaign(const Campaign& c) {
+  if (c.display_name.empty() || c.display_name.size() > 200) {
+    return absl::InvalidArgumentError("campaign.display_name must be 1 to 200 characters");
+  }
+  const int channel = static_cast<int>(c.channel);
+  if (channel <= 0 || channel > kChannelMax) {
+    return absl::InvalidArgumentError("campaign.channel is required (CHANNEL_EMAIL, ...)");
+  }
+  if (absl::Status s = ValidateCurrency(c.budget.currency, "campaign.budget.currency_code"); !s.ok()) {
+    return s;
+  }
+  if (c.budget.amount_minor < 0) {
+    return absl::InvalidArgumentError("campaign.budget.amount_minor must not be negative");
+  }
+  if (c.start_time != absl::InfinitePast() && c.end_time != absl::InfinitePast() &&
+      c.end_time < c.start_time) {
+    return absl::InvalidArgumentError("campaign.end_time is before campaign.start_time");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Campaign> CampaignWorkflow::Create(MarketingTx& tx, Campaign c) const {
+  if (c.state == CampaignState::kUnspecified) c.state = CampaignState::kDraft;
+  if (c.state != CampaignState::kDraft && c.state != CampaignState::kActive) {
+    return absl::InvalidArgumentError("campaign.state must be DRAFT or ACTIVE on create");
+  }
+  if (absl::Status s = ValidateCampaign(c); !s.ok()) return s;
+  c.id = NewId();
+  c.spent_minor = 0;
+  c.create_time = c.update_time = clock_.Now();
+  c.version = 1;
+  if (absl::Status s = tx.InsertCampaign(c); !s.ok()) return s;
+  return c;
+}
+
+absl::StatusOr<Campaign> CampaignWorkflow::Update(MarketingTx& tx, const std::string& id,
+                                                  const CampaignPatch& patch) const {
+  absl::StatusOr<Campaign> current = tx.GetCampaign(id);
+  if (!current.ok()) return current.status();
+  Campaign c = *current;
+  if (patch.etag && *patch.etag != EtagOf(c.version)) {
+    return absl::AbortedError(absl::StrCat("campaigns/", id,
+                                           " changed since etag ", *patch.etag,
+                                           " was read; get it again and retry"));
+  }
+  if (c.state == CampaignState::kArchived) {
+    return absl::FailedPreconditionError(absl::StrCat("campaigns/", id, " is archived and read-only"));
+  }
+  if (patch.display_name) c.display_name = *patch.display_name;
+  if (patch.state && *patch.state != c.state) {
+    if (*patch.state == CampaignState::kArchived) {
+      return absl::InvalidArgumentError("campaign.state: use ArchiveCampaign to archive");
+    }
+    if (static_cast<int>(*patch.state) <= 0 || static_cast<int>(*patch.state) > kCampaignStateMax) {
+      return absl::InvalidArgumentError("campaign.state is not a valid state");
+    }
+    if (!CanMoveCampaign(c.state, *patch.state)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "campaign cannot move from ", CampaignStateName(c.state), " to ",
+          CampaignStateName(*patch.state)));
+    }
+    c.state = *patch.state;
+  }
+  if (patch.budget) {
+    if (patch.budget->currency != c.budget.currency) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "campaign.budget.currency_code cannot change (is ", c.budget.currency, ")"));
+    }
+    if (patch.budget->amount_minor < c.spent_minor) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "campaign.budget.amount_minor ", patch.budget->amount_minor,
+          " is below the spend already recorded (", c.spent_minor, ")"));
+    }
+    c.budget = *patch.budget;
+  }
+  if (patch.start_time) c.start_time = *patch.start_time;
+  if (patch.end_time) c.end_time = *patch.end_time;
+  if (absl::Status s = ValidateCampaign(c); !s.ok()) return s;
+  c.update_time = clock_.Now();
+  ++c.version;
+  if (absl::Status s = tx.UpdateCampaign(c); !s.ok()) return s;
+  return c;
+}
+
+absl::StatusOr<Campaign> CampaignWorkflow::Archive(MarketingTx& tx, const std::string& id) const {
+  absl::StatusOr<Campaign> c = tx.GetCampaign(id);
+  if (!c.ok()) return c.status();
+  if (c->state == CampaignState::kArchived) {
+    return absl::FailedPreconditionError(absl::StrCat("campaigns/", id, " is already archived"));
+  }
+  c->state = CampaignState::kArchived;
+  c->update_time = clock_.Now();
+  ++c->version;
+  if (absl::Status s = tx.UpdateCampaign(*c); !s.ok()) return s;
+  return c;
+}
+
+absl::StatusOr<Campaign> CampaignWorkflow::RecordSpend(MarketingTx& tx,
+                                                       const SpendRequest& spend) const {
+  if (spend.amount.amount_minor <= 0) {
+    return absl::InvalidArgumentError("amount.amount_minor must be greater than zero");
+  }
+  if (spend.allow_over_budget && spend.over_budget_reason.empty()) {
+    return absl::InvalidArgumentError(
+        "over_budget_reason is required when allow_over_budget is true");
+  }
+  if (spend.note.size() > 1000) return absl::InvalidArgumentError("note is longer than 1000 characters");
+  if (spend.recorded_by.size() > 200) {
+    return absl::InvalidArgumentError("recorded_by is longer than 200 characters");
+  }
+  absl::StatusOr<Campaign> c = tx.GetCampaign(spend.campaign_id);
+  if (!c.ok()) return c.status();
+  if (spend.amount.currency != c->budget.currency) {
+    return absl::InvalidArgumentError(absl::StrCat("amount.currency_code must be the budget's (",
+                                                   c->budget.currency, ")"));
+  }
+  if (c->state == CampaignState::kArchived) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("campaigns/", spend.campaign_id, " is archived; no spend can be recorded"));
+  }
+  if (spend.amount.amount_minor > std::numeric_limits<int64_t>::max() - c->spent_minor) {
+    return absl::InvalidArgumentError("amount.amount_minor is too large");
+  }
+  const int64_t total = c->spent_minor + spend.amount.amount_minor;
+  if (total > c->budget.amount_minor && !spend.allow_over_budget) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "spend would reach ", total, " of a budget of ", c->budget.amount_minor, " ",
+        c->budget.currency,
+        " minor units; raise the budget or set allow_over_budget with over_budget_reason"));
+  }
+  c->spent_minor = total;
+  c->update_time = clock_.Now();
+  ++c->version;
+  if (absl::Status s = tx.UpdateCampaign(*c); !s.ok()) return s;
+  SpendEntry entry{spend.campaign_id, spend.amount.amount_minor, spend.note, spend.recorded_by,
+                   spend.over_budget_reason, c->update_time};
+  if (absl::Status s = tx.InsertSpend(entry); !s.ok()) return s;
+  return c;
+}
+
+}  // namespace handoff::marketing

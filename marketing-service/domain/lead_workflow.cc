@@ -1,0 +1,304 @@
+#include "marketing-service/domain/lead_workflow.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/validation.h"
+#include "marketing-service/domain/contact_rules.h"
+#include "marketing-service/domain/lifecycle.h"
+
+namespace handoff::marketing {
+namespace {
+
+// A campaign that exists and can still collect leads and touches.
+absl::Status CheckCampaignOpen(MarketingTx& tx, const std::string& campaign_id) {
+  absl::StatusOr<Campaign> c = tx.GetCampaign(campaign_id);
+  if (!c.ok()) return c.status();
+  if (c->state == CampaignState::kArchived) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("campaigns/", campaign_id, " is archived and takes no leads or touches"));
+  }
+  return absl::OkStatus();
+}
+
+bool IsOutbound(TouchType t) { return t == TouchType::kEmailSent; }
+
+}  // namespace
+
+absl::Status LeadWorkflow::MoveStage(MarketingTx& tx, Lead& lead, LifecycleStage to,
+                                     absl::Time now, const std::string& reason) const {
+  if (!CanMoveStage(lead.stage, to)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "leads/", lead.id, " cannot move from ", StageName(lead.stage), " to ", StageName(to)));
+  }
+  lead.stage = to;
+  return tx.AppendStageChange(lead.id, StageChange{to, now, reason});
+}
+
+absl::Status LeadWorkflow::PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time now,
+                                        const std::string& reason) const {
+  if (absl::Status s = MoveStage(tx, lead, LifecycleStage::kMql, now, reason); !s.ok()) return s;
+  lead.owner = Owner::kSalesPending;
+  lead.ever_mql = true;
+  absl::StatusOr<std::vector<std::string>> campaigns = tx.TouchedCampaigns(lead.id);
+  if (!campaigns.ok()) return campaigns.status();
+  return sales_.QueueHandoff(tx, HandoffNotice{lead, *std::move(campaigns), now});
+}
+
+absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now) const {
+  absl::StatusOr<TouchCounts> counts = tx.CountTouches(lead.id);
+  if (!counts.ok()) return counts.status();
+  const ScoreResult score = ComputeScore(policy_, *counts, lead.contact);
+  lead.score = score.score;
+  // Automatic qualification only for leads marketing has never handed off; recycled leads
+  // and customers come back through QualifyLead, so a past high score does not bounce them
+  // straight back to sales.
+  const bool fresh = lead.stage == LifecycleStage::kSubscriber || lead.stage == LifecycleStage::kLead;
+  if (fresh && lead.owner == Owner::kMarketing && lead.score >= policy_.mql_threshold) {
+    return PromoteToMql(tx, lead, now,
+                        absl::StrCat("score ", lead.score, " reached threshold ",
+                                     policy_.mql_threshold));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const CaptureInput& in) const {
+  absl::StatusOr<Contact> contact = NormalizeContact(in.contact);
+  if (!contact.ok()) return contact.status();
+  if (!in.campaign_id.empty()) {
+    if (absl::Status s = CheckCampaignOpen(tx, in.campaign_id); !s.ok()) return s;
+  }
+  const absl::Time now = TimeOr(in.time);
+  CaptureResult result;
+  std::optional<Lead> existing;
+  if (!contact->email.empty()) {
+    absl::StatusOr<std::optional<Lead>> found = tx.FindLeadByEmail(contact->email);
+    if (!found.ok()) return found.status();
+    if (found->has_value()) {
+      existing = **found;
+      result.matched_on = "email";
+    }
+  }
+  if (!existing && !contact->phone.empty()) {
+    absl::StatusOr<std::optional<Lead>> found = tx.FindLeadByPhone(contact->phone);
+    if (!found.ok()) return found.status();
+    if (found->has_value()) {
+      existing = **found;
+      result.matched_on = "phone";
+    }
+  }
+  Lead lead;
+  if (existing) {
+    lead = *std::move(existing);
+    result.merged = true;
+    FillGaps(lead.contact, *contact);
+    lead.consent.email |= in.consent.email;
+    lead.consent.phone |= in.consent.phone;
+    lead.consent.sms |= in.consent.sms;
+    lead.consent.mail |= in.consent.mail;
+    lead.consent.do_not_contact |= in.consent.do_not_contact;
+    ++lead.merged_capture_count;
+    if (lead.source_campaign_id.empty()) lead.source_campaign_id = in.campaign_id;
+  } else {
+    lead.id = NewId();
+    lead.contact = *contact;
+    lead.consent = in.consent;
+    lead.stage = LifecycleStage::kLead;
+    lead.owner = Owner::kMarketing;
+    lead.source_campaign_id = in.campaign_id;
+    lead.create_time = now;
+    if (absl::Status s = tx.InsertLead(lead); !s.ok()) return s;
+    if (absl::Status s = tx.AppendStageChange(lead.id, {LifecycleStage::kLead, now, "captured"});
+        !s.ok()) {
+      return s;
+    }
+  }
+  absl::StatusOr<bool> inserted = tx.InsertTouch(Touch{
+      absl::StrCat("capture:", in.capture_id), lead.id, in.campaign_id, TouchType::kFormSubmit,
+      result.merged, now});
+  if (!inserted.ok()) return inserted.status();
+  if (*inserted) ++lead.touch_count;
+  if (absl::Status s = Rescore(tx, lead, now); !s.ok()) return s;
+  lead.update_time = now;
+  ++lead.version;
+  if (absl::Status s = tx.UpdateLead(lead); !s.ok()) return s;
+  result.lead = std::move(lead);
+  return result;
+}
+
+absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const TouchInput& in) const {
+  const int type = static_cast<int>(in.type);
+  if (type <= 0 || type > kTouchTypeMax) {
+    return absl::InvalidArgumentError("touch_type is required (TOUCH_TYPE_EMAIL_OPENED, ...)");
+  }
+  if (in.touch_id.empty() || in.touch_id.size() > 128) {
+    return absl::InvalidArgumentError("touch_id must be 1 to 128 characters");
+  }
+  absl::StatusOr<Lead> lead = tx.GetLead(in.lead_id);
+  if (!lead.ok()) return lead.status();
+  if (absl::Status s = CheckCampaignOpen(tx, in.campaign_id); !s.ok()) return s;
+  if (IsOutbound(in.type)) {
+    if (lead->owner != Owner::kMarketing) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "leads/", lead->id, " is owned by sales; marketing sends no promotional outreach "
+          "while a deal is open"));
+    }
+    if (lead->consent.do_not_contact) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("leads/", lead->id, " asked not to be contacted (do_not_contact)"));
+    }
+    if (!lead->consent.email) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("leads/", lead->id, " has not consented to e-mail (consent.email)"));
+    }
+  }
+  const absl::Time now = TimeOr(in.time);
+  absl::StatusOr<bool> inserted = tx.InsertTouch(
+      Touch{in.touch_id, lead->id, in.campaign_id, in.type, false, now});
+  if (!inserted.ok()) return inserted.status();
+  TouchResult result;
+  if (!*inserted) {
+    result.duplicate = true;
+    result.lead = *std::move(lead);
+    return result;
+  }
+  ++lead->touch_count;
+  if (absl::Status s = Rescore(tx, *lead, clock_.Now()); !s.ok()) return s;
+  lead->update_time = clock_.Now();
+  ++lead->version;
+  if (absl::Status s = tx.UpdateLead(*lead); !s.ok()) return s;
+  result.lead = *std::move(lead);
+  return result;
+}
+
+absl::StatusOr<Lead> LeadWorkflow::Qualify(MarketingTx& tx, const std::string& lead_id,
+                                           const std::string& reason) const {
+  if (reason.size() > 1000) return absl::InvalidArgumentError("reason is longer than 1000 characters");
+  absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
+  if (!lead.ok()) return lead.status();
+  if (lead->owner != Owner::kMarketing) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("leads/", lead_id, " is already with sales"));
+  }
+  const absl::Time now = clock_.Now();
+  if (absl::Status s = PromoteToMql(tx, *lead, now,
+                                    reason.empty() ? "qualified by hand" : absl::StrCat("qualified by hand: ", reason));
+      !s.ok()) {
+    return s;
+  }
+  lead->update_time = now;
+  ++lead->version;
+  if (absl::Status s = tx.UpdateLead(*lead); !s.ok()) return s;
+  return lead;
+}
+
+absl::StatusOr<Lead> LeadWorkflow::UpdateConsent(MarketingTx& tx, const std::string& lead_id,
+                                                 const Consent& consent) const {
+  absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
+  if (!lead.ok()) return lead.status();
+  lead->consent = consent;
+  lead->update_time = clock_.Now();
+  ++lead->version;
+  if (absl::Status s = tx.UpdateLead(*lead); !s.ok()) return s;
+  if (lead->ever_mql) {
+    if (absl::Status s = sales_.QueueConsentChange(tx, *lead); !s.ok()) return s;
+  }
+  return lead;
+}
+
+absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeInput& in) const {
+  const int outcome = static_cast<int>(in.outcome);
+  if (outcome <= 0 || outcome > kOutcomeMax) {
+    return absl::InvalidArgumentError("outcome is required (OUTCOME_ACCEPTED, ...)");
+  }
+  if (in.opportunity.empty()) return absl::InvalidArgumentError("opportunity is required");
+  const bool needs_reason = in.outcome == Outcome::kRejected || in.outcome == Outcome::kLost;
+  if (needs_reason && in.reason.empty()) {
+    return absl::InvalidArgumentError("reason is required for OUTCOME_REJECTED and OUTCOME_LOST");
+  }
+  if (in.reason.size() > 1000) return absl::InvalidArgumentError("reason is longer than 1000 characters");
+  if (in.outcome == Outcome::kWon) {
+    if (absl::Status s = ValidatePositiveMoney(in.amount, "amount"); !s.ok()) return s;
+  }
+  absl::StatusOr<Lead> lead = tx.GetLead(in.lead_id);
+  if (!lead.ok()) return lead.status();
+  const absl::Time now = TimeOr(in.time);
+  auto wrong_state = [&](const char* expected) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "leads/", lead->id, " is ", StageName(lead->stage), "; this outcome needs ", expected));
+  };
+  switch (in.outcome) {
+    case Outcome::kAccepted:
+      if (lead->owner != Owner::kSalesPending) return wrong_state("a lead pending with sales");
+      if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kSalesAccepted, now, "sales accepted");
+          !s.ok()) {
+        return s;
+      }
+      lead->owner = Owner::kSales;
+      lead->ever_accepted = true;
+      break;
+    case Outcome::kRejected:
+      if (lead->owner != Owner::kSalesPending) return wrong_state("a lead pending with sales");
+      if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kRecycled, now,
+                                     absl::StrCat("sales rejected: ", in.reason));
+          !s.ok()) {
+        return s;
+      }
+      lead->owner = Owner::kMarketing;
+      lead->ever_rejected = true;
+      break;
+    case Outcome::kWon: {
+      const bool repeat = lead->stage == LifecycleStage::kCustomer;  // an upsell was won
+      if (lead->owner != Owner::kSales && !repeat) return wrong_state("a lead accepted by sales");
+      if (!lead->won_revenue.currency.empty() && lead->won_revenue.currency != in.amount.currency) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "amount.currency_code ", in.amount.currency, " differs from this lead's revenue currency ",
+            lead->won_revenue.currency));
+      }
+      if (!repeat) {
+        if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kCustomer, now, "deal won");
+            !s.ok()) {
+          return s;
+        }
+      }
+      lead->owner = Owner::kMarketing;  // marketing is forever: repeat business
+      lead->won_revenue.currency = in.amount.currency;
+      lead->won_revenue.amount_minor += in.amount.amount_minor;
+      ++lead->won_count;
+      break;
+    }
+    case Outcome::kLost:
+      // A lost upsell leaves a customer a customer.
+      if (lead->stage == LifecycleStage::kCustomer) break;
+      if (lead->owner != Owner::kSales) return wrong_state("a lead accepted by sales");
+      if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kRecycled, now,
+                                     absl::StrCat("deal lost: ", in.reason));
+          !s.ok()) {
+        return s;
+      }
+      lead->owner = Owner::kMarketing;
+      break;
+    case Outcome::kUnspecified:
+      break;
+  }
+  lead->opportunity = in.opportunity;
+  lead->last_outcome = in.outcome;
+  lead->last_outcome_reason = in.reason;
+  lead->update_time = clock_.Now();
+  ++lead->version;
+  if (absl::Status s = tx.UpdateLead(*lead); !s.ok()) return s;
+  return lead;
+}
+
+absl::StatusOr<LeadView> LeadWorkflow::View(MarketingTx& tx, const Lead& lead) const {
+  absl::StatusOr<TouchCounts> counts = tx.CountTouches(lead.id);
+  if (!counts.ok()) return counts.status();
+  absl::StatusOr<std::vector<StageChange>> history = tx.StageHistory(lead.id);
+  if (!history.ok()) return history.status();
+  LeadView v;
+  v.lead = lead;
+  v.score_breakdown = ComputeScore(policy_, *counts, lead.contact).breakdown;
+  v.history = *std::move(history);
+  return v;
+}
+
+}  // namespace handoff::marketing

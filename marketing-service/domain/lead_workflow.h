@@ -1,0 +1,110 @@
+#ifndef HANDOFF_MARKETING_DOMAIN_LEAD_WORKFLOW_H_
+#define HANDOFF_MARKETING_DOMAIN_LEAD_WORKFLOW_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/unit_of_work.h"
+#include "marketing-service/domain/model.h"
+#include "marketing-service/domain/scoring_policy.h"
+#include "marketing-service/storage/marketing_store.h"
+
+namespace handoff::marketing {
+
+// What marketing tells sales when it hands a lead off.
+struct HandoffNotice {
+  Lead lead;
+  std::vector<std::string> campaign_ids;  // campaigns that touched the lead, first first
+  absl::Time time;
+};
+
+// Messages to sales, queued in the caller's transaction (so they leave if and only if the
+// change that causes them commits).
+class SalesGateway {
+ public:
+  virtual ~SalesGateway() = default;
+  virtual absl::Status QueueHandoff(UnitOfWork& uow, const HandoffNotice& notice) = 0;
+  virtual absl::Status QueueConsentChange(UnitOfWork& uow, const Lead& lead) = 0;
+};
+
+struct CaptureInput {
+  Contact contact;
+  Consent consent;
+  std::string campaign_id;  // may be empty
+  absl::Time time;          // InfinitePast = now
+  std::string capture_id;   // unique id of this capture (becomes the touch id)
+};
+
+struct CaptureResult {
+  Lead lead;
+  bool merged = false;
+  std::string matched_on;  // "email" / "phone" when merged
+};
+
+struct TouchInput {
+  std::string lead_id;
+  std::string campaign_id;
+  TouchType type = TouchType::kUnspecified;
+  std::string touch_id;
+  absl::Time time;  // InfinitePast = now
+};
+
+struct TouchResult {
+  Lead lead;
+  bool duplicate = false;
+};
+
+struct OutcomeInput {
+  std::string lead_id;
+  std::string opportunity;
+  Outcome outcome = Outcome::kUnspecified;
+  std::string reason;
+  Money amount;
+  absl::Time time;  // InfinitePast = now
+};
+
+// A lead with what explains it.
+struct LeadView {
+  Lead lead;
+  std::vector<ScoreComponent> score_breakdown;
+  std::vector<StageChange> history;
+};
+
+// The rules of a lead's life in marketing: one lead per person, scoring, the MQL handoff,
+// consent, and the outcome sales reports back.
+class LeadWorkflow {
+ public:
+  LeadWorkflow(const Clock& clock, ScoringPolicy policy, SalesGateway& sales)
+      : clock_(clock), policy_(policy), sales_(sales) {}
+
+  absl::StatusOr<CaptureResult> Capture(MarketingTx& tx, const CaptureInput& in) const;
+  absl::StatusOr<TouchResult> RecordTouch(MarketingTx& tx, const TouchInput& in) const;
+  absl::StatusOr<Lead> Qualify(MarketingTx& tx, const std::string& lead_id,
+                               const std::string& reason) const;
+  absl::StatusOr<Lead> UpdateConsent(MarketingTx& tx, const std::string& lead_id,
+                                     const Consent& consent) const;
+  absl::StatusOr<Lead> ReportOutcome(MarketingTx& tx, const OutcomeInput& in) const;
+  absl::StatusOr<LeadView> View(MarketingTx& tx, const Lead& lead) const;
+
+  const ScoringPolicy& policy() const { return policy_; }
+
+ private:
+  absl::Time TimeOr(absl::Time t) const { return t == absl::InfinitePast() ? clock_.Now() : t; }
+  // Recomputes the score from the stored touches and hands the lead off when it crosses
+  // the threshold.
+  absl::Status Rescore(MarketingTx& tx, Lead& lead, absl::Time now) const;
+  absl::Status MoveStage(MarketingTx& tx, Lead& lead, LifecycleStage to, absl::Time now,
+                         const std::string& reason) const;
+  absl::Status PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time now,
+                            const std::string& reason) const;
+
+  const Clock& clock_;
+  ScoringPolicy policy_;
+  SalesGateway& sales_;
+};
+
+}  // namespace handoff::marketing
+
+#endif  // HANDOFF_MARKETING_DOMAIN_LEAD_WORKFLOW_H_

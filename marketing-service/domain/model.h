@@ -1,0 +1,115 @@
+#ifndef HANDOFF_MARKETING_DOMAIN_MODEL_H_
+#define HANDOFF_MARKETING_DOMAIN_MODEL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/model.h"
+
+// Plain types of marketing's domain. Enum values equal the proto enum numbers so the
+// transport layer converts with a cast.
+namespace handoff::marketing {
+
+enum class Channel {
+  kUnspecified = 0, kEmail, kPrint, kAdvertising, kSocial, kPublicRelations,
+  kBrandAwareness, kEvent, kWebinar, kContent, kReferral,
+};
+constexpr int kChannelMax = 10;
+
+enum class CampaignState { kUnspecified = 0, kDraft, kActive, kPaused, kCompleted, kArchived };
+constexpr int kCampaignStateMax = 5;
+
+enum class LifecycleStage {
+  kUnspecified = 0, kSubscriber, kLead, kMql, kSalesAccepted, kSalesQualified,
+  kOpportunity, kCustomer, kRecycled, kDisqualified,
+};
+constexpr int kLifecycleStageMax = 9;
+
+enum class Owner { kUnspecified = 0, kMarketing, kSalesPending, kSales };
+constexpr int kOwnerMax = 3;
+
+enum class TouchType {
+  kUnspecified = 0, kEmailSent, kEmailOpened, kEmailClicked, kAdClick, kFormSubmit,
+  kWebVisit, kEventAttended, kContentDownload, kSocialEngagement, kPrintResponse,
+};
+constexpr int kTouchTypeMax = 10;
+
+enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost };
+constexpr int kOutcomeMax = 4;
+
+struct Campaign {
+  std::string id;
+  std::string display_name;
+  Channel channel = Channel::kUnspecified;
+  CampaignState state = CampaignState::kDraft;
+  Money budget;
+  int64_t spent_minor = 0;
+  absl::Time start_time = absl::InfinitePast();  // InfinitePast = not set
+  absl::Time end_time = absl::InfinitePast();
+  absl::Time create_time;
+  absl::Time update_time;
+  int64_t version = 1;
+};
+
+struct SpendEntry {
+  std::string campaign_id;
+  int64_t amount_minor = 0;
+  std::string note;
+  std::string recorded_by;
+  std::string over_budget_reason;
+  absl::Time time;
+};
+
+struct StageChange {
+  LifecycleStage stage = LifecycleStage::kUnspecified;
+  absl::Time time;
+  std::string reason;
+};
+
+struct ScoreComponent {
+  std::string reason;
+  int count = 0;
+  int points = 0;
+};
+
+struct Lead {
+  std::string id;
+  Contact contact;
+  Consent consent;
+  LifecycleStage stage = LifecycleStage::kLead;
+  Owner owner = Owner::kMarketing;
+  int score = 0;
+  std::string source_campaign_id;
+  int merged_capture_count = 0;
+  int touch_count = 0;
+  std::string opportunity;  // "opportunities/{id}" in sales
+  Outcome last_outcome = Outcome::kUnspecified;
+  std::string last_outcome_reason;
+  Money won_revenue;
+  // Ever-reached flags for reports: a lead counts once per milestone.
+  bool ever_mql = false;
+  bool ever_accepted = false;
+  bool ever_rejected = false;
+  int won_count = 0;
+  absl::Time create_time;
+  absl::Time update_time;
+  int64_t version = 1;
+};
+
+struct Touch {
+  std::string touch_id;
+  std::string lead_id;
+  std::string campaign_id;  // may be empty for a capture without campaign
+  TouchType type = TouchType::kUnspecified;
+  bool merged_capture = false;  // a capture that merged into an existing lead
+  absl::Time time;
+};
+
+// Touch counts of one lead by type, index = TouchType value.
+using TouchCounts = std::vector<int>;
+
+}  // namespace handoff::marketing
+
+#endif  // HANDOFF_MARKETING_DOMAIN_MODEL_H_

@@ -1,0 +1,160 @@
+#include "absl/strings/str_cat.h"
+#include "common/grpc/convert.h"
+#include "common/idempotency.h"
+#include "common/page_token.h"
+#include "marketing-service/grpc/convert.h"
+#include "marketing-service/grpc/handlers.h"
+
+namespace handoff::marketing {
+namespace {
+
+Campaign FromProto(const v1::Campaign& p) {
+  Campaign c;
+  c.display_name = p.display_name();
+  c.channel = static_cast<Channel>(p.channel());
+  c.state = static_cast<CampaignState>(p.state());
+  c.budget = handoff::FromProto(p.budget());
+  c.start_time = handoff::FromProto(p.start_time());
+  c.end_time = handoff::FromProto(p.end_time());
+  return c;
+}
+
+absl::StatusOr<CampaignPatch> PatchFromProto(const v1::UpdateCampaignRequest& req) {
+  if (req.update_mask().paths_size() == 0) {
+    return absl::InvalidArgumentError(
+        "update_mask is required: name the fields to change (display_name, state, budget, "
+        "start_time, end_time)");
+  }
+  const v1::Campaign& p = req.campaign();
+  CampaignPatch patch;
+  for (const std::string& path : req.update_mask().paths()) {
+    if (path == "display_name") {
+      patch.display_name = p.display_name();
+    } else if (path == "state") {
+      patch.state = static_cast<CampaignState>(p.state());
+    } else if (path == "budget") {
+      patch.budget = handoff::FromProto(p.budget());
+    } else if (path == "start_time") {
+      patch.start_time = handoff::FromProto(p.start_time());
+    } else if (path == "end_time") {
+      patch.end_time = handoff::FromProto(p.end_time());
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update_mask: \"", path, "\" cannot be updated; allowed: display_name, state, budget, "
+          "start_time, end_time"));
+    }
+  }
+  if (!p.etag().empty()) patch.etag = p.etag();
+  return patch;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CampaignHandler::CreateCampaign(grpc::CallbackServerContext* ctx,
+                                                          const v1::CreateCampaignRequest* req,
+                                                          v1::CreateCampaignResponse* resp) {
+  return d_.runner.Run(ctx, "CampaignService/CreateCampaign", [this, req, resp] {
+    return RunMutation(d_.store, d_.clock, "CampaignService/CreateCampaign", *req,
+                       req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {
+                         absl::StatusOr<Campaign> c = d_.campaigns.Create(tx, FromProto(req->campaign()));
+                         if (!c.ok()) return c.status();
+                         ToProto(*c, resp->mutable_campaign());
+                         return absl::OkStatus();
+                       });
+  });
+}
+
+grpc::ServerUnaryReactor* CampaignHandler::GetCampaign(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetCampaignRequest* req,
+                                                       v1::GetCampaignResponse* resp) {
+  return d_.runner.Run(ctx, "CampaignService/GetCampaign", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseCampaignName(req->name(), "name");
+    if (!id.ok()) return id.status();
+    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<Campaign> c = tx.GetCampaign(*id);
+      if (!c.ok()) return c.status();
+      ToProto(*c, resp->mutable_campaign());
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* CampaignHandler::ListCampaigns(grpc::CallbackServerContext* ctx,
+                                                         const v1::ListCampaignsRequest* req,
+                                                         v1::ListCampaignsResponse* resp) {
+  return d_.runner.Run(ctx, "CampaignService/ListCampaigns", [this, req, resp] {
+    absl::StatusOr<int> size = ClampPageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    if (!after.ok()) return after.status();
+    if (req->state() < 0 || req->state() > kCampaignStateMax) {
+      return absl::InvalidArgumentError("state is not a valid CampaignState");
+    }
+    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<Page<Campaign>> page =
+          tx.ListCampaigns(static_cast<CampaignState>(req->state()), *after, *size);
+      if (!page.ok()) return page.status();
+      for (const Campaign& c : page->items) ToProto(c, resp->add_campaigns());
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* CampaignHandler::UpdateCampaign(grpc::CallbackServerContext* ctx,
+                                                          const v1::UpdateCampaignRequest* req,
+                                                          v1::UpdateCampaignResponse* resp) {
+  return d_.runner.Run(ctx, "CampaignService/UpdateCampaign", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseCampaignName(req->campaign().name(), "campaign.name");
+    if (!id.ok()) return id.status();
+    absl::StatusOr<CampaignPatch> patch = PatchFromProto(*req);
+    if (!patch.ok()) return patch.status();
+    return RunMutation(d_.store, d_.clock, "CampaignService/UpdateCampaign", *req,
+                       req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {
+                         absl::StatusOr<Campaign> c = d_.campaigns.Update(tx, *id, *patch);
+                         if (!c.ok()) return c.status();
+                         ToProto(*c, resp->mutable_campaign());
+                         return absl::OkStatus();
+                       });
+  });
+}
+
+grpc::ServerUnaryReactor* CampaignHandler::ArchiveCampaign(grpc::CallbackServerContext* ctx,
+                                                           const v1::ArchiveCampaignRequest* req,
+                                                           v1::ArchiveCampaignResponse* resp) {
+  return d_.runner.Run(ctx, "CampaignService/ArchiveCampaign", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseCampaignName(req->name(), "name");
+    if (!id.ok()) return id.status();
+    return RunMutation(d_.store, d_.clock, "CampaignService/ArchiveCampaign", *req,
+                       req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {
+                         absl::StatusOr<Campaign> c = d_.campaigns.Archive(tx, *id);
+                         if (!c.ok()) return c.status();
+                         ToProto(*c, resp->mutable_campaign());
+                         return absl::OkStatus();
+                       });
+  });
+}
+
+grpc::ServerUnaryReactor* CampaignHandler::RecordSpend(grpc::CallbackServerContext* ctx,
+                                                       const v1::RecordSpendRequest* req,
+                                                       v1::RecordSpendResponse* resp) {
+  return d_.runner.Run(ctx, "CampaignService/RecordSpend", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseCampaignName(req->campaign(), "campaign");
+    if (!id.ok()) return id.status();
+    SpendRequest spend{*id,
+                       handoff::FromProto(req->amount()),
+                       req->note(),
+                       req->recorded_by(),
+                       req->allow_over_budget(),
+                       req->over_budget_reason()};
+    return RunMutation(d_.store, d_.clock, "CampaignService/RecordSpend", *req, req->request_id(),
+                       resp, [&](MarketingTx& tx) -> absl::Status {
+                         absl::StatusOr<Campaign> c = d_.campaigns.RecordSpend(tx, spend);
+                         if (!c.ok()) return c.status();
+                         ToProto(*c, resp->mutable_campaign());
+                         return absl::OkStatus();
+                       });
+  });
+}
+
+}  // namespace handoff::marketing

@@ -1,0 +1,109 @@
+#ifndef HANDOFF_MARKETING_GRPC_HANDLERS_H_
+#define HANDOFF_MARKETING_GRPC_HANDLERS_H_
+
+#include "common/clock.h"
+#include "common/grpc/unary.h"
+#include "common/outbox.h"
+#include "common/worker_pool.h"
+#include "handoff/marketing/v1/campaign_service.grpc.pb.h"
+#include "handoff/marketing/v1/lead_service.grpc.pb.h"
+#include "handoff/marketing/v1/report_service.grpc.pb.h"
+#include "marketing-service/domain/campaign_workflow.h"
+#include "marketing-service/domain/lead_workflow.h"
+#include "marketing-service/storage/marketing_store.h"
+
+// gRPC handlers of marketing-service: proto in, domain call, proto out. No rules here.
+namespace handoff::marketing {
+
+// What the handlers share, wired in main.cc.
+struct HandlerDeps {
+  MarketingStore& store;
+  const Clock& clock;
+  WorkerPool& pool;
+  UnaryRunner& runner;
+  OutboxDispatcher& outbox;
+  const CampaignWorkflow& campaigns;
+  const LeadWorkflow& leads;
+};
+
+class CampaignHandler final : public v1::CampaignService::CallbackService {
+ public:
+  explicit CampaignHandler(HandlerDeps deps) : d_(deps) {}
+  grpc::ServerUnaryReactor* CreateCampaign(grpc::CallbackServerContext* ctx,
+                                           const v1::CreateCampaignRequest* req,
+                                           v1::CreateCampaignResponse* resp) override;
+  grpc::ServerUnaryReactor* GetCampaign(grpc::CallbackServerContext* ctx,
+                                        const v1::GetCampaignRequest* req,
+                                        v1::GetCampaignResponse* resp) override;
+  grpc::ServerUnaryReactor* ListCampaigns(grpc::CallbackServerContext* ctx,
+                                          const v1::ListCampaignsRequest* req,
+                                          v1::ListCampaignsResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateCampaign(grpc::CallbackServerContext* ctx,
+                                           const v1::UpdateCampaignRequest* req,
+                                           v1::UpdateCampaignResponse* resp) override;
+  grpc::ServerUnaryReactor* ArchiveCampaign(grpc::CallbackServerContext* ctx,
+                                            const v1::ArchiveCampaignRequest* req,
+                                            v1::ArchiveCampaignResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordSpend(grpc::CallbackServerContext* ctx,
+                                        const v1::RecordSpendRequest* req,
+                                        v1::RecordSpendResponse* resp) override;
+
+ private:
+  HandlerDeps d_;
+};
+
+class LeadHandler final : public v1::LeadService::CallbackService {
+ public:
+  explicit LeadHandler(HandlerDeps deps) : d_(deps) {}
+  grpc::ServerUnaryReactor* CaptureLead(grpc::CallbackServerContext* ctx,
+                                        const v1::CaptureLeadRequest* req,
+                                        v1::CaptureLeadResponse* resp) override;
+  grpc::ServerReadReactor<v1::ImportLeadsRequest>* ImportLeads(
+      grpc::CallbackServerContext* ctx, v1::ImportLeadsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetLead(grpc::CallbackServerContext* ctx,
+                                    const v1::GetLeadRequest* req,
+                                    v1::GetLeadResponse* resp) override;
+  grpc::ServerUnaryReactor* ListLeads(grpc::CallbackServerContext* ctx,
+                                      const v1::ListLeadsRequest* req,
+                                      v1::ListLeadsResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordTouch(grpc::CallbackServerContext* ctx,
+                                        const v1::RecordTouchRequest* req,
+                                        v1::RecordTouchResponse* resp) override;
+  grpc::ServerUnaryReactor* QualifyLead(grpc::CallbackServerContext* ctx,
+                                        const v1::QualifyLeadRequest* req,
+                                        v1::QualifyLeadResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateConsent(grpc::CallbackServerContext* ctx,
+                                          const v1::UpdateConsentRequest* req,
+                                          v1::UpdateConsentResponse* resp) override;
+  grpc::ServerUnaryReactor* ReportOutcome(grpc::CallbackServerContext* ctx,
+                                          const v1::ReportOutcomeRequest* req,
+                                          v1::ReportOutcomeResponse* resp) override;
+
+  // Handles one capture (CaptureLead or an ImportLeads row) in its own transaction.
+  // Public for the import reactor.
+  // An empty request_id is refused unless `request_id_optional` (import rows).
+  absl::Status Capture(const v1::CaptureLeadRequest& req, v1::CaptureLeadResponse* resp,
+                       bool request_id_optional);
+  WorkerPool& pool() { return d_.pool; }
+
+ private:
+  HandlerDeps d_;
+};
+
+class ReportHandler final : public v1::MarketingReportService::CallbackService {
+ public:
+  explicit ReportHandler(HandlerDeps deps) : d_(deps) {}
+  grpc::ServerUnaryReactor* GetCampaignPerformance(
+      grpc::CallbackServerContext* ctx, const v1::GetCampaignPerformanceRequest* req,
+      v1::GetCampaignPerformanceResponse* resp) override;
+  grpc::ServerUnaryReactor* GetLifecycleFunnel(grpc::CallbackServerContext* ctx,
+                                               const v1::GetLifecycleFunnelRequest* req,
+                                               v1::GetLifecycleFunnelResponse* resp) override;
+
+ private:
+  HandlerDeps d_;
+};
+
+}  // namespace handoff::marketing
+
+#endif  // HANDOFF_MARKETING_GRPC_HANDLERS_H_

@@ -1,0 +1,269 @@
+#include "absl/strings/str_cat.h"
+#include "common/grpc/convert.h"
+#include "common/grpc/status.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "common/page_token.h"
+#include "marketing-service/grpc/convert.h"
+#include "marketing-service/grpc/handlers.h"
+
+namespace handoff::marketing {
+namespace {
+
+constexpr int64_t kMaxImportRows = 100000;
+
+// Fills a proto lead from a domain lead, loading its score breakdown and history.
+absl::Status FillLead(MarketingTx& tx, const LeadWorkflow& leads, const Lead& lead,
+                      v1::Lead* out) {
+  absl::StatusOr<LeadView> view = leads.View(tx, lead);
+  if (!view.ok()) return view.status();
+  ToProto(*view, out);
+  return absl::OkStatus();
+}
+
+// Reads an ImportLeads stream one row at a time: a row is read only after the previous
+// one was stored, so memory stays bounded however long the stream is.
+class ImportReactor final : public grpc::ServerReadReactor<v1::ImportLeadsRequest> {
+ public:
+  ImportReactor(LeadHandler& handler, v1::ImportLeadsResponse* response)
+      : handler_(handler), response_(response) {
+    StartRead(&row_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client finished sending
+      Finish(grpc::Status::OK);
+      return;
+    }
+    if (rows_ >= kMaxImportRows) {
+      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("at most ", kMaxImportRows,
+                                       " rows per ImportLeads stream; the first ",
+                                       kMaxImportRows, " were stored; send the rest in a new stream")));
+      return;
+    }
+    if (!handler_.pool().TrySubmit([this] { HandleRow(); })) {
+      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("server busy after ", rows_,
+                                       " rows (all stored); send the remaining rows again later")));
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void HandleRow() {
+    v1::CaptureLeadResponse captured;
+    const absl::Status s = handler_.Capture(row_.row(), &captured, /*request_id_optional=*/true);
+    v1::ImportRowResult* result = response_->add_results();
+    result->set_row(rows_++);
+    if (s.ok()) {
+      result->set_lead(captured.lead().name());
+      if (captured.merged()) {
+        result->set_status(v1::IMPORT_ROW_STATUS_MERGED);
+        response_->set_merged_count(response_->merged_count() + 1);
+      } else {
+        result->set_status(v1::IMPORT_ROW_STATUS_CREATED);
+        response_->set_created_count(response_->created_count() + 1);
+      }
+    } else if (s.code() == absl::StatusCode::kInvalidArgument ||
+               s.code() == absl::StatusCode::kNotFound ||
+               s.code() == absl::StatusCode::kFailedPrecondition) {
+      result->set_status(v1::IMPORT_ROW_STATUS_REJECTED);
+      result->set_error(std::string(s.message()));
+      response_->set_rejected_count(response_->rejected_count() + 1);
+    } else {
+      // Storage trouble is not the row's fault: stop, so the caller retries the rest.
+      response_->mutable_results()->RemoveLast();
+      --rows_;
+      Finish(grpc::Status(ToGrpcStatus(s).error_code(),
+                          absl::StrCat("row ", rows_, ": ", s.message(), " (rows before it are stored)")));
+      return;
+    }
+    row_.Clear();
+    StartRead(&row_);
+  }
+
+  LeadHandler& handler_;
+  v1::ImportLeadsResponse* response_;
+  v1::ImportLeadsRequest row_;
+  int64_t rows_ = 0;
+};
+
+}  // namespace
+
+absl::Status LeadHandler::Capture(const v1::CaptureLeadRequest& req,
+                                  v1::CaptureLeadResponse* resp, bool request_id_optional) {
+  CaptureInput in;
+  if (!req.campaign().empty()) {
+    absl::StatusOr<std::string> id = ParseCampaignName(req.campaign(), "campaign");
+    if (!id.ok()) return id.status();
+    in.campaign_id = *id;
+  }
+  in.contact = handoff::FromProto(req.contact());
+  in.consent = handoff::FromProto(req.consent());
+  in.time = handoff::FromProto(req.capture_time());
+  in.capture_id = req.request_id().empty() ? NewId() : req.request_id();
+  auto act = [&](MarketingTx& tx) -> absl::Status {
+    absl::StatusOr<CaptureResult> r = d_.leads.Capture(tx, in);
+    if (!r.ok()) return r.status();
+    resp->set_merged(r->merged);
+    resp->set_matched_on(r->matched_on);
+    return FillLead(tx, d_.leads, r->lead, resp->mutable_lead());
+  };
+  absl::Status s;
+  if (request_id_optional && req.request_id().empty()) {
+    s = d_.store.Run(act);
+  } else {
+    s = RunMutation(d_.store, d_.clock, "LeadService/CaptureLead", req, req.request_id(), resp, act);
+  }
+  if (s.ok()) d_.outbox.Notify();
+  return s;
+}
+
+grpc::ServerUnaryReactor* LeadHandler::CaptureLead(grpc::CallbackServerContext* ctx,
+                                                   const v1::CaptureLeadRequest* req,
+                                                   v1::CaptureLeadResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/CaptureLead",
+                       [this, req, resp] { return Capture(*req, resp, false); });
+}
+
+grpc::ServerReadReactor<v1::ImportLeadsRequest>* LeadHandler::ImportLeads(
+    grpc::CallbackServerContext* ctx, v1::ImportLeadsResponse* resp) {
+  return new ImportReactor(*this, resp);
+}
+
+grpc::ServerUnaryReactor* LeadHandler::GetLead(grpc::CallbackServerContext* ctx,
+                                               const v1::GetLeadRequest* req,
+                                               v1::GetLeadResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/GetLead", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->name(), "name");
+    if (!id.ok()) return id.status();
+    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<Lead> lead = tx.GetLead(*id);
+      if (!lead.ok()) return lead.status();
+      return FillLead(tx, d_.leads, *lead, resp->mutable_lead());
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ctx,
+                                                 const v1::ListLeadsRequest* req,
+                                                 v1::ListLeadsResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/ListLeads", [this, req, resp] {
+    absl::StatusOr<int> size = ClampPageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    if (!after.ok()) return after.status();
+    LeadFilter filter;
+    if (req->lifecycle_stage() < 0 || req->lifecycle_stage() > kLifecycleStageMax) {
+      return absl::InvalidArgumentError("lifecycle_stage is not a valid LifecycleStage");
+    }
+    if (req->owner() < 0 || req->owner() > kOwnerMax) {
+      return absl::InvalidArgumentError("owner is not a valid Owner");
+    }
+    filter.stage = static_cast<LifecycleStage>(req->lifecycle_stage());
+    filter.owner = static_cast<Owner>(req->owner());
+    if (!req->source_campaign().empty()) {
+      absl::StatusOr<std::string> id = ParseCampaignName(req->source_campaign(), "source_campaign");
+      if (!id.ok()) return id.status();
+      filter.source_campaign_id = *id;
+    }
+    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<Page<Lead>> page = tx.ListLeads(filter, *after, *size);
+      if (!page.ok()) return page.status();
+      for (const Lead& l : page->items) {
+        if (absl::Status s = FillLead(tx, d_.leads, l, resp->add_leads()); !s.ok()) return s;
+      }
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* LeadHandler::RecordTouch(grpc::CallbackServerContext* ctx,
+                                                   const v1::RecordTouchRequest* req,
+                                                   v1::RecordTouchResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/RecordTouch", [this, req, resp] {
+    TouchInput in;
+    absl::StatusOr<std::string> lead = ParseLeadName(req->lead(), "lead");
+    if (!lead.ok()) return lead.status();
+    absl::StatusOr<std::string> campaign = ParseCampaignName(req->campaign(), "campaign");
+    if (!campaign.ok()) return campaign.status();
+    in.lead_id = *lead;
+    in.campaign_id = *campaign;
+    in.type = static_cast<TouchType>(req->touch_type());
+    in.touch_id = req->touch_id();
+    in.time = handoff::FromProto(req->occur_time());
+    // touch_id is the idempotency key here: the domain turns a repeat into a no-op.
+    absl::Status s = d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<TouchResult> r = d_.leads.RecordTouch(tx, in);
+      if (!r.ok()) return r.status();
+      resp->set_duplicate(r->duplicate);
+      return FillLead(tx, d_.leads, r->lead, resp->mutable_lead());
+    });
+    if (s.ok()) d_.outbox.Notify();
+    return s;
+  });
+}
+
+grpc::ServerUnaryReactor* LeadHandler::QualifyLead(grpc::CallbackServerContext* ctx,
+                                                   const v1::QualifyLeadRequest* req,
+                                                   v1::QualifyLeadResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/QualifyLead", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->name(), "name");
+    if (!id.ok()) return id.status();
+    absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/QualifyLead", *req,
+                                 req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {
+                                   absl::StatusOr<Lead> l = d_.leads.Qualify(tx, *id, req->reason());
+                                   if (!l.ok()) return l.status();
+                                   return FillLead(tx, d_.leads, *l, resp->mutable_lead());
+                                 });
+    if (s.ok()) d_.outbox.Notify();
+    return s;
+  });
+}
+
+grpc::ServerUnaryReactor* LeadHandler::UpdateConsent(grpc::CallbackServerContext* ctx,
+                                                     const v1::UpdateConsentRequest* req,
+                                                     v1::UpdateConsentResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/UpdateConsent", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
+    if (!id.ok()) return id.status();
+    absl::Status s = RunMutation(
+        d_.store, d_.clock, "LeadService/UpdateConsent", *req, req->request_id(), resp,
+        [&](MarketingTx& tx) -> absl::Status {
+          absl::StatusOr<Lead> l = d_.leads.UpdateConsent(tx, *id, handoff::FromProto(req->consent()));
+          if (!l.ok()) return l.status();
+          return FillLead(tx, d_.leads, *l, resp->mutable_lead());
+        });
+    if (s.ok()) d_.outbox.Notify();
+    return s;
+  });
+}
+
+grpc::ServerUnaryReactor* LeadHandler::ReportOutcome(grpc::CallbackServerContext* ctx,
+                                                     const v1::ReportOutcomeRequest* req,
+                                                     v1::ReportOutcomeResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/ReportOutcome", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
+    if (!id.ok()) return id.status();
+    if (!ParseResourceName(req->opportunity(), "opportunities")) {
+      return absl::InvalidArgumentError("opportunity must be of the form opportunities/{id}");
+    }
+    OutcomeInput in{*id,
+                    req->opportunity(),
+                    static_cast<Outcome>(req->outcome()),
+                    req->reason(),
+                    handoff::FromProto(req->amount()),
+                    handoff::FromProto(req->occur_time())};
+    return RunMutation(d_.store, d_.clock, "LeadService/ReportOutcome", *req, req->request_id(),
+                       resp, [&](MarketingTx& tx) -> absl::Status {
+                         absl::StatusOr<Lead> l = d_.leads.ReportOutcome(tx, in);
+                         if (!l.ok()) return l.status();
+                         return FillLead(tx, d_.leads, *l, resp->mutable_lead());
+                       });
+  });
+}
+
+}  // namespace handoff::marketing

@@ -1,0 +1,51 @@
+#include "common/grpc/convert.h"
+#include "marketing-service/domain/campaign_report.h"
+#include "marketing-service/grpc/convert.h"
+#include "marketing-service/grpc/handlers.h"
+
+namespace handoff::marketing {
+
+grpc::ServerUnaryReactor* ReportHandler::GetCampaignPerformance(
+    grpc::CallbackServerContext* ctx, const v1::GetCampaignPerformanceRequest* req,
+    v1::GetCampaignPerformanceResponse* resp) {
+  return d_.runner.Run(ctx, "MarketingReportService/GetCampaignPerformance", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseCampaignName(req->campaign(), "campaign");
+    if (!id.ok()) return id.status();
+    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<CampaignPerformance> p = ComputeCampaignPerformance(tx, *id);
+      if (!p.ok()) return p.status();
+      resp->set_campaign(CampaignName(*id));
+      resp->set_leads(p->counts.leads);
+      resp->set_merged_captures(p->counts.merged_captures);
+      resp->set_mqls(p->counts.mqls);
+      resp->set_accepted(p->counts.accepted);
+      resp->set_rejected(p->counts.rejected);
+      resp->set_won(p->counts.won);
+      handoff::ToProto(p->revenue, resp->mutable_revenue());
+      handoff::ToProto(p->spend, resp->mutable_spend());
+      handoff::ToProto(p->cost_per_lead, resp->mutable_cost_per_lead());
+      handoff::ToProto(p->cost_per_acquisition, resp->mutable_cost_per_acquisition());
+      resp->set_roi_basis_points(p->roi_basis_points);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* ReportHandler::GetLifecycleFunnel(
+    grpc::CallbackServerContext* ctx, const v1::GetLifecycleFunnelRequest* req,
+    v1::GetLifecycleFunnelResponse* resp) {
+  return d_.runner.Run(ctx, "MarketingReportService/GetLifecycleFunnel", [this, resp] {
+    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> counts = tx.CountByStage();
+      if (!counts.ok()) return counts.status();
+      for (int stage = 1; stage <= kLifecycleStageMax; ++stage) {
+        v1::StageCount* c = resp->add_stages();
+        c->set_stage(static_cast<v1::LifecycleStage>(stage));
+        c->set_count((*counts)[stage]);
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+}  // namespace handoff::marketing

@@ -1,0 +1,27 @@
+#include "marketing-service/grpc/sales_delivery.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc/status.h"
+#include "marketing-service/messaging/outbox_sales_gateway.h"
+
+namespace handoff::marketing {
+
+absl::Status SalesDelivery::Deliver(const OutboxMessage& message) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline_));
+  if (message.topic == kTopicHandoff) {
+    sales::v1::HandoffLeadRequest req;
+    if (!req.ParseFromString(message.payload)) return absl::DataLossError("unparsable handoff payload");
+    sales::v1::HandoffLeadResponse resp;
+    return ToAbslStatus(stub_->HandoffLead(&ctx, req, &resp));
+  }
+  if (message.topic == kTopicConsent) {
+    sales::v1::UpdateLeadConsentRequest req;
+    if (!req.ParseFromString(message.payload)) return absl::DataLossError("unparsable consent payload");
+    sales::v1::UpdateLeadConsentResponse resp;
+    return ToAbslStatus(stub_->UpdateLeadConsent(&ctx, req, &resp));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown outbox topic ", message.topic));
+}
+
+}  // namespace handoff::marketing

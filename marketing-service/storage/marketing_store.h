@@ -1,0 +1,91 @@
+#ifndef HANDOFF_MARKETING_STORAGE_MARKETING_STORE_H_
+#define HANDOFF_MARKETING_STORAGE_MARKETING_STORE_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/unit_of_work.h"
+#include "marketing-service/domain/model.h"
+
+namespace handoff::marketing {
+
+// A page of a keyset-paginated listing: items after a cursor, and the cursor of the last
+// one when more may follow.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::optional<int64_t> next_cursor;
+};
+
+struct LeadFilter {
+  LifecycleStage stage = LifecycleStage::kUnspecified;  // kUnspecified = any
+  Owner owner = Owner::kUnspecified;
+  std::string source_campaign_id;  // empty = any
+};
+
+// Raw counts behind a campaign's performance report.
+struct CampaignCounts {
+  int64_t leads = 0;
+  int64_t merged_captures = 0;
+  int64_t mqls = 0;
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  int64_t won = 0;
+  int64_t revenue_minor = 0;  // in the currency asked for
+};
+
+// One transaction on marketing's data. Every method translates storage errors: missing
+// row -> NOT_FOUND, unique violation -> ALREADY_EXISTS, busy -> UNAVAILABLE.
+class MarketingTx : public UnitOfWork {
+ public:
+  // Campaigns.
+  virtual absl::StatusOr<Campaign> GetCampaign(const std::string& id) = 0;
+  virtual absl::Status InsertCampaign(const Campaign& campaign) = 0;
+  virtual absl::Status UpdateCampaign(const Campaign& campaign) = 0;
+  virtual absl::StatusOr<Page<Campaign>> ListCampaigns(CampaignState state, int64_t after,
+                                                       int limit) = 0;
+  virtual absl::Status InsertSpend(const SpendEntry& entry) = 0;
+
+  // Leads.
+  virtual absl::StatusOr<Lead> GetLead(const std::string& id) = 0;
+  virtual absl::StatusOr<std::optional<Lead>> FindLeadByEmail(const std::string& email) = 0;
+  virtual absl::StatusOr<std::optional<Lead>> FindLeadByPhone(const std::string& phone) = 0;
+  virtual absl::Status InsertLead(const Lead& lead) = 0;
+  virtual absl::Status UpdateLead(const Lead& lead) = 0;
+  virtual absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& filter, int64_t after,
+                                               int limit) = 0;
+  virtual absl::Status AppendStageChange(const std::string& lead_id, const StageChange& change) = 0;
+  virtual absl::StatusOr<std::vector<StageChange>> StageHistory(const std::string& lead_id) = 0;
+
+  // Touches. InsertTouch returns false (and writes nothing) when touch_id exists.
+  virtual absl::StatusOr<bool> InsertTouch(const Touch& touch) = 0;
+  virtual absl::StatusOr<TouchCounts> CountTouches(const std::string& lead_id) = 0;
+  // Campaigns that touched the lead, by first touch.
+  virtual absl::StatusOr<std::vector<std::string>> TouchedCampaigns(const std::string& lead_id) = 0;
+
+  // Reports.
+  virtual absl::StatusOr<CampaignCounts> CountForCampaign(const std::string& campaign_id,
+                                                          const std::string& currency) = 0;
+  virtual absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> CountByStage() = 0;
+};
+
+// Marketing's database.
+class MarketingStore {
+ public:
+  virtual ~MarketingStore() = default;
+  // Runs `work` in one transaction: committed when it returns OK, rolled back otherwise
+  // (then nothing it wrote remains).
+  virtual absl::Status Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) = 0;
+  // OK while the database answers.
+  virtual absl::Status Ping() = 0;
+};
+
+}  // namespace handoff::marketing
+
+#endif  // HANDOFF_MARKETING_STORAGE_MARKETING_STORE_H_

@@ -1,0 +1,501 @@
+#include "marketing-service/storage/sqlite_marketing_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/sqlite_unit_of_work.h"
+
+namespace handoff::marketing {
+namespace {
+
+using sqlite::Statement;
+
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE campaigns (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  id            TEXT NOT NULL UNIQUE,
+  display_name  TEXT NOT NULL,
+  channel       INTEGER NOT NULL,
+  state         INTEGER NOT NULL,
+  budget_minor  INTEGER NOT NULL,
+  currency      TEXT NOT NULL,
+  spent_minor   INTEGER NOT NULL DEFAULT 0,
+  start_us      INTEGER,
+  end_us        INTEGER,
+  create_us     INTEGER NOT NULL,
+  update_us     INTEGER NOT NULL,
+  version       INTEGER NOT NULL
+);
+CREATE INDEX campaigns_by_state ON campaigns(state, seq);
+CREATE TABLE campaign_spend (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  campaign_id   TEXT NOT NULL REFERENCES campaigns(id),
+  amount_minor  INTEGER NOT NULL,
+  note          TEXT NOT NULL,
+  recorded_by   TEXT NOT NULL,
+  over_budget_reason TEXT NOT NULL,
+  time_us       INTEGER NOT NULL
+);
+CREATE INDEX campaign_spend_by_campaign ON campaign_spend(campaign_id);
+CREATE TABLE leads (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  id            TEXT NOT NULL UNIQUE,
+  email         TEXT NOT NULL,
+  phone         TEXT NOT NULL,
+  given_name    TEXT NOT NULL,
+  family_name   TEXT NOT NULL,
+  company       TEXT NOT NULL,
+  title         TEXT NOT NULL,
+  country_code  TEXT NOT NULL,
+  consent_email INTEGER NOT NULL,
+  consent_phone INTEGER NOT NULL,
+  consent_sms   INTEGER NOT NULL,
+  consent_mail  INTEGER NOT NULL,
+  do_not_contact INTEGER NOT NULL,
+  stage         INTEGER NOT NULL,
+  owner         INTEGER NOT NULL,
+  score         INTEGER NOT NULL,
+  source_campaign_id TEXT NOT NULL,
+  merged_capture_count INTEGER NOT NULL,
+  touch_count   INTEGER NOT NULL,
+  opportunity   TEXT NOT NULL,
+  last_outcome  INTEGER NOT NULL,
+  last_outcome_reason TEXT NOT NULL,
+  won_minor     INTEGER NOT NULL,
+  won_currency  TEXT NOT NULL,
+  ever_mql      INTEGER NOT NULL,
+  ever_accepted INTEGER NOT NULL,
+  ever_rejected INTEGER NOT NULL,
+  won_count     INTEGER NOT NULL,
+  create_us     INTEGER NOT NULL,
+  update_us     INTEGER NOT NULL,
+  version       INTEGER NOT NULL
+);
+-- One person, one lead: the database itself refuses a second lead with the same e-mail.
+CREATE UNIQUE INDEX leads_by_email ON leads(email) WHERE email <> '';
+CREATE INDEX leads_by_phone ON leads(phone) WHERE phone <> '';
+CREATE INDEX leads_by_source ON leads(source_campaign_id, seq);
+CREATE INDEX leads_by_stage ON leads(stage, seq);
+CREATE TABLE lead_stage_history (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  lead_id       TEXT NOT NULL,
+  stage         INTEGER NOT NULL,
+  time_us       INTEGER NOT NULL,
+  reason        TEXT NOT NULL
+);
+CREATE INDEX lead_stage_history_by_lead ON lead_stage_history(lead_id, id);
+CREATE TABLE touches (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  touch_id      TEXT NOT NULL UNIQUE,
+  lead_id       TEXT NOT NULL,
+  campaign_id   TEXT NOT NULL,
+  type          INTEGER NOT NULL,
+  merged_capture INTEGER NOT NULL,
+  time_us       INTEGER NOT NULL
+);
+CREATE INDEX touches_by_lead ON touches(lead_id, id);
+CREATE INDEX touches_by_campaign ON touches(campaign_id, merged_capture);
+)sql";
+
+std::optional<absl::Time> OptionalTime(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::nullopt;
+  return t;
+}
+
+constexpr char kCampaignColumns[] =
+    "seq, id, display_name, channel, state, budget_minor, currency, spent_minor, start_us,"
+    " end_us, create_us, update_us, version";
+
+Campaign ReadCampaign(const Statement& q) {
+  Campaign c;
+  c.id = q.Text(1);
+  c.display_name = q.Text(2);
+  c.channel = static_cast<Channel>(q.Int(3));
+  c.state = static_cast<CampaignState>(q.Int(4));
+  c.budget.amount_minor = q.Int(5);
+  c.budget.currency = q.Text(6);
+  c.spent_minor = q.Int(7);
+  c.start_time = q.IsNull(8) ? absl::InfinitePast() : q.Time(8);
+  c.end_time = q.IsNull(9) ? absl::InfinitePast() : q.Time(9);
+  c.create_time = q.Time(10);
+  c.update_time = q.Time(11);
+  c.version = q.Int(12);
+  return c;
+}
+
+constexpr char kLeadColumns[] =
+    "seq, id, email, phone, given_name, family_name, company, title, country_code,"
+    " consent_email, consent_phone, consent_sms, consent_mail, do_not_contact, stage, owner,"
+    " score, source_campaign_id, merged_capture_count, touch_count, opportunity, last_outcome,"
+    " last_outcome_reason, won_minor, won_currency, ever_mql, ever_accepted, ever_rejected,"
+    " won_count, create_us, update_us, version";
+
+Lead ReadLead(const Statement& q) {
+  Lead l;
+  l.id = q.Text(1);
+  l.contact.email = q.Text(2);
+  l.contact.phone = q.Text(3);
+  l.contact.given_name = q.Text(4);
+  l.contact.family_name = q.Text(5);
+  l.contact.company = q.Text(6);
+  l.contact.title = q.Text(7);
+  l.contact.country_code = q.Text(8);
+  l.consent.email = q.Int(9) != 0;
+  l.consent.phone = q.Int(10) != 0;
+  l.consent.sms = q.Int(11) != 0;
+  l.consent.mail = q.Int(12) != 0;
+  l.consent.do_not_contact = q.Int(13) != 0;
+  l.stage = static_cast<LifecycleStage>(q.Int(14));
+  l.owner = static_cast<Owner>(q.Int(15));
+  l.score = static_cast<int>(q.Int(16));
+  l.source_campaign_id = q.Text(17);
+  l.merged_capture_count = static_cast<int>(q.Int(18));
+  l.touch_count = static_cast<int>(q.Int(19));
+  l.opportunity = q.Text(20);
+  l.last_outcome = static_cast<Outcome>(q.Int(21));
+  l.last_outcome_reason = q.Text(22);
+  l.won_revenue.amount_minor = q.Int(23);
+  l.won_revenue.currency = q.Text(24);
+  l.ever_mql = q.Int(25) != 0;
+  l.ever_accepted = q.Int(26) != 0;
+  l.ever_rejected = q.Int(27) != 0;
+  l.won_count = static_cast<int>(q.Int(28));
+  l.create_time = q.Time(29);
+  l.update_time = q.Time(30);
+  l.version = q.Int(31);
+  return l;
+}
+
+// Binds every lead column but seq, starting at index 1, in kLeadColumns order.
+void BindLead(Statement& q, const Lead& l) {
+  q.Bind(1, l.id)
+      .Bind(2, l.contact.email)
+      .Bind(3, l.contact.phone)
+      .Bind(4, l.contact.given_name)
+      .Bind(5, l.contact.family_name)
+      .Bind(6, l.contact.company)
+      .Bind(7, l.contact.title)
+      .Bind(8, l.contact.country_code)
+      .Bind(9, int64_t{l.consent.email})
+      .Bind(10, int64_t{l.consent.phone})
+      .Bind(11, int64_t{l.consent.sms})
+      .Bind(12, int64_t{l.consent.mail})
+      .Bind(13, int64_t{l.consent.do_not_contact})
+      .Bind(14, int64_t{static_cast<int>(l.stage)})
+      .Bind(15, int64_t{static_cast<int>(l.owner)})
+      .Bind(16, int64_t{l.score})
+      .Bind(17, l.source_campaign_id)
+      .Bind(18, int64_t{l.merged_capture_count})
+      .Bind(19, int64_t{l.touch_count})
+      .Bind(20, l.opportunity)
+      .Bind(21, int64_t{static_cast<int>(l.last_outcome)})
+      .Bind(22, l.last_outcome_reason)
+      .Bind(23, l.won_revenue.amount_minor)
+      .Bind(24, l.won_revenue.currency)
+      .Bind(25, int64_t{l.ever_mql})
+      .Bind(26, int64_t{l.ever_accepted})
+      .Bind(27, int64_t{l.ever_rejected})
+      .Bind(28, int64_t{l.won_count})
+      .BindTime(29, l.create_time)
+      .BindTime(30, l.update_time)
+      .Bind(31, l.version);
+}
+
+class SqliteMarketingTx final : public MarketingTx {
+ public:
+  explicit SqliteMarketingTx(sqlite::Transaction& tx) : tx_(tx) {}
+
+  absl::StatusOr<std::optional<RequestRecord>> FindRequest(absl::string_view id) override {
+    return sqlite::FindRequest(tx_, id);
+  }
+  absl::Status SaveRequest(const RequestRecord& r) override { return sqlite::SaveRequest(tx_, r); }
+  absl::Status Enqueue(const OutboxMessage& m) override { return sqlite::Enqueue(tx_, m); }
+
+  absl::StatusOr<Campaign> GetCampaign(const std::string& id) override {
+    absl::StatusOr<Statement> q =
+        tx_.Prepare(absl::StrCat("SELECT ", kCampaignColumns, " FROM campaigns WHERE id = ?"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, id);
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::NotFoundError(absl::StrCat("campaigns/", id, " does not exist"));
+    return ReadCampaign(*q);
+  }
+
+  absl::Status InsertCampaign(const Campaign& c) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO campaigns(id, display_name, channel, state, budget_minor, currency,"
+        " spent_minor, start_us, end_us, create_us, update_us, version)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!q.ok()) return q.status();
+    BindCampaign(*q, c);
+    return q->Run();
+  }
+
+  absl::Status UpdateCampaign(const Campaign& c) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "UPDATE campaigns SET id = ?1, display_name = ?2, channel = ?3, state = ?4,"
+        " budget_minor = ?5, currency = ?6, spent_minor = ?7, start_us = ?8, end_us = ?9,"
+        " create_us = ?10, update_us = ?11, version = ?12 WHERE id = ?1");
+    if (!q.ok()) return q.status();
+    BindCampaign(*q, c);
+    if (absl::Status s = q->Run(); !s.ok()) return s;
+    if (tx_.Changes() != 1) return absl::NotFoundError(absl::StrCat("campaigns/", c.id, " does not exist"));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Page<Campaign>> ListCampaigns(CampaignState state, int64_t after,
+                                               int limit) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "SELECT ", kCampaignColumns,
+        " FROM campaigns WHERE seq > ?1 AND (?2 = 0 OR state = ?2) ORDER BY seq LIMIT ?3"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, after).Bind(2, int64_t{static_cast<int>(state)}).Bind(3, int64_t{limit + 1});
+    return ReadPage<Campaign>(*q, limit, ReadCampaign);
+  }
+
+  absl::Status InsertSpend(const SpendEntry& e) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO campaign_spend(campaign_id, amount_minor, note, recorded_by,"
+        " over_budget_reason, time_us) VALUES(?,?,?,?,?,?)");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, e.campaign_id)
+        .Bind(2, e.amount_minor)
+        .Bind(3, e.note)
+        .Bind(4, e.recorded_by)
+        .Bind(5, e.over_budget_reason)
+        .BindTime(6, e.time)
+        .Run();
+  }
+
+  absl::StatusOr<Lead> GetLead(const std::string& id) override {
+    absl::StatusOr<std::optional<Lead>> l = FindLeadBy("id", id);
+    if (!l.ok()) return l.status();
+    if (!l->has_value()) return absl::NotFoundError(absl::StrCat("leads/", id, " does not exist"));
+    return **std::move(l);
+  }
+  absl::StatusOr<std::optional<Lead>> FindLeadByEmail(const std::string& email) override {
+    return FindLeadBy("email", email);
+  }
+  absl::StatusOr<std::optional<Lead>> FindLeadByPhone(const std::string& phone) override {
+    return FindLeadBy("phone", phone);
+  }
+
+  absl::Status InsertLead(const Lead& l) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "INSERT INTO leads(", std::string(kLeadColumns).substr(5),
+        ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+    if (!q.ok()) return q.status();
+    BindLead(*q, l);
+    return q->Run();
+  }
+
+  absl::Status UpdateLead(const Lead& l) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "UPDATE leads SET email = ?2, phone = ?3, given_name = ?4, family_name = ?5,"
+        " company = ?6, title = ?7, country_code = ?8, consent_email = ?9, consent_phone = ?10,"
+        " consent_sms = ?11, consent_mail = ?12, do_not_contact = ?13, stage = ?14, owner = ?15,"
+        " score = ?16, source_campaign_id = ?17, merged_capture_count = ?18, touch_count = ?19,"
+        " opportunity = ?20, last_outcome = ?21, last_outcome_reason = ?22, won_minor = ?23,"
+        " won_currency = ?24, ever_mql = ?25, ever_accepted = ?26, ever_rejected = ?27,"
+        " won_count = ?28, create_us = ?29, update_us = ?30, version = ?31 WHERE id = ?1");
+    if (!q.ok()) return q.status();
+    BindLead(*q, l);
+    if (absl::Status s = q->Run(); !s.ok()) return s;
+    if (tx_.Changes() != 1) return absl::NotFoundError(absl::StrCat("leads/", l.id, " does not exist"));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& f, int64_t after, int limit) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "SELECT ", kLeadColumns,
+        " FROM leads WHERE seq > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = 0 OR owner = ?3)"
+        " AND (?4 = '' OR source_campaign_id = ?4) ORDER BY seq LIMIT ?5"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, after)
+        .Bind(2, int64_t{static_cast<int>(f.stage)})
+        .Bind(3, int64_t{static_cast<int>(f.owner)})
+        .Bind(4, f.source_campaign_id)
+        .Bind(5, int64_t{limit + 1});
+    return ReadPage<Lead>(*q, limit, ReadLead);
+  }
+
+  absl::Status AppendStageChange(const std::string& lead_id, const StageChange& c) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO lead_stage_history(lead_id, stage, time_us, reason) VALUES(?,?,?,?)");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, lead_id)
+        .Bind(2, int64_t{static_cast<int>(c.stage)})
+        .BindTime(3, c.time)
+        .Bind(4, c.reason)
+        .Run();
+  }
+
+  absl::StatusOr<std::vector<StageChange>> StageHistory(const std::string& lead_id) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT stage, time_us, reason FROM lead_stage_history WHERE lead_id = ? ORDER BY id");
+    if (!q.ok()) return q.status();
+    q->Bind(1, lead_id);
+    std::vector<StageChange> out;
+    while (true) {
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.push_back({static_cast<LifecycleStage>(q->Int(0)), q->Time(1), q->Text(2)});
+    }
+  }
+
+  absl::StatusOr<bool> InsertTouch(const Touch& t) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO touches(touch_id, lead_id, campaign_id, type, merged_capture, time_us)"
+        " VALUES(?,?,?,?,?,?) ON CONFLICT(touch_id) DO NOTHING");
+    if (!q.ok()) return q.status();
+    absl::Status s = q->Bind(1, t.touch_id)
+                         .Bind(2, t.lead_id)
+                         .Bind(3, t.campaign_id)
+                         .Bind(4, int64_t{static_cast<int>(t.type)})
+                         .Bind(5, int64_t{t.merged_capture})
+                         .BindTime(6, t.time)
+                         .Run();
+    if (!s.ok()) return s;
+    return tx_.Changes() == 1;
+  }
+
+  absl::StatusOr<TouchCounts> CountTouches(const std::string& lead_id) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT type, COUNT(*) FROM touches WHERE lead_id = ? GROUP BY type");
+    if (!q.ok()) return q.status();
+    q->Bind(1, lead_id);
+    TouchCounts counts(kTouchTypeMax + 1, 0);
+    while (true) {
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return counts;
+      const int64_t type = q->Int(0);
+      if (type > 0 && type <= kTouchTypeMax) counts[type] = static_cast<int>(q->Int(1));
+    }
+  }
+
+  absl::StatusOr<std::vector<std::string>> TouchedCampaigns(const std::string& lead_id) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT campaign_id FROM touches WHERE lead_id = ? AND campaign_id <> ''"
+        " GROUP BY campaign_id ORDER BY MIN(id)");
+    if (!q.ok()) return q.status();
+    q->Bind(1, lead_id);
+    std::vector<std::string> out;
+    while (true) {
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.push_back(q->Text(0));
+    }
+  }
+
+  absl::StatusOr<CampaignCounts> CountForCampaign(const std::string& campaign_id,
+                                                  const std::string& currency) override {
+    CampaignCounts c;
+    {
+      absl::StatusOr<Statement> q = tx_.Prepare(
+          "SELECT COUNT(*), COALESCE(SUM(ever_mql), 0), COALESCE(SUM(ever_accepted), 0),"
+          " COALESCE(SUM(ever_rejected), 0), COALESCE(SUM(won_count), 0),"
+          " COALESCE(SUM(CASE WHEN won_currency = ?2 THEN won_minor ELSE 0 END), 0)"
+          " FROM leads WHERE source_campaign_id = ?1");
+      if (!q.ok()) return q.status();
+      q->Bind(1, campaign_id).Bind(2, currency);
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      c.leads = q->Int(0);
+      c.mqls = q->Int(1);
+      c.accepted = q->Int(2);
+      c.rejected = q->Int(3);
+      c.won = q->Int(4);
+      c.revenue_minor = q->Int(5);
+    }
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT COUNT(*) FROM touches WHERE campaign_id = ? AND merged_capture = 1");
+    if (!q.ok()) return q.status();
+    q->Bind(1, campaign_id);
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    c.merged_captures = q->Int(0);
+    return c;
+  }
+
+  absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> CountByStage() override {
+    absl::StatusOr<Statement> q = tx_.Prepare("SELECT stage, COUNT(*) FROM leads GROUP BY stage");
+    if (!q.ok()) return q.status();
+    std::array<int64_t, kLifecycleStageMax + 1> counts{};
+    while (true) {
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return counts;
+      const int64_t stage = q->Int(0);
+      if (stage > 0 && stage <= kLifecycleStageMax) counts[stage] = q->Int(1);
+    }
+  }
+
+ private:
+  static void BindCampaign(Statement& q, const Campaign& c) {
+    q.Bind(1, c.id)
+        .Bind(2, c.display_name)
+        .Bind(3, int64_t{static_cast<int>(c.channel)})
+        .Bind(4, int64_t{static_cast<int>(c.state)})
+        .Bind(5, c.budget.amount_minor)
+        .Bind(6, c.budget.currency)
+        .Bind(7, c.spent_minor);
+    if (auto t = OptionalTime(c.start_time)) q.BindTime(8, *t); else q.BindNull(8);
+    if (auto t = OptionalTime(c.end_time)) q.BindTime(9, *t); else q.BindNull(9);
+    q.BindTime(10, c.create_time).BindTime(11, c.update_time).Bind(12, c.version);
+  }
+
+  template <typename T, typename Reader>
+  static absl::StatusOr<Page<T>> ReadPage(Statement& q, int limit, Reader read) {
+    Page<T> page;
+    int64_t last_seq = 0;
+    while (true) {
+      absl::StatusOr<bool> row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      if (static_cast<int>(page.items.size()) == limit) {
+        page.next_cursor = last_seq;  // a further row exists
+        break;
+      }
+      last_seq = q.Int(0);
+      page.items.push_back(read(q));
+    }
+    return page;
+  }
+
+  absl::StatusOr<std::optional<Lead>> FindLeadBy(const char* column, const std::string& value) {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "SELECT ", kLeadColumns, " FROM leads WHERE ", column, " = ? ORDER BY seq LIMIT 1"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, value);
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<Lead>();
+    return std::optional<Lead>(ReadLead(*q));
+  }
+
+  sqlite::Transaction& tx_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> SqliteMarketingStore::Open(
+    const std::string& path) {
+  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
+      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}});
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<SqliteMarketingStore>(new SqliteMarketingStore(*std::move(db)));
+}
+
+absl::Status SqliteMarketingStore::Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) {
+  sqlite::Transaction tx(*db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  SqliteMarketingTx mtx(tx);
+  if (absl::Status s = work(mtx); !s.ok()) return s;
+  return tx.Commit();
+}
+
+}  // namespace handoff::marketing

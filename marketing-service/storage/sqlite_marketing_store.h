@@ -1,0 +1,29 @@
+#ifndef HANDOFF_MARKETING_STORAGE_SQLITE_MARKETING_STORE_H_
+#define HANDOFF_MARKETING_STORAGE_SQLITE_MARKETING_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "common/sqlite.h"
+#include "marketing-service/storage/marketing_store.h"
+
+namespace handoff::marketing {
+
+// MarketingStore on one SQLite file (WAL, synchronous=FULL). Transactions are serialised.
+class SqliteMarketingStore final : public MarketingStore {
+ public:
+  // Opens the file and applies pending migrations.
+  static absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> Open(const std::string& path);
+
+  absl::Status Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) override;
+  absl::Status Ping() override { return db_->Ping(); }
+  sqlite::Database& database() { return *db_; }
+
+ private:
+  explicit SqliteMarketingStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  std::unique_ptr<sqlite::Database> db_;
+};
+
+}  // namespace handoff::marketing
+
+#endif  // HANDOFF_MARKETING_STORAGE_SQLITE_MARKETING_STORE_H_

@@ -1,0 +1,103 @@
+#ifndef HANDOFF_SALES_DOMAIN_MODEL_H_
+#define HANDOFF_SALES_DOMAIN_MODEL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/model.h"
+
+// Plain types of sales' domain. Enum values equal the proto enum numbers.
+namespace handoff::sales {
+
+enum class RepStatus { kUnspecified = 0, kActive, kAway };
+constexpr int kRepStatusMax = 2;
+
+enum class Stage {
+  kUnspecified = 0, kNew, kContacted, kQualified, kProposal, kNegotiation, kClosedWon, kClosedLost,
+};
+constexpr int kStageMax = 7;
+
+enum class Acceptance { kUnspecified = 0, kPending, kAccepted, kRejected };
+enum class RejectReason { kUnspecified = 0, kNotAFit, kBadContactData, kDuplicate, kNoBudget, kBadTiming, kOther };
+constexpr int kRejectReasonMax = 6;
+enum class LossReason { kUnspecified = 0, kPrice, kCompetitor, kProductFit, kNoDecision, kTiming, kOther };
+constexpr int kLossReasonMax = 6;
+enum class OpportunityKind { kUnspecified = 0, kNewBusiness, kUpsell };
+enum class ActivityType { kUnspecified = 0, kCall, kEmail, kSocial, kMeeting, kDemo, kNote };
+constexpr int kActivityTypeMax = 6;
+enum class CallOutcome { kUnspecified = 0, kConnected, kVoicemail, kNoAnswer, kWrongNumber };
+constexpr int kCallOutcomeMax = 4;
+enum class MeetingStatus { kUnspecified = 0, kScheduled, kHeld, kNoShow };
+constexpr int kMeetingStatusMax = 3;
+
+// Outcomes reported to marketing (values of handoff.marketing.v1.Outcome).
+enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost };
+
+struct Rep {
+  std::string id;
+  std::string display_name;
+  std::string email;
+  std::vector<std::string> territories;
+  int capacity = 0;
+  RepStatus status = RepStatus::kActive;
+  int open_opportunities = 0;     // derived when read
+  int64_t last_assigned_seq = 0;  // rotation order; 0 = never assigned
+  absl::Time create_time;
+  absl::Time update_time;
+  int64_t version = 1;
+};
+
+struct MarketingContext {
+  int score = 0;
+  std::vector<std::string> campaigns;
+  int touch_count = 0;
+};
+
+struct Opportunity {
+  std::string id;
+  std::string lead;  // "leads/{id}" in marketing
+  Contact contact;
+  Consent consent;
+  MarketingContext marketing;
+  OpportunityKind kind = OpportunityKind::kNewBusiness;
+  std::string parent_opportunity_id;
+  std::string rep_id;  // empty = unassigned
+  std::string unassigned_reason;
+  Acceptance acceptance = Acceptance::kPending;
+  RejectReason reject_reason = RejectReason::kUnspecified;
+  Stage stage = Stage::kNew;
+  Money amount;
+  LossReason loss_reason = LossReason::kUnspecified;
+  std::string reason_text;
+  std::string competitor;
+  absl::Time handoff_time = absl::InfinitePast();
+  absl::Time accept_time = absl::InfinitePast();
+  absl::Time close_time = absl::InfinitePast();
+  absl::Time create_time;
+  absl::Time update_time;
+  int64_t version = 1;
+
+  bool is_open() const {
+    return acceptance != Acceptance::kRejected && stage != Stage::kClosedWon &&
+           stage != Stage::kClosedLost;
+  }
+};
+
+struct Activity {
+  std::string id;
+  std::string opportunity_id;
+  ActivityType type = ActivityType::kUnspecified;
+  CallOutcome call_outcome = CallOutcome::kUnspecified;
+  MeetingStatus meeting_status = MeetingStatus::kUnspecified;
+  std::string summary;
+  std::string next_step;
+  absl::Time next_step_due = absl::InfinitePast();
+  absl::Time time;
+  std::string rep_id;
+};
+
+}  // namespace handoff::sales
+
+#endif  // HANDOFF_SALES_DOMAIN_MODEL_H_

@@ -1,0 +1,422 @@
+#include "sales-service/domain/opportunity_workflow.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "common/validation.h"
+
+namespace handoff::sales {
+namespace {
+
+std::string OppName(const std::string& id) { return ResourceName("opportunities", id); }
+
+absl::Status ValidateRep(const Rep& r) {
+  if (r.display_name.empty() || r.display_name.size() > 200) {
+    return absl::InvalidArgumentError("rep.display_name must be 1 to 200 characters");
+  }
+  const size_t at = r.email.find('@');
+  if (r.email.empty() || at == std::string::npos || at == 0 || r.email.size() > 254 ||
+      r.email.find('.', at) == std::string::npos || r.email.find(' ') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("rep.email: \"", r.email, "\" is not an e-mail address"));
+  }
+  if (r.capacity < 1 || r.capacity > 10000) {
+    return absl::InvalidArgumentError("rep.capacity must be 1 to 10000");
+  }
+  const int status = static_cast<int>(r.status);
+  if (status < 1 || status > kRepStatusMax) {
+    return absl::InvalidArgumentError("rep.status must be REP_STATUS_ACTIVE or REP_STATUS_AWAY");
+  }
+  for (const std::string& t : r.territories) {
+    if (t.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(t[0])) ||
+        !absl::ascii_isupper(static_cast<unsigned char>(t[1]))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "rep.territories: \"", t, "\" is not an upper-case ISO 3166-1 alpha-2 code"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> NormalizeTerritories(std::vector<std::string> t) {
+  for (std::string& code : t) code = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(code));
+  std::sort(t.begin(), t.end());
+  t.erase(std::unique(t.begin(), t.end()), t.end());
+  return t;
+}
+
+}  // namespace
+
+absl::StatusOr<Opportunity> OpportunityWorkflow::Load(SalesTx& tx, const std::string& id,
+                                                      const std::string& etag) const {
+  absl::StatusOr<Opportunity> opp = tx.GetOpportunity(id);
+  if (!opp.ok()) return opp.status();
+  if (!etag.empty() && etag != EtagOf(opp->version)) {
+    return absl::AbortedError(absl::StrCat(OppName(id), " changed since etag ", etag,
+                                           " was read; get it again and retry"));
+  }
+  return opp;
+}
+
+absl::Status OpportunityWorkflow::Save(SalesTx& tx, Opportunity& opp) const {
+  opp.update_time = clock_.Now();
+  ++opp.version;
+  return tx.UpdateOpportunity(opp);
+}
+
+absl::Status OpportunityWorkflow::RequireWorkable(const Opportunity& opp) const {
+  if (opp.acceptance != Acceptance::kAccepted) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(OppName(opp.id), " has not been accepted; accept it first"));
+  }
+  if (!opp.is_open()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(OppName(opp.id), " is closed (", StageName(opp.stage), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OpportunityWorkflow::AutoAssign(SalesTx& tx, Opportunity& opp) const {
+  absl::StatusOr<std::vector<Rep>> reps = tx.AllReps();
+  if (!reps.ok()) return reps.status();
+  std::vector<RepLoad> loads;
+  loads.reserve(reps->size());
+  for (const Rep& r : *reps) {
+    loads.push_back({r.id, r.status == RepStatus::kActive, r.capacity, r.open_opportunities,
+                     r.last_assigned_seq, r.territories});
+  }
+  const AssignmentChoice choice = ChooseRep(loads, opp.contact.country_code);
+  if (!choice.rep_id) {
+    opp.rep_id.clear();
+    opp.unassigned_reason = choice.unassigned_reason;
+    return absl::OkStatus();
+  }
+  auto rep = std::find_if(reps->begin(), reps->end(), [&](const Rep& r) { return r.id == *choice.rep_id; });
+  absl::StatusOr<int64_t> seq = tx.NextAssignmentSeq();
+  if (!seq.ok()) return seq.status();
+  rep->last_assigned_seq = *seq;
+  if (absl::Status s = tx.UpdateRep(*rep); !s.ok()) return s;
+  opp.rep_id = rep->id;
+  opp.unassigned_reason.clear();
+  return tx.RecordAssignment(opp.id, rep->id, clock_.Now(), "automatic assignment");
+}
+
+absl::StatusOr<HandoffResult> OpportunityWorkflow::Handoff(SalesTx& tx, const HandoffInput& in) const {
+  if (!ParseResourceName(in.lead, "leads")) {
+    return absl::InvalidArgumentError("lead must be of the form leads/{id}");
+  }
+  if (in.contact.email.empty() && in.contact.phone.empty()) {
+    return absl::InvalidArgumentError("contact: email or phone is required");
+  }
+  absl::StatusOr<std::optional<Opportunity>> open = tx.FindOpenForLead(in.lead);
+  if (!open.ok()) return open.status();
+  if (open->has_value()) return HandoffResult{**open, true};
+  const absl::Time now = clock_.Now();
+  Opportunity opp;
+  opp.id = NewId();
+  opp.lead = in.lead;
+  opp.contact = in.contact;
+  opp.consent = in.consent;
+  opp.marketing = in.marketing;
+  opp.kind = OpportunityKind::kNewBusiness;
+  opp.acceptance = Acceptance::kPending;
+  opp.stage = Stage::kNew;
+  opp.handoff_time = in.handoff_time == absl::InfinitePast() ? now : in.handoff_time;
+  opp.create_time = opp.update_time = now;
+  if (absl::Status s = tx.InsertOpportunity(opp); !s.ok()) return s;
+  if (absl::Status s = AutoAssign(tx, opp); !s.ok()) return s;
+  if (absl::Status s = tx.UpdateOpportunity(opp); !s.ok()) return s;
+  return HandoffResult{opp, false};
+}
+
+absl::StatusOr<int> OpportunityWorkflow::UpdateConsent(SalesTx& tx, const std::string& lead,
+                                                       const Consent& consent) const {
+  if (!ParseResourceName(lead, "leads")) {
+    return absl::InvalidArgumentError("lead must be of the form leads/{id}");
+  }
+  return tx.UpdateConsentForLead(lead, consent);
+}
+
+absl::StatusOr<Opportunity> OpportunityWorkflow::Accept(SalesTx& tx, const std::string& id,
+                                                        const std::string& etag) const {
+  absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
+  if (!opp.ok()) return opp.status();
+  if (opp->acceptance != Acceptance::kPending) {
+    return absl::FailedPreconditionError(absl::StrCat(OppName(id), " is not pending acceptance"));
+  }
+  if (opp->rep_id.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        OppName(id), " has no rep (", opp->unassigned_reason, "); assign one with AssignOpportunity first"));
+  }
+  const absl::Time now = clock_.Now();
+  opp->acceptance = Acceptance::kAccepted;
+  opp->accept_time = now;
+  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kAccepted, "", {}, now});
+      !s.ok()) {
+    return s;
+  }
+  return opp;
+}
+
+absl::StatusOr<Opportunity> OpportunityWorkflow::Reject(SalesTx& tx, const std::string& id,
+                                                        RejectReason reason, const std::string& text,
+                                                        const std::string& etag) const {
+  const int r = static_cast<int>(reason);
+  if (r <= 0 || r > kRejectReasonMax) {
+    return absl::InvalidArgumentError("reason is required (REJECT_REASON_NOT_A_FIT, ...)");
+  }
+  if (reason == RejectReason::kOther && text.empty()) {
+    return absl::InvalidArgumentError("reason_text is required for REJECT_REASON_OTHER");
+  }
+  if (absl::Status s = ValidateLength(text, 1000, "reason_text"); !s.ok()) return s;
+  absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
+  if (!opp.ok()) return opp.status();
+  if (opp->acceptance != Acceptance::kPending) {
+    return absl::FailedPreconditionError(absl::StrCat(OppName(id), " is not pending acceptance"));
+  }
+  const absl::Time now = clock_.Now();
+  opp->acceptance = Acceptance::kRejected;
+  opp->reject_reason = reason;
+  opp->reason_text = text;
+  opp->close_time = now;
+  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  static const char* const kNames[] = {"", "not a fit", "bad contact data", "duplicate",
+                                       "no budget", "bad timing", "other"};
+  std::string why = kNames[r];
+  if (!text.empty()) absl::StrAppend(&why, ": ", text);
+  if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kRejected, why, {}, now});
+      !s.ok()) {
+    return s;
+  }
+  return opp;
+}
+
+absl::StatusOr<Opportunity> OpportunityWorkflow::Assign(SalesTx& tx, const std::string& id,
+                                                        const std::string& rep_id,
+                                                        const std::string& etag) const {
+  absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
+  if (!opp.ok()) return opp.status();
+  if (!opp->is_open()) {
+    return absl::FailedPreconditionError(absl::StrCat(OppName(id), " is closed or rejected"));
+  }
+  absl::StatusOr<Rep> rep = tx.GetRep(rep_id);
+  if (!rep.ok()) return rep.status();
+  if (opp->rep_id == rep_id) return opp;
+  if (rep->status != RepStatus::kActive) {
+    return absl::FailedPreconditionError(absl::StrCat("reps/", rep_id, " is away"));
+  }
+  if (rep->open_opportunities >= rep->capacity) {
+    return absl::FailedPreconditionError(absl::StrCat("reps/", rep_id, " is at capacity (",
+                                                      rep->capacity, " open opportunities)"));
+  }
+  opp->rep_id = rep_id;
+  opp->unassigned_reason.clear();
+  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  if (absl::Status s = tx.RecordAssignment(id, rep_id, clock_.Now(), "assigned by hand"); !s.ok()) return s;
+  return opp;
+}
+
+absl::StatusOr<Activity> OpportunityWorkflow::LogActivity(SalesTx& tx, const std::string& id,
+                                                          Activity a, const std::string& etag) const {
+  const int type = static_cast<int>(a.type);
+  if (type <= 0 || type > kActivityTypeMax) {
+    return absl::InvalidArgumentError("activity.type is required (ACTIVITY_TYPE_CALL, ...)");
+  }
+  const int call = static_cast<int>(a.call_outcome);
+  if (a.type == ActivityType::kCall && (call <= 0 || call > kCallOutcomeMax)) {
+    return absl::InvalidArgumentError("activity.call_outcome is required for a call");
+  }
+  const int meeting = static_cast<int>(a.meeting_status);
+  if (a.type == ActivityType::kMeeting && (meeting <= 0 || meeting > kMeetingStatusMax)) {
+    return absl::InvalidArgumentError("activity.meeting_status is required for a meeting");
+  }
+  if (absl::Status s = ValidateLength(a.summary, 4000, "activity.summary"); !s.ok()) return s;
+  if (absl::Status s = ValidateLength(a.next_step, 1000, "activity.next_step"); !s.ok()) return s;
+  absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
+  if (!opp.ok()) return opp.status();
+  if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
+  const Consent& c = opp->consent;
+  if (a.type != ActivityType::kNote && c.do_not_contact) {
+    return absl::FailedPreconditionError(
+        "the person asked not to be contacted (consent.do_not_contact); only notes may be logged");
+  }
+  if (a.type == ActivityType::kCall && !c.phone) {
+    return absl::FailedPreconditionError("the person has not consented to phone calls (consent.phone)");
+  }
+  if (a.type == ActivityType::kEmail && !c.email) {
+    return absl::FailedPreconditionError("the person has not consented to e-mail (consent.email)");
+  }
+  a.id = NewId();
+  a.opportunity_id = id;
+  if (a.time == absl::InfinitePast()) a.time = clock_.Now();
+  a.rep_id = opp->rep_id;
+  if (absl::Status s = tx.InsertActivity(a); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;  // new etag: the timeline changed
+  return a;
+}
+
+absl::StatusOr<Opportunity> OpportunityWorkflow::Advance(SalesTx& tx, const std::string& id, Stage to,
+                                                         const std::optional<Money>& amount,
+                                                         const std::string& etag) const {
+  const int t = static_cast<int>(to);
+  if (t <= 0 || t > kStageMax) return absl::InvalidArgumentError("stage is required");
+  if (to == Stage::kClosedWon || to == Stage::kClosedLost) {
+    return absl::InvalidArgumentError("stage: use CloseWon or CloseLost to close an opportunity");
+  }
+  if (amount) {
+    if (absl::Status s = ValidatePositiveMoney(*amount, "amount"); !s.ok()) return s;
+  }
+  absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
+  if (!opp.ok()) return opp.status();
+  if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
+  if (!CanAdvance(opp->stage, to)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        OppName(id), " cannot move from ", StageName(opp->stage), " to ", StageName(to),
+        "; stages only move forward"));
+  }
+  opp->stage = to;
+  if (amount) opp->amount = *amount;
+  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  return opp;
+}
+
+absl::StatusOr<Opportunity> OpportunityWorkflow::CloseWon(SalesTx& tx, const std::string& id,
+                                                          const Money& amount, absl::Time close_time,
+                                                          const std::string& etag) const {
+  if (absl::Status s = ValidatePositiveMoney(amount, "amount"); !s.ok()) return s;
+  absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
+  if (!opp.ok()) return opp.status();
+  if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
+  const absl::Time when = close_time == absl::InfinitePast() ? clock_.Now() : close_time;
+  opp->stage = Stage::kClosedWon;
+  opp->amount = amount;
+  opp->close_time = when;
+  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kWon, "", amount, when});
+      !s.ok()) {
+    return s;
+  }
+  return opp;
+}
+
+absl::StatusOr<Opportunity> OpportunityWorkflow::CloseLost(SalesTx& tx, const std::string& id,
+                                                           LossReason reason, const std::string& text,
+                                                           const std::string& competitor,
+                                                           absl::Time close_time,
+                                                           const std::string& etag) const {
+  const int r = static_cast<int>(reason);
+  if (r <= 0 || r > kLossReasonMax) {
+    return absl::InvalidArgumentError("reason is required (LOSS_REASON_PRICE, ...)");
+  }
+  if (reason == LossReason::kOther && text.empty()) {
+    return absl::InvalidArgumentError("reason_text is required for LOSS_REASON_OTHER");
+  }
+  if (absl::Status s = ValidateLength(text, 1000, "reason_text"); !s.ok()) return s;
+  if (absl::Status s = ValidateLength(competitor, 200, "competitor"); !s.ok()) return s;
+  absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
+  if (!opp.ok()) return opp.status();
+  if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
+  const absl::Time when = close_time == absl::InfinitePast() ? clock_.Now() : close_time;
+  opp->stage = Stage::kClosedLost;
+  opp->loss_reason = reason;
+  opp->reason_text = text;
+  opp->competitor = competitor;
+  opp->close_time = when;
+  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  static const char* const kNames[] = {"", "price", "competitor", "product fit",
+                                       "no decision", "timing", "other"};
+  std::string why = kNames[r];
+  if (!competitor.empty()) absl::StrAppend(&why, " (", competitor, ")");
+  if (!text.empty()) absl::StrAppend(&why, ": ", text);
+  if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kLost, why, {}, when});
+      !s.ok()) {
+    return s;
+  }
+  return opp;
+}
+
+absl::StatusOr<Opportunity> OpportunityWorkflow::CreateUpsell(SalesTx& tx, const std::string& won_id,
+                                                              const std::optional<Money>& amount) const {
+  if (amount) {
+    if (absl::Status s = ValidatePositiveMoney(*amount, "amount"); !s.ok()) return s;
+  }
+  absl::StatusOr<Opportunity> won = tx.GetOpportunity(won_id);
+  if (!won.ok()) return won.status();
+  if (won->stage != Stage::kClosedWon) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(OppName(won_id), " is not won; upsells grow from won deals"));
+  }
+  const absl::Time now = clock_.Now();
+  Opportunity up;
+  up.id = NewId();
+  up.lead = won->lead;
+  up.contact = won->contact;
+  up.consent = won->consent;
+  up.marketing = won->marketing;
+  up.kind = OpportunityKind::kUpsell;
+  up.parent_opportunity_id = won_id;
+  up.rep_id = won->rep_id;
+  up.acceptance = Acceptance::kAccepted;
+  up.stage = Stage::kNew;
+  if (amount) up.amount = *amount;
+  up.handoff_time = won->handoff_time;
+  up.accept_time = now;
+  up.create_time = up.update_time = now;
+  if (absl::Status s = tx.InsertOpportunity(up); !s.ok()) return s;
+  if (!up.rep_id.empty()) {
+    if (absl::Status s = tx.RecordAssignment(up.id, up.rep_id, now, "upsell keeps the rep of the won deal");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return up;
+}
+
+absl::StatusOr<Rep> OpportunityWorkflow::CreateRep(SalesTx& tx, const RepInput& in) const {
+  Rep r;
+  r.id = NewId();
+  r.display_name = std::string(absl::StripAsciiWhitespace(in.display_name));
+  r.email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(in.email));
+  r.territories = NormalizeTerritories(in.territories);
+  r.capacity = in.capacity;
+  r.status = in.status == RepStatus::kUnspecified ? RepStatus::kActive : in.status;
+  if (absl::Status s = ValidateRep(r); !s.ok()) return s;
+  r.create_time = r.update_time = clock_.Now();
+  if (absl::Status s = tx.InsertRep(r); !s.ok()) return s;
+  return r;
+}
+
+absl::StatusOr<Rep> OpportunityWorkflow::UpdateRep(SalesTx& tx, const std::string& id,
+                                                   const RepPatch& patch) const {
+  absl::StatusOr<Rep> r = tx.GetRep(id);
+  if (!r.ok()) return r.status();
+  if (patch.etag && *patch.etag != EtagOf(r->version)) {
+    return absl::AbortedError(absl::StrCat("reps/", id, " changed since etag ", *patch.etag,
+                                           " was read; get it again and retry"));
+  }
+  if (patch.display_name) r->display_name = std::string(absl::StripAsciiWhitespace(*patch.display_name));
+  if (patch.territories) r->territories = NormalizeTerritories(*patch.territories);
+  if (patch.capacity) r->capacity = *patch.capacity;
+  if (patch.status) r->status = *patch.status;
+  if (absl::Status s = ValidateRep(*r); !s.ok()) return s;
+  r->update_time = clock_.Now();
+  ++r->version;
+  if (absl::Status s = tx.UpdateRep(*r); !s.ok()) return s;
+  return r;
+}
+
+absl::StatusOr<std::vector<SlaBreach>> OpportunityWorkflow::AcceptSlaBreaches(
+    SalesTx& tx, absl::Duration accept_sla, int limit) const {
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<std::vector<Opportunity>> late = tx.PendingHandedOffBefore(now - accept_sla, limit);
+  if (!late.ok()) return late.status();
+  std::vector<SlaBreach> out;
+  for (Opportunity& o : *late) {
+    const absl::Duration overdue = now - (o.handoff_time + accept_sla);
+    out.push_back({std::move(o), overdue});
+  }
+  return out;
+}
+
+}  // namespace handoff::sales

@@ -1,0 +1,26 @@
+#ifndef HANDOFF_SALES_GRPC_CONVERT_H_
+#define HANDOFF_SALES_GRPC_CONVERT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "handoff/sales/v1/opportunity.pb.h"
+#include "handoff/sales/v1/rep.pb.h"
+#include "sales-service/domain/model.h"
+#include "sales-service/domain/opportunity_workflow.h"
+
+// Proto <-> domain for sales' resources.
+namespace handoff::sales {
+
+void ToProto(const Rep& r, v1::Rep* out);
+void ToProto(const Opportunity& o, const OpportunityWorkflow& rules, v1::Opportunity* out);
+void ToProto(const Activity& a, v1::Activity* out);
+Activity FromProto(const v1::Activity& a);
+
+// Parses "{collection}/{id}"; INVALID_ARGUMENT naming `field`.
+absl::StatusOr<std::string> ParseName(const std::string& name, const char* collection,
+                                      const std::string& field);
+
+}  // namespace handoff::sales
+
+#endif  // HANDOFF_SALES_GRPC_CONVERT_H_

@@ -1,0 +1,169 @@
+#include <optional>
+
+#include "common/grpc/convert.h"
+#include "common/page_token.h"
+#include "sales-service/grpc/handlers.h"
+
+namespace handoff::sales {
+namespace {
+std::optional<Money> OptionalMoney(bool has, const common::v1::Money& m) {
+  if (!has) return std::nullopt;
+  return handoff::FromProto(m);
+}
+}  // namespace
+
+grpc::ServerUnaryReactor* OpportunityHandler::GetOpportunity(grpc::CallbackServerContext* ctx,
+                                                             const v1::GetOpportunityRequest* req,
+                                                             v1::GetOpportunityResponse* resp) {
+  return d_.runner.Run(ctx, "OpportunityService/GetOpportunity", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseName(req->name(), "opportunities", "name");
+    if (!id.ok()) return id.status();
+    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+      absl::StatusOr<Opportunity> o = tx.GetOpportunity(*id);
+      if (!o.ok()) return o.status();
+      ToProto(*o, d_.opportunities, resp->mutable_opportunity());
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
+    grpc::CallbackServerContext* ctx, const v1::ListOpportunitiesRequest* req,
+    v1::ListOpportunitiesResponse* resp) {
+  return d_.runner.Run(ctx, "OpportunityService/ListOpportunities", [this, req, resp] {
+    absl::StatusOr<int> size = ClampPageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    if (!after.ok()) return after.status();
+    OpportunityFilter filter;
+    if (!req->rep().empty()) {
+      absl::StatusOr<std::string> rep = ParseName(req->rep(), "reps", "rep");
+      if (!rep.ok()) return rep.status();
+      filter.rep_id = *rep;
+    }
+    if (req->stage() < 0 || req->stage() > kStageMax) {
+      return absl::InvalidArgumentError("stage is not a valid Stage");
+    }
+    filter.stage = static_cast<Stage>(req->stage());
+    filter.lead = req->lead();
+    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+      absl::StatusOr<Page<Opportunity>> page = tx.ListOpportunities(filter, *after, *size);
+      if (!page.ok()) return page.status();
+      for (const Opportunity& o : page->items) ToProto(o, d_.opportunities, resp->add_opportunities());
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::AcceptOpportunity(
+    grpc::CallbackServerContext* ctx, const v1::AcceptOpportunityRequest* req,
+    v1::AcceptOpportunityResponse* resp) {
+  return Mutate(ctx, "OpportunityService/AcceptOpportunity", req->name(), "name", req, resp,
+                [this, req](SalesTx& tx, const std::string& id) {
+                  return d_.opportunities.Accept(tx, id, req->etag());
+                });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::RejectOpportunity(
+    grpc::CallbackServerContext* ctx, const v1::RejectOpportunityRequest* req,
+    v1::RejectOpportunityResponse* resp) {
+  return Mutate(ctx, "OpportunityService/RejectOpportunity", req->name(), "name", req, resp,
+                [this, req](SalesTx& tx, const std::string& id) {
+                  return d_.opportunities.Reject(tx, id, static_cast<RejectReason>(req->reason()),
+                                                 req->reason_text(), req->etag());
+                });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::AssignOpportunity(
+    grpc::CallbackServerContext* ctx, const v1::AssignOpportunityRequest* req,
+    v1::AssignOpportunityResponse* resp) {
+  return Mutate(ctx, "OpportunityService/AssignOpportunity", req->name(), "name", req, resp,
+                [this, req](SalesTx& tx, const std::string& id) -> absl::StatusOr<Opportunity> {
+                  absl::StatusOr<std::string> rep = ParseName(req->rep(), "reps", "rep");
+                  if (!rep.ok()) return rep.status();
+                  return d_.opportunities.Assign(tx, id, *rep, req->etag());
+                });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::LogActivity(grpc::CallbackServerContext* ctx,
+                                                          const v1::LogActivityRequest* req,
+                                                          v1::LogActivityResponse* resp) {
+  return d_.runner.Run(ctx, "OpportunityService/LogActivity", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseName(req->opportunity(), "opportunities", "opportunity");
+    if (!id.ok()) return id.status();
+    return RunMutation(d_.store, d_.clock, "OpportunityService/LogActivity", *req,
+                       req->request_id(), resp, [&](SalesTx& tx) -> absl::Status {
+                         absl::StatusOr<Activity> a = d_.opportunities.LogActivity(
+                             tx, *id, FromProto(req->activity()), req->etag());
+                         if (!a.ok()) return a.status();
+                         ToProto(*a, resp->mutable_activity());
+                         return absl::OkStatus();
+                       });
+  });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::ListActivities(grpc::CallbackServerContext* ctx,
+                                                             const v1::ListActivitiesRequest* req,
+                                                             v1::ListActivitiesResponse* resp) {
+  return d_.runner.Run(ctx, "OpportunityService/ListActivities", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseName(req->opportunity(), "opportunities", "opportunity");
+    if (!id.ok()) return id.status();
+    absl::StatusOr<int> size = ClampPageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    if (!after.ok()) return after.status();
+    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+      if (absl::StatusOr<Opportunity> o = tx.GetOpportunity(*id); !o.ok()) return o.status();
+      absl::StatusOr<Page<Activity>> page = tx.ListActivities(*id, *after, *size);
+      if (!page.ok()) return page.status();
+      for (const Activity& a : page->items) ToProto(a, resp->add_activities());
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::AdvanceStage(grpc::CallbackServerContext* ctx,
+                                                           const v1::AdvanceStageRequest* req,
+                                                           v1::AdvanceStageResponse* resp) {
+  return Mutate(ctx, "OpportunityService/AdvanceStage", req->name(), "name", req, resp,
+                [this, req](SalesTx& tx, const std::string& id) {
+                  return d_.opportunities.Advance(tx, id, static_cast<Stage>(req->stage()),
+                                                  OptionalMoney(req->has_amount(), req->amount()),
+                                                  req->etag());
+                });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::CloseWon(grpc::CallbackServerContext* ctx,
+                                                       const v1::CloseWonRequest* req,
+                                                       v1::CloseWonResponse* resp) {
+  return Mutate(ctx, "OpportunityService/CloseWon", req->name(), "name", req, resp,
+                [this, req](SalesTx& tx, const std::string& id) {
+                  return d_.opportunities.CloseWon(tx, id, handoff::FromProto(req->amount()),
+                                                   handoff::FromProto(req->close_time()), req->etag());
+                });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::CloseLost(grpc::CallbackServerContext* ctx,
+                                                        const v1::CloseLostRequest* req,
+                                                        v1::CloseLostResponse* resp) {
+  return Mutate(ctx, "OpportunityService/CloseLost", req->name(), "name", req, resp,
+                [this, req](SalesTx& tx, const std::string& id) {
+                  return d_.opportunities.CloseLost(tx, id, static_cast<LossReason>(req->reason()),
+                                                    req->reason_text(), req->competitor(),
+                                                    handoff::FromProto(req->close_time()), req->etag());
+                });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::CreateUpsell(grpc::CallbackServerContext* ctx,
+                                                           const v1::CreateUpsellRequest* req,
+                                                           v1::CreateUpsellResponse* resp) {
+  return Mutate(ctx, "OpportunityService/CreateUpsell", req->opportunity(), "opportunity", req, resp,
+                [this, req](SalesTx& tx, const std::string& id) {
+                  return d_.opportunities.CreateUpsell(
+                      tx, id, OptionalMoney(req->has_amount(), req->amount()));
+                });
+}
+
+}  // namespace handoff::sales

@@ -1,0 +1,508 @@
+#include "sales-service/storage/sqlite_sales_store.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/sqlite_unit_of_work.h"
+
+namespace handoff::sales {
+namespace {
+
+using sqlite::Statement;
+
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE reps (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  id            TEXT NOT NULL UNIQUE,
+  display_name  TEXT NOT NULL,
+  email         TEXT NOT NULL UNIQUE,
+  territories   TEXT NOT NULL,
+  capacity      INTEGER NOT NULL,
+  status        INTEGER NOT NULL,
+  last_assigned_seq INTEGER NOT NULL,
+  create_us     INTEGER NOT NULL,
+  update_us     INTEGER NOT NULL,
+  version       INTEGER NOT NULL
+);
+CREATE TABLE counters (
+  name          TEXT PRIMARY KEY,
+  value         INTEGER NOT NULL
+);
+CREATE TABLE opportunities (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  id            TEXT NOT NULL UNIQUE,
+  lead          TEXT NOT NULL,
+  email         TEXT NOT NULL,
+  phone         TEXT NOT NULL,
+  given_name    TEXT NOT NULL,
+  family_name   TEXT NOT NULL,
+  company       TEXT NOT NULL,
+  title         TEXT NOT NULL,
+  country_code  TEXT NOT NULL,
+  consent_email INTEGER NOT NULL,
+  consent_phone INTEGER NOT NULL,
+  consent_sms   INTEGER NOT NULL,
+  consent_mail  INTEGER NOT NULL,
+  do_not_contact INTEGER NOT NULL,
+  mkt_score     INTEGER NOT NULL,
+  mkt_campaigns TEXT NOT NULL,
+  mkt_touch_count INTEGER NOT NULL,
+  kind          INTEGER NOT NULL,
+  parent_id     TEXT NOT NULL,
+  rep_id        TEXT NOT NULL,
+  unassigned_reason TEXT NOT NULL,
+  acceptance    INTEGER NOT NULL,
+  reject_reason INTEGER NOT NULL,
+  stage         INTEGER NOT NULL,
+  amount_minor  INTEGER NOT NULL,
+  currency      TEXT NOT NULL,
+  loss_reason   INTEGER NOT NULL,
+  reason_text   TEXT NOT NULL,
+  competitor    TEXT NOT NULL,
+  handoff_us    INTEGER,
+  accept_us     INTEGER,
+  close_us      INTEGER,
+  create_us     INTEGER NOT NULL,
+  update_us     INTEGER NOT NULL,
+  version       INTEGER NOT NULL,
+  is_open       INTEGER NOT NULL
+);
+-- At most one open new-business opportunity per lead, enforced by the database too.
+CREATE UNIQUE INDEX opportunities_open_new_business ON opportunities(lead)
+  WHERE is_open = 1 AND kind = 1;
+CREATE INDEX opportunities_by_lead ON opportunities(lead, seq);
+CREATE INDEX opportunities_by_rep ON opportunities(rep_id, is_open);
+CREATE INDEX opportunities_pending ON opportunities(acceptance, handoff_us);
+CREATE TABLE assignments (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  opportunity_id TEXT NOT NULL,
+  rep_id        TEXT NOT NULL,
+  time_us       INTEGER NOT NULL,
+  reason        TEXT NOT NULL
+);
+CREATE INDEX assignments_by_opportunity ON assignments(opportunity_id);
+CREATE TABLE activities (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  id            TEXT NOT NULL UNIQUE,
+  opportunity_id TEXT NOT NULL,
+  type          INTEGER NOT NULL,
+  call_outcome  INTEGER NOT NULL,
+  meeting_status INTEGER NOT NULL,
+  summary       TEXT NOT NULL,
+  next_step     TEXT NOT NULL,
+  next_step_due_us INTEGER,
+  time_us       INTEGER NOT NULL,
+  rep_id        TEXT NOT NULL
+);
+CREATE INDEX activities_by_opportunity ON activities(opportunity_id, seq);
+)sql";
+
+void BindOptionalTime(Statement& q, int index, absl::Time t) {
+  if (t == absl::InfinitePast()) {
+    q.BindNull(index);
+  } else {
+    q.BindTime(index, t);
+  }
+}
+
+absl::Time ReadOptionalTime(const Statement& q, int column) {
+  return q.IsNull(column) ? absl::InfinitePast() : q.Time(column);
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  if (s.empty()) return {};
+  return absl::StrSplit(s, ',');
+}
+
+constexpr char kRepColumns[] =
+    "r.seq, r.id, r.display_name, r.email, r.territories, r.capacity, r.status,"
+    " r.last_assigned_seq, r.create_us, r.update_us, r.version,"
+    " (SELECT COUNT(*) FROM opportunities o WHERE o.rep_id = r.id AND o.is_open = 1)";
+
+Rep ReadRep(const Statement& q) {
+  Rep r;
+  r.id = q.Text(1);
+  r.display_name = q.Text(2);
+  r.email = q.Text(3);
+  r.territories = SplitList(q.Text(4));
+  r.capacity = static_cast<int>(q.Int(5));
+  r.status = static_cast<RepStatus>(q.Int(6));
+  r.last_assigned_seq = q.Int(7);
+  r.create_time = q.Time(8);
+  r.update_time = q.Time(9);
+  r.version = q.Int(10);
+  r.open_opportunities = static_cast<int>(q.Int(11));
+  return r;
+}
+
+void BindRep(Statement& q, const Rep& r) {
+  q.Bind(1, r.id)
+      .Bind(2, r.display_name)
+      .Bind(3, r.email)
+      .Bind(4, absl::StrJoin(r.territories, ","))
+      .Bind(5, int64_t{r.capacity})
+      .Bind(6, int64_t{static_cast<int>(r.status)})
+      .Bind(7, r.last_assigned_seq)
+      .BindTime(8, r.create_time)
+      .BindTime(9, r.update_time)
+      .Bind(10, r.version);
+}
+
+constexpr char kOppColumns[] =
+    "seq, id, lead, email, phone, given_name, family_name, company, title, country_code,"
+    " consent_email, consent_phone, consent_sms, consent_mail, do_not_contact, mkt_score,"
+    " mkt_campaigns, mkt_touch_count, kind, parent_id, rep_id, unassigned_reason, acceptance,"
+    " reject_reason, stage, amount_minor, currency, loss_reason, reason_text, competitor,"
+    " handoff_us, accept_us, close_us, create_us, update_us, version, is_open";
+
+Opportunity ReadOpp(const Statement& q) {
+  Opportunity o;
+  o.id = q.Text(1);
+  o.lead = q.Text(2);
+  o.contact = Contact{q.Text(3), q.Text(4), q.Text(5), q.Text(6), q.Text(7), q.Text(8), q.Text(9)};
+  o.consent = Consent{q.Int(10) != 0, q.Int(11) != 0, q.Int(12) != 0, q.Int(13) != 0, q.Int(14) != 0};
+  o.marketing.score = static_cast<int>(q.Int(15));
+  o.marketing.campaigns = SplitList(q.Text(16));
+  o.marketing.touch_count = static_cast<int>(q.Int(17));
+  o.kind = static_cast<OpportunityKind>(q.Int(18));
+  o.parent_opportunity_id = q.Text(19);
+  o.rep_id = q.Text(20);
+  o.unassigned_reason = q.Text(21);
+  o.acceptance = static_cast<Acceptance>(q.Int(22));
+  o.reject_reason = static_cast<RejectReason>(q.Int(23));
+  o.stage = static_cast<Stage>(q.Int(24));
+  o.amount = Money{q.Int(25), q.Text(26)};
+  o.loss_reason = static_cast<LossReason>(q.Int(27));
+  o.reason_text = q.Text(28);
+  o.competitor = q.Text(29);
+  o.handoff_time = ReadOptionalTime(q, 30);
+  o.accept_time = ReadOptionalTime(q, 31);
+  o.close_time = ReadOptionalTime(q, 32);
+  o.create_time = q.Time(33);
+  o.update_time = q.Time(34);
+  o.version = q.Int(35);
+  return o;
+}
+
+void BindOpp(Statement& q, const Opportunity& o) {
+  q.Bind(1, o.id)
+      .Bind(2, o.lead)
+      .Bind(3, o.contact.email)
+      .Bind(4, o.contact.phone)
+      .Bind(5, o.contact.given_name)
+      .Bind(6, o.contact.family_name)
+      .Bind(7, o.contact.company)
+      .Bind(8, o.contact.title)
+      .Bind(9, o.contact.country_code)
+      .Bind(10, int64_t{o.consent.email})
+      .Bind(11, int64_t{o.consent.phone})
+      .Bind(12, int64_t{o.consent.sms})
+      .Bind(13, int64_t{o.consent.mail})
+      .Bind(14, int64_t{o.consent.do_not_contact})
+      .Bind(15, int64_t{o.marketing.score})
+      .Bind(16, absl::StrJoin(o.marketing.campaigns, ","))
+      .Bind(17, int64_t{o.marketing.touch_count})
+      .Bind(18, int64_t{static_cast<int>(o.kind)})
+      .Bind(19, o.parent_opportunity_id)
+      .Bind(20, o.rep_id)
+      .Bind(21, o.unassigned_reason)
+      .Bind(22, int64_t{static_cast<int>(o.acceptance)})
+      .Bind(23, int64_t{static_cast<int>(o.reject_reason)})
+      .Bind(24, int64_t{static_cast<int>(o.stage)})
+      .Bind(25, o.amount.amount_minor)
+      .Bind(26, o.amount.currency)
+      .Bind(27, int64_t{static_cast<int>(o.loss_reason)})
+      .Bind(28, o.reason_text)
+      .Bind(29, o.competitor);
+  BindOptionalTime(q, 30, o.handoff_time);
+  BindOptionalTime(q, 31, o.accept_time);
+  BindOptionalTime(q, 32, o.close_time);
+  q.BindTime(33, o.create_time).BindTime(34, o.update_time).Bind(35, o.version).Bind(36, int64_t{o.is_open()});
+}
+
+template <typename T, typename Reader>
+absl::StatusOr<Page<T>> ReadPage(Statement& q, int limit, Reader read) {
+  Page<T> page;
+  int64_t last_seq = 0;
+  while (true) {
+    absl::StatusOr<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next_cursor = last_seq;
+      break;
+    }
+    last_seq = q.Int(0);
+    page.items.push_back(read(q));
+  }
+  return page;
+}
+
+template <typename T, typename Reader>
+absl::StatusOr<std::vector<T>> ReadAll(Statement& q, Reader read) {
+  std::vector<T> out;
+  while (true) {
+    absl::StatusOr<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(read(q));
+  }
+}
+
+class SqliteSalesTx final : public SalesTx {
+ public:
+  explicit SqliteSalesTx(sqlite::Transaction& tx) : tx_(tx) {}
+
+  absl::StatusOr<std::optional<RequestRecord>> FindRequest(absl::string_view id) override {
+    return sqlite::FindRequest(tx_, id);
+  }
+  absl::Status SaveRequest(const RequestRecord& r) override { return sqlite::SaveRequest(tx_, r); }
+  absl::Status Enqueue(const OutboxMessage& m) override { return sqlite::Enqueue(tx_, m); }
+
+  absl::StatusOr<Rep> GetRep(const std::string& id) override {
+    absl::StatusOr<Statement> q =
+        tx_.Prepare(absl::StrCat("SELECT ", kRepColumns, " FROM reps r WHERE r.id = ?"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, id);
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::NotFoundError(absl::StrCat("reps/", id, " does not exist"));
+    return ReadRep(*q);
+  }
+
+  absl::Status InsertRep(const Rep& r) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO reps(id, display_name, email, territories, capacity, status,"
+        " last_assigned_seq, create_us, update_us, version) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    if (!q.ok()) return q.status();
+    BindRep(*q, r);
+    absl::Status s = q->Run();
+    if (s.code() == absl::StatusCode::kAlreadyExists) {
+      return absl::AlreadyExistsError(absl::StrCat("a rep with e-mail ", r.email, " already exists"));
+    }
+    return s;
+  }
+
+  absl::Status UpdateRep(const Rep& r) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "UPDATE reps SET display_name = ?2, email = ?3, territories = ?4, capacity = ?5,"
+        " status = ?6, last_assigned_seq = ?7, create_us = ?8, update_us = ?9, version = ?10"
+        " WHERE id = ?1");
+    if (!q.ok()) return q.status();
+    BindRep(*q, r);
+    if (absl::Status s = q->Run(); !s.ok()) return s;
+    if (tx_.Changes() != 1) return absl::NotFoundError(absl::StrCat("reps/", r.id, " does not exist"));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Page<Rep>> ListReps(int64_t after, int limit) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "SELECT ", kRepColumns, " FROM reps r WHERE r.seq > ? ORDER BY r.seq LIMIT ?"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, after).Bind(2, int64_t{limit + 1});
+    return ReadPage<Rep>(*q, limit, ReadRep);
+  }
+
+  absl::StatusOr<std::vector<Rep>> AllReps() override {
+    absl::StatusOr<Statement> q =
+        tx_.Prepare(absl::StrCat("SELECT ", kRepColumns, " FROM reps r ORDER BY r.seq"));
+    if (!q.ok()) return q.status();
+    return ReadAll<Rep>(*q, ReadRep);
+  }
+
+  absl::StatusOr<int64_t> NextAssignmentSeq() override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO counters(name, value) VALUES('assignment', 1)"
+        " ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value");
+    if (!q.ok()) return q.status();
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    const int64_t v = q->Int(0);
+    if (absl::Status s = q->Run(); !s.ok()) return s;
+    return v;
+  }
+
+  absl::Status RecordAssignment(const std::string& opportunity_id, const std::string& rep_id,
+                                absl::Time time, const std::string& reason) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO assignments(opportunity_id, rep_id, time_us, reason) VALUES(?,?,?,?)");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, opportunity_id).Bind(2, rep_id).BindTime(3, time).Bind(4, reason).Run();
+  }
+
+  absl::StatusOr<Opportunity> GetOpportunity(const std::string& id) override {
+    absl::StatusOr<Statement> q =
+        tx_.Prepare(absl::StrCat("SELECT ", kOppColumns, " FROM opportunities WHERE id = ?"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, id);
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::NotFoundError(absl::StrCat("opportunities/", id, " does not exist"));
+    return ReadOpp(*q);
+  }
+
+  absl::Status InsertOpportunity(const Opportunity& o) override {
+    std::string placeholders = "?";
+    for (int i = 1; i < 36; ++i) placeholders += ",?";
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "INSERT INTO opportunities(", std::string(kOppColumns).substr(5), ") VALUES(",
+        placeholders, ")"));
+    if (!q.ok()) return q.status();
+    BindOpp(*q, o);
+    return q->Run();
+  }
+
+  absl::Status UpdateOpportunity(const Opportunity& o) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "UPDATE opportunities SET lead = ?2, email = ?3, phone = ?4, given_name = ?5,"
+        " family_name = ?6, company = ?7, title = ?8, country_code = ?9, consent_email = ?10,"
+        " consent_phone = ?11, consent_sms = ?12, consent_mail = ?13, do_not_contact = ?14,"
+        " mkt_score = ?15, mkt_campaigns = ?16, mkt_touch_count = ?17, kind = ?18,"
+        " parent_id = ?19, rep_id = ?20, unassigned_reason = ?21, acceptance = ?22,"
+        " reject_reason = ?23, stage = ?24, amount_minor = ?25, currency = ?26,"
+        " loss_reason = ?27, reason_text = ?28, competitor = ?29, handoff_us = ?30,"
+        " accept_us = ?31, close_us = ?32, create_us = ?33, update_us = ?34, version = ?35,"
+        " is_open = ?36 WHERE id = ?1");
+    if (!q.ok()) return q.status();
+    BindOpp(*q, o);
+    if (absl::Status s = q->Run(); !s.ok()) return s;
+    if (tx_.Changes() != 1) {
+      return absl::NotFoundError(absl::StrCat("opportunities/", o.id, " does not exist"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Page<Opportunity>> ListOpportunities(const OpportunityFilter& f, int64_t after,
+                                                      int limit) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "SELECT ", kOppColumns,
+        " FROM opportunities WHERE seq > ?1 AND (?2 = '' OR rep_id = ?2)"
+        " AND (?3 = 0 OR stage = ?3) AND (?4 = '' OR lead = ?4) ORDER BY seq LIMIT ?5"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, after)
+        .Bind(2, f.rep_id)
+        .Bind(3, int64_t{static_cast<int>(f.stage)})
+        .Bind(4, f.lead)
+        .Bind(5, int64_t{limit + 1});
+    return ReadPage<Opportunity>(*q, limit, ReadOpp);
+  }
+
+  absl::StatusOr<std::optional<Opportunity>> FindOpenForLead(const std::string& lead) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "SELECT ", kOppColumns,
+        " FROM opportunities WHERE lead = ? AND is_open = 1 ORDER BY seq LIMIT 1"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, lead);
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return std::optional<Opportunity>();
+    return std::optional<Opportunity>(ReadOpp(*q));
+  }
+
+  absl::StatusOr<int> UpdateConsentForLead(const std::string& lead, const Consent& c) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "UPDATE opportunities SET consent_email = ?, consent_phone = ?, consent_sms = ?,"
+        " consent_mail = ?, do_not_contact = ?, version = version + 1 WHERE lead = ?");
+    if (!q.ok()) return q.status();
+    absl::Status s = q->Bind(1, int64_t{c.email})
+                         .Bind(2, int64_t{c.phone})
+                         .Bind(3, int64_t{c.sms})
+                         .Bind(4, int64_t{c.mail})
+                         .Bind(5, int64_t{c.do_not_contact})
+                         .Bind(6, lead)
+                         .Run();
+    if (!s.ok()) return s;
+    return static_cast<int>(tx_.Changes());
+  }
+
+  absl::StatusOr<std::vector<Opportunity>> PendingHandedOffBefore(absl::Time cutoff,
+                                                                  int limit) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "SELECT ", kOppColumns,
+        " FROM opportunities WHERE acceptance = 1 AND handoff_us < ? ORDER BY handoff_us LIMIT ?"));
+    if (!q.ok()) return q.status();
+    q->BindTime(1, cutoff).Bind(2, int64_t{limit});
+    return ReadAll<Opportunity>(*q, ReadOpp);
+  }
+
+  absl::Status InsertActivity(const Activity& a) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO activities(id, opportunity_id, type, call_outcome, meeting_status, summary,"
+        " next_step, next_step_due_us, time_us, rep_id) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    if (!q.ok()) return q.status();
+    q->Bind(1, a.id)
+        .Bind(2, a.opportunity_id)
+        .Bind(3, int64_t{static_cast<int>(a.type)})
+        .Bind(4, int64_t{static_cast<int>(a.call_outcome)})
+        .Bind(5, int64_t{static_cast<int>(a.meeting_status)})
+        .Bind(6, a.summary)
+        .Bind(7, a.next_step);
+    BindOptionalTime(*q, 8, a.next_step_due);
+    return q->BindTime(9, a.time).Bind(10, a.rep_id).Run();
+  }
+
+  absl::StatusOr<Page<Activity>> ListActivities(const std::string& opportunity_id, int64_t after,
+                                                int limit) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT seq, id, opportunity_id, type, call_outcome, meeting_status, summary, next_step,"
+        " next_step_due_us, time_us, rep_id FROM activities WHERE opportunity_id = ? AND seq > ?"
+        " ORDER BY seq LIMIT ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, opportunity_id).Bind(2, after).Bind(3, int64_t{limit + 1});
+    return ReadPage<Activity>(*q, limit, [](const Statement& r) {
+      Activity a;
+      a.id = r.Text(1);
+      a.opportunity_id = r.Text(2);
+      a.type = static_cast<ActivityType>(r.Int(3));
+      a.call_outcome = static_cast<CallOutcome>(r.Int(4));
+      a.meeting_status = static_cast<MeetingStatus>(r.Int(5));
+      a.summary = r.Text(6);
+      a.next_step = r.Text(7);
+      a.next_step_due = ReadOptionalTime(r, 8);
+      a.time = r.Time(9);
+      a.rep_id = r.Text(10);
+      return a;
+    });
+  }
+
+  absl::StatusOr<std::vector<StageTotals>> TotalsByStage(const std::string& rep_id,
+                                                         const std::string& currency) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT stage, COUNT(*), COALESCE(SUM(CASE WHEN currency = ?2 THEN amount_minor ELSE 0 END), 0)"
+        " FROM opportunities WHERE acceptance <> 3 AND (?1 = '' OR rep_id = ?1) GROUP BY stage");
+    if (!q.ok()) return q.status();
+    q->Bind(1, rep_id).Bind(2, currency);
+    std::vector<StageTotals> totals(kStageMax + 1);
+    while (true) {
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return totals;
+      const int64_t stage = q->Int(0);
+      if (stage > 0 && stage <= kStageMax) totals[stage] = StageTotals{q->Int(1), q->Int(2)};
+    }
+  }
+
+ private:
+  sqlite::Transaction& tx_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteSalesStore>> SqliteSalesStore::Open(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
+      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}});
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<SqliteSalesStore>(new SqliteSalesStore(*std::move(db)));
+}
+
+absl::Status SqliteSalesStore::Run(absl::FunctionRef<absl::Status(SalesTx&)> work) {
+  sqlite::Transaction tx(*db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  SqliteSalesTx stx(tx);
+  if (absl::Status s = work(stx); !s.ok()) return s;
+  return tx.Commit();
+}
+
+}  // namespace handoff::sales

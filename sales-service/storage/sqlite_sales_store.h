@@ -1,0 +1,27 @@
+#ifndef HANDOFF_SALES_STORAGE_SQLITE_SALES_STORE_H_
+#define HANDOFF_SALES_STORAGE_SQLITE_SALES_STORE_H_
+
+#include <memory>
+#include <string>
+
+#include "common/sqlite.h"
+#include "sales-service/storage/sales_store.h"
+
+namespace handoff::sales {
+
+// SalesStore on one SQLite file (WAL, synchronous=FULL). Transactions are serialised.
+class SqliteSalesStore final : public SalesStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqliteSalesStore>> Open(const std::string& path);
+  absl::Status Run(absl::FunctionRef<absl::Status(SalesTx&)> work) override;
+  absl::Status Ping() override { return db_->Ping(); }
+  sqlite::Database& database() { return *db_; }
+
+ private:
+  explicit SqliteSalesStore(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
+  std::unique_ptr<sqlite::Database> db_;
+};
+
+}  // namespace handoff::sales
+
+#endif  // HANDOFF_SALES_STORAGE_SQLITE_SALES_STORE_H_
