@@ -151,7 +151,7 @@ bool OutboxDispatcher::IsRetryable(const absl::Status& status) {
 
 void OutboxDispatcher::Loop() {
   while (true) {
-    const absl::Duration wait = RunOnce();
+    const absl::Duration wait = DeliverDue();
     absl::MutexLock lock(&mu_);
     auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stop_; };
     mu_.AwaitWithTimeout(absl::Condition(&woken), wait);
@@ -160,7 +160,7 @@ void OutboxDispatcher::Loop() {
   }
 }
 
-absl::Duration OutboxDispatcher::RunOnce() {
+absl::Duration OutboxDispatcher::DeliverDue() {
   thread_local absl::BitGen gen;
   absl::StatusOr<std::vector<OutboxMessage>> due =
       store_.Due(clock_.Now(), options_.batch_size);

@@ -83,10 +83,12 @@ class OutboxDispatcher {
   // Whether a status means "try again later" rather than "will never succeed".
   static bool IsRetryable(const absl::Status& status);
 
+  // One delivery round over what is due now (the background thread calls it in a loop;
+  // tests call it directly). Returns how long to wait before the next round.
+  absl::Duration DeliverDue();
+
  private:
   void Loop();
-  // Delivers what is due; returns how long to wait before the next round.
-  absl::Duration RunOnce();
 
   OutboxStore& store_;
   Deliver deliver_;

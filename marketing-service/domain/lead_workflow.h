@@ -33,7 +33,7 @@ struct CaptureInput {
   Contact contact;
   Consent consent;
   std::string campaign_id;  // may be empty
-  absl::Time time;          // InfinitePast = now
+  absl::Time time = absl::InfinitePast();  // InfinitePast = now
   std::string capture_id;   // unique id of this capture (becomes the touch id)
 };
 
@@ -48,7 +48,7 @@ struct TouchInput {
   std::string campaign_id;
   TouchType type = TouchType::kUnspecified;
   std::string touch_id;
-  absl::Time time;  // InfinitePast = now
+  absl::Time time = absl::InfinitePast();  // InfinitePast = now
 };
 
 struct TouchResult {
@@ -62,7 +62,7 @@ struct OutcomeInput {
   Outcome outcome = Outcome::kUnspecified;
   std::string reason;
   Money amount;
-  absl::Time time;  // InfinitePast = now
+  absl::Time time = absl::InfinitePast();  // InfinitePast = now
 };
 
 // A lead with what explains it.

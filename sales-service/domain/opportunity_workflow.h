@@ -36,7 +36,7 @@ struct HandoffInput {
   Contact contact;
   Consent consent;
   MarketingContext marketing;
-  absl::Time handoff_time;  // InfinitePast = now
+  absl::Time handoff_time = absl::InfinitePast();  // InfinitePast = now
 };
 
 struct HandoffResult {

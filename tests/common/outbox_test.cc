@@ -1,0 +1,131 @@
+#include "common/outbox.h"
+
+#include <filesystem>
+#include <vector>
+
+#include "common/sqlite_unit_of_work.h"
+#include "gtest/gtest.h"
+
+namespace handoff {
+namespace {
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = (std::filesystem::temp_directory_path() /
+             ("outbox-test-" + std::to_string(::getpid()) + "-" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db"))
+                .string();
+    std::filesystem::remove(path_);
+    db_ = *sqlite::Database::Open(path_, {{1, sqlite::kUnitOfWorkSchema}});
+    store_ = std::make_unique<SqliteOutboxStore>(*db_);
+  }
+  void TearDown() override {
+    store_.reset();
+    db_.reset();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+  }
+
+  void Enqueue(const std::string& id, const std::string& key) {
+    sqlite::Transaction tx(*db_);
+    OutboxMessage m;
+    m.message_id = id;
+    m.topic = "t";
+    m.key = key;
+    m.payload = std::string("\0bin", 4);
+    m.create_time = m.next_attempt_time = clock_.Now();
+    ASSERT_TRUE(sqlite::Enqueue(tx, m).ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1'000'000)};
+  std::string path_;
+  std::unique_ptr<sqlite::Database> db_;
+  std::unique_ptr<SqliteOutboxStore> store_;
+};
+
+TEST_F(OutboxTest, DeliversInOrderAndAFailureHoldsBackOnlyItsKey) {
+  Enqueue("a1", "lead-a");
+  Enqueue("b1", "lead-b");
+  Enqueue("a2", "lead-a");
+  std::vector<std::string> delivered;
+  bool fail_a = true;
+  OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
+    EXPECT_EQ(m.payload, std::string("\0bin", 4));
+    if (m.key == "lead-a" && fail_a) return absl::UnavailableError("down");
+    delivered.push_back(m.message_id);
+    return absl::OkStatus();
+  }, clock_, {});
+  d.DeliverDue();
+  EXPECT_EQ(delivered, std::vector<std::string>({"b1"}));
+  // a1 waits for its back-off; a2 must not overtake it.
+  fail_a = false;
+  d.DeliverDue();
+  EXPECT_EQ(delivered, std::vector<std::string>({"b1"}));
+  clock_.Advance(absl::Seconds(1));
+  d.DeliverDue();
+  EXPECT_EQ(delivered, std::vector<std::string>({"b1", "a1", "a2"}));
+  EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
+}
+
+TEST_F(OutboxTest, RetryableFailureBacksOffExponentially) {
+  Enqueue("a1", "k");
+  int attempts = 0;
+  OutboxDispatcher d(*store_, [&](const OutboxMessage&) {
+    ++attempts;
+    return absl::UnavailableError("down");
+  }, clock_, {absl::Milliseconds(100), absl::Seconds(30), absl::Seconds(1), 100});
+  d.DeliverDue();
+  EXPECT_EQ(attempts, 1);
+  const absl::Time first_retry = *(*store_->NextDue());
+  EXPECT_GE(first_retry - clock_.Now(), absl::Milliseconds(50));
+  EXPECT_LE(first_retry - clock_.Now(), absl::Milliseconds(150));
+  clock_.Advance(absl::Milliseconds(150));
+  d.DeliverDue();
+  EXPECT_EQ(attempts, 2);
+  const absl::Time second_retry = *(*store_->NextDue());
+  EXPECT_GE(second_retry - clock_.Now(), absl::Milliseconds(100));  // 200 ms * [0.5, 1.5)
+  EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 1);
+}
+
+TEST_F(OutboxTest, PermanentFailureIsParkedAndNotRetried) {
+  Enqueue("a1", "k");
+  int attempts = 0;
+  OutboxDispatcher d(*store_, [&](const OutboxMessage&) {
+    ++attempts;
+    return absl::InvalidArgumentError("bad");
+  }, clock_, {});
+  d.DeliverDue();
+  clock_.Advance(absl::Hours(1));
+  d.DeliverDue();
+  EXPECT_EQ(attempts, 1);
+  const OutboxBacklog b = *store_->Backlog(clock_.Now());
+  EXPECT_EQ(b.pending, 0);
+  EXPECT_EQ(b.parked, 1);
+}
+
+TEST_F(OutboxTest, MessagesSurviveReopeningTheDatabase) {
+  Enqueue("a1", "k");
+  store_.reset();
+  db_ = *sqlite::Database::Open(path_, {{1, sqlite::kUnitOfWorkSchema}});
+  store_ = std::make_unique<SqliteOutboxStore>(*db_);
+  std::vector<std::string> delivered;
+  OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
+    delivered.push_back(m.message_id);
+    return absl::OkStatus();
+  }, clock_, {});
+  d.DeliverDue();
+  EXPECT_EQ(delivered, std::vector<std::string>({"a1"}));
+}
+
+TEST_F(OutboxTest, BacklogReportsDepthAndOldestAge) {
+  Enqueue("a1", "k");
+  clock_.Advance(absl::Seconds(10));
+  Enqueue("a2", "k");
+  const OutboxBacklog b = *store_->Backlog(clock_.Now());
+  EXPECT_EQ(b.pending, 2);
+  EXPECT_EQ(b.oldest_age, absl::Seconds(10));
+}
+
+}  // namespace
+}  // namespace handoff

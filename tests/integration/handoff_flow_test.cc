@@ -1,0 +1,428 @@
+// The main flow through both real binaries over gRPC: campaign -> capture (with a
+// duplicate merged) -> touches to MQL -> automatic handoff -> rep assigned -> accept ->
+// activities -> stages -> close won -> outcome back -> campaign report.
+#include "tests/integration/handoff_system.h"
+
+namespace handoff::testing {
+namespace {
+
+namespace mv1 = ::handoff::marketing::v1;
+namespace sv1 = ::handoff::sales::v1;
+
+class HandoffFlowTest : public HandoffSystem {
+ protected:
+  mv1::Campaign CreateCampaign(int64_t budget_minor) {
+    mv1::CreateCampaignRequest req;
+    req.mutable_campaign()->set_display_name("Spring webinar");
+    req.mutable_campaign()->set_channel(mv1::CHANNEL_WEBINAR);
+    req.mutable_campaign()->set_state(mv1::CAMPAIGN_STATE_ACTIVE);
+    req.mutable_campaign()->mutable_budget()->set_amount_minor(budget_minor);
+    req.mutable_campaign()->mutable_budget()->set_currency_code("EUR");
+    req.set_request_id(RequestId());
+    mv1::CreateCampaignResponse resp;
+    const grpc::Status s = campaigns_->CreateCampaign(Ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.campaign();
+  }
+
+  sv1::Rep CreateRep(const std::string& name, const std::string& territory, int capacity) {
+    sv1::CreateRepRequest req;
+    req.mutable_rep()->set_display_name(name);
+    req.mutable_rep()->set_email(name + "@sales.example.com");
+    if (!territory.empty()) req.mutable_rep()->add_territories(territory);
+    req.mutable_rep()->set_capacity(capacity);
+    req.set_request_id(RequestId());
+    sv1::CreateRepResponse resp;
+    const grpc::Status s = reps_->CreateRep(Ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.rep();
+  }
+
+  mv1::Lead GetLead(const std::string& name) {
+    mv1::GetLeadRequest req;
+    req.set_name(name);
+    mv1::GetLeadResponse resp;
+    const grpc::Status s = leads_->GetLead(Ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.lead();
+  }
+
+  // The opportunities sales holds for a lead.
+  std::vector<sv1::Opportunity> OpportunitiesOf(const std::string& lead) {
+    sv1::ListOpportunitiesRequest req;
+    req.set_lead(lead);
+    sv1::ListOpportunitiesResponse resp;
+    if (!opportunities_->ListOpportunities(Ctx().get(), req, &resp).ok()) return {};
+    return {resp.opportunities().begin(), resp.opportunities().end()};
+  }
+
+  grpc::Status Touch(const std::string& lead, const std::string& campaign, mv1::TouchType type,
+                     const std::string& touch_id, mv1::RecordTouchResponse* resp) {
+    mv1::RecordTouchRequest req;
+    req.set_lead(lead);
+    req.set_campaign(campaign);
+    req.set_touch_type(type);
+    req.set_touch_id(touch_id);
+    return leads_->RecordTouch(Ctx().get(), req, resp);
+  }
+};
+
+TEST_F(HandoffFlowTest, CapturedLeadIsHandedOffWorkedWonAndReportedBack) {
+  // Both services answer the standard health check, overall and per service.
+  for (auto* health : {marketing_health_.get(), sales_health_.get()}) {
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    ASSERT_TRUE(health->Check(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  {
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service("handoff.marketing.v1.LeadService");
+    grpc::health::v1::HealthCheckResponse resp;
+    ASSERT_TRUE(marketing_health_->Check(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+
+  const sv1::Rep rep_de = CreateRep("anna", "DE", 10);
+  CreateRep("bob", "FR", 10);
+  const mv1::Campaign campaign = CreateCampaign(100000);
+
+  // Spend within budget is recorded; spend past it is refused and changes nothing.
+  {
+    mv1::RecordSpendRequest req;
+    req.set_campaign(campaign.name());
+    req.mutable_amount()->set_amount_minor(20000);
+    req.mutable_amount()->set_currency_code("EUR");
+    req.set_note("webinar platform");
+    req.set_request_id(RequestId());
+    mv1::RecordSpendResponse resp;
+    ASSERT_TRUE(campaigns_->RecordSpend(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.campaign().spent().amount_minor(), 20000);
+    req.mutable_amount()->set_amount_minor(90000);
+    req.set_request_id(RequestId());
+    const grpc::Status over = campaigns_->RecordSpend(Ctx().get(), req, &resp);
+    EXPECT_EQ(over.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << over.error_message();
+    mv1::GetCampaignRequest get;
+    get.set_name(campaign.name());
+    mv1::GetCampaignResponse got;
+    ASSERT_TRUE(campaigns_->GetCampaign(Ctx().get(), get, &got).ok());
+    EXPECT_EQ(got.campaign().spent().amount_minor(), 20000);
+  }
+
+  // First capture creates the lead; the e-mail is normalised.
+  mv1::CaptureLeadRequest capture;
+  capture.mutable_contact()->set_email("  Ada.Lovelace@Example.COM ");
+  capture.mutable_contact()->set_given_name("Ada");
+  capture.mutable_contact()->set_company("Analytical Engines");
+  capture.mutable_contact()->set_title("CTO");
+  capture.mutable_contact()->set_country_code("de");
+  capture.mutable_consent()->set_email(true);
+  capture.set_campaign(campaign.name());
+  capture.set_request_id("capture-1");
+  mv1::CaptureLeadResponse first;
+  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), capture, &first).ok());
+  EXPECT_FALSE(first.merged());
+  const std::string lead = first.lead().name();
+  EXPECT_EQ(first.lead().contact().email(), "ada.lovelace@example.com");
+  EXPECT_EQ(first.lead().contact().country_code(), "DE");
+  EXPECT_EQ(first.lead().lifecycle_stage(), mv1::LIFECYCLE_STAGE_LEAD);
+  EXPECT_EQ(first.lead().score(), 25);  // form 15 + title 5 + company 5
+
+  // A retry with the same request_id answers the same and acts once; the same id for a
+  // different request is refused.
+  {
+    mv1::CaptureLeadResponse again;
+    ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), capture, &again).ok());
+    EXPECT_EQ(again.lead().name(), lead);
+    EXPECT_FALSE(again.merged());
+    EXPECT_EQ(GetLead(lead).touch_count(), 1);
+    mv1::CaptureLeadRequest other = capture;
+    other.mutable_contact()->set_given_name("Someone else");
+    const grpc::Status s = leads_->CaptureLead(Ctx().get(), other, &again);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+
+  // The same person again (other case, with a phone) merges into the one lead.
+  mv1::CaptureLeadRequest dup;
+  dup.mutable_contact()->set_email("ADA.LOVELACE@example.com");
+  dup.mutable_contact()->set_phone("+49 151 1234-5678");
+  dup.mutable_contact()->set_given_name("Augusta");
+  dup.set_campaign(campaign.name());
+  dup.set_request_id("capture-2");
+  mv1::CaptureLeadResponse second;
+  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), dup, &second).ok());
+  EXPECT_TRUE(second.merged());
+  EXPECT_EQ(second.matched_on(), "email");
+  EXPECT_EQ(second.lead().name(), lead);
+  EXPECT_EQ(second.lead().contact().given_name(), "Ada");  // first value kept
+  EXPECT_EQ(second.lead().contact().phone(), "+4915112345678");  // gap filled
+  EXPECT_EQ(second.lead().merged_capture_count(), 1);
+  EXPECT_EQ(second.lead().score(), 40);
+  {
+    mv1::ListLeadsRequest req;
+    mv1::ListLeadsResponse resp;
+    ASSERT_TRUE(leads_->ListLeads(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.leads_size(), 1);
+  }
+
+  // An invalid capture is refused with the field named, and writes nothing.
+  {
+    mv1::CaptureLeadRequest bad;
+    bad.mutable_contact()->set_email("not-an-address");
+    bad.set_request_id(RequestId());
+    mv1::CaptureLeadResponse resp;
+    const grpc::Status s = leads_->CaptureLead(Ctx().get(), bad, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(s.error_message().find("contact.email"), std::string::npos) << s.error_message();
+    mv1::ListLeadsRequest req;
+    mv1::ListLeadsResponse list;
+    ASSERT_TRUE(leads_->ListLeads(Ctx().get(), req, &list).ok());
+    EXPECT_EQ(list.leads_size(), 1);
+  }
+
+  // Touches: a repeat of the same touch id counts once; the event crosses the threshold.
+  mv1::RecordTouchResponse touched;
+  ASSERT_TRUE(Touch(lead, campaign.name(), mv1::TOUCH_TYPE_EMAIL_OPENED, "esp-1", &touched).ok());
+  EXPECT_EQ(touched.lead().score(), 43);
+  ASSERT_TRUE(Touch(lead, campaign.name(), mv1::TOUCH_TYPE_EMAIL_OPENED, "esp-1", &touched).ok());
+  EXPECT_TRUE(touched.duplicate());
+  EXPECT_EQ(touched.lead().score(), 43);
+  ASSERT_TRUE(Touch(lead, campaign.name(), mv1::TOUCH_TYPE_EVENT_ATTENDED, "evt-1", &touched).ok());
+  EXPECT_EQ(touched.lead().score(), 68);
+  EXPECT_EQ(touched.lead().lifecycle_stage(), mv1::LIFECYCLE_STAGE_MQL);
+  EXPECT_EQ(touched.lead().owner(), mv1::OWNER_SALES_PENDING);
+
+  // While sales has the lead, marketing may not send it promotional e-mail.
+  {
+    mv1::RecordTouchResponse resp;
+    const grpc::Status s = Touch(lead, campaign.name(), mv1::TOUCH_TYPE_EMAIL_SENT, "send-1", &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  }
+
+  // The handoff arrives in sales: one opportunity, assigned to the DE rep, with context.
+  std::vector<sv1::Opportunity> opps;
+  ASSERT_TRUE(Eventually([&] {
+    opps = OpportunitiesOf(lead);
+    return !opps.empty();
+  })) << "no opportunity for " << lead;
+  ASSERT_EQ(opps.size(), 1u);
+  sv1::Opportunity opp = opps[0];
+  EXPECT_EQ(opp.rep(), rep_de.name());
+  EXPECT_EQ(opp.acceptance(), sv1::ACCEPTANCE_PENDING);
+  EXPECT_EQ(opp.stage(), sv1::STAGE_NEW);
+  EXPECT_EQ(opp.contact().email(), "ada.lovelace@example.com");
+  EXPECT_EQ(opp.marketing_context().score(), 68);
+  ASSERT_EQ(opp.marketing_context().campaigns_size(), 1);
+  EXPECT_EQ(opp.marketing_context().campaigns(0), campaign.name());
+
+  // Accept: marketing learns it and hands ownership to sales.
+  {
+    sv1::AcceptOpportunityRequest req;
+    req.set_name(opp.name());
+    req.set_request_id(RequestId());
+    sv1::AcceptOpportunityResponse resp;
+    ASSERT_TRUE(opportunities_->AcceptOpportunity(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.opportunity().acceptance(), sv1::ACCEPTANCE_ACCEPTED);
+  }
+  ASSERT_TRUE(Eventually([&] { return GetLead(lead).owner() == mv1::OWNER_SALES; }));
+  EXPECT_EQ(GetLead(lead).lifecycle_stage(), mv1::LIFECYCLE_STAGE_SALES_ACCEPTED);
+
+  // A call needs phone consent: refused first, allowed once marketing records consent
+  // and passes it on to sales.
+  sv1::LogActivityRequest call;
+  call.set_opportunity(opp.name());
+  call.mutable_activity()->set_type(sv1::ACTIVITY_TYPE_CALL);
+  call.mutable_activity()->set_call_outcome(sv1::CALL_OUTCOME_CONNECTED);
+  call.mutable_activity()->set_summary("intro call");
+  call.mutable_activity()->set_next_step("book a meeting");
+  call.set_request_id(RequestId());
+  {
+    sv1::LogActivityResponse resp;
+    const grpc::Status s = opportunities_->LogActivity(Ctx().get(), call, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_NE(s.error_message().find("consent.phone"), std::string::npos) << s.error_message();
+  }
+  {
+    mv1::UpdateConsentRequest req;
+    req.set_lead(lead);
+    req.mutable_consent()->set_email(true);
+    req.mutable_consent()->set_phone(true);
+    req.set_request_id(RequestId());
+    mv1::UpdateConsentResponse resp;
+    ASSERT_TRUE(leads_->UpdateConsent(Ctx().get(), req, &resp).ok());
+  }
+  ASSERT_TRUE(Eventually([&] { return OpportunitiesOf(lead).at(0).consent().phone(); }));
+  {
+    call.set_request_id(RequestId());
+    sv1::LogActivityResponse resp;
+    const grpc::Status s = opportunities_->LogActivity(Ctx().get(), call, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    sv1::LogActivityRequest meeting;
+    meeting.set_opportunity(opp.name());
+    meeting.mutable_activity()->set_type(sv1::ACTIVITY_TYPE_MEETING);
+    meeting.mutable_activity()->set_meeting_status(sv1::MEETING_STATUS_HELD);
+    meeting.mutable_activity()->set_summary("on-site meeting");
+    meeting.set_request_id(RequestId());
+    ASSERT_TRUE(opportunities_->LogActivity(Ctx().get(), meeting, &resp).ok());
+    sv1::ListActivitiesRequest list;
+    list.set_opportunity(opp.name());
+    sv1::ListActivitiesResponse acts;
+    ASSERT_TRUE(opportunities_->ListActivities(Ctx().get(), list, &acts).ok());
+    ASSERT_EQ(acts.activities_size(), 2);
+    EXPECT_EQ(acts.activities(0).type(), sv1::ACTIVITY_TYPE_CALL);
+    EXPECT_EQ(acts.activities(1).type(), sv1::ACTIVITY_TYPE_MEETING);
+  }
+
+  // Stages move forward only.
+  for (sv1::Stage stage : {sv1::STAGE_QUALIFIED, sv1::STAGE_PROPOSAL, sv1::STAGE_NEGOTIATION}) {
+    sv1::AdvanceStageRequest req;
+    req.set_name(opp.name());
+    req.set_stage(stage);
+    req.set_request_id(RequestId());
+    sv1::AdvanceStageResponse resp;
+    const grpc::Status s = opportunities_->AdvanceStage(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.opportunity().stage(), stage);
+    opp = resp.opportunity();
+  }
+  EXPECT_EQ(opp.probability_percent(), 80);
+  {
+    sv1::AdvanceStageRequest back;
+    back.set_name(opp.name());
+    back.set_stage(sv1::STAGE_CONTACTED);
+    back.set_request_id(RequestId());
+    sv1::AdvanceStageResponse resp;
+    EXPECT_EQ(opportunities_->AdvanceStage(Ctx().get(), back, &resp).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+
+  // A stale etag is refused; the current one closes the deal won.
+  sv1::CloseWonRequest won;
+  won.set_name(opp.name());
+  won.mutable_amount()->set_amount_minor(50000);
+  won.mutable_amount()->set_currency_code("EUR");
+  won.set_etag("v1");
+  won.set_request_id(RequestId());
+  sv1::CloseWonResponse won_resp;
+  EXPECT_EQ(opportunities_->CloseWon(Ctx().get(), won, &won_resp).error_code(),
+            grpc::StatusCode::ABORTED);
+  won.set_etag(opp.etag());
+  won.set_request_id(RequestId());
+  const grpc::Status closed = opportunities_->CloseWon(Ctx().get(), won, &won_resp);
+  ASSERT_TRUE(closed.ok()) << closed.error_message();
+  EXPECT_EQ(won_resp.opportunity().stage(), sv1::STAGE_CLOSED_WON);
+
+  // The outcome comes back: the lead is a customer, owned by marketing again.
+  ASSERT_TRUE(Eventually([&] { return GetLead(lead).lifecycle_stage() == mv1::LIFECYCLE_STAGE_CUSTOMER; }));
+  const mv1::Lead customer = GetLead(lead);
+  EXPECT_EQ(customer.owner(), mv1::OWNER_MARKETING);
+  EXPECT_EQ(customer.won_revenue().amount_minor(), 50000);
+  EXPECT_EQ(customer.opportunity(), opp.name());
+
+  // Campaign report: hand-computed from the steps above.
+  mv1::GetCampaignPerformanceRequest perf_req;
+  perf_req.set_campaign(campaign.name());
+  mv1::GetCampaignPerformanceResponse perf;
+  ASSERT_TRUE(marketing_reports_->GetCampaignPerformance(Ctx().get(), perf_req, &perf).ok());
+  EXPECT_EQ(perf.leads(), 1);
+  EXPECT_EQ(perf.merged_captures(), 1);
+  EXPECT_EQ(perf.mqls(), 1);
+  EXPECT_EQ(perf.accepted(), 1);
+  EXPECT_EQ(perf.rejected(), 0);
+  EXPECT_EQ(perf.won(), 1);
+  EXPECT_EQ(perf.revenue().amount_minor(), 50000);
+  EXPECT_EQ(perf.spend().amount_minor(), 20000);
+  EXPECT_EQ(perf.cost_per_lead().amount_minor(), 20000);
+  EXPECT_EQ(perf.cost_per_acquisition().amount_minor(), 20000);
+  EXPECT_EQ(perf.roi_basis_points(), 15000);  // (50000 - 20000) / 20000 = 150 %
+
+  // Sales' pipeline report agrees: one won deal of 50000.
+  sv1::GetPipelineReportRequest pipe_req;
+  pipe_req.set_currency_code("EUR");
+  sv1::GetPipelineReportResponse pipe;
+  ASSERT_TRUE(pipeline_->GetPipelineReport(Ctx().get(), pipe_req, &pipe).ok());
+  EXPECT_EQ(pipe.win_rate_basis_points(), 10000);
+  EXPECT_EQ(pipe.average_deal_size().amount_minor(), 50000);
+
+  // Both stop cleanly on SIGTERM.
+  EXPECT_EQ(marketing_->Stop(), 0);
+  EXPECT_EQ(sales_->Stop(), 0);
+}
+
+TEST_F(HandoffFlowTest, HandoffsRotateFairlyAndRejectionReturnsLeadToNurture) {
+  const sv1::Rep a = CreateRep("carol", "", 2);
+  const sv1::Rep b = CreateRep("dave", "", 2);
+  std::vector<std::string> leads;
+  for (int i = 0; i < 5; ++i) {
+    mv1::CaptureLeadRequest req;
+    req.mutable_contact()->set_email("person" + std::to_string(i) + "@example.org");
+    req.set_request_id(RequestId());
+    mv1::CaptureLeadResponse resp;
+    ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
+    mv1::QualifyLeadRequest q;
+    q.set_name(resp.lead().name());
+    q.set_reason("booth conversation");
+    q.set_request_id(RequestId());
+    mv1::QualifyLeadResponse qr;
+    ASSERT_TRUE(leads_->QualifyLead(Ctx().get(), q, &qr).ok());
+    EXPECT_EQ(qr.lead().owner(), mv1::OWNER_SALES_PENDING);
+    leads.push_back(resp.lead().name());
+  }
+  // Two reps with capacity 2: 2 + 2 assigned in rotation, the fifth waits with a reason.
+  std::map<std::string, int> per_rep;
+  std::string unassigned_reason;
+  for (const std::string& lead : leads) {
+    std::vector<sv1::Opportunity> opps;
+    ASSERT_TRUE(Eventually([&] {
+      opps = OpportunitiesOf(lead);
+      return !opps.empty();
+    }));
+    if (opps[0].rep().empty()) {
+      unassigned_reason = opps[0].unassigned_reason();
+    } else {
+      ++per_rep[opps[0].rep()];
+    }
+  }
+  EXPECT_EQ(per_rep[a.name()], 2);
+  EXPECT_EQ(per_rep[b.name()], 2);
+  EXPECT_EQ(unassigned_reason, "no active rep with free capacity");
+
+  // Rejecting returns the lead to marketing nurture with the reason.
+  const std::string lead = leads[0];
+  sv1::RejectOpportunityRequest rej;
+  rej.set_name(OpportunitiesOf(lead).at(0).name());
+  rej.set_reason(sv1::REJECT_REASON_NO_BUDGET);
+  rej.set_request_id(RequestId());
+  sv1::RejectOpportunityResponse rej_resp;
+  ASSERT_TRUE(opportunities_->RejectOpportunity(Ctx().get(), rej, &rej_resp).ok());
+  ASSERT_TRUE(Eventually([&] { return GetLead(lead).lifecycle_stage() == mv1::LIFECYCLE_STAGE_RECYCLED; }));
+  const mv1::Lead recycled = GetLead(lead);
+  EXPECT_EQ(recycled.owner(), mv1::OWNER_MARKETING);
+  EXPECT_EQ(recycled.last_outcome(), mv1::OUTCOME_REJECTED);
+  EXPECT_EQ(recycled.last_outcome_reason(), "no budget");
+}
+
+TEST_F(HandoffFlowTest, HandoffQueuedWhileSalesIsDownArrivesWhenItReturns) {
+  CreateRep("erin", "", 5);
+  ASSERT_EQ(sales_->Stop(), 0);
+  mv1::CaptureLeadRequest req;
+  req.mutable_contact()->set_email("queued@example.org");
+  req.set_request_id(RequestId());
+  mv1::CaptureLeadResponse resp;
+  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
+  mv1::QualifyLeadRequest q;
+  q.set_name(resp.lead().name());
+  q.set_request_id(RequestId());
+  mv1::QualifyLeadResponse qr;
+  ASSERT_TRUE(leads_->QualifyLead(Ctx().get(), q, &qr).ok()) << "capture must not depend on sales";
+  ASSERT_TRUE(sales_->Start()) << sales_->Log();
+  std::vector<sv1::Opportunity> opps;
+  ASSERT_TRUE(Eventually([&] {
+    opps = OpportunitiesOf(resp.lead().name());
+    return !opps.empty();
+  }, std::chrono::seconds(40)));
+  EXPECT_EQ(opps.size(), 1u);
+}
+
+}  // namespace
+}  // namespace handoff::testing

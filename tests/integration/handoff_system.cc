@@ -1,0 +1,46 @@
+#include "tests/integration/handoff_system.h"
+
+#include <cstdlib>
+#include <iostream>
+
+namespace handoff::testing {
+
+void HandoffSystem::SetUp() {
+  marketing_port_ = FreeLoopbackPort();
+  sales_port_ = FreeLoopbackPort();
+  const std::string m_addr = "127.0.0.1:" + std::to_string(marketing_port_);
+  const std::string s_addr = "127.0.0.1:" + std::to_string(sales_port_);
+  marketing_ = std::make_unique<ServiceProcess>(
+      HANDOFF_MARKETING_BINARY,
+      std::vector<std::string>{"--listen=" + m_addr, "--database=sqlite:" + dir_.path() + "/marketing.db",
+                               "--sales_address=" + s_addr},
+      dir_.path() + "/marketing.log");
+  sales_ = std::make_unique<ServiceProcess>(
+      HANDOFF_SALES_BINARY,
+      std::vector<std::string>{"--listen=" + s_addr, "--database=sqlite:" + dir_.path() + "/sales.db",
+                               "--marketing_address=" + m_addr},
+      dir_.path() + "/sales.log");
+  ASSERT_TRUE(sales_->Start()) << sales_->Log();
+  ASSERT_TRUE(marketing_->Start()) << marketing_->Log();
+  auto m_channel = grpc::CreateChannel(m_addr, grpc::InsecureChannelCredentials());
+  auto s_channel = grpc::CreateChannel(s_addr, grpc::InsecureChannelCredentials());
+  campaigns_ = marketing::v1::CampaignService::NewStub(m_channel);
+  leads_ = marketing::v1::LeadService::NewStub(m_channel);
+  marketing_reports_ = marketing::v1::MarketingReportService::NewStub(m_channel);
+  reps_ = sales::v1::RepService::NewStub(s_channel);
+  opportunities_ = sales::v1::OpportunityService::NewStub(s_channel);
+  pipeline_ = sales::v1::PipelineReportService::NewStub(s_channel);
+  marketing_health_ = grpc::health::v1::Health::NewStub(m_channel);
+  sales_health_ = grpc::health::v1::Health::NewStub(s_channel);
+}
+
+void HandoffSystem::TearDown() {
+  if (HasFailure() || std::getenv("HANDOFF_TEST_LOGS") != nullptr) {
+    std::cerr << "---- marketing-service log ----\n" << marketing_->Log()
+              << "---- sales-service log ----\n" << sales_->Log();
+  }
+  marketing_->Kill();
+  sales_->Kill();
+}
+
+}  // namespace handoff::testing

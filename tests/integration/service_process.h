@@ -1,0 +1,48 @@
+#ifndef HANDOFF_TESTS_INTEGRATION_SERVICE_PROCESS_H_
+#define HANDOFF_TESTS_INTEGRATION_SERVICE_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace handoff::testing {
+
+// A free TCP port on 127.0.0.1, found by binding port 0 and releasing it.
+int FreeLoopbackPort();
+
+// A fresh temporary directory (removed by the destructor).
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// One real service binary running as a child process, its stderr in a log file.
+class ServiceProcess {
+ public:
+  ServiceProcess(std::string binary, std::vector<std::string> args, std::string log_path);
+  ~ServiceProcess();  // SIGKILLs a process still running
+
+  // Starts the binary and waits (up to 10 s) until it logs "listening on".
+  bool Start();
+  // SIGTERM, then waits for exit; returns the exit status (-1 on timeout or signal).
+  int Stop();
+  void Kill();
+  std::string Log() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  std::string binary_;
+  std::vector<std::string> args_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace handoff::testing
+
+#endif  // HANDOFF_TESTS_INTEGRATION_SERVICE_PROCESS_H_

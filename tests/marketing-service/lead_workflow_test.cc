@@ -1,0 +1,201 @@
+#include "marketing-service/domain/lead_workflow.h"
+
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "marketing-service/domain/campaign_workflow.h"
+#include "marketing-service/storage/sqlite_marketing_store.h"
+#include "tests/temp_path.h"
+
+namespace handoff::marketing {
+namespace {
+
+// Records what would be sent to sales; writes nothing, like a real gateway would within
+// the same transaction.
+class RecordingSalesGateway : public SalesGateway {
+ public:
+  absl::Status QueueHandoff(UnitOfWork&, const HandoffNotice& n) override {
+    handoffs.push_back(n);
+    return absl::OkStatus();
+  }
+  absl::Status QueueConsentChange(UnitOfWork&, const Lead& lead) override {
+    consent_changes.push_back(lead.id);
+    return absl::OkStatus();
+  }
+  std::vector<HandoffNotice> handoffs;
+  std::vector<std::string> consent_changes;
+};
+
+class LeadWorkflowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = *SqliteMarketingStore::Open(db_.path());
+    ASSERT_TRUE(store_->Run([&](MarketingTx& tx) {
+      Campaign c;
+      c.display_name = "Newsletter";
+      c.channel = Channel::kEmail;
+      c.budget = Money{1000, "EUR"};
+      absl::StatusOr<Campaign> created = CampaignWorkflow(clock_).Create(tx, c);
+      if (created.ok()) campaign_ = created->id;
+      return created.status();
+    }).ok());
+  }
+
+  template <typename T, typename Fn>
+  absl::StatusOr<T> InTx(Fn fn) {
+    absl::StatusOr<T> out = absl::UnknownError("not run");
+    absl::Status s = store_->Run([&](MarketingTx& tx) {
+      out = fn(tx);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  absl::StatusOr<CaptureResult> Capture(const std::string& email, const std::string& phone = "") {
+    CaptureInput in;
+    in.contact.email = email;
+    in.contact.phone = phone;
+    in.campaign_id = campaign_;
+    in.capture_id = "cap-" + std::to_string(++captures_);
+    return InTx<CaptureResult>([&](MarketingTx& tx) { return leads_.Capture(tx, in); });
+  }
+
+  absl::StatusOr<TouchResult> Touch(const std::string& lead, TouchType type, const std::string& id) {
+    return InTx<TouchResult>([&](MarketingTx& tx) {
+      return leads_.RecordTouch(tx, {lead, campaign_, type, id, absl::InfinitePast()});
+    });
+  }
+
+  int LeadCount() {
+    return static_cast<int>(
+        InTx<Page<Lead>>([&](MarketingTx& tx) { return tx.ListLeads({}, 0, 500); })->items.size());
+  }
+
+  testing::TempDbPath db_;
+  FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
+  RecordingSalesGateway sales_;
+  LeadWorkflow leads_{clock_, ScoringPolicy::Default(), sales_};
+  std::unique_ptr<SqliteMarketingStore> store_;
+  std::string campaign_;
+  int captures_ = 0;
+};
+
+TEST_F(LeadWorkflowTest, CaptureSameEmailDifferentCaseMergesIntoOneLead) {
+  const CaptureResult a = *Capture("Ada@Example.com");
+  const CaptureResult b = *Capture("  ada@example.COM");
+  EXPECT_FALSE(a.merged);
+  EXPECT_TRUE(b.merged);
+  EXPECT_EQ(b.matched_on, "email");
+  EXPECT_EQ(a.lead.id, b.lead.id);
+  EXPECT_EQ(b.lead.merged_capture_count, 1);
+  EXPECT_EQ(b.lead.touch_count, 2);
+  EXPECT_EQ(LeadCount(), 1);
+}
+
+TEST_F(LeadWorkflowTest, CaptureMatchesByPhoneWhenEmailIsUnknown) {
+  const CaptureResult a = *Capture("", "+44 20 7946 0958");
+  const CaptureResult b = *Capture("new@example.com", "+442079460958");
+  EXPECT_TRUE(b.merged);
+  EXPECT_EQ(b.matched_on, "phone");
+  EXPECT_EQ(b.lead.id, a.lead.id);
+  EXPECT_EQ(b.lead.contact.email, "new@example.com");  // gap filled
+}
+
+TEST_F(LeadWorkflowTest, InvalidCaptureWritesNothing) {
+  EXPECT_EQ(Capture("broken").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LeadCount(), 0);
+}
+
+TEST_F(LeadWorkflowTest, CrossingTheThresholdMakesAnMqlAndQueuesOneHandoff) {
+  const std::string id = Capture("ada@example.com")->lead.id;  // 15
+  EXPECT_EQ(Touch(id, TouchType::kEventAttended, "e1")->lead.stage, LifecycleStage::kLead);  // 40
+  const TouchResult t = *Touch(id, TouchType::kContentDownload, "d1");                       // 50
+  EXPECT_EQ(t.lead.score, 50);
+  EXPECT_EQ(t.lead.stage, LifecycleStage::kMql);
+  EXPECT_EQ(t.lead.owner, Owner::kSalesPending);
+  ASSERT_EQ(sales_.handoffs.size(), 1u);
+  EXPECT_EQ(sales_.handoffs[0].campaign_ids, std::vector<std::string>({campaign_}));
+  ASSERT_TRUE(Touch(id, TouchType::kWebVisit, "w1").ok());
+  EXPECT_EQ(sales_.handoffs.size(), 1u);  // no second handoff while with sales
+}
+
+TEST_F(LeadWorkflowTest, RepeatedTouchIdIsANoOp) {
+  const std::string id = Capture("ada@example.com")->lead.id;
+  EXPECT_FALSE(Touch(id, TouchType::kWebVisit, "w1")->duplicate);
+  const TouchResult again = *Touch(id, TouchType::kWebVisit, "w1");
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.lead.touch_count, 2);
+  EXPECT_EQ(again.lead.score, 17);
+}
+
+TEST_F(LeadWorkflowTest, OutboundEmailNeedsConsentAndIsRefusedWhileSalesOwnsTheLead) {
+  const std::string id = Capture("ada@example.com")->lead.id;
+  absl::Status s = Touch(id, TouchType::kEmailSent, "s1").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("consent.email"), absl::string_view::npos);
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateConsent(tx, id, Consent{true}); }).ok());
+  EXPECT_TRUE(Touch(id, TouchType::kEmailSent, "s2").ok());
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, id, ""); }).ok());
+  s = Touch(id, TouchType::kEmailSent, "s3").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("owned by sales"), absl::string_view::npos);
+}
+
+TEST_F(LeadWorkflowTest, ConsentChangeIsPassedToSalesOnlyOnceSalesKnowsTheLead) {
+  const std::string id = Capture("ada@example.com")->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateConsent(tx, id, Consent{true}); }).ok());
+  EXPECT_TRUE(sales_.consent_changes.empty());
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, id, "call me"); }).ok());
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateConsent(tx, id, Consent{}); }).ok());
+  EXPECT_EQ(sales_.consent_changes, std::vector<std::string>({id}));
+}
+
+TEST_F(LeadWorkflowTest, OutcomesMoveTheLeadAndOwnership) {
+  const std::string id = Capture("ada@example.com")->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, id, ""); }).ok());
+  auto report = [&](Outcome o, const std::string& reason, Money amount) {
+    return InTx<Lead>([&](MarketingTx& tx) {
+      return leads_.ReportOutcome(tx, {id, "opportunities/o1", o, reason, amount, absl::InfinitePast()});
+    });
+  };
+  // WON before accepted is refused and changes nothing.
+  EXPECT_EQ(report(Outcome::kWon, "", Money{100, "EUR"}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(report(Outcome::kLost, "", {}).status().code(), absl::StatusCode::kInvalidArgument);
+  const Lead accepted = *report(Outcome::kAccepted, "", {});
+  EXPECT_EQ(accepted.stage, LifecycleStage::kSalesAccepted);
+  EXPECT_EQ(accepted.owner, Owner::kSales);
+  EXPECT_EQ(report(Outcome::kWon, "", Money{0, "EUR"}).status().code(), absl::StatusCode::kInvalidArgument);
+  const Lead won = *report(Outcome::kWon, "", Money{5000, "EUR"});
+  EXPECT_EQ(won.stage, LifecycleStage::kCustomer);
+  EXPECT_EQ(won.owner, Owner::kMarketing);
+  EXPECT_EQ(won.won_revenue.amount_minor, 5000);
+  // A won upsell adds revenue to the customer.
+  EXPECT_EQ(report(Outcome::kWon, "", Money{700, "EUR"})->won_revenue.amount_minor, 5700);
+  const std::vector<StageChange> history =
+      *InTx<std::vector<StageChange>>([&](MarketingTx& tx) { return tx.StageHistory(id); });
+  ASSERT_EQ(history.size(), 4u);
+  EXPECT_EQ(history[0].stage, LifecycleStage::kLead);
+  EXPECT_EQ(history[1].stage, LifecycleStage::kMql);
+  EXPECT_EQ(history[2].stage, LifecycleStage::kSalesAccepted);
+  EXPECT_EQ(history[3].stage, LifecycleStage::kCustomer);
+}
+
+TEST_F(LeadWorkflowTest, RejectionRecyclesTheLeadWithTheReason) {
+  const std::string id = Capture("ada@example.com")->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, id, ""); }).ok());
+  const Lead l = *InTx<Lead>([&](MarketingTx& tx) {
+    return leads_.ReportOutcome(tx, {id, "opportunities/o1", Outcome::kRejected, "no budget", {}, absl::InfinitePast()});
+  });
+  EXPECT_EQ(l.stage, LifecycleStage::kRecycled);
+  EXPECT_EQ(l.owner, Owner::kMarketing);
+  EXPECT_TRUE(l.ever_rejected);
+  EXPECT_EQ(l.last_outcome_reason, "no budget");
+  // A recycled lead is not bounced straight back by new touches; QualifyLead brings it back.
+  ASSERT_TRUE(Touch(id, TouchType::kEventAttended, "e1").ok());
+  ASSERT_TRUE(Touch(id, TouchType::kEventAttended, "e2").ok());
+  EXPECT_EQ(sales_.handoffs.size(), 1u);
+}
+
+}  // namespace
+}  // namespace handoff::marketing
