@@ -1,0 +1,47 @@
+# Start/stop helpers for both services, sourced by run.sh and test.sh.
+# Requires: build/ holds the binaries. Sets MARKETING_PID and SALES_PID.
+
+BUILD_DIR=${BUILD_DIR:-build}
+
+# start_services HOST MARKETING_PORT SALES_PORT DATA_DIR
+start_services() {
+  local host=$1 mport=$2 sport=$3 data=$4
+  mkdir -p "$data"
+  echo "services: starting sales-service on $host:$sport, marketing-service on $host:$mport (data in $data)"
+  "$BUILD_DIR/sales-service/sales-service" --listen="$host:$sport" \
+    --database="sqlite:$data/sales.db" --marketing_address="127.0.0.1:$mport" \
+    --metrics_listen="${SALES_METRICS:-}" 2>>"$data/sales.log" &
+  SALES_PID=$!
+  "$BUILD_DIR/marketing-service/marketing-service" --listen="$host:$mport" \
+    --database="sqlite:$data/marketing.db" --sales_address="127.0.0.1:$sport" \
+    --metrics_listen="${MARKETING_METRICS:-}" 2>>"$data/marketing.log" &
+  MARKETING_PID=$!
+  local probe="$BUILD_DIR/deploy/handoff-health-probe"
+  for port in "$mport" "$sport"; do
+    local ok=""
+    for _ in $(seq 1 100); do
+      if "$probe" --addr="127.0.0.1:$port" >/dev/null 2>&1; then ok=1; break; fi
+      sleep 0.1
+    done
+    if [ -z "$ok" ]; then
+      echo "services: 127.0.0.1:$port did not become SERVING; logs:" >&2
+      cat "$data/marketing.log" "$data/sales.log" >&2
+      return 1
+    fi
+  done
+  echo "services: both SERVING (health checked with handoff-health-probe)"
+}
+
+# stop_services: SIGTERM both and wait; fails if either exits non-zero.
+stop_services() {
+  local rc=0
+  for pid in ${MARKETING_PID:-} ${SALES_PID:-}; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in ${MARKETING_PID:-} ${SALES_PID:-}; do
+    wait "$pid" || rc=$?
+  done
+  MARKETING_PID=""
+  SALES_PID=""
+  return $rc
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds (Release) and runs every test: buf lint of the protos,
+# the walkthrough client against freshly started binaries (the run command's path), then
+# all GoogleTest unit and integration tests through ctest.
+# HANDOFF_CONTAINER_TESTS=1 also builds and runs the container images (scripts/test-containers.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/build.sh
+source scripts/lib/services.sh
+
+echo "test: buf lint (STANDARD rules)"
+(cd proto && ../scripts/node/node_modules/.bin/buf lint)
+echo "test: buf lint clean"
+
+echo "test: walkthrough client against both binaries"
+data=$(mktemp -d)
+trap 'stop_services >/dev/null 2>&1 || true; rm -rf "$data"' EXIT
+mport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start_services 127.0.0.1 "$mport" "$sport" "$data"
+/usr/bin/python3 scripts/demo.py --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport"
+stop_services
+echo "test: both services stopped cleanly on SIGTERM"
+
+if [ "${HANDOFF_CONTAINER_TESTS:-0}" = 1 ]; then
+  scripts/test-containers.sh
+fi
+
+echo "test: ctest (unit and integration tests)"
+cd "${BUILD_DIR:-build}"
+ctest --output-on-failure -j 2 --timeout 600
