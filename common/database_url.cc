@@ -18,4 +18,14 @@ absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(absl::string_view url) {
       "--database: \"", url, "\" is neither sqlite:PATH nor postgres://..."));
 }
 
+absl::StatusOr<std::string> SqlitePathOf(absl::string_view url) {
+  absl::StatusOr<DatabaseUrl> parsed = ParseDatabaseUrl(url);
+  if (!parsed.ok()) return parsed.status();
+  if (parsed->kind != DatabaseUrl::Kind::kSqlite) {
+    return absl::UnimplementedError(
+        "--database: PostgreSQL is not supported by this build yet; use sqlite:PATH");
+  }
+  return parsed->target;
+}
+
 }  // namespace handoff

@@ -18,6 +18,10 @@ struct DatabaseUrl {
 // Accepts "sqlite:PATH" (relative or absolute) and "postgres://..." / "postgresql://...".
 absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(absl::string_view url);
 
+// The SQLite file of a --database value; UNIMPLEMENTED for PostgreSQL (not in this build
+// yet), INVALID_ARGUMENT for anything else.
+absl::StatusOr<std::string> SqlitePathOf(absl::string_view url);
+
 }  // namespace handoff
 
 #endif  // HANDOFF_COMMON_DATABASE_URL_H_

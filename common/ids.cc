@@ -30,6 +30,17 @@ std::optional<std::string> ParseResourceName(absl::string_view name,
   return std::string(name);
 }
 
+absl::StatusOr<std::string> ParseNameField(absl::string_view name, absl::string_view collection,
+                                           absl::string_view field) {
+  if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
+  std::optional<std::string> id = ParseResourceName(name, collection);
+  if (!id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", name, "\" is not of the form ", collection, "/{id}"));
+  }
+  return *id;
+}
+
 std::string EtagOf(int64_t version) { return absl::StrCat("v", version); }
 
 }  // namespace handoff

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace handoff {
@@ -19,6 +20,11 @@ std::string ResourceName(absl::string_view collection, absl::string_view id);
 // 64 characters of [a-z0-9-]; std::nullopt otherwise.
 std::optional<std::string> ParseResourceName(absl::string_view name,
                                              absl::string_view collection);
+
+// The id of a request field holding "collection/id"; INVALID_ARGUMENT naming `field` when
+// it is empty or not of that form.
+absl::StatusOr<std::string> ParseNameField(absl::string_view name, absl::string_view collection,
+                                           absl::string_view field);
 
 // The etag of a resource at `version`: opaque to callers, compared as a string.
 std::string EtagOf(int64_t version);

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/page.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -127,6 +128,38 @@ class Database {
   int schema_version_ = 0;
   std::unordered_map<std::string, sqlite3_stmt*> cache_ ABSL_GUARDED_BY(mu_);
 };
+
+// Reads a keyset page from `q`, which selects the cursor (seq) as column 0, ordered by it,
+// with LIMIT limit + 1: the extra row only tells that more follow.
+template <typename T, typename Reader>
+absl::StatusOr<Page<T>> ReadPage(Statement& q, int limit, Reader read) {
+  Page<T> page;
+  int64_t last_seq = 0;
+  while (true) {
+    absl::StatusOr<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.next_cursor = last_seq;
+      break;
+    }
+    last_seq = q.Int(0);
+    page.items.push_back(read(q));
+  }
+  return page;
+}
+
+// Reads every row of `q` with `read`.
+template <typename T, typename Reader>
+absl::StatusOr<std::vector<T>> ReadAll(Statement& q, Reader read) {
+  std::vector<T> out;
+  while (true) {
+    absl::StatusOr<bool> row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(read(q));
+  }
+}
 
 }  // namespace handoff::sqlite
 

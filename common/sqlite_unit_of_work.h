@@ -16,6 +16,33 @@ absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,
 absl::Status SaveRequest(Transaction& tx, const RequestRecord& record);
 absl::Status Enqueue(Transaction& tx, const OutboxMessage& message);
 
+// Implements the UnitOfWork part of a service transaction interface `Tx` (which derives
+// from UnitOfWork) on an SQLite transaction; the service's class adds its aggregates.
+template <typename Tx>
+class UnitOfWorkOn : public Tx {
+ public:
+  explicit UnitOfWorkOn(Transaction& tx) : tx_(tx) {}
+  absl::StatusOr<std::optional<RequestRecord>> FindRequest(absl::string_view id) override {
+    return sqlite::FindRequest(tx_, id);
+  }
+  absl::Status SaveRequest(const RequestRecord& r) override { return sqlite::SaveRequest(tx_, r); }
+  absl::Status Enqueue(const OutboxMessage& m) override { return sqlite::Enqueue(tx_, m); }
+
+ protected:
+  Transaction& tx_;
+};
+
+// Runs `work` on an `Impl` (constructed from the transaction) inside one transaction of
+// `db`: committed when it returns OK, rolled back otherwise.
+template <typename Impl, typename Work>
+absl::Status RunTransaction(Database& db, Work& work) {
+  Transaction tx(db);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  Impl impl(tx);
+  if (absl::Status s = work(impl); !s.ok()) return s;
+  return tx.Commit();
+}
+
 }  // namespace handoff::sqlite
 
 #endif  // HANDOFF_COMMON_SQLITE_UNIT_OF_WORK_H_

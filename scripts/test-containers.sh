@@ -43,7 +43,7 @@ fi
 
 for svc in marketing-service sales-service; do
   echo "containers: building handoff/$svc"
-  podman build -q --build-arg BASE_IMAGE="$base" -f "$svc/Dockerfile" -t "handoff/$svc:test" . >/dev/null
+  podman build -q --format docker --build-arg BASE_IMAGE="$base" -f "$svc/Dockerfile" -t "handoff/$svc:test" . >/dev/null
 done
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

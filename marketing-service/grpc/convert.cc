@@ -9,25 +9,12 @@ namespace handoff::marketing {
 std::string CampaignName(const std::string& id) { return ResourceName("campaigns", id); }
 std::string LeadName(const std::string& id) { return ResourceName("leads", id); }
 
-namespace {
-absl::StatusOr<std::string> ParseName(const std::string& name, const char* collection,
-                                      const std::string& field) {
-  if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  std::optional<std::string> id = ParseResourceName(name, collection);
-  if (!id) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", name, "\" is not of the form ", collection, "/{id}"));
-  }
-  return *id;
-}
-}  // namespace
-
 absl::StatusOr<std::string> ParseCampaignName(const std::string& name, const std::string& field) {
-  return ParseName(name, "campaigns", field);
+  return ParseNameField(name, "campaigns", field);
 }
 
 absl::StatusOr<std::string> ParseLeadName(const std::string& name, const std::string& field) {
-  return ParseName(name, "leads", field);
+  return ParseNameField(name, "leads", field);
 }
 
 void ToProto(const Campaign& c, v1::Campaign* out) {

@@ -10,18 +10,11 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/page.h"
 #include "common/unit_of_work.h"
 #include "marketing-service/domain/model.h"
 
 namespace handoff::marketing {
-
-// A page of a keyset-paginated listing: items after a cursor, and the cursor of the last
-// one when more may follow.
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  std::optional<int64_t> next_cursor;
-};
 
 struct LeadFilter {
   LifecycleStage stage = LifecycleStage::kUnspecified;  // kUnspecified = any

@@ -201,15 +201,9 @@ void BindLead(Statement& q, const Lead& l) {
       .Bind(31, l.version);
 }
 
-class SqliteMarketingTx final : public MarketingTx {
+class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
  public:
-  explicit SqliteMarketingTx(sqlite::Transaction& tx) : tx_(tx) {}
-
-  absl::StatusOr<std::optional<RequestRecord>> FindRequest(absl::string_view id) override {
-    return sqlite::FindRequest(tx_, id);
-  }
-  absl::Status SaveRequest(const RequestRecord& r) override { return sqlite::SaveRequest(tx_, r); }
-  absl::Status Enqueue(const OutboxMessage& m) override { return sqlite::Enqueue(tx_, m); }
+  using UnitOfWorkOn::UnitOfWorkOn;
 
   absl::StatusOr<Campaign> GetCampaign(const std::string& id) override {
     absl::StatusOr<Statement> q =
@@ -251,7 +245,7 @@ class SqliteMarketingTx final : public MarketingTx {
         " FROM campaigns WHERE seq > ?1 AND (?2 = 0 OR state = ?2) ORDER BY seq LIMIT ?3"));
     if (!q.ok()) return q.status();
     q->Bind(1, after).Bind(2, int64_t{static_cast<int>(state)}).Bind(3, int64_t{limit + 1});
-    return ReadPage<Campaign>(*q, limit, ReadCampaign);
+    return sqlite::ReadPage<Campaign>(*q, limit, ReadCampaign);
   }
 
   absl::Status InsertSpend(const SpendEntry& e) override {
@@ -317,7 +311,7 @@ class SqliteMarketingTx final : public MarketingTx {
         .Bind(3, int64_t{static_cast<int>(f.owner)})
         .Bind(4, f.source_campaign_id)
         .Bind(5, int64_t{limit + 1});
-    return ReadPage<Lead>(*q, limit, ReadLead);
+    return sqlite::ReadPage<Lead>(*q, limit, ReadLead);
   }
 
   absl::Status AppendStageChange(const std::string& lead_id, const StageChange& c) override {
@@ -448,24 +442,6 @@ class SqliteMarketingTx final : public MarketingTx {
     q.BindTime(10, c.create_time).BindTime(11, c.update_time).Bind(12, c.version);
   }
 
-  template <typename T, typename Reader>
-  static absl::StatusOr<Page<T>> ReadPage(Statement& q, int limit, Reader read) {
-    Page<T> page;
-    int64_t last_seq = 0;
-    while (true) {
-      absl::StatusOr<bool> row = q.Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      if (static_cast<int>(page.items.size()) == limit) {
-        page.next_cursor = last_seq;  // a further row exists
-        break;
-      }
-      last_seq = q.Int(0);
-      page.items.push_back(read(q));
-    }
-    return page;
-  }
-
   absl::StatusOr<std::optional<Lead>> FindLeadBy(const char* column, const std::string& value) {
     absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
         "SELECT ", kLeadColumns, " FROM leads WHERE ", column, " = ? ORDER BY seq LIMIT 1"));
@@ -477,7 +453,6 @@ class SqliteMarketingTx final : public MarketingTx {
     return std::optional<Lead>(ReadLead(*q));
   }
 
-  sqlite::Transaction& tx_;
 };
 
 }  // namespace
@@ -491,11 +466,7 @@ absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> SqliteMarketingStore::Open
 }
 
 absl::Status SqliteMarketingStore::Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) {
-  sqlite::Transaction tx(*db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  SqliteMarketingTx mtx(tx);
-  if (absl::Status s = work(mtx); !s.ok()) return s;
-  return tx.Commit();
+  return sqlite::RunTransaction<SqliteMarketingTx>(*db_, work);
 }
 
 }  // namespace handoff::marketing

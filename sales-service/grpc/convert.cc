@@ -6,17 +6,6 @@
 
 namespace handoff::sales {
 
-absl::StatusOr<std::string> ParseName(const std::string& name, const char* collection,
-                                      const std::string& field) {
-  if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  std::optional<std::string> id = ParseResourceName(name, collection);
-  if (!id) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", name, "\" is not of the form ", collection, "/{id}"));
-  }
-  return *id;
-}
-
 void ToProto(const Rep& r, v1::Rep* out) {
   out->set_name(ResourceName("reps", r.id));
   out->set_display_name(r.display_name);

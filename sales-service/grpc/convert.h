@@ -17,10 +17,6 @@ void ToProto(const Opportunity& o, const OpportunityWorkflow& rules, v1::Opportu
 void ToProto(const Activity& a, v1::Activity* out);
 Activity FromProto(const v1::Activity& a);
 
-// Parses "{collection}/{id}"; INVALID_ARGUMENT naming `field`.
-absl::StatusOr<std::string> ParseName(const std::string& name, const char* collection,
-                                      const std::string& field);
-
 }  // namespace handoff::sales
 
 #endif  // HANDOFF_SALES_GRPC_CONVERT_H_

@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/grpc/unary.h"
 #include "common/idempotency.h"
+#include "common/ids.h"
 #include "common/outbox.h"
 #include "handoff/sales/v1/handoff_service.grpc.pb.h"
 #include "handoff/sales/v1/opportunity_service.grpc.pb.h"
@@ -105,7 +106,7 @@ class OpportunityHandler final : public v1::OpportunityService::CallbackService 
                                    const std::string& name, const char* field, const Req* req,
                                    Resp* resp, Change change) {
     return d_.runner.Run(ctx, method, [this, method, name, field, req, resp, change] {
-      absl::StatusOr<std::string> id = ParseName(name, "opportunities", field);
+      absl::StatusOr<std::string> id = ParseNameField(name, "opportunities", field);
       if (!id.ok()) return id.status();
       absl::Status s = RunMutation(d_.store, d_.clock, method, *req, req->request_id(), resp,
                                    [&](SalesTx& tx) -> absl::Status {

@@ -2,6 +2,7 @@
 
 #include "common/grpc/convert.h"
 #include "common/page_token.h"
+#include "common/ids.h"
 #include "sales-service/grpc/handlers.h"
 
 namespace handoff::sales {
@@ -16,7 +17,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::GetOpportunity(grpc::CallbackServe
                                                              const v1::GetOpportunityRequest* req,
                                                              v1::GetOpportunityResponse* resp) {
   return d_.runner.Run(ctx, "OpportunityService/GetOpportunity", [this, req, resp] {
-    absl::StatusOr<std::string> id = ParseName(req->name(), "opportunities", "name");
+    absl::StatusOr<std::string> id = ParseNameField(req->name(), "opportunities", "name");
     if (!id.ok()) return id.status();
     return d_.store.Run([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<Opportunity> o = tx.GetOpportunity(*id);
@@ -37,7 +38,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
     if (!after.ok()) return after.status();
     OpportunityFilter filter;
     if (!req->rep().empty()) {
-      absl::StatusOr<std::string> rep = ParseName(req->rep(), "reps", "rep");
+      absl::StatusOr<std::string> rep = ParseNameField(req->rep(), "reps", "rep");
       if (!rep.ok()) return rep.status();
       filter.rep_id = *rep;
     }
@@ -80,7 +81,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::AssignOpportunity(
     v1::AssignOpportunityResponse* resp) {
   return Mutate(ctx, "OpportunityService/AssignOpportunity", req->name(), "name", req, resp,
                 [this, req](SalesTx& tx, const std::string& id) -> absl::StatusOr<Opportunity> {
-                  absl::StatusOr<std::string> rep = ParseName(req->rep(), "reps", "rep");
+                  absl::StatusOr<std::string> rep = ParseNameField(req->rep(), "reps", "rep");
                   if (!rep.ok()) return rep.status();
                   return d_.opportunities.Assign(tx, id, *rep, req->etag());
                 });
@@ -90,7 +91,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::LogActivity(grpc::CallbackServerCo
                                                           const v1::LogActivityRequest* req,
                                                           v1::LogActivityResponse* resp) {
   return d_.runner.Run(ctx, "OpportunityService/LogActivity", [this, req, resp] {
-    absl::StatusOr<std::string> id = ParseName(req->opportunity(), "opportunities", "opportunity");
+    absl::StatusOr<std::string> id = ParseNameField(req->opportunity(), "opportunities", "opportunity");
     if (!id.ok()) return id.status();
     return RunMutation(d_.store, d_.clock, "OpportunityService/LogActivity", *req,
                        req->request_id(), resp, [&](SalesTx& tx) -> absl::Status {
@@ -107,7 +108,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListActivities(grpc::CallbackServe
                                                              const v1::ListActivitiesRequest* req,
                                                              v1::ListActivitiesResponse* resp) {
   return d_.runner.Run(ctx, "OpportunityService/ListActivities", [this, req, resp] {
-    absl::StatusOr<std::string> id = ParseName(req->opportunity(), "opportunities", "opportunity");
+    absl::StatusOr<std::string> id = ParseNameField(req->opportunity(), "opportunities", "opportunity");
     if (!id.ok()) return id.status();
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();

@@ -14,7 +14,7 @@ grpc::ServerUnaryReactor* PipelineReportHandler::GetPipelineReport(
     if (absl::Status s = ValidateCurrency(req->currency_code(), "currency_code"); !s.ok()) return s;
     std::string rep_id;
     if (!req->rep().empty()) {
-      absl::StatusOr<std::string> rep = ParseName(req->rep(), "reps", "rep");
+      absl::StatusOr<std::string> rep = ParseNameField(req->rep(), "reps", "rep");
       if (!rep.ok()) return rep.status();
       rep_id = *rep;
     }

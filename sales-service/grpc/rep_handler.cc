@@ -1,5 +1,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/page_token.h"
+#include "common/ids.h"
 #include "sales-service/grpc/handlers.h"
 
 namespace handoff::sales {
@@ -27,7 +28,7 @@ grpc::ServerUnaryReactor* RepHandler::CreateRep(grpc::CallbackServerContext* ctx
 grpc::ServerUnaryReactor* RepHandler::GetRep(grpc::CallbackServerContext* ctx,
                                              const v1::GetRepRequest* req, v1::GetRepResponse* resp) {
   return d_.runner.Run(ctx, "RepService/GetRep", [this, req, resp] {
-    absl::StatusOr<std::string> id = ParseName(req->name(), "reps", "name");
+    absl::StatusOr<std::string> id = ParseNameField(req->name(), "reps", "name");
     if (!id.ok()) return id.status();
     return d_.store.Run([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<Rep> r = tx.GetRep(*id);
@@ -60,7 +61,7 @@ grpc::ServerUnaryReactor* RepHandler::UpdateRep(grpc::CallbackServerContext* ctx
                                                 const v1::UpdateRepRequest* req,
                                                 v1::UpdateRepResponse* resp) {
   return d_.runner.Run(ctx, "RepService/UpdateRep", [this, req, resp] {
-    absl::StatusOr<std::string> id = ParseName(req->rep().name(), "reps", "rep.name");
+    absl::StatusOr<std::string> id = ParseNameField(req->rep().name(), "reps", "rep.name");
     if (!id.ok()) return id.status();
     if (req->update_mask().paths_size() == 0) {
       return absl::InvalidArgumentError(

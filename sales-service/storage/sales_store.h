@@ -9,16 +9,11 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/page.h"
 #include "common/unit_of_work.h"
 #include "sales-service/domain/model.h"
 
 namespace handoff::sales {
-
-template <typename T>
-struct Page {
-  std::vector<T> items;
-  std::optional<int64_t> next_cursor;
-};
 
 struct OpportunityFilter {
   std::string rep_id;  // empty = any

@@ -222,44 +222,9 @@ void BindOpp(Statement& q, const Opportunity& o) {
   q.BindTime(33, o.create_time).BindTime(34, o.update_time).Bind(35, o.version).Bind(36, int64_t{o.is_open()});
 }
 
-template <typename T, typename Reader>
-absl::StatusOr<Page<T>> ReadPage(Statement& q, int limit, Reader read) {
-  Page<T> page;
-  int64_t last_seq = 0;
-  while (true) {
-    absl::StatusOr<bool> row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    if (static_cast<int>(page.items.size()) == limit) {
-      page.next_cursor = last_seq;
-      break;
-    }
-    last_seq = q.Int(0);
-    page.items.push_back(read(q));
-  }
-  return page;
-}
-
-template <typename T, typename Reader>
-absl::StatusOr<std::vector<T>> ReadAll(Statement& q, Reader read) {
-  std::vector<T> out;
-  while (true) {
-    absl::StatusOr<bool> row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    out.push_back(read(q));
-  }
-}
-
-class SqliteSalesTx final : public SalesTx {
+class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
  public:
-  explicit SqliteSalesTx(sqlite::Transaction& tx) : tx_(tx) {}
-
-  absl::StatusOr<std::optional<RequestRecord>> FindRequest(absl::string_view id) override {
-    return sqlite::FindRequest(tx_, id);
-  }
-  absl::Status SaveRequest(const RequestRecord& r) override { return sqlite::SaveRequest(tx_, r); }
-  absl::Status Enqueue(const OutboxMessage& m) override { return sqlite::Enqueue(tx_, m); }
+  using UnitOfWorkOn::UnitOfWorkOn;
 
   absl::StatusOr<Rep> GetRep(const std::string& id) override {
     absl::StatusOr<Statement> q =
@@ -302,14 +267,14 @@ class SqliteSalesTx final : public SalesTx {
         "SELECT ", kRepColumns, " FROM reps r WHERE r.seq > ? ORDER BY r.seq LIMIT ?"));
     if (!q.ok()) return q.status();
     q->Bind(1, after).Bind(2, int64_t{limit + 1});
-    return ReadPage<Rep>(*q, limit, ReadRep);
+    return sqlite::ReadPage<Rep>(*q, limit, ReadRep);
   }
 
   absl::StatusOr<std::vector<Rep>> AllReps() override {
     absl::StatusOr<Statement> q =
         tx_.Prepare(absl::StrCat("SELECT ", kRepColumns, " FROM reps r ORDER BY r.seq"));
     if (!q.ok()) return q.status();
-    return ReadAll<Rep>(*q, ReadRep);
+    return sqlite::ReadAll<Rep>(*q, ReadRep);
   }
 
   absl::StatusOr<int64_t> NextAssignmentSeq() override {
@@ -386,7 +351,7 @@ class SqliteSalesTx final : public SalesTx {
         .Bind(3, int64_t{static_cast<int>(f.stage)})
         .Bind(4, f.lead)
         .Bind(5, int64_t{limit + 1});
-    return ReadPage<Opportunity>(*q, limit, ReadOpp);
+    return sqlite::ReadPage<Opportunity>(*q, limit, ReadOpp);
   }
 
   absl::StatusOr<std::optional<Opportunity>> FindOpenForLead(const std::string& lead) override {
@@ -424,7 +389,7 @@ class SqliteSalesTx final : public SalesTx {
         " FROM opportunities WHERE acceptance = 1 AND handoff_us < ? ORDER BY handoff_us LIMIT ?"));
     if (!q.ok()) return q.status();
     q->BindTime(1, cutoff).Bind(2, int64_t{limit});
-    return ReadAll<Opportunity>(*q, ReadOpp);
+    return sqlite::ReadAll<Opportunity>(*q, ReadOpp);
   }
 
   absl::Status InsertActivity(const Activity& a) override {
@@ -451,7 +416,7 @@ class SqliteSalesTx final : public SalesTx {
         " ORDER BY seq LIMIT ?");
     if (!q.ok()) return q.status();
     q->Bind(1, opportunity_id).Bind(2, after).Bind(3, int64_t{limit + 1});
-    return ReadPage<Activity>(*q, limit, [](const Statement& r) {
+    return sqlite::ReadPage<Activity>(*q, limit, [](const Statement& r) {
       Activity a;
       a.id = r.Text(1);
       a.opportunity_id = r.Text(2);
@@ -483,9 +448,6 @@ class SqliteSalesTx final : public SalesTx {
       if (stage > 0 && stage <= kStageMax) totals[stage] = StageTotals{q->Int(1), q->Int(2)};
     }
   }
-
- private:
-  sqlite::Transaction& tx_;
 };
 
 }  // namespace
@@ -498,11 +460,7 @@ absl::StatusOr<std::unique_ptr<SqliteSalesStore>> SqliteSalesStore::Open(const s
 }
 
 absl::Status SqliteSalesStore::Run(absl::FunctionRef<absl::Status(SalesTx&)> work) {
-  sqlite::Transaction tx(*db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  SqliteSalesTx stx(tx);
-  if (absl::Status s = work(stx); !s.ok()) return s;
-  return tx.Commit();
+  return sqlite::RunTransaction<SqliteSalesTx>(*db_, work);
 }
 
 }  // namespace handoff::sales

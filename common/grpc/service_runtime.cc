@@ -1,0 +1,65 @@
+#include "common/grpc/service_runtime.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc/channel.h"
+#include "common/logging.h"
+
+namespace handoff {
+
+ServiceRuntime::ServiceRuntime(Options options)
+    : options_(std::move(options)),
+      pool_(static_cast<size_t>(std::max(1, options_.worker_threads)),
+            static_cast<size_t>(std::max(1, options_.max_queued_calls))),
+      runner_(pool_, metrics_),
+      host_({options_.listen, options_.name}) {}
+
+std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {
+  return MakeServiceChannel(options_.peer_address);
+}
+
+OutboxDispatcher& ServiceRuntime::UseOutbox(sqlite::Database& db, OutboxDispatcher::Deliver deliver) {
+  outbox_store_ = std::make_unique<SqliteOutboxStore>(db);
+  dispatcher_ = std::make_unique<OutboxDispatcher>(*outbox_store_, std::move(deliver), clock_,
+                                                   OutboxDispatcher::Options{});
+  return *dispatcher_;
+}
+
+void ServiceRuntime::AddService(grpc::Service* service, const std::string& full_name) {
+  host_.AddService(service, full_name);
+}
+
+int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
+  if (absl::Status s = metrics_.Expose(options_.metrics_listen); !s.ok()) {
+    return FailStartup(options_.name, s);
+  }
+  prometheus::Gauge& backlog = metrics_.Gauge(
+      "handoff_outbox_pending", "Messages for the other service not yet delivered");
+  prometheus::Gauge& oldest = metrics_.Gauge(
+      "handoff_outbox_oldest_age_seconds", "Age of the oldest undelivered message");
+  host_.SetHealthProbe([this, probe = std::move(storage_probe), &backlog, &oldest]() -> absl::Status {
+    if (absl::Status s = probe(); !s.ok()) return s;
+    if (outbox_store_ != nullptr) {
+      absl::StatusOr<OutboxBacklog> b = outbox_store_->Backlog(clock_.Now());
+      if (!b.ok()) return b.status();
+      backlog.Set(static_cast<double>(b->pending));
+      oldest.Set(absl::ToDoubleSeconds(b->oldest_age));
+    }
+    return absl::OkStatus();
+  });
+  if (absl::Status s = host_.Start(); !s.ok()) return FailStartup(options_.name, s);
+  if (dispatcher_ != nullptr) dispatcher_->Start();
+  host_.WaitForShutdown();  // returns after in-flight calls finished
+  if (dispatcher_ != nullptr) dispatcher_->Stop();
+  pool_.Shutdown();
+  LogInfo(options_.name, "bye");
+  return 0;
+}
+
+int FailStartup(const std::string& name, const absl::Status& status) {
+  LogError(name, absl::StrCat("cannot start: ", status.ToString()));
+  return 1;
+}
+
+}  // namespace handoff

@@ -1,0 +1,73 @@
+#ifndef HANDOFF_COMMON_GRPC_SERVICE_RUNTIME_H_
+#define HANDOFF_COMMON_GRPC_SERVICE_RUNTIME_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/grpc/metrics.h"
+#include "common/grpc/service_host.h"
+#include "common/grpc/unary.h"
+#include "common/outbox.h"
+#include "common/sqlite.h"
+#include "common/worker_pool.h"
+
+namespace handoff {
+
+// What every Handoff service process runs besides its own handlers: the clock, metrics,
+// the worker pool and unary runner, the outbox dispatcher towards the peer service, and
+// the server host. main.cc builds one from its flags, wires its handlers to it, and calls
+// Run.
+class ServiceRuntime {
+ public:
+  struct Options {
+    std::string name;             // e.g. "marketing-service"
+    std::string listen;           // gRPC HOST:PORT
+    std::string metrics_listen;   // Prometheus HOST:PORT; empty = off
+    int worker_threads = 8;
+    int max_queued_calls = 2048;
+    std::string peer_address;     // the other service
+    absl::Duration delivery_deadline = absl::Seconds(5);
+  };
+
+  explicit ServiceRuntime(Options options);
+
+  const Clock& clock() const { return clock_; }
+  Metrics& metrics() { return metrics_; }
+  WorkerPool& pool() { return pool_; }
+  UnaryRunner& runner() { return runner_; }
+  const Options& options() const { return options_; }
+  // A channel to the peer service (retry policy and keepalive set).
+  std::shared_ptr<grpc::Channel> PeerChannel() const;
+
+  // Creates the dispatcher that delivers `db`'s outbox with `deliver`. Call once, before
+  // the handlers that notify it are built.
+  OutboxDispatcher& UseOutbox(sqlite::Database& db, OutboxDispatcher::Deliver deliver);
+  void AddService(grpc::Service* service, const std::string& full_name);
+
+  // Serves until SIGTERM/SIGINT (health driven by `storage_probe`), then shuts down
+  // gracefully. Returns the process exit code.
+  int Run(std::function<absl::Status()> storage_probe);
+
+ private:
+  Options options_;
+  RealClock clock_;
+  Metrics metrics_;
+  WorkerPool pool_;
+  UnaryRunner runner_;
+  ServiceHost host_;
+  std::unique_ptr<SqliteOutboxStore> outbox_store_;
+  std::unique_ptr<OutboxDispatcher> dispatcher_;
+};
+
+// Reports `status` as the reason the process cannot start and returns exit code 1.
+int FailStartup(const std::string& name, const absl::Status& status);
+
+}  // namespace handoff
+
+#endif  // HANDOFF_COMMON_GRPC_SERVICE_RUNTIME_H_
