@@ -149,6 +149,12 @@ absl::Status Transaction::Commit() {
 
 int64_t Transaction::Changes() const { return sqlite3_changes(db_.db_); }
 
+absl::Status RunOnOneRow(Transaction& tx, Statement& q, absl::string_view what) {
+  if (absl::Status s = q.Run(); !s.ok()) return s;
+  if (tx.Changes() != 1) return absl::NotFoundError(absl::StrCat(what, " does not exist"));
+  return absl::OkStatus();
+}
+
 // ---- Database ----
 
 absl::StatusOr<sqlite3_stmt*> Database::Cached(absl::string_view sql) {

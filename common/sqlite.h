@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -148,6 +149,28 @@ absl::StatusOr<Page<T>> ReadPage(Statement& q, int limit, Reader read) {
   }
   return page;
 }
+
+// The first row of `q` read with `read`, or nullopt when there is none.
+template <typename T, typename Reader>
+absl::StatusOr<std::optional<T>> ReadOptional(Statement& q, Reader read) {
+  absl::StatusOr<bool> row = q.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<T>();
+  return std::optional<T>(read(q));
+}
+
+// The first row of `q`, or NOT_FOUND saying "`what` does not exist".
+template <typename T, typename Reader>
+absl::StatusOr<T> ReadOne(Statement& q, Reader read, absl::string_view what) {
+  absl::StatusOr<std::optional<T>> row = ReadOptional<T>(q, read);
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return absl::NotFoundError(absl::StrCat(what, " does not exist"));
+  return **std::move(row);
+}
+
+// Runs an UPDATE or DELETE that must change exactly one row; NOT_FOUND naming `what`
+// when it changed none.
+absl::Status RunOnOneRow(Transaction& tx, Statement& q, absl::string_view what);
 
 // Reads every row of `q` with `read`.
 template <typename T, typename Reader>

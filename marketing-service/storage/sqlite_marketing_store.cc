@@ -210,10 +210,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         tx_.Prepare(absl::StrCat("SELECT ", kCampaignColumns, " FROM campaigns WHERE id = ?"));
     if (!q.ok()) return q.status();
     q->Bind(1, id);
-    absl::StatusOr<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return absl::NotFoundError(absl::StrCat("campaigns/", id, " does not exist"));
-    return ReadCampaign(*q);
+    return sqlite::ReadOne<Campaign>(*q, ReadCampaign, absl::StrCat("campaigns/", id));
   }
 
   absl::Status InsertCampaign(const Campaign& c) override {
@@ -233,9 +230,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " create_us = ?10, update_us = ?11, version = ?12 WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindCampaign(*q, c);
-    if (absl::Status s = q->Run(); !s.ok()) return s;
-    if (tx_.Changes() != 1) return absl::NotFoundError(absl::StrCat("campaigns/", c.id, " does not exist"));
-    return absl::OkStatus();
+    return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("campaigns/", c.id));
   }
 
   absl::StatusOr<Page<Campaign>> ListCampaigns(CampaignState state, int64_t after,
@@ -295,9 +290,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " won_count = ?28, create_us = ?29, update_us = ?30, version = ?31 WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindLead(*q, l);
-    if (absl::Status s = q->Run(); !s.ok()) return s;
-    if (tx_.Changes() != 1) return absl::NotFoundError(absl::StrCat("leads/", l.id, " does not exist"));
-    return absl::OkStatus();
+    return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id));
   }
 
   absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& f, int64_t after, int limit) override {
@@ -447,12 +440,8 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         "SELECT ", kLeadColumns, " FROM leads WHERE ", column, " = ? ORDER BY seq LIMIT 1"));
     if (!q.ok()) return q.status();
     q->Bind(1, value);
-    absl::StatusOr<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return std::optional<Lead>();
-    return std::optional<Lead>(ReadLead(*q));
+    return sqlite::ReadOptional<Lead>(*q, ReadLead);
   }
-
 };
 
 }  // namespace

@@ -231,10 +231,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         tx_.Prepare(absl::StrCat("SELECT ", kRepColumns, " FROM reps r WHERE r.id = ?"));
     if (!q.ok()) return q.status();
     q->Bind(1, id);
-    absl::StatusOr<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return absl::NotFoundError(absl::StrCat("reps/", id, " does not exist"));
-    return ReadRep(*q);
+    return sqlite::ReadOne<Rep>(*q, ReadRep, absl::StrCat("reps/", id));
   }
 
   absl::Status InsertRep(const Rep& r) override {
@@ -257,9 +254,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         " WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindRep(*q, r);
-    if (absl::Status s = q->Run(); !s.ok()) return s;
-    if (tx_.Changes() != 1) return absl::NotFoundError(absl::StrCat("reps/", r.id, " does not exist"));
-    return absl::OkStatus();
+    return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("reps/", r.id));
   }
 
   absl::StatusOr<Page<Rep>> ListReps(int64_t after, int limit) override {
@@ -302,10 +297,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         tx_.Prepare(absl::StrCat("SELECT ", kOppColumns, " FROM opportunities WHERE id = ?"));
     if (!q.ok()) return q.status();
     q->Bind(1, id);
-    absl::StatusOr<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return absl::NotFoundError(absl::StrCat("opportunities/", id, " does not exist"));
-    return ReadOpp(*q);
+    return sqlite::ReadOne<Opportunity>(*q, ReadOpp, absl::StrCat("opportunities/", id));
   }
 
   absl::Status InsertOpportunity(const Opportunity& o) override {
@@ -332,11 +324,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         " is_open = ?36 WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindOpp(*q, o);
-    if (absl::Status s = q->Run(); !s.ok()) return s;
-    if (tx_.Changes() != 1) {
-      return absl::NotFoundError(absl::StrCat("opportunities/", o.id, " does not exist"));
-    }
-    return absl::OkStatus();
+    return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("opportunities/", o.id));
   }
 
   absl::StatusOr<Page<Opportunity>> ListOpportunities(const OpportunityFilter& f, int64_t after,
@@ -360,10 +348,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         " FROM opportunities WHERE lead = ? AND is_open = 1 ORDER BY seq LIMIT 1"));
     if (!q.ok()) return q.status();
     q->Bind(1, lead);
-    absl::StatusOr<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return std::optional<Opportunity>();
-    return std::optional<Opportunity>(ReadOpp(*q));
+    return sqlite::ReadOptional<Opportunity>(*q, ReadOpp);
   }
 
   absl::StatusOr<int> UpdateConsentForLead(const std::string& lead, const Consent& c) override {
