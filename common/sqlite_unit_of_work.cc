@@ -24,6 +24,13 @@ CREATE TABLE outbox (
   parked        INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_due ON outbox(parked, next_attempt_us);
+CREATE TABLE events (
+  sequence      INTEGER PRIMARY KEY AUTOINCREMENT,
+  type          TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  payload       BLOB NOT NULL,
+  time_us       INTEGER NOT NULL
+);
 )sql";
 
 absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,
@@ -70,6 +77,30 @@ absl::Status Enqueue(Transaction& tx, const OutboxMessage& message) {
       .BindTime(5, message.next_attempt_time)
       .BindTime(6, message.create_time)
       .Run();
+}
+
+absl::Status AppendEvent(Transaction& tx, const EventRecord& event) {
+  absl::StatusOr<Statement> q =
+      tx.Prepare("INSERT INTO events(type, subject, payload, time_us) VALUES(?, ?, ?, ?)");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, event.type)
+      .Bind(2, event.subject)
+      .BindBlob(3, event.payload)
+      .BindTime(4, event.time)
+      .Run();
+}
+
+absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit) {
+  Transaction tx(db);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  absl::StatusOr<Statement> q = tx.Prepare(
+      "SELECT sequence, type, subject, payload, time_us FROM events WHERE sequence > ?"
+      " ORDER BY sequence LIMIT ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, after).Bind(2, int64_t{limit});
+  return ReadAll<EventRecord>(*q, [](const Statement& r) {
+    return EventRecord{r.Int(0), r.Text(1), r.Text(2), r.Blob(3), r.Time(4)};
+  });
 }
 
 }  // namespace handoff::sqlite

@@ -2,6 +2,7 @@
 #define HANDOFF_COMMON_SQLITE_UNIT_OF_WORK_H_
 
 #include <optional>
+#include <vector>
 
 #include "common/sqlite.h"
 #include "common/unit_of_work.h"
@@ -15,6 +16,9 @@ absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,
                                                          absl::string_view request_id);
 absl::Status SaveRequest(Transaction& tx, const RequestRecord& record);
 absl::Status Enqueue(Transaction& tx, const OutboxMessage& message);
+absl::Status AppendEvent(Transaction& tx, const EventRecord& event);
+// Up to `limit` events with sequence > `after`, in order.
+absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit);
 
 // Implements the UnitOfWork part of a service transaction interface `Tx` (which derives
 // from UnitOfWork) on an SQLite transaction; the service's class adds its aggregates.
@@ -27,6 +31,7 @@ class UnitOfWorkOn : public Tx {
   }
   absl::Status SaveRequest(const RequestRecord& r) override { return sqlite::SaveRequest(tx_, r); }
   absl::Status Enqueue(const OutboxMessage& m) override { return sqlite::Enqueue(tx_, m); }
+  absl::Status AppendEvent(const EventRecord& e) override { return sqlite::AppendEvent(tx_, e); }
 
  protected:
   Transaction& tx_;

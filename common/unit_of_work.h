@@ -36,6 +36,16 @@ struct OutboxMessage {
   std::string last_error;
 };
 
+// A change worth telling subscribers about, appended in the transaction that makes it and
+// streamed by the service's Watch*Events RPC in sequence order.
+struct EventRecord {
+  int64_t sequence = 0;   // assigned on append; strictly increasing
+  std::string type;       // e.g. "LEAD_EVENT_TYPE_CAPTURED", for logs
+  std::string subject;    // resource name the event is about
+  std::string payload;    // serialized event message of the service's API
+  absl::Time time;
+};
+
 // What every service transaction offers besides its own aggregates: the request log and
 // the outbox. Storage-neutral; SQLite and PostgreSQL implement it.
 class UnitOfWork {
@@ -44,6 +54,7 @@ class UnitOfWork {
   virtual absl::StatusOr<std::optional<RequestRecord>> FindRequest(absl::string_view request_id) = 0;
   virtual absl::Status SaveRequest(const RequestRecord& record) = 0;
   virtual absl::Status Enqueue(const OutboxMessage& message) = 0;
+  virtual absl::Status AppendEvent(const EventRecord& event) = 0;
 };
 
 }  // namespace handoff

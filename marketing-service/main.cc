@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "marketing-service/grpc/handlers.h"
 #include "marketing-service/grpc/sales_delivery.h"
+#include "marketing-service/messaging/lead_event_log.h"
 #include "marketing-service/messaging/outbox_sales_gateway.h"
 #include "marketing-service/storage/sqlite_marketing_store.h"
 
@@ -54,15 +55,16 @@ int main(int argc, char** argv) {
                           absl::GetFlag(FLAGS_worker_threads), absl::GetFlag(FLAGS_max_queued_calls),
                           absl::GetFlag(FLAGS_sales_address), absl::GetFlag(FLAGS_delivery_deadline)});
   SalesDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
-  OutboxDispatcher& outbox = runtime.UseOutbox(
+  runtime.UseOutbox(
       (*store)->database(), [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });
 
   ScoringPolicy policy = ScoringPolicy::Default();
   policy.mql_threshold = absl::GetFlag(FLAGS_mql_threshold);
   OutboxSalesGateway gateway(runtime.clock());
   CampaignWorkflow campaigns(runtime.clock());
-  LeadWorkflow leads(runtime.clock(), policy, gateway);
-  HandlerDeps deps{**store, runtime.clock(), runtime.pool(), runtime.runner(), outbox, campaigns, leads};
+  ProtoLeadEventLog events(runtime.clock());
+  LeadWorkflow leads(runtime.clock(), policy, gateway, events);
+  HandlerDeps deps{**store, runtime.clock(), runtime.pool(), runtime.runner(), runtime, campaigns, leads};
   CampaignHandler campaign_handler(deps);
   LeadHandler lead_handler(deps);
   ReportHandler report_handler(deps);

@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "sales-service/grpc/handlers.h"
 #include "sales-service/grpc/marketing_delivery.h"
+#include "sales-service/messaging/deal_event_log.h"
 #include "sales-service/messaging/outbox_marketing_gateway.h"
 #include "sales-service/storage/sqlite_sales_store.h"
 
@@ -55,12 +56,13 @@ int main(int argc, char** argv) {
                           absl::GetFlag(FLAGS_worker_threads), absl::GetFlag(FLAGS_max_queued_calls),
                           absl::GetFlag(FLAGS_marketing_address), absl::GetFlag(FLAGS_delivery_deadline)});
   MarketingDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
-  OutboxDispatcher& outbox = runtime.UseOutbox(
+  runtime.UseOutbox(
       (*store)->database(), [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });
 
   OutboxMarketingGateway gateway(runtime.clock());
-  OpportunityWorkflow opportunities(runtime.clock(), PipelineConfig{}, gateway);
-  HandlerDeps deps{**store, runtime.clock(), runtime.runner(), outbox, opportunities,
+  ProtoDealEventLog events(runtime.clock());
+  OpportunityWorkflow opportunities(runtime.clock(), PipelineConfig{}, gateway, events);
+  HandlerDeps deps{**store, runtime.clock(), runtime.runner(), runtime, opportunities,
                    absl::GetFlag(FLAGS_accept_sla)};
   HandoffHandler handoff_handler(deps);
   RepHandler rep_handler(deps);

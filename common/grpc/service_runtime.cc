@@ -26,6 +26,11 @@ OutboxDispatcher& ServiceRuntime::UseOutbox(sqlite::Database& db, OutboxDispatch
   return *dispatcher_;
 }
 
+void ServiceRuntime::Committed() {
+  if (dispatcher_ != nullptr) dispatcher_->Notify();
+  events_.Notify();
+}
+
 void ServiceRuntime::AddService(grpc::Service* service, const std::string& full_name) {
   host_.AddService(service, full_name);
 }

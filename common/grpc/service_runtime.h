@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/grpc/event_stream.h"
 #include "common/grpc/metrics.h"
 #include "common/grpc/service_host.h"
 #include "common/grpc/unary.h"
@@ -50,6 +51,12 @@ class ServiceRuntime {
   OutboxDispatcher& UseOutbox(sqlite::Database& db, OutboxDispatcher::Deliver deliver);
   void AddService(grpc::Service* service, const std::string& full_name);
 
+  // Event watchers wait on this hub.
+  EventHub& events() { return events_; }
+  // Call after a transaction that may have queued messages or appended events commits:
+  // wakes the outbox dispatcher and the event watchers.
+  void Committed();
+
   // Serves until SIGTERM/SIGINT (health driven by `storage_probe`), then shuts down
   // gracefully. Returns the process exit code.
   int Run(std::function<absl::Status()> storage_probe);
@@ -61,6 +68,7 @@ class ServiceRuntime {
   WorkerPool pool_;
   UnaryRunner runner_;
   ServiceHost host_;
+  EventHub events_;
   std::unique_ptr<SqliteOutboxStore> outbox_store_;
   std::unique_ptr<OutboxDispatcher> dispatcher_;
 };

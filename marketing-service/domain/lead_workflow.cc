@@ -44,7 +44,18 @@ absl::Status LeadWorkflow::PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time 
   return sales_.QueueHandoff(tx, HandoffNotice{lead, *std::move(campaigns), now});
 }
 
-absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now) const {
+absl::Status LeadWorkflow::Save(MarketingTx& tx, Lead& lead, absl::Time now, LeadEventType type,
+                                bool handed_off) const {
+  lead.update_time = now;
+  ++lead.version;
+  if (absl::Status s = tx.UpdateLead(lead); !s.ok()) return s;
+  if (absl::Status s = events_.Record(tx, type, lead); !s.ok()) return s;
+  if (handed_off) return events_.Record(tx, LeadEventType::kHandedOff, lead);
+  return absl::OkStatus();
+}
+
+absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now,
+                                   bool* handed_off) const {
   absl::StatusOr<TouchCounts> counts = tx.CountTouches(lead.id);
   if (!counts.ok()) return counts.status();
   const ScoreResult score = ComputeScore(policy_, *counts, lead.contact);
@@ -54,6 +65,7 @@ absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now) 
   // straight back to sales.
   const bool fresh = lead.stage == LifecycleStage::kSubscriber || lead.stage == LifecycleStage::kLead;
   if (fresh && lead.owner == Owner::kMarketing && lead.score >= policy_.mql_threshold) {
+    *handed_off = true;
     return PromoteToMql(tx, lead, now,
                         absl::StrCat("score ", lead.score, " reached threshold ",
                                      policy_.mql_threshold));
@@ -117,10 +129,14 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
       result.merged, now});
   if (!inserted.ok()) return inserted.status();
   if (*inserted) ++lead.touch_count;
-  if (absl::Status s = Rescore(tx, lead, now); !s.ok()) return s;
-  lead.update_time = now;
-  ++lead.version;
-  if (absl::Status s = tx.UpdateLead(lead); !s.ok()) return s;
+  bool handed_off = false;
+  if (absl::Status s = Rescore(tx, lead, now, &handed_off); !s.ok()) return s;
+  if (absl::Status s = Save(tx, lead, now,
+                            result.merged ? LeadEventType::kMerged : LeadEventType::kCaptured,
+                            handed_off);
+      !s.ok()) {
+    return s;
+  }
   result.lead = std::move(lead);
   return result;
 }
@@ -162,10 +178,11 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
     return result;
   }
   ++lead->touch_count;
-  if (absl::Status s = Rescore(tx, *lead, clock_.Now()); !s.ok()) return s;
-  lead->update_time = clock_.Now();
-  ++lead->version;
-  if (absl::Status s = tx.UpdateLead(*lead); !s.ok()) return s;
+  bool handed_off = false;
+  if (absl::Status s = Rescore(tx, *lead, clock_.Now(), &handed_off); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kTouched, handed_off); !s.ok()) {
+    return s;
+  }
   result.lead = *std::move(lead);
   return result;
 }
@@ -185,9 +202,7 @@ absl::StatusOr<Lead> LeadWorkflow::Qualify(MarketingTx& tx, const std::string& l
       !s.ok()) {
     return s;
   }
-  lead->update_time = now;
-  ++lead->version;
-  if (absl::Status s = tx.UpdateLead(*lead); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *lead, now, LeadEventType::kHandedOff, false); !s.ok()) return s;
   return lead;
 }
 
@@ -196,9 +211,9 @@ absl::StatusOr<Lead> LeadWorkflow::UpdateConsent(MarketingTx& tx, const std::str
   absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
   if (!lead.ok()) return lead.status();
   lead->consent = consent;
-  lead->update_time = clock_.Now();
-  ++lead->version;
-  if (absl::Status s = tx.UpdateLead(*lead); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kConsentChanged, false); !s.ok()) {
+    return s;
+  }
   if (lead->ever_mql) {
     if (absl::Status s = sales_.QueueConsentChange(tx, *lead); !s.ok()) return s;
   }
@@ -283,9 +298,9 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
   lead->opportunity = in.opportunity;
   lead->last_outcome = in.outcome;
   lead->last_outcome_reason = in.reason;
-  lead->update_time = clock_.Now();
-  ++lead->version;
-  if (absl::Status s = tx.UpdateLead(*lead); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kOutcomeReported, false); !s.ok()) {
+    return s;
+  }
   return lead;
 }
 

@@ -29,6 +29,16 @@ class SalesGateway {
   virtual absl::Status QueueConsentChange(UnitOfWork& uow, const Lead& lead) = 0;
 };
 
+// Values of handoff.marketing.v1.LeadEventType.
+enum class LeadEventType { kCaptured = 1, kMerged, kTouched, kHandedOff, kConsentChanged, kOutcomeReported };
+
+// Appends lead events in the caller's transaction (streamed by WatchLeadEvents).
+class LeadEventLog {
+ public:
+  virtual ~LeadEventLog() = default;
+  virtual absl::Status Record(UnitOfWork& uow, LeadEventType type, const Lead& lead) = 0;
+};
+
 struct CaptureInput {
   Contact contact;
   Consent consent;
@@ -76,8 +86,8 @@ struct LeadView {
 // consent, and the outcome sales reports back.
 class LeadWorkflow {
  public:
-  LeadWorkflow(const Clock& clock, ScoringPolicy policy, SalesGateway& sales)
-      : clock_(clock), policy_(policy), sales_(sales) {}
+  LeadWorkflow(const Clock& clock, ScoringPolicy policy, SalesGateway& sales, LeadEventLog& events)
+      : clock_(clock), policy_(policy), sales_(sales), events_(events) {}
 
   absl::StatusOr<CaptureResult> Capture(MarketingTx& tx, const CaptureInput& in) const;
   absl::StatusOr<TouchResult> RecordTouch(MarketingTx& tx, const TouchInput& in) const;
@@ -93,8 +103,11 @@ class LeadWorkflow {
  private:
   absl::Time TimeOr(absl::Time t) const { return t == absl::InfinitePast() ? clock_.Now() : t; }
   // Recomputes the score from the stored touches and hands the lead off when it crosses
-  // the threshold.
-  absl::Status Rescore(MarketingTx& tx, Lead& lead, absl::Time now) const;
+  // the threshold (then `*handed_off` is set).
+  absl::Status Rescore(MarketingTx& tx, Lead& lead, absl::Time now, bool* handed_off) const;
+  // Stores the lead (new version) and records `type`, then HANDED_OFF if `handed_off`.
+  absl::Status Save(MarketingTx& tx, Lead& lead, absl::Time now, LeadEventType type,
+                    bool handed_off) const;
   absl::Status MoveStage(MarketingTx& tx, Lead& lead, LifecycleStage to, absl::Time now,
                          const std::string& reason) const;
   absl::Status PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time now,
@@ -103,6 +116,7 @@ class LeadWorkflow {
   const Clock& clock_;
   ScoringPolicy policy_;
   SalesGateway& sales_;
+  LeadEventLog& events_;
 };
 
 }  // namespace handoff::marketing

@@ -3,7 +3,7 @@
 
 #include "common/clock.h"
 #include "common/grpc/unary.h"
-#include "common/outbox.h"
+#include "common/grpc/service_runtime.h"
 #include "common/worker_pool.h"
 #include "handoff/marketing/v1/campaign_service.grpc.pb.h"
 #include "handoff/marketing/v1/lead_service.grpc.pb.h"
@@ -21,7 +21,7 @@ struct HandlerDeps {
   const Clock& clock;
   WorkerPool& pool;
   UnaryRunner& runner;
-  OutboxDispatcher& outbox;
+  ServiceRuntime& runtime;  // Committed() after every successful mutation
   const CampaignWorkflow& campaigns;
   const LeadWorkflow& leads;
 };
@@ -78,6 +78,8 @@ class LeadHandler final : public v1::LeadService::CallbackService {
   grpc::ServerUnaryReactor* ReportOutcome(grpc::CallbackServerContext* ctx,
                                           const v1::ReportOutcomeRequest* req,
                                           v1::ReportOutcomeResponse* resp) override;
+  grpc::ServerWriteReactor<v1::WatchLeadEventsResponse>* WatchLeadEvents(
+      grpc::CallbackServerContext* ctx, const v1::WatchLeadEventsRequest* req) override;
 
   // Handles one capture (CaptureLead or an ImportLeads row) in its own transaction.
   // Public for the import reactor.

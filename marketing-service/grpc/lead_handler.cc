@@ -1,5 +1,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/convert.h"
+#include "common/grpc/event_stream.h"
 #include "common/grpc/status.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
@@ -117,7 +118,7 @@ absl::Status LeadHandler::Capture(const v1::CaptureLeadRequest& req,
   } else {
     s = RunMutation(d_.store, d_.clock, "LeadService/CaptureLead", req, req.request_id(), resp, act);
   }
-  if (s.ok()) d_.outbox.Notify();
+  if (s.ok()) d_.runtime.Committed();
   return s;
 }
 
@@ -202,7 +203,7 @@ grpc::ServerUnaryReactor* LeadHandler::RecordTouch(grpc::CallbackServerContext* 
       resp->set_duplicate(r->duplicate);
       return FillLead(tx, d_.leads, r->lead, resp->mutable_lead());
     });
-    if (s.ok()) d_.outbox.Notify();
+    if (s.ok()) d_.runtime.Committed();
     return s;
   });
 }
@@ -219,7 +220,7 @@ grpc::ServerUnaryReactor* LeadHandler::QualifyLead(grpc::CallbackServerContext* 
                                    if (!l.ok()) return l.status();
                                    return FillLead(tx, d_.leads, *l, resp->mutable_lead());
                                  });
-    if (s.ok()) d_.outbox.Notify();
+    if (s.ok()) d_.runtime.Committed();
     return s;
   });
 }
@@ -237,7 +238,7 @@ grpc::ServerUnaryReactor* LeadHandler::UpdateConsent(grpc::CallbackServerContext
           if (!l.ok()) return l.status();
           return FillLead(tx, d_.leads, *l, resp->mutable_lead());
         });
-    if (s.ok()) d_.outbox.Notify();
+    if (s.ok()) d_.runtime.Committed();
     return s;
   });
 }
@@ -257,13 +258,28 @@ grpc::ServerUnaryReactor* LeadHandler::ReportOutcome(grpc::CallbackServerContext
                     req->reason(),
                     handoff::FromProto(req->amount()),
                     handoff::FromProto(req->occur_time())};
-    return RunMutation(d_.store, d_.clock, "LeadService/ReportOutcome", *req, req->request_id(),
-                       resp, [&](MarketingTx& tx) -> absl::Status {
-                         absl::StatusOr<Lead> l = d_.leads.ReportOutcome(tx, in);
-                         if (!l.ok()) return l.status();
-                         return FillLead(tx, d_.leads, *l, resp->mutable_lead());
-                       });
+    absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/ReportOutcome", *req,
+                                 req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {
+                                   absl::StatusOr<Lead> l = d_.leads.ReportOutcome(tx, in);
+                                   if (!l.ok()) return l.status();
+                                   return FillLead(tx, d_.leads, *l, resp->mutable_lead());
+                                 });
+    if (s.ok()) d_.runtime.Committed();
+    return s;
   });
+}
+
+grpc::ServerWriteReactor<v1::WatchLeadEventsResponse>* LeadHandler::WatchLeadEvents(
+    grpc::CallbackServerContext* ctx, const v1::WatchLeadEventsRequest* req) {
+  if (req->after_sequence() < 0) {
+    auto* reactor = new RejectedWatch<v1::WatchLeadEventsResponse>();
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "after_sequence must not be negative"));
+    return reactor;
+  }
+  return new EventWatchReactor<v1::WatchLeadEventsResponse>(
+      req->after_sequence(), d_.pool, d_.runtime.events(),
+      [this](int64_t after, int limit) { return d_.store.ReadEvents(after, limit); });
 }
 
 }  // namespace handoff::marketing

@@ -77,6 +77,8 @@ class MarketingStore {
   virtual absl::Status Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) = 0;
   // OK while the database answers.
   virtual absl::Status Ping() = 0;
+  // Up to `limit` events with sequence > `after`, in order (for Watch*Events).
+  virtual absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) = 0;
 };
 
 }  // namespace handoff::marketing

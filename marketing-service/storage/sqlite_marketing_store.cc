@@ -458,4 +458,8 @@ absl::Status SqliteMarketingStore::Run(absl::FunctionRef<absl::Status(MarketingT
   return sqlite::RunTransaction<SqliteMarketingTx>(*db_, work);
 }
 
+absl::StatusOr<std::vector<EventRecord>> SqliteMarketingStore::ReadEvents(int64_t after, int limit) {
+  return sqlite::ReadEvents(*db_, after, limit);
+}
+
 }  // namespace handoff::marketing

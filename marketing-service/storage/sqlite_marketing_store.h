@@ -17,6 +17,7 @@ class SqliteMarketingStore final : public MarketingStore {
 
   absl::Status Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) override;
   absl::Status Ping() override { return db_->Ping(); }
+  absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) override;
   sqlite::Database& database() { return *db_; }
 
  private:

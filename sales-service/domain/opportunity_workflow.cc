@@ -58,10 +58,11 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Load(SalesTx& tx, const std::st
   return opp;
 }
 
-absl::Status OpportunityWorkflow::Save(SalesTx& tx, Opportunity& opp) const {
+absl::Status OpportunityWorkflow::Save(SalesTx& tx, Opportunity& opp, DealEventType type) const {
   opp.update_time = clock_.Now();
   ++opp.version;
-  return tx.UpdateOpportunity(opp);
+  if (absl::Status s = tx.UpdateOpportunity(opp); !s.ok()) return s;
+  return events_.Record(tx, type, opp);
 }
 
 absl::Status OpportunityWorkflow::RequireWorkable(const Opportunity& opp) const {
@@ -126,6 +127,7 @@ absl::StatusOr<HandoffResult> OpportunityWorkflow::Handoff(SalesTx& tx, const Ha
   if (absl::Status s = tx.InsertOpportunity(opp); !s.ok()) return s;
   if (absl::Status s = AutoAssign(tx, opp); !s.ok()) return s;
   if (absl::Status s = tx.UpdateOpportunity(opp); !s.ok()) return s;
+  if (absl::Status s = events_.Record(tx, DealEventType::kCreated, opp); !s.ok()) return s;
   return HandoffResult{opp, false};
 }
 
@@ -151,7 +153,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Accept(SalesTx& tx, const std::
   const absl::Time now = clock_.Now();
   opp->acceptance = Acceptance::kAccepted;
   opp->accept_time = now;
-  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *opp, DealEventType::kAccepted); !s.ok()) return s;
   if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kAccepted, "", {}, now});
       !s.ok()) {
     return s;
@@ -180,7 +182,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Reject(SalesTx& tx, const std::
   opp->reject_reason = reason;
   opp->reason_text = text;
   opp->close_time = now;
-  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *opp, DealEventType::kRejected); !s.ok()) return s;
   static const char* const kNames[] = {"", "not a fit", "bad contact data", "duplicate",
                                        "no budget", "bad timing", "other"};
   std::string why = kNames[r];
@@ -212,7 +214,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Assign(SalesTx& tx, const std::
   }
   opp->rep_id = rep_id;
   opp->unassigned_reason.clear();
-  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *opp, DealEventType::kAssigned); !s.ok()) return s;
   if (absl::Status s = tx.RecordAssignment(id, rep_id, clock_.Now(), "assigned by hand"); !s.ok()) return s;
   return opp;
 }
@@ -252,7 +254,8 @@ absl::StatusOr<Activity> OpportunityWorkflow::LogActivity(SalesTx& tx, const std
   if (a.time == absl::InfinitePast()) a.time = clock_.Now();
   a.rep_id = opp->rep_id;
   if (absl::Status s = tx.InsertActivity(a); !s.ok()) return s;
-  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;  // new etag: the timeline changed
+  // The timeline changed: new etag and an event.
+  if (absl::Status s = Save(tx, *opp, DealEventType::kActivityLogged); !s.ok()) return s;
   return a;
 }
 
@@ -277,7 +280,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Advance(SalesTx& tx, const std:
   }
   opp->stage = to;
   if (amount) opp->amount = *amount;
-  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *opp, DealEventType::kStageAdvanced); !s.ok()) return s;
   return opp;
 }
 
@@ -292,7 +295,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CloseWon(SalesTx& tx, const std
   opp->stage = Stage::kClosedWon;
   opp->amount = amount;
   opp->close_time = when;
-  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *opp, DealEventType::kWon); !s.ok()) return s;
   if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kWon, "", amount, when});
       !s.ok()) {
     return s;
@@ -323,7 +326,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CloseLost(SalesTx& tx, const st
   opp->reason_text = text;
   opp->competitor = competitor;
   opp->close_time = when;
-  if (absl::Status s = Save(tx, *opp); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *opp, DealEventType::kLost); !s.ok()) return s;
   static const char* const kNames[] = {"", "price", "competitor", "product fit",
                                        "no decision", "timing", "other"};
   std::string why = kNames[r];
@@ -364,6 +367,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CreateUpsell(SalesTx& tx, const
   up.accept_time = now;
   up.create_time = up.update_time = now;
   if (absl::Status s = tx.InsertOpportunity(up); !s.ok()) return s;
+  if (absl::Status s = events_.Record(tx, DealEventType::kCreated, up); !s.ok()) return s;
   if (!up.rep_id.empty()) {
     if (absl::Status s = tx.RecordAssignment(up.id, up.rep_id, now, "upsell keeps the rep of the won deal");
         !s.ok()) {

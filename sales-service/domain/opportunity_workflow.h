@@ -31,6 +31,16 @@ class MarketingGateway {
   virtual absl::Status QueueOutcome(UnitOfWork& uow, const OutcomeNotice& notice) = 0;
 };
 
+// Values of handoff.sales.v1.DealEventType.
+enum class DealEventType { kCreated = 1, kAssigned, kAccepted, kRejected, kActivityLogged, kStageAdvanced, kWon, kLost };
+
+// Appends deal events in the caller's transaction (streamed by WatchDealEvents).
+class DealEventLog {
+ public:
+  virtual ~DealEventLog() = default;
+  virtual absl::Status Record(UnitOfWork& uow, DealEventType type, const Opportunity& opp) = 0;
+};
+
 struct HandoffInput {
   std::string lead;
   Contact contact;
@@ -69,8 +79,9 @@ struct SlaBreach {
 // pipeline stages, closing, upsell; outcomes go back to marketing.
 class OpportunityWorkflow {
  public:
-  OpportunityWorkflow(const Clock& clock, PipelineConfig config, MarketingGateway& marketing)
-      : clock_(clock), config_(config), marketing_(marketing) {}
+  OpportunityWorkflow(const Clock& clock, PipelineConfig config, MarketingGateway& marketing,
+                      DealEventLog& events)
+      : clock_(clock), config_(config), marketing_(marketing), events_(events) {}
 
   absl::StatusOr<HandoffResult> Handoff(SalesTx& tx, const HandoffInput& in) const;
   absl::StatusOr<int> UpdateConsent(SalesTx& tx, const std::string& lead, const Consent& consent) const;
@@ -104,7 +115,8 @@ class OpportunityWorkflow {
 
  private:
   absl::StatusOr<Opportunity> Load(SalesTx& tx, const std::string& id, const std::string& etag) const;
-  absl::Status Save(SalesTx& tx, Opportunity& opp) const;
+  // Stores the opportunity (new version) and records `type`.
+  absl::Status Save(SalesTx& tx, Opportunity& opp, DealEventType type) const;
   // Picks a rep by the assignment rule and records it; leaves the reason when none.
   absl::Status AutoAssign(SalesTx& tx, Opportunity& opp) const;
   absl::Status RequireWorkable(const Opportunity& opp) const;
@@ -112,6 +124,7 @@ class OpportunityWorkflow {
   const Clock& clock_;
   PipelineConfig config_;
   MarketingGateway& marketing_;
+  DealEventLog& events_;
 };
 
 }  // namespace handoff::sales

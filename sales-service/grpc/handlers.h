@@ -6,7 +6,8 @@
 #include "common/grpc/unary.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
-#include "common/outbox.h"
+#include "common/grpc/event_stream.h"
+#include "common/grpc/service_runtime.h"
 #include "handoff/sales/v1/handoff_service.grpc.pb.h"
 #include "handoff/sales/v1/opportunity_service.grpc.pb.h"
 #include "handoff/sales/v1/pipeline_report_service.grpc.pb.h"
@@ -22,7 +23,7 @@ struct HandlerDeps {
   SalesStore& store;
   const Clock& clock;
   UnaryRunner& runner;
-  OutboxDispatcher& outbox;
+  ServiceRuntime& runtime;  // Committed() after every successful mutation
   const OpportunityWorkflow& opportunities;
   absl::Duration accept_sla;
 };
@@ -96,6 +97,8 @@ class OpportunityHandler final : public v1::OpportunityService::CallbackService 
   grpc::ServerUnaryReactor* CreateUpsell(grpc::CallbackServerContext* ctx,
                                          const v1::CreateUpsellRequest* req,
                                          v1::CreateUpsellResponse* resp) override;
+  grpc::ServerWriteReactor<v1::WatchDealEventsResponse>* WatchDealEvents(
+      grpc::CallbackServerContext* ctx, const v1::WatchDealEventsRequest* req) override;
 
  private:
   // A mutation of one opportunity named by `name` (field `field`): parses the name,
@@ -115,7 +118,7 @@ class OpportunityHandler final : public v1::OpportunityService::CallbackService 
                                      ToProto(*o, d_.opportunities, resp->mutable_opportunity());
                                      return absl::OkStatus();
                                    });
-      if (s.ok()) d_.outbox.Notify();
+      if (s.ok()) d_.runtime.Committed();
       return s;
     });
   }

@@ -16,14 +16,17 @@ grpc::ServerUnaryReactor* HandoffHandler::HandoffLead(grpc::CallbackServerContex
     in.marketing.campaigns.assign(req->marketing_context().campaigns().begin(),
                                   req->marketing_context().campaigns().end());
     in.handoff_time = handoff::FromProto(req->handoff_time());
-    return RunMutation(d_.store, d_.clock, "HandoffService/HandoffLead", *req, req->request_id(),
-                       resp, [&](SalesTx& tx) -> absl::Status {
-                         absl::StatusOr<HandoffResult> r = d_.opportunities.Handoff(tx, in);
-                         if (!r.ok()) return r.status();
-                         resp->set_already_open(r->already_open);
-                         ToProto(r->opportunity, d_.opportunities, resp->mutable_opportunity());
-                         return absl::OkStatus();
-                       });
+    absl::Status s = RunMutation(
+        d_.store, d_.clock, "HandoffService/HandoffLead", *req, req->request_id(), resp,
+        [&](SalesTx& tx) -> absl::Status {
+          absl::StatusOr<HandoffResult> r = d_.opportunities.Handoff(tx, in);
+          if (!r.ok()) return r.status();
+          resp->set_already_open(r->already_open);
+          ToProto(r->opportunity, d_.opportunities, resp->mutable_opportunity());
+          return absl::OkStatus();
+        });
+    if (s.ok()) d_.runtime.Committed();
+    return s;
   });
 }
 

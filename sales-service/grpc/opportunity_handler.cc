@@ -93,14 +93,16 @@ grpc::ServerUnaryReactor* OpportunityHandler::LogActivity(grpc::CallbackServerCo
   return d_.runner.Run(ctx, "OpportunityService/LogActivity", [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->opportunity(), "opportunities", "opportunity");
     if (!id.ok()) return id.status();
-    return RunMutation(d_.store, d_.clock, "OpportunityService/LogActivity", *req,
-                       req->request_id(), resp, [&](SalesTx& tx) -> absl::Status {
-                         absl::StatusOr<Activity> a = d_.opportunities.LogActivity(
-                             tx, *id, FromProto(req->activity()), req->etag());
-                         if (!a.ok()) return a.status();
-                         ToProto(*a, resp->mutable_activity());
-                         return absl::OkStatus();
-                       });
+    absl::Status s = RunMutation(d_.store, d_.clock, "OpportunityService/LogActivity", *req,
+                                 req->request_id(), resp, [&](SalesTx& tx) -> absl::Status {
+                                   absl::StatusOr<Activity> a = d_.opportunities.LogActivity(
+                                       tx, *id, FromProto(req->activity()), req->etag());
+                                   if (!a.ok()) return a.status();
+                                   ToProto(*a, resp->mutable_activity());
+                                   return absl::OkStatus();
+                                 });
+    if (s.ok()) d_.runtime.Committed();
+    return s;
   });
 }
 
@@ -165,6 +167,19 @@ grpc::ServerUnaryReactor* OpportunityHandler::CreateUpsell(grpc::CallbackServerC
                   return d_.opportunities.CreateUpsell(
                       tx, id, OptionalMoney(req->has_amount(), req->amount()));
                 });
+}
+
+grpc::ServerWriteReactor<v1::WatchDealEventsResponse>* OpportunityHandler::WatchDealEvents(
+    grpc::CallbackServerContext* ctx, const v1::WatchDealEventsRequest* req) {
+  if (req->after_sequence() < 0) {
+    auto* reactor = new RejectedWatch<v1::WatchDealEventsResponse>();
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "after_sequence must not be negative"));
+    return reactor;
+  }
+  return new EventWatchReactor<v1::WatchDealEventsResponse>(
+      req->after_sequence(), d_.runtime.pool(), d_.runtime.events(),
+      [this](int64_t after, int limit) { return d_.store.ReadEvents(after, limit); });
 }
 
 }  // namespace handoff::sales

@@ -73,6 +73,8 @@ class SalesStore {
   // One transaction: committed when `work` returns OK, rolled back otherwise.
   virtual absl::Status Run(absl::FunctionRef<absl::Status(SalesTx&)> work) = 0;
   virtual absl::Status Ping() = 0;
+  // Up to `limit` events with sequence > `after`, in order (for Watch*Events).
+  virtual absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) = 0;
 };
 
 }  // namespace handoff::sales

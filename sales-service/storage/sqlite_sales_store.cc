@@ -448,4 +448,8 @@ absl::Status SqliteSalesStore::Run(absl::FunctionRef<absl::Status(SalesTx&)> wor
   return sqlite::RunTransaction<SqliteSalesTx>(*db_, work);
 }
 
+absl::StatusOr<std::vector<EventRecord>> SqliteSalesStore::ReadEvents(int64_t after, int limit) {
+  return sqlite::ReadEvents(*db_, after, limit);
+}
+
 }  // namespace handoff::sales

@@ -15,6 +15,7 @@ class SqliteSalesStore final : public SalesStore {
   static absl::StatusOr<std::unique_ptr<SqliteSalesStore>> Open(const std::string& path);
   absl::Status Run(absl::FunctionRef<absl::Status(SalesTx&)> work) override;
   absl::Status Ping() override { return db_->Ping(); }
+  absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) override;
   sqlite::Database& database() { return *db_; }
 
  private:

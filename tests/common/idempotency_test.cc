@@ -20,6 +20,7 @@ class MemoryUnitOfWork : public UnitOfWork {
     return absl::OkStatus();
   }
   absl::Status Enqueue(const OutboxMessage&) override { return absl::OkStatus(); }
+  absl::Status AppendEvent(const EventRecord&) override { return absl::OkStatus(); }
   std::map<std::string, RequestRecord> requests;
 };
 

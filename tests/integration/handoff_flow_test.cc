@@ -1,6 +1,8 @@
 // The main flow through both real binaries over gRPC: campaign -> capture (with a
 // duplicate merged) -> touches to MQL -> automatic handoff -> rep assigned -> accept ->
 // activities -> stages -> close won -> outcome back -> campaign report.
+#include <thread>
+
 #include "tests/integration/handoff_system.h"
 
 namespace handoff::testing {
@@ -422,6 +424,86 @@ TEST_F(HandoffFlowTest, HandoffQueuedWhileSalesIsDownArrivesWhenItReturns) {
     return !opps.empty();
   }, std::chrono::seconds(40)));
   EXPECT_EQ(opps.size(), 1u);
+}
+
+// Reads `n` events from a Watch stream (or fewer if it ends or 10 s pass), then cancels.
+template <typename Stub, typename Request, typename Response>
+std::vector<Response> ReadEvents(
+    Stub* stub,
+    std::unique_ptr<grpc::ClientReader<Response>> (Stub::*watch)(grpc::ClientContext*, const Request&),
+    int64_t after, size_t n, grpc::Status* status = nullptr) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  Request req;
+  req.set_after_sequence(after);
+  auto reader = (stub->*watch)(&ctx, req);
+  std::vector<Response> got;
+  Response r;
+  while (got.size() < n && reader->Read(&r)) got.push_back(r);
+  if (got.size() == n) ctx.TryCancel();
+  const grpc::Status s = reader->Finish();
+  if (status != nullptr) *status = s;
+  return got;
+}
+
+TEST_F(HandoffFlowTest, WatchStreamsEventsInOrderAndResumesAfterASequence) {
+  CreateRep("frank", "", 5);
+  // A watcher started before anything happens sees the events as they commit.
+  std::vector<mv1::WatchLeadEventsResponse> live;
+  std::thread watcher([&] {
+    live = ReadEvents(leads_.get(), &mv1::LeadService::Stub::WatchLeadEvents, 0, 3);
+  });
+  mv1::CaptureLeadRequest req;
+  req.mutable_contact()->set_email("watch@example.org");
+  req.set_request_id(RequestId());
+  mv1::CaptureLeadResponse resp;
+  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
+  const std::string lead = resp.lead().name();
+  mv1::QualifyLeadRequest q;
+  q.set_name(lead);
+  q.set_request_id(RequestId());
+  mv1::QualifyLeadResponse qr;
+  ASSERT_TRUE(leads_->QualifyLead(Ctx().get(), q, &qr).ok());
+  std::vector<sv1::Opportunity> opps;
+  ASSERT_TRUE(Eventually([&] {
+    opps = OpportunitiesOf(lead);
+    return !opps.empty();
+  }));
+  sv1::AcceptOpportunityRequest accept;
+  accept.set_name(opps[0].name());
+  accept.set_request_id(RequestId());
+  sv1::AcceptOpportunityResponse accepted;
+  ASSERT_TRUE(opportunities_->AcceptOpportunity(Ctx().get(), accept, &accepted).ok());
+  watcher.join();
+
+  ASSERT_EQ(live.size(), 3u);
+  EXPECT_EQ(live[0].event().type(), mv1::LEAD_EVENT_TYPE_CAPTURED);
+  EXPECT_EQ(live[1].event().type(), mv1::LEAD_EVENT_TYPE_HANDED_OFF);
+  EXPECT_EQ(live[1].event().owner(), mv1::OWNER_SALES_PENDING);
+  EXPECT_EQ(live[2].event().type(), mv1::LEAD_EVENT_TYPE_OUTCOME_REPORTED);
+  EXPECT_EQ(live[2].event().outcome(), mv1::OUTCOME_ACCEPTED);
+  for (const auto& e : live) EXPECT_EQ(e.event().lead(), lead);
+  EXPECT_LT(live[0].event().sequence(), live[1].event().sequence());
+  EXPECT_LT(live[1].event().sequence(), live[2].event().sequence());
+
+  // Resuming after the first sequence replays exactly the later events.
+  const auto resumed = ReadEvents(leads_.get(), &mv1::LeadService::Stub::WatchLeadEvents,
+                                  live[0].event().sequence(), 2);
+  ASSERT_EQ(resumed.size(), 2u);
+  EXPECT_EQ(resumed[0].event().sequence(), live[1].event().sequence());
+  EXPECT_EQ(resumed[1].event().sequence(), live[2].event().sequence());
+
+  // Sales' deal stream: created (assigned to the rep), then accepted.
+  const auto deals = ReadEvents(opportunities_.get(), &sv1::OpportunityService::Stub::WatchDealEvents, 0, 2);
+  ASSERT_EQ(deals.size(), 2u);
+  EXPECT_EQ(deals[0].event().type(), sv1::DEAL_EVENT_TYPE_CREATED);
+  EXPECT_FALSE(deals[0].event().rep().empty());
+  EXPECT_EQ(deals[1].event().type(), sv1::DEAL_EVENT_TYPE_ACCEPTED);
+  EXPECT_EQ(deals[1].event().lead(), lead);
+
+  grpc::Status bad;
+  EXPECT_TRUE(ReadEvents(leads_.get(), &mv1::LeadService::Stub::WatchLeadEvents, -1, 1, &bad).empty());
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace

@@ -26,6 +26,15 @@ class RecordingSalesGateway : public SalesGateway {
   std::vector<std::string> consent_changes;
 };
 
+class RecordingLeadEventLog : public LeadEventLog {
+ public:
+  absl::Status Record(UnitOfWork&, LeadEventType type, const Lead&) override {
+    types.push_back(type);
+    return absl::OkStatus();
+  }
+  std::vector<LeadEventType> types;
+};
+
 class LeadWorkflowTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -75,7 +84,8 @@ class LeadWorkflowTest : public ::testing::Test {
   testing::TempDbPath db_;
   FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
   RecordingSalesGateway sales_;
-  LeadWorkflow leads_{clock_, ScoringPolicy::Default(), sales_};
+  RecordingLeadEventLog events_;
+  LeadWorkflow leads_{clock_, ScoringPolicy::Default(), sales_, events_};
   std::unique_ptr<SqliteMarketingStore> store_;
   std::string campaign_;
   int captures_ = 0;
@@ -116,6 +126,8 @@ TEST_F(LeadWorkflowTest, CrossingTheThresholdMakesAnMqlAndQueuesOneHandoff) {
   EXPECT_EQ(t.lead.owner, Owner::kSalesPending);
   ASSERT_EQ(sales_.handoffs.size(), 1u);
   EXPECT_EQ(sales_.handoffs[0].campaign_ids, std::vector<std::string>({campaign_}));
+  EXPECT_EQ(events_.types, std::vector<LeadEventType>({LeadEventType::kCaptured, LeadEventType::kTouched,
+                                                       LeadEventType::kTouched, LeadEventType::kHandedOff}));
   ASSERT_TRUE(Touch(id, TouchType::kWebVisit, "w1").ok());
   EXPECT_EQ(sales_.handoffs.size(), 1u);  // no second handoff while with sales
 }

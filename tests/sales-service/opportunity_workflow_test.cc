@@ -20,6 +20,15 @@ class RecordingMarketingGateway : public MarketingGateway {
   std::vector<OutcomeNotice> outcomes;
 };
 
+class RecordingDealEventLog : public DealEventLog {
+ public:
+  absl::Status Record(UnitOfWork&, DealEventType type, const Opportunity&) override {
+    types.push_back(type);
+    return absl::OkStatus();
+  }
+  std::vector<DealEventType> types;
+};
+
 class OpportunityWorkflowTest : public ::testing::Test {
  protected:
   void SetUp() override { store_ = *SqliteSalesStore::Open(db_.path()); }
@@ -58,7 +67,8 @@ class OpportunityWorkflowTest : public ::testing::Test {
   testing::TempDbPath db_;
   FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
   RecordingMarketingGateway marketing_;
-  OpportunityWorkflow flow_{clock_, PipelineConfig{}, marketing_};
+  RecordingDealEventLog events_;
+  OpportunityWorkflow flow_{clock_, PipelineConfig{}, marketing_, events_};
   std::unique_ptr<SqliteSalesStore> store_;
   int leads_ = 0;
 };
@@ -153,6 +163,8 @@ TEST_F(OpportunityWorkflowTest, CloseWonNeedsAnAmountAndClosedDealsStayClosed) {
             }).status().code(),
             absl::StatusCode::kFailedPrecondition);
   ASSERT_EQ(marketing_.outcomes.size(), 2u);  // accepted, won
+  EXPECT_EQ(events_.types, std::vector<DealEventType>({DealEventType::kCreated, DealEventType::kAccepted,
+                                                       DealEventType::kWon}));
   EXPECT_EQ(marketing_.outcomes[1].outcome, Outcome::kWon);
   EXPECT_EQ(marketing_.outcomes[1].amount.amount_minor, 100);
 }
@@ -205,7 +217,8 @@ TEST_F(OpportunityWorkflowTest, PendingHandoffsPastTheAcceptSlaAreBreaches) {
 TEST(BuildPipelineReport, MatchesHandComputedFigures) {
   FakeClock clock(absl::UnixEpoch());
   RecordingMarketingGateway g;
-  OpportunityWorkflow flow(clock, PipelineConfig{}, g);
+  RecordingDealEventLog events;
+  OpportunityWorkflow flow(clock, PipelineConfig{}, g, events);
   std::vector<StageTotals> totals(kStageMax + 1);
   totals[static_cast<int>(Stage::kProposal)] = {2, 10000};    // 60 %
   totals[static_cast<int>(Stage::kClosedWon)] = {3, 9001};

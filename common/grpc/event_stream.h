@@ -1,0 +1,214 @@
+#ifndef HANDOFF_COMMON_GRPC_EVENT_STREAM_H_
+#define HANDOFF_COMMON_GRPC_EVENT_STREAM_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/grpc/status.h"
+#include "common/unit_of_work.h"
+#include "common/worker_pool.h"
+
+namespace handoff {
+
+// Wakes event watchers when a transaction that appended events has committed.
+class EventHub {
+ public:
+  using Id = uint64_t;
+  Id Subscribe(std::function<void()> wake) {
+    absl::MutexLock lock(&mu_);
+    subscribers_[next_] = std::move(wake);
+    return next_++;
+  }
+  void Unsubscribe(Id id) {
+    absl::MutexLock lock(&mu_);
+    subscribers_.erase(id);
+  }
+  // Called after commits. Wakes run on the calling thread and must be quick.
+  void Notify() {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, wake] : subscribers_) wake();
+  }
+
+ private:
+  absl::Mutex mu_;
+  Id next_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<Id, std::function<void()>> subscribers_ ABSL_GUARDED_BY(mu_);
+};
+
+// A write reactor that only finishes with the status given (for refused Watch calls).
+template <typename Response>
+class RejectedWatch final : public grpc::ServerWriteReactor<Response> {
+ public:
+  void OnDone() override { delete this; }
+};
+
+// Streams events with sequence > the request's `after_sequence`, in order, then every new
+// one as it commits, until the client cancels. Reads at most kBatch events at a time and
+// reads the next batch only after the previous one was written, so a slow subscriber costs
+// a bounded buffer and never holds up writers.
+//
+// Response must have `mutable_event()` returning a message with `set_sequence(int64)`;
+// the stored payload is parsed into that event message.
+template <typename Response>
+class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
+ public:
+  using ReadEvents = std::function<absl::StatusOr<std::vector<EventRecord>>(int64_t after, int limit)>;
+  static constexpr int kBatch = 100;
+
+  EventWatchReactor(int64_t after, WorkerPool& pool, EventHub& hub, ReadEvents read)
+      : after_(after), pool_(pool), hub_(hub), read_(std::move(read)) {
+    hub_id_ = hub_.Subscribe([this] { Wake(); });
+    Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { more_ = true; });
+  }
+
+  void OnWriteDone(bool ok) override {
+    Step([this, ok]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      writing_ = false;
+      if (!ok) Fail(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed by the client"));
+    });
+  }
+
+  void OnCancel() override {
+    Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      Fail(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+    });
+  }
+
+  void OnDone() override {
+    hub_.Unsubscribe(hub_id_);
+    Release();  // gRPC's reference; a fetch still on the pool holds its own
+  }
+
+ private:
+  enum class Action { kNone, kWrite, kFetch, kFinish };
+
+  // Called by the hub after a commit.
+  void Wake() {
+    Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { more_ = true; });
+  }
+
+  // Applies `change` under the lock, decides what to do next, and does it outside the lock
+  // (gRPC may run reactions inline).
+  template <typename Change>
+  void Step(Change change) {
+    Action action;
+    grpc::Status final_status;
+    {
+      absl::MutexLock lock(&mu_);
+      change();
+      action = Decide();
+      if (action == Action::kFinish) final_status = finish_status_;
+    }
+    Perform(action, final_status);
+  }
+
+  Action Decide() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || writing_ || fetching_) return Action::kNone;
+    if (!finish_status_.ok()) {
+      finished_ = true;
+      return Action::kFinish;
+    }
+    if (!pending_.empty()) {
+      EventRecord e = std::move(pending_.front());
+      pending_.pop_front();
+      response_.Clear();
+      if (!response_.mutable_event()->ParseFromString(e.payload)) {
+        finish_status_ = grpc::Status(grpc::StatusCode::DATA_LOSS,
+                                      absl::StrCat("event ", e.sequence, " cannot be parsed"));
+        finished_ = true;
+        return Action::kFinish;
+      }
+      response_.mutable_event()->set_sequence(e.sequence);
+      writing_ = true;
+      return Action::kWrite;
+    }
+    if (more_) {
+      more_ = false;
+      fetching_ = true;
+      ++refs_;
+      return Action::kFetch;
+    }
+    return Action::kNone;  // idle until the hub wakes us
+  }
+
+  void Perform(Action action, const grpc::Status& final_status) {
+    switch (action) {
+      case Action::kNone:
+        return;
+      case Action::kWrite:
+        this->StartWrite(&response_);
+        return;
+      case Action::kFinish:
+        this->Finish(final_status);
+        return;
+      case Action::kFetch:
+        if (!pool_.TrySubmit([this] { Fetch(); })) {
+          Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+            fetching_ = false;
+            --refs_;  // never reaches zero here: gRPC's reference is held until OnDone
+            Fail(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "server busy; resume from the last sequence later"));
+          });
+        }
+        return;
+    }
+  }
+
+  void Fetch() {
+    absl::StatusOr<std::vector<EventRecord>> events = read_(after_, kBatch);
+    Step([this, &events]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      fetching_ = false;
+      if (!events.ok()) {
+        Fail(ToGrpcStatus(events.status()));
+        return;
+      }
+      for (EventRecord& e : *events) pending_.push_back(std::move(e));
+      if (!pending_.empty()) after_ = pending_.back().sequence;
+      if (static_cast<int>(events->size()) == kBatch) more_ = true;
+    });
+    Release();
+  }
+
+  void Fail(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finish_status_.ok()) finish_status_ = std::move(status);
+    pending_.clear();
+  }
+
+  void Release() {
+    bool last;
+    {
+      absl::MutexLock lock(&mu_);
+      last = --refs_ == 0;
+    }
+    if (last) delete this;
+  }
+
+  int64_t after_;  // written only by Fetch, which never runs twice at once
+  WorkerPool& pool_;
+  EventHub& hub_;
+  ReadEvents read_;
+  EventHub::Id hub_id_ = 0;
+  absl::Mutex mu_;
+  int refs_ ABSL_GUARDED_BY(mu_) = 1;  // gRPC's, dropped in OnDone
+  bool fetching_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool more_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);
+  std::deque<EventRecord> pending_ ABSL_GUARDED_BY(mu_);
+  Response response_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_COMMON_GRPC_EVENT_STREAM_H_
