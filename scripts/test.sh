@@ -9,7 +9,7 @@ scripts/setup.sh
 scripts/build.sh
 source scripts/lib/services.sh
 
-echo "test: buf lint (STANDARD rules)"
+echo "test: buf lint (STANDARD and COMMENTS rules)"
 (cd proto && ../scripts/node/node_modules/.bin/buf lint)
 echo "test: buf lint clean"
 
@@ -18,8 +18,19 @@ data=$(mktemp -d)
 trap 'stop_services >/dev/null 2>&1 || true; rm -rf "$data"' EXIT
 mport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-start_services 127.0.0.1 "$mport" "$sport" "$data"
+metrics_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+MARKETING_METRICS="127.0.0.1:$metrics_port" start_services 127.0.0.1 "$mport" "$sport" "$data"
 /usr/bin/python3 scripts/demo.py --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport"
+/usr/bin/python3 - "$metrics_port" <<'PY'
+import sys, urllib.request
+body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+needed = ['handoff_grpc_server_handled_total{grpc_code="OK",grpc_method="LeadService/CaptureLead"} 2',
+          'handoff_outbox_pending']
+missing = [n for n in needed if n not in body]
+if missing:
+    sys.exit(f"test: /metrics lacks {missing}")
+print("test: /metrics exports RPC counts and the outbox backlog")
+PY
 stop_services
 echo "test: both services stopped cleanly on SIGTERM"
 
