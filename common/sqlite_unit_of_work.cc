@@ -90,6 +90,17 @@ absl::Status AppendEvent(Transaction& tx, const EventRecord& event) {
       .Run();
 }
 
+absl::Status ForgetResponsesContaining(Transaction& tx, const std::vector<std::string>& needles) {
+  for (const std::string& needle : needles) {
+    if (needle.empty()) continue;
+    absl::StatusOr<Statement> q =
+        tx.Prepare("DELETE FROM request_log WHERE instr(response, CAST(? AS BLOB)) > 0");
+    if (!q.ok()) return q.status();
+    if (absl::Status s = q->BindBlob(1, needle).Run(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit) {
   Transaction tx(db);
   if (!tx.begin_status().ok()) return tx.begin_status();

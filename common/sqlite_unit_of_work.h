@@ -17,6 +17,7 @@ absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,
 absl::Status SaveRequest(Transaction& tx, const RequestRecord& record);
 absl::Status Enqueue(Transaction& tx, const OutboxMessage& message);
 absl::Status AppendEvent(Transaction& tx, const EventRecord& event);
+absl::Status ForgetResponsesContaining(Transaction& tx, const std::vector<std::string>& needles);
 // Up to `limit` events with sequence > `after`, in order.
 absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit);
 
@@ -32,6 +33,9 @@ class UnitOfWorkOn : public Tx {
   absl::Status SaveRequest(const RequestRecord& r) override { return sqlite::SaveRequest(tx_, r); }
   absl::Status Enqueue(const OutboxMessage& m) override { return sqlite::Enqueue(tx_, m); }
   absl::Status AppendEvent(const EventRecord& e) override { return sqlite::AppendEvent(tx_, e); }
+  absl::Status ForgetResponsesContaining(const std::vector<std::string>& needles) override {
+    return sqlite::ForgetResponsesContaining(tx_, needles);
+  }
 
  protected:
   Transaction& tx_;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -55,6 +56,9 @@ class UnitOfWork {
   virtual absl::Status SaveRequest(const RequestRecord& record) = 0;
   virtual absl::Status Enqueue(const OutboxMessage& message) = 0;
   virtual absl::Status AppendEvent(const EventRecord& event) = 0;
+  // Deletes stored answers (request log) whose bytes contain any of `needles`, so erased
+  // personal data does not live on in them.
+  virtual absl::Status ForgetResponsesContaining(const std::vector<std::string>& needles) = 0;
 };
 
 }  // namespace handoff

@@ -1,6 +1,7 @@
 #include "marketing-service/domain/lead_workflow.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/contact_fingerprint.h"
 #include "common/ids.h"
 #include "common/validation.h"
 #include "marketing-service/domain/contact_rules.h"
@@ -99,6 +100,20 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     }
   }
   Lead lead;
+  if (!existing) {
+    // A person who had their data erased comes back only with fresh consent.
+    const bool grants = in.consent.email || in.consent.phone || in.consent.sms || in.consent.mail;
+    for (const std::string* value : {&contact->email, &contact->phone}) {
+      if (value->empty()) continue;
+      absl::StatusOr<bool> erased = tx.IsErased(ContactFingerprint(*value));
+      if (!erased.ok()) return erased.status();
+      if (*erased && (!grants || in.consent.do_not_contact)) {
+        return absl::FailedPreconditionError(
+            "this person's data was erased at their request; capture them again only with "
+            "fresh consent (consent.email, consent.phone, consent.sms or consent.mail)");
+      }
+    }
+  }
   if (existing) {
     lead = *std::move(existing);
     result.merged = true;
@@ -300,6 +315,30 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
   lead->last_outcome_reason = in.reason;
   if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kOutcomeReported, false); !s.ok()) {
     return s;
+  }
+  return lead;
+}
+
+absl::StatusOr<Lead> LeadWorkflow::Erase(MarketingTx& tx, const std::string& lead_id) const {
+  absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
+  if (!lead.ok()) return lead.status();
+  if (lead->erased) return lead;
+  const absl::Time now = clock_.Now();
+  std::vector<std::string> personal;
+  for (const std::string& value : {lead->contact.email, lead->contact.phone}) {
+    if (value.empty()) continue;
+    if (absl::Status s = tx.RecordErasure(ContactFingerprint(value), now); !s.ok()) return s;
+    personal.push_back(value);
+  }
+  if (absl::Status s = tx.ForgetResponsesContaining(personal); !s.ok()) return s;
+  // Country stays: it identifies no one and keeps territory figures intact.
+  lead->contact = Contact{"", "", "", "", "", "", lead->contact.country_code};
+  lead->consent = Consent{false, false, false, false, true};
+  lead->erased = true;
+  lead->erase_time = now;
+  if (absl::Status s = Save(tx, *lead, now, LeadEventType::kErased, false); !s.ok()) return s;
+  if (lead->ever_mql) {
+    if (absl::Status s = sales_.QueueErasure(tx, *lead); !s.ok()) return s;
   }
   return lead;
 }

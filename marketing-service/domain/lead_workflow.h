@@ -27,10 +27,13 @@ class SalesGateway {
   virtual ~SalesGateway() = default;
   virtual absl::Status QueueHandoff(UnitOfWork& uow, const HandoffNotice& notice) = 0;
   virtual absl::Status QueueConsentChange(UnitOfWork& uow, const Lead& lead) = 0;
+  virtual absl::Status QueueErasure(UnitOfWork& uow, const Lead& lead) = 0;
 };
 
 // Values of handoff.marketing.v1.LeadEventType.
-enum class LeadEventType { kCaptured = 1, kMerged, kTouched, kHandedOff, kConsentChanged, kOutcomeReported };
+enum class LeadEventType {
+  kCaptured = 1, kMerged, kTouched, kHandedOff, kConsentChanged, kOutcomeReported, kErased,
+};
 
 // Appends lead events in the caller's transaction (streamed by WatchLeadEvents).
 class LeadEventLog {
@@ -96,6 +99,8 @@ class LeadWorkflow {
   absl::StatusOr<Lead> UpdateConsent(MarketingTx& tx, const std::string& lead_id,
                                      const Consent& consent) const;
   absl::StatusOr<Lead> ReportOutcome(MarketingTx& tx, const OutcomeInput& in) const;
+  // Removes the person's personal data; see EraseContact in lead_service.proto.
+  absl::StatusOr<Lead> Erase(MarketingTx& tx, const std::string& lead_id) const;
   absl::StatusOr<LeadView> View(MarketingTx& tx, const Lead& lead) const;
 
   const ScoringPolicy& policy() const { return policy_; }

@@ -93,6 +93,8 @@ struct Lead {
   bool ever_accepted = false;
   bool ever_rejected = false;
   int won_count = 0;
+  bool erased = false;
+  absl::Time erase_time = absl::InfinitePast();
   absl::Time create_time;
   absl::Time update_time;
   int64_t version = 1;

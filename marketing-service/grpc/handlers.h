@@ -78,6 +78,9 @@ class LeadHandler final : public v1::LeadService::CallbackService {
   grpc::ServerUnaryReactor* ReportOutcome(grpc::CallbackServerContext* ctx,
                                           const v1::ReportOutcomeRequest* req,
                                           v1::ReportOutcomeResponse* resp) override;
+  grpc::ServerUnaryReactor* EraseContact(grpc::CallbackServerContext* ctx,
+                                         const v1::EraseContactRequest* req,
+                                         v1::EraseContactResponse* resp) override;
   grpc::ServerWriteReactor<v1::WatchLeadEventsResponse>* WatchLeadEvents(
       grpc::CallbackServerContext* ctx, const v1::WatchLeadEventsRequest* req) override;
 

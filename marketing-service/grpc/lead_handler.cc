@@ -269,6 +269,23 @@ grpc::ServerUnaryReactor* LeadHandler::ReportOutcome(grpc::CallbackServerContext
   });
 }
 
+grpc::ServerUnaryReactor* LeadHandler::EraseContact(grpc::CallbackServerContext* ctx,
+                                                    const v1::EraseContactRequest* req,
+                                                    v1::EraseContactResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/EraseContact", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
+    if (!id.ok()) return id.status();
+    absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/EraseContact", *req,
+                                 req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {
+                                   absl::StatusOr<Lead> l = d_.leads.Erase(tx, *id);
+                                   if (!l.ok()) return l.status();
+                                   return FillLead(tx, d_.leads, *l, resp->mutable_lead());
+                                 });
+    if (s.ok()) d_.runtime.Committed();
+    return s;
+  });
+}
+
 grpc::ServerWriteReactor<v1::WatchLeadEventsResponse>* LeadHandler::WatchLeadEvents(
     grpc::CallbackServerContext* ctx, const v1::WatchLeadEventsRequest* req) {
   if (req->after_sequence() < 0) {

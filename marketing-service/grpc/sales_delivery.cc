@@ -21,6 +21,12 @@ absl::Status SalesDelivery::Deliver(const OutboxMessage& message) {
     sales::v1::UpdateLeadConsentResponse resp;
     return ToAbslStatus(stub_->UpdateLeadConsent(&ctx, req, &resp));
   }
+  if (message.topic == kTopicErasure) {
+    sales::v1::EraseLeadRequest req;
+    if (!req.ParseFromString(message.payload)) return absl::DataLossError("unparsable erasure payload");
+    sales::v1::EraseLeadResponse resp;
+    return ToAbslStatus(stub_->EraseLead(&ctx, req, &resp));
+  }
   return absl::InvalidArgumentError(absl::StrCat("unknown outbox topic ", message.topic));
 }
 

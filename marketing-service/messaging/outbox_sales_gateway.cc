@@ -46,4 +46,13 @@ absl::Status OutboxSalesGateway::QueueConsentChange(UnitOfWork& uow, const Lead&
   return uow.Enqueue(m);
 }
 
+absl::Status OutboxSalesGateway::QueueErasure(UnitOfWork& uow, const Lead& lead) {
+  OutboxMessage m = NewMessage(clock_, kTopicErasure, lead.id);
+  sales::v1::EraseLeadRequest req;
+  req.set_lead(LeadName(lead.id));
+  req.set_request_id(m.message_id);
+  req.SerializeToString(&m.payload);
+  return uow.Enqueue(m);
+}
+
 }  // namespace handoff::marketing

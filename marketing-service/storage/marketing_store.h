@@ -56,6 +56,10 @@ class MarketingTx : public UnitOfWork {
   virtual absl::Status AppendStageChange(const std::string& lead_id, const StageChange& change) = 0;
   virtual absl::StatusOr<std::vector<StageChange>> StageHistory(const std::string& lead_id) = 0;
 
+  // Erasures: fingerprints (common/contact_fingerprint.h) of erased e-mails and phones.
+  virtual absl::Status RecordErasure(const std::string& fingerprint, absl::Time time) = 0;
+  virtual absl::StatusOr<bool> IsErased(const std::string& fingerprint) = 0;
+
   // Touches. InsertTouch returns false (and writes nothing) when touch_id exists.
   virtual absl::StatusOr<bool> InsertTouch(const Touch& touch) = 0;
   virtual absl::StatusOr<TouchCounts> CountTouches(const std::string& lead_id) = 0;

@@ -97,6 +97,16 @@ CREATE INDEX touches_by_lead ON touches(lead_id, id);
 CREATE INDEX touches_by_campaign ON touches(campaign_id, merged_capture);
 )sql";
 
+// Version 2: erasure of personal data (EraseContact).
+constexpr char kSchemaV2[] = R"sql(
+ALTER TABLE leads ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leads ADD COLUMN erase_us INTEGER;
+CREATE TABLE erased_contacts (
+  fingerprint   TEXT PRIMARY KEY,
+  time_us       INTEGER NOT NULL
+);
+)sql";
+
 std::optional<absl::Time> OptionalTime(absl::Time t) {
   if (t == absl::InfinitePast()) return std::nullopt;
   return t;
@@ -128,7 +138,7 @@ constexpr char kLeadColumns[] =
     " consent_email, consent_phone, consent_sms, consent_mail, do_not_contact, stage, owner,"
     " score, source_campaign_id, merged_capture_count, touch_count, opportunity, last_outcome,"
     " last_outcome_reason, won_minor, won_currency, ever_mql, ever_accepted, ever_rejected,"
-    " won_count, create_us, update_us, version";
+    " won_count, create_us, update_us, version, erased, erase_us";
 
 Lead ReadLead(const Statement& q) {
   Lead l;
@@ -163,6 +173,8 @@ Lead ReadLead(const Statement& q) {
   l.create_time = q.Time(29);
   l.update_time = q.Time(30);
   l.version = q.Int(31);
+  l.erased = q.Int(32) != 0;
+  l.erase_time = q.IsNull(33) ? absl::InfinitePast() : q.Time(33);
   return l;
 }
 
@@ -198,7 +210,9 @@ void BindLead(Statement& q, const Lead& l) {
       .Bind(28, int64_t{l.won_count})
       .BindTime(29, l.create_time)
       .BindTime(30, l.update_time)
-      .Bind(31, l.version);
+      .Bind(31, l.version)
+      .Bind(32, int64_t{l.erased});
+  if (auto t = OptionalTime(l.erase_time)) q.BindTime(33, *t); else q.BindNull(33);
 }
 
 class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
@@ -273,7 +287,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
   absl::Status InsertLead(const Lead& l) override {
     absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
         "INSERT INTO leads(", std::string(kLeadColumns).substr(5),
-        ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+        ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     if (!q.ok()) return q.status();
     BindLead(*q, l);
     return q->Run();
@@ -287,7 +301,8 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " score = ?16, source_campaign_id = ?17, merged_capture_count = ?18, touch_count = ?19,"
         " opportunity = ?20, last_outcome = ?21, last_outcome_reason = ?22, won_minor = ?23,"
         " won_currency = ?24, ever_mql = ?25, ever_accepted = ?26, ever_rejected = ?27,"
-        " won_count = ?28, create_us = ?29, update_us = ?30, version = ?31 WHERE id = ?1");
+        " won_count = ?28, create_us = ?29, update_us = ?30, version = ?31, erased = ?32,"
+        " erase_us = ?33 WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindLead(*q, l);
     return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id));
@@ -330,6 +345,22 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
       if (!*row) return out;
       out.push_back({static_cast<LifecycleStage>(q->Int(0)), q->Time(1), q->Text(2)});
     }
+  }
+
+  absl::Status RecordErasure(const std::string& fingerprint, absl::Time time) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO erased_contacts(fingerprint, time_us) VALUES(?, ?)"
+        " ON CONFLICT(fingerprint) DO UPDATE SET time_us = excluded.time_us");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, fingerprint).BindTime(2, time).Run();
+  }
+
+  absl::StatusOr<bool> IsErased(const std::string& fingerprint) override {
+    absl::StatusOr<Statement> q =
+        tx_.Prepare("SELECT 1 FROM erased_contacts WHERE fingerprint = ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, fingerprint);
+    return q->Step();
   }
 
   absl::StatusOr<bool> InsertTouch(const Touch& t) override {
@@ -449,7 +480,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
 absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> SqliteMarketingStore::Open(
     const std::string& path) {
   absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
-      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}});
+      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}});
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteMarketingStore>(new SqliteMarketingStore(*std::move(db)));
 }

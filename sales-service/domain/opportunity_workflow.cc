@@ -139,6 +139,17 @@ absl::StatusOr<int> OpportunityWorkflow::UpdateConsent(SalesTx& tx, const std::s
   return tx.UpdateConsentForLead(lead, consent);
 }
 
+absl::StatusOr<int> OpportunityWorkflow::EraseLead(SalesTx& tx, const std::string& lead) const {
+  if (!ParseResourceName(lead, "leads")) {
+    return absl::InvalidArgumentError("lead must be of the form leads/{id}");
+  }
+  int erased = 0;
+  absl::StatusOr<std::vector<std::string>> removed = tx.EraseLead(lead, &erased);
+  if (!removed.ok()) return removed.status();
+  if (absl::Status s = tx.ForgetResponsesContaining(*removed); !s.ok()) return s;
+  return erased;
+}
+
 absl::StatusOr<Opportunity> OpportunityWorkflow::Accept(SalesTx& tx, const std::string& id,
                                                         const std::string& etag) const {
   absl::StatusOr<Opportunity> opp = Load(tx, id, etag);

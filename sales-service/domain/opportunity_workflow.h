@@ -85,6 +85,8 @@ class OpportunityWorkflow {
 
   absl::StatusOr<HandoffResult> Handoff(SalesTx& tx, const HandoffInput& in) const;
   absl::StatusOr<int> UpdateConsent(SalesTx& tx, const std::string& lead, const Consent& consent) const;
+  // Removes the person's personal data from sales; returns the opportunities erased.
+  absl::StatusOr<int> EraseLead(SalesTx& tx, const std::string& lead) const;
 
   // `etag`: when non-empty must match the opportunity's current etag (else ABORTED).
   absl::StatusOr<Opportunity> Accept(SalesTx& tx, const std::string& id, const std::string& etag) const;

@@ -37,6 +37,9 @@ class HandoffHandler final : public v1::HandoffService::CallbackService {
   grpc::ServerUnaryReactor* UpdateLeadConsent(grpc::CallbackServerContext* ctx,
                                               const v1::UpdateLeadConsentRequest* req,
                                               v1::UpdateLeadConsentResponse* resp) override;
+  grpc::ServerUnaryReactor* EraseLead(grpc::CallbackServerContext* ctx,
+                                      const v1::EraseLeadRequest* req,
+                                      v1::EraseLeadResponse* resp) override;
 
  private:
   HandlerDeps d_;

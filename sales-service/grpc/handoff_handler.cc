@@ -45,4 +45,18 @@ grpc::ServerUnaryReactor* HandoffHandler::UpdateLeadConsent(grpc::CallbackServer
   });
 }
 
+grpc::ServerUnaryReactor* HandoffHandler::EraseLead(grpc::CallbackServerContext* ctx,
+                                                    const v1::EraseLeadRequest* req,
+                                                    v1::EraseLeadResponse* resp) {
+  return d_.runner.Run(ctx, "HandoffService/EraseLead", [this, req, resp] {
+    return RunMutation(d_.store, d_.clock, "HandoffService/EraseLead", *req, req->request_id(),
+                       resp, [&](SalesTx& tx) -> absl::Status {
+                         absl::StatusOr<int> n = d_.opportunities.EraseLead(tx, req->lead());
+                         if (!n.ok()) return n.status();
+                         resp->set_erased_opportunities(*n);
+                         return absl::OkStatus();
+                       });
+  });
+}
+
 }  // namespace handoff::sales

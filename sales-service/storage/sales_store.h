@@ -53,6 +53,11 @@ class SalesTx : public UnitOfWork {
   virtual absl::StatusOr<std::optional<Opportunity>> FindOpenForLead(const std::string& lead) = 0;
   // Sets the consent snapshot on every opportunity of the lead; returns how many.
   virtual absl::StatusOr<int> UpdateConsentForLead(const std::string& lead, const Consent& consent) = 0;
+  // Clears the personal data of every opportunity of the lead (contact but country_code,
+  // activity summaries and next steps), sets do_not_contact, and returns the e-mails and
+  // phones that were removed.
+  virtual absl::StatusOr<std::vector<std::string>> EraseLead(const std::string& lead,
+                                                            int* opportunities) = 0;
   // Pending handoffs handed off before `cutoff`, oldest first.
   virtual absl::StatusOr<std::vector<Opportunity>> PendingHandedOffBefore(absl::Time cutoff,
                                                                           int limit) = 0;

@@ -367,6 +367,41 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
     return static_cast<int>(tx_.Changes());
   }
 
+  absl::StatusOr<std::vector<std::string>> EraseLead(const std::string& lead,
+                                                    int* opportunities) override {
+    std::vector<std::string> removed;
+    {
+      absl::StatusOr<Statement> q = tx_.Prepare(
+          "SELECT DISTINCT email, phone FROM opportunities WHERE lead = ?");
+      if (!q.ok()) return q.status();
+      q->Bind(1, lead);
+      while (true) {
+        absl::StatusOr<bool> row = q->Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        for (int c : {0, 1}) {
+          if (!q->Text(c).empty()) removed.push_back(q->Text(c));
+        }
+      }
+    }
+    {
+      absl::StatusOr<Statement> q = tx_.Prepare(
+          "UPDATE activities SET summary = '', next_step = '' WHERE opportunity_id IN"
+          " (SELECT id FROM opportunities WHERE lead = ?)");
+      if (!q.ok()) return q.status();
+      if (absl::Status s = q->Bind(1, lead).Run(); !s.ok()) return s;
+    }
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "UPDATE opportunities SET email = '', phone = '', given_name = '', family_name = '',"
+        " company = '', title = '', consent_email = 0, consent_phone = 0, consent_sms = 0,"
+        " consent_mail = 0, do_not_contact = 1, reason_text = '', version = version + 1"
+        " WHERE lead = ?");
+    if (!q.ok()) return q.status();
+    if (absl::Status s = q->Bind(1, lead).Run(); !s.ok()) return s;
+    *opportunities = static_cast<int>(tx_.Changes());
+    return removed;
+  }
+
   absl::StatusOr<std::vector<Opportunity>> PendingHandedOffBefore(absl::Time cutoff,
                                                                   int limit) override {
     absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(

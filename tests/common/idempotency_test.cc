@@ -21,6 +21,9 @@ class MemoryUnitOfWork : public UnitOfWork {
   }
   absl::Status Enqueue(const OutboxMessage&) override { return absl::OkStatus(); }
   absl::Status AppendEvent(const EventRecord&) override { return absl::OkStatus(); }
+  absl::Status ForgetResponsesContaining(const std::vector<std::string>&) override {
+    return absl::OkStatus();
+  }
   std::map<std::string, RequestRecord> requests;
 };
 

@@ -426,6 +426,67 @@ TEST_F(HandoffFlowTest, HandoffQueuedWhileSalesIsDownArrivesWhenItReturns) {
   EXPECT_EQ(opps.size(), 1u);
 }
 
+TEST_F(HandoffFlowTest, EraseContactErasesThePersonInBothServices) {
+  CreateRep("gina", "", 5);
+  mv1::CaptureLeadRequest req;
+  req.mutable_contact()->set_email("forget.me@example.org");
+  req.mutable_contact()->set_phone("+33 1 23 45 67 89");
+  req.mutable_contact()->set_given_name("Camille");
+  req.mutable_consent()->set_phone(true);
+  req.set_request_id(RequestId());
+  mv1::CaptureLeadResponse resp;
+  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
+  const std::string lead = resp.lead().name();
+  mv1::QualifyLeadRequest q;
+  q.set_name(lead);
+  q.set_request_id(RequestId());
+  mv1::QualifyLeadResponse qr;
+  ASSERT_TRUE(leads_->QualifyLead(Ctx().get(), q, &qr).ok());
+  ASSERT_TRUE(Eventually([&] { return !OpportunitiesOf(lead).empty(); }));
+  const std::string opp = OpportunitiesOf(lead)[0].name();
+
+  mv1::EraseContactRequest erase;
+  erase.set_lead(lead);
+  erase.set_request_id(RequestId());
+  mv1::EraseContactResponse erased;
+  ASSERT_TRUE(leads_->EraseContact(Ctx().get(), erase, &erased).ok());
+  EXPECT_TRUE(erased.lead().erased());
+  EXPECT_EQ(erased.lead().contact().email(), "");
+  EXPECT_TRUE(erased.lead().consent().do_not_contact());
+
+  // Sales forgets the person too, and refuses to call them.
+  ASSERT_TRUE(Eventually([&] { return OpportunitiesOf(lead).at(0).contact().email().empty(); }));
+  const sv1::Opportunity o = OpportunitiesOf(lead).at(0);
+  EXPECT_EQ(o.contact().phone(), "");
+  EXPECT_EQ(o.contact().given_name(), "");
+  EXPECT_TRUE(o.consent().do_not_contact());
+  {
+    sv1::AcceptOpportunityRequest accept;
+    accept.set_name(opp);
+    accept.set_request_id(RequestId());
+    sv1::AcceptOpportunityResponse ar;
+    ASSERT_TRUE(opportunities_->AcceptOpportunity(Ctx().get(), accept, &ar).ok());
+    sv1::LogActivityRequest call;
+    call.set_opportunity(opp);
+    call.mutable_activity()->set_type(sv1::ACTIVITY_TYPE_CALL);
+    call.mutable_activity()->set_call_outcome(sv1::CALL_OUTCOME_CONNECTED);
+    call.set_request_id(RequestId());
+    sv1::LogActivityResponse lr;
+    EXPECT_EQ(opportunities_->LogActivity(Ctx().get(), call, &lr).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+
+  // The same address without fresh consent is refused; the lead count is unchanged.
+  req.set_request_id(RequestId());
+  req.clear_consent();
+  const grpc::Status again = leads_->CaptureLead(Ctx().get(), req, &resp);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << again.error_message();
+  mv1::ListLeadsRequest list;
+  mv1::ListLeadsResponse leads;
+  ASSERT_TRUE(leads_->ListLeads(Ctx().get(), list, &leads).ok());
+  EXPECT_EQ(leads.leads_size(), 1);
+}
+
 // Reads `n` events from a Watch stream (or fewer if it ends or 10 s pass), then cancels.
 template <typename Stub, typename Request, typename Response>
 std::vector<Response> ReadEvents(

@@ -22,8 +22,13 @@ class RecordingSalesGateway : public SalesGateway {
     consent_changes.push_back(lead.id);
     return absl::OkStatus();
   }
+  absl::Status QueueErasure(UnitOfWork&, const Lead& lead) override {
+    erasures.push_back(lead.id);
+    return absl::OkStatus();
+  }
   std::vector<HandoffNotice> handoffs;
   std::vector<std::string> consent_changes;
+  std::vector<std::string> erasures;
 };
 
 class RecordingLeadEventLog : public LeadEventLog {
@@ -207,6 +212,52 @@ TEST_F(LeadWorkflowTest, RejectionRecyclesTheLeadWithTheReason) {
   ASSERT_TRUE(Touch(id, TouchType::kEventAttended, "e1").ok());
   ASSERT_TRUE(Touch(id, TouchType::kEventAttended, "e2").ok());
   EXPECT_EQ(sales_.handoffs.size(), 1u);
+}
+
+TEST_F(LeadWorkflowTest, EraseRemovesPersonalDataButKeepsTheCounts) {
+  CaptureInput in;
+  in.contact.email = "ada@example.com";
+  in.contact.phone = "+44 20 7946 0958";
+  in.contact.given_name = "Ada";
+  in.contact.country_code = "GB";
+  in.campaign_id = campaign_;
+  in.capture_id = "c1";
+  const std::string id = InTx<CaptureResult>([&](MarketingTx& tx) { return leads_.Capture(tx, in); })->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, id, ""); }).ok());
+  const Lead erased = *InTx<Lead>([&](MarketingTx& tx) { return leads_.Erase(tx, id); });
+  EXPECT_TRUE(erased.erased);
+  EXPECT_EQ(erased.contact.email, "");
+  EXPECT_EQ(erased.contact.phone, "");
+  EXPECT_EQ(erased.contact.given_name, "");
+  EXPECT_EQ(erased.contact.country_code, "GB");
+  EXPECT_TRUE(erased.consent.do_not_contact);
+  EXPECT_EQ(sales_.erasures, std::vector<std::string>({id}));  // sales had the lead
+  const CampaignCounts counts = *InTx<CampaignCounts>([&](MarketingTx& tx) {
+    return tx.CountForCampaign(campaign_, "EUR");
+  });
+  EXPECT_EQ(counts.leads, 1);
+  EXPECT_EQ(counts.mqls, 1);
+  // Erasing again changes nothing and tells sales nothing new.
+  EXPECT_EQ(InTx<Lead>([&](MarketingTx& tx) { return leads_.Erase(tx, id); })->version, erased.version);
+  EXPECT_EQ(sales_.erasures.size(), 1u);
+}
+
+TEST_F(LeadWorkflowTest, ErasedPersonComesBackOnlyWithFreshConsent) {
+  const std::string id = Capture("ada@example.com")->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Erase(tx, id); }).ok());
+  EXPECT_TRUE(sales_.erasures.empty());  // never handed off: nothing to tell sales
+  absl::Status s = Capture("ADA@example.com").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("fresh consent"), absl::string_view::npos);
+  EXPECT_EQ(LeadCount(), 1);  // nothing written
+  CaptureInput in;
+  in.contact.email = "ada@example.com";
+  in.consent.email = true;
+  in.capture_id = "fresh";
+  const CaptureResult back = *InTx<CaptureResult>([&](MarketingTx& tx) { return leads_.Capture(tx, in); });
+  EXPECT_FALSE(back.merged);
+  EXPECT_NE(back.lead.id, id);
+  EXPECT_TRUE(back.lead.consent.email);
 }
 
 }  // namespace

@@ -1,0 +1,61 @@
+#include "common/sqlite.h"
+
+#include "gtest/gtest.h"
+#include "tests/temp_path.h"
+
+namespace handoff::sqlite {
+namespace {
+
+absl::Status Exec(Database& db, const std::string& sql) {
+  Transaction tx(db);
+  if (absl::Status s = tx.Exec(sql); !s.ok()) return s;
+  return tx.Commit();
+}
+
+TEST(Database, AppliesOnlyNewMigrationsAndKeepsData) {
+  testing::TempDbPath path;
+  const Migration v1{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"};
+  {
+    std::unique_ptr<Database> db = *Database::Open(path.path(), {v1});
+    EXPECT_EQ(db->schema_version(), 1);
+    ASSERT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('a')").ok());
+  }
+  std::unique_ptr<Database> db =
+      *Database::Open(path.path(), {v1, {2, "ALTER TABLE t ADD COLUMN extra INTEGER NOT NULL DEFAULT 7;"}});
+  EXPECT_EQ(db->schema_version(), 2);
+  Transaction tx(*db);
+  absl::StatusOr<Statement> q = tx.Prepare("SELECT name, extra FROM t");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Text(0), "a");
+  EXPECT_EQ(q->Int(1), 7);
+}
+
+TEST(Database, FailedMigrationIsReportedAndLeavesTheVersion) {
+  testing::TempDbPath path;
+  absl::StatusOr<std::unique_ptr<Database>> db =
+      Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER);"}, {2, "NOT SQL AT ALL;"}});
+  ASSERT_FALSE(db.ok());
+  EXPECT_NE(db.status().message().find("migration 2"), absl::string_view::npos);
+  EXPECT_EQ((*Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER);"}}))->schema_version(), 1);
+}
+
+TEST(Database, UniqueViolationIsAlreadyExistsAndRollsBack) {
+  testing::TempDbPath path;
+  std::unique_ptr<Database> db =
+      *Database::Open(path.path(), {{1, "CREATE TABLE t(name TEXT UNIQUE);"}});
+  ASSERT_TRUE(Exec(*db, "INSERT INTO t VALUES('a')").ok());
+  {
+    Transaction tx(*db);
+    ASSERT_TRUE(tx.Exec("INSERT INTO t VALUES('b')").ok());
+    EXPECT_EQ(tx.Exec("INSERT INTO t VALUES('a')").code(), absl::StatusCode::kAlreadyExists);
+    // no Commit: everything in this transaction is rolled back
+  }
+  Transaction tx(*db);
+  absl::StatusOr<Statement> q = tx.Prepare("SELECT COUNT(*) FROM t");
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Int(0), 1);
+}
+
+}  // namespace
+}  // namespace handoff::sqlite
