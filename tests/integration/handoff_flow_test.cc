@@ -1,8 +1,10 @@
 // The main flow through both real binaries over gRPC: campaign -> capture (with a
 // duplicate merged) -> touches to MQL -> automatic handoff -> rep assigned -> accept ->
 // activities -> stages -> close won -> outcome back -> campaign report.
+#include <algorithm>
 #include <thread>
 
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/integration/handoff_system.h"
 
 namespace handoff::testing {
@@ -485,6 +487,88 @@ TEST_F(HandoffFlowTest, EraseContactErasesThePersonInBothServices) {
   mv1::ListLeadsResponse leads;
   ASSERT_TRUE(leads_->ListLeads(Ctx().get(), list, &leads).ok());
   EXPECT_EQ(leads.leads_size(), 1);
+}
+
+TEST_F(HandoffFlowTest, ImportLeadsReportsEachRowAndABadRowStopsNothing) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  mv1::ImportLeadsResponse resp;
+  auto writer = leads_->ImportLeads(&ctx, &resp);
+  const char* emails[] = {"one@example.org", "broken-address", "ONE@example.org", "two@example.org"};
+  for (const char* email : emails) {
+    mv1::ImportLeadsRequest row;
+    row.mutable_row()->mutable_contact()->set_email(email);
+    ASSERT_TRUE(writer->Write(row));
+  }
+  writer->WritesDone();
+  const grpc::Status s = writer->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.created_count(), 2);
+  EXPECT_EQ(resp.merged_count(), 1);
+  EXPECT_EQ(resp.rejected_count(), 1);
+  ASSERT_EQ(resp.results_size(), 4);
+  EXPECT_EQ(resp.results(0).status(), mv1::IMPORT_ROW_STATUS_CREATED);
+  EXPECT_EQ(resp.results(1).status(), mv1::IMPORT_ROW_STATUS_REJECTED);
+  EXPECT_NE(resp.results(1).error().find("contact.email"), std::string::npos);
+  EXPECT_EQ(resp.results(2).status(), mv1::IMPORT_ROW_STATUS_MERGED);
+  EXPECT_EQ(resp.results(2).lead(), resp.results(0).lead());
+  EXPECT_EQ(resp.results(3).status(), mv1::IMPORT_ROW_STATUS_CREATED);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(resp.results(i).row(), i);
+}
+
+TEST_F(HandoffFlowTest, ListLeadsPagesThroughEveryLeadOnceInCaptureOrder) {
+  std::vector<std::string> captured;
+  for (int i = 0; i < 5; ++i) {
+    mv1::CaptureLeadRequest req;
+    req.mutable_contact()->set_email("page" + std::to_string(i) + "@example.org");
+    req.set_request_id(RequestId());
+    mv1::CaptureLeadResponse resp;
+    ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
+    captured.push_back(resp.lead().name());
+  }
+  std::vector<std::string> listed;
+  std::string token;
+  int pages = 0;
+  do {
+    mv1::ListLeadsRequest req;
+    req.set_page_size(2);
+    req.set_page_token(token);
+    mv1::ListLeadsResponse resp;
+    ASSERT_TRUE(leads_->ListLeads(Ctx().get(), req, &resp).ok());
+    EXPECT_LE(resp.leads_size(), 2);
+    for (const auto& l : resp.leads()) listed.push_back(l.name());
+    token = resp.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(listed, captured);
+  EXPECT_EQ(pages, 3);
+  mv1::ListLeadsRequest bad;
+  bad.set_page_token("not-a-token");
+  mv1::ListLeadsResponse resp;
+  EXPECT_EQ(leads_->ListLeads(Ctx().get(), bad, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(HandoffFlowTest, ServerReflectionListsTheServices) {
+  for (auto& [port, expected] : std::vector<std::pair<int, std::string>>{
+           {marketing_port_, "handoff.marketing.v1.LeadService"},
+           {sales_port_, "handoff.sales.v1.OpportunityService"}}) {
+    auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    auto stream = stub->ServerReflectionInfo(&ctx);
+    grpc::reflection::v1alpha::ServerReflectionRequest req;
+    req.set_list_services("*");
+    ASSERT_TRUE(stream->Write(req));
+    stream->WritesDone();
+    grpc::reflection::v1alpha::ServerReflectionResponse resp;
+    ASSERT_TRUE(stream->Read(&resp));
+    std::vector<std::string> names;
+    for (const auto& svc : resp.list_services_response().service()) names.push_back(svc.name());
+    EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
+    EXPECT_NE(std::find(names.begin(), names.end(), "grpc.health.v1.Health"), names.end());
+    EXPECT_TRUE(stream->Finish().ok());
+  }
 }
 
 // Reads `n` events from a Watch stream (or fewer if it ends or 10 s pass), then cancels.
