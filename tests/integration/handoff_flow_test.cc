@@ -60,6 +60,43 @@ class HandoffFlowTest : public HandoffSystem {
     return {resp.opportunities().begin(), resp.opportunities().end()};
   }
 
+  // Captures a lead with just an e-mail; returns its name ("" after a failed expectation).
+  std::string CaptureEmail(const std::string& email) {
+    mv1::CaptureLeadRequest req;
+    req.mutable_contact()->set_email(email);
+    req.set_request_id(RequestId());
+    return Capture(req);
+  }
+  std::string Capture(const mv1::CaptureLeadRequest& req) {
+    mv1::CaptureLeadResponse resp;
+    const grpc::Status s = leads_->CaptureLead(Ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.lead().name();
+  }
+
+  // Qualifies a lead by hand (handing it to sales); returns the lead after it.
+  mv1::Lead Qualify(const std::string& lead) {
+    mv1::QualifyLeadRequest q;
+    q.set_name(lead);
+    q.set_reason("booth conversation");
+    q.set_request_id(RequestId());
+    mv1::QualifyLeadResponse qr;
+    const grpc::Status s = leads_->QualifyLead(Ctx().get(), q, &qr);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return qr.lead();
+  }
+
+  // Waits until sales holds an opportunity for the lead; empty if none arrived in time.
+  std::vector<sv1::Opportunity> AwaitOpportunities(
+      const std::string& lead, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
+    std::vector<sv1::Opportunity> opps;
+    Eventually([&] {
+      opps = OpportunitiesOf(lead);
+      return !opps.empty();
+    }, timeout);
+    return opps;
+  }
+
   grpc::Status Touch(const std::string& lead, const std::string& campaign, mv1::TouchType type,
                      const std::string& touch_id, mv1::RecordTouchResponse* resp) {
     mv1::RecordTouchRequest req;
@@ -358,29 +395,16 @@ TEST_F(HandoffFlowTest, HandoffsRotateFairlyAndRejectionReturnsLeadToNurture) {
   const sv1::Rep b = CreateRep("dave", "", 2);
   std::vector<std::string> leads;
   for (int i = 0; i < 5; ++i) {
-    mv1::CaptureLeadRequest req;
-    req.mutable_contact()->set_email("person" + std::to_string(i) + "@example.org");
-    req.set_request_id(RequestId());
-    mv1::CaptureLeadResponse resp;
-    ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
-    mv1::QualifyLeadRequest q;
-    q.set_name(resp.lead().name());
-    q.set_reason("booth conversation");
-    q.set_request_id(RequestId());
-    mv1::QualifyLeadResponse qr;
-    ASSERT_TRUE(leads_->QualifyLead(Ctx().get(), q, &qr).ok());
-    EXPECT_EQ(qr.lead().owner(), mv1::OWNER_SALES_PENDING);
-    leads.push_back(resp.lead().name());
+    const std::string lead = CaptureEmail("person" + std::to_string(i) + "@example.org");
+    EXPECT_EQ(Qualify(lead).owner(), mv1::OWNER_SALES_PENDING);
+    leads.push_back(lead);
   }
   // Two reps with capacity 2: 2 + 2 assigned in rotation, the fifth waits with a reason.
   std::map<std::string, int> per_rep;
   std::string unassigned_reason;
   for (const std::string& lead : leads) {
-    std::vector<sv1::Opportunity> opps;
-    ASSERT_TRUE(Eventually([&] {
-      opps = OpportunitiesOf(lead);
-      return !opps.empty();
-    }));
+    const std::vector<sv1::Opportunity> opps = AwaitOpportunities(lead);
+    ASSERT_FALSE(opps.empty());
     if (opps[0].rep().empty()) {
       unassigned_reason = opps[0].unassigned_reason();
     } else {
@@ -409,23 +433,11 @@ TEST_F(HandoffFlowTest, HandoffsRotateFairlyAndRejectionReturnsLeadToNurture) {
 TEST_F(HandoffFlowTest, HandoffQueuedWhileSalesIsDownArrivesWhenItReturns) {
   CreateRep("erin", "", 5);
   ASSERT_EQ(sales_->Stop(), 0);
-  mv1::CaptureLeadRequest req;
-  req.mutable_contact()->set_email("queued@example.org");
-  req.set_request_id(RequestId());
-  mv1::CaptureLeadResponse resp;
-  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
-  mv1::QualifyLeadRequest q;
-  q.set_name(resp.lead().name());
-  q.set_request_id(RequestId());
-  mv1::QualifyLeadResponse qr;
-  ASSERT_TRUE(leads_->QualifyLead(Ctx().get(), q, &qr).ok()) << "capture must not depend on sales";
+  // Capture and handoff must not depend on sales being up.
+  const std::string lead = CaptureEmail("queued@example.org");
+  EXPECT_EQ(Qualify(lead).owner(), mv1::OWNER_SALES_PENDING);
   ASSERT_TRUE(sales_->Start()) << sales_->Log();
-  std::vector<sv1::Opportunity> opps;
-  ASSERT_TRUE(Eventually([&] {
-    opps = OpportunitiesOf(resp.lead().name());
-    return !opps.empty();
-  }, std::chrono::seconds(40)));
-  EXPECT_EQ(opps.size(), 1u);
+  EXPECT_EQ(AwaitOpportunities(lead, std::chrono::seconds(40)).size(), 1u);
 }
 
 TEST_F(HandoffFlowTest, EraseContactErasesThePersonInBothServices) {
@@ -436,16 +448,11 @@ TEST_F(HandoffFlowTest, EraseContactErasesThePersonInBothServices) {
   req.mutable_contact()->set_given_name("Camille");
   req.mutable_consent()->set_phone(true);
   req.set_request_id(RequestId());
-  mv1::CaptureLeadResponse resp;
-  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
-  const std::string lead = resp.lead().name();
-  mv1::QualifyLeadRequest q;
-  q.set_name(lead);
-  q.set_request_id(RequestId());
-  mv1::QualifyLeadResponse qr;
-  ASSERT_TRUE(leads_->QualifyLead(Ctx().get(), q, &qr).ok());
-  ASSERT_TRUE(Eventually([&] { return !OpportunitiesOf(lead).empty(); }));
-  const std::string opp = OpportunitiesOf(lead)[0].name();
+  const std::string lead = Capture(req);
+  Qualify(lead);
+  const std::vector<sv1::Opportunity> handed = AwaitOpportunities(lead);
+  ASSERT_FALSE(handed.empty());
+  const std::string opp = handed[0].name();
 
   mv1::EraseContactRequest erase;
   erase.set_lead(lead);
@@ -481,6 +488,7 @@ TEST_F(HandoffFlowTest, EraseContactErasesThePersonInBothServices) {
   // The same address without fresh consent is refused; the lead count is unchanged.
   req.set_request_id(RequestId());
   req.clear_consent();
+  mv1::CaptureLeadResponse resp;
   const grpc::Status again = leads_->CaptureLead(Ctx().get(), req, &resp);
   EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << again.error_message();
   mv1::ListLeadsRequest list;
@@ -518,14 +526,7 @@ TEST_F(HandoffFlowTest, ImportLeadsReportsEachRowAndABadRowStopsNothing) {
 
 TEST_F(HandoffFlowTest, ListLeadsPagesThroughEveryLeadOnceInCaptureOrder) {
   std::vector<std::string> captured;
-  for (int i = 0; i < 5; ++i) {
-    mv1::CaptureLeadRequest req;
-    req.mutable_contact()->set_email("page" + std::to_string(i) + "@example.org");
-    req.set_request_id(RequestId());
-    mv1::CaptureLeadResponse resp;
-    ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
-    captured.push_back(resp.lead().name());
-  }
+  for (int i = 0; i < 5; ++i) captured.push_back(CaptureEmail("page" + std::to_string(i) + "@example.org"));
   std::vector<std::string> listed;
   std::string token;
   int pages = 0;
@@ -598,22 +599,10 @@ TEST_F(HandoffFlowTest, WatchStreamsEventsInOrderAndResumesAfterASequence) {
   std::thread watcher([&] {
     live = ReadEvents(leads_.get(), &mv1::LeadService::Stub::WatchLeadEvents, 0, 3);
   });
-  mv1::CaptureLeadRequest req;
-  req.mutable_contact()->set_email("watch@example.org");
-  req.set_request_id(RequestId());
-  mv1::CaptureLeadResponse resp;
-  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), req, &resp).ok());
-  const std::string lead = resp.lead().name();
-  mv1::QualifyLeadRequest q;
-  q.set_name(lead);
-  q.set_request_id(RequestId());
-  mv1::QualifyLeadResponse qr;
-  ASSERT_TRUE(leads_->QualifyLead(Ctx().get(), q, &qr).ok());
-  std::vector<sv1::Opportunity> opps;
-  ASSERT_TRUE(Eventually([&] {
-    opps = OpportunitiesOf(lead);
-    return !opps.empty();
-  }));
+  const std::string lead = CaptureEmail("watch@example.org");
+  Qualify(lead);
+  const std::vector<sv1::Opportunity> opps = AwaitOpportunities(lead);
+  ASSERT_FALSE(opps.empty());
   sv1::AcceptOpportunityRequest accept;
   accept.set_name(opps[0].name());
   accept.set_request_id(RequestId());
