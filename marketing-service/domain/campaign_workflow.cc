@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/validation.h"
@@ -31,6 +32,40 @@ absl::Status ValidateCampaign(const Campaign& c) {
   return absl::OkStatus();
 }
 
+// Lower-cases and trims the codes; INVALID_ARGUMENT for codes over 100 characters.
+absl::StatusOr<UtmCodes> NormalizeUtm(const UtmCodes& in) {
+  UtmCodes out;
+  for (auto [from, to, field] : {std::make_tuple(&in.source, &out.source, "utm.source"),
+                                 std::make_tuple(&in.medium, &out.medium, "utm.medium"),
+                                 std::make_tuple(&in.campaign, &out.campaign, "utm.campaign")}) {
+    *to = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*from));
+    if (to->size() > 100) {
+      return absl::InvalidArgumentError(absl::StrCat("campaign.", field, " is longer than 100 characters"));
+    }
+  }
+  return out;
+}
+
+// The parent must exist, and following parents from it must never reach `id`.
+absl::Status CheckParent(MarketingTx& tx, const std::string& id, const std::string& parent_id) {
+  if (parent_id.empty()) return absl::OkStatus();
+  std::string at = parent_id;
+  for (int depth = 0; !at.empty(); ++depth) {
+    if (at == id || depth > 100) {
+      return absl::InvalidArgumentError("campaign.parent would make a cycle of parents");
+    }
+    absl::StatusOr<Campaign> c = tx.GetCampaign(at);
+    if (!c.ok()) {
+      if (c.status().code() == absl::StatusCode::kNotFound) {
+        return absl::NotFoundError(absl::StrCat("campaign.parent: campaigns/", at, " does not exist"));
+      }
+      return c.status();
+    }
+    at = c->parent_id;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<Campaign> CampaignWorkflow::Create(MarketingTx& tx, Campaign c) const {
@@ -39,7 +74,11 @@ absl::StatusOr<Campaign> CampaignWorkflow::Create(MarketingTx& tx, Campaign c) c
     return absl::InvalidArgumentError("campaign.state must be DRAFT or ACTIVE on create");
   }
   if (absl::Status s = ValidateCampaign(c); !s.ok()) return s;
+  absl::StatusOr<UtmCodes> utm = NormalizeUtm(c.utm);
+  if (!utm.ok()) return utm.status();
+  c.utm = *utm;
   c.id = NewId();
+  if (absl::Status s = CheckParent(tx, c.id, c.parent_id); !s.ok()) return s;
   c.spent_minor = 0;
   c.create_time = c.update_time = clock_.Now();
   c.version = 1;
@@ -89,6 +128,15 @@ absl::StatusOr<Campaign> CampaignWorkflow::Update(MarketingTx& tx, const std::st
   }
   if (patch.start_time) c.start_time = *patch.start_time;
   if (patch.end_time) c.end_time = *patch.end_time;
+  if (patch.parent) {
+    if (absl::Status s = CheckParent(tx, c.id, *patch.parent); !s.ok()) return s;
+    c.parent_id = *patch.parent;
+  }
+  if (patch.utm) {
+    absl::StatusOr<UtmCodes> utm = NormalizeUtm(*patch.utm);
+    if (!utm.ok()) return utm.status();
+    c.utm = *utm;
+  }
   if (absl::Status s = ValidateCampaign(c); !s.ok()) return s;
   c.update_time = clock_.Now();
   ++c.version;
@@ -146,7 +194,7 @@ absl::StatusOr<Campaign> CampaignWorkflow::RecordSpend(MarketingTx& tx,
   c->update_time = clock_.Now();
   ++c->version;
   if (absl::Status s = tx.UpdateCampaign(*c); !s.ok()) return s;
-  SpendEntry entry{spend.campaign_id, spend.amount.amount_minor, spend.note, spend.recorded_by,
+  SpendEntry entry{0, spend.campaign_id, spend.amount.amount_minor, spend.note, spend.recorded_by,
                    spend.over_budget_reason, c->update_time};
   if (absl::Status s = tx.InsertSpend(entry); !s.ok()) return s;
   return c;

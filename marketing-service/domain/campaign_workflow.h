@@ -18,6 +18,8 @@ struct CampaignPatch {
   std::optional<Money> budget;
   std::optional<absl::Time> start_time;  // InfinitePast clears
   std::optional<absl::Time> end_time;
+  std::optional<std::string> parent;  // campaign id; empty clears
+  std::optional<UtmCodes> utm;
   std::optional<std::string> etag;  // when set, must match the current etag
 };
 

@@ -1,6 +1,8 @@
 #include "marketing-service/domain/lead_workflow.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/contact_fingerprint.h"
 #include "common/ids.h"
 #include "common/validation.h"
@@ -77,11 +79,22 @@ absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now,
 absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const CaptureInput& in) const {
   absl::StatusOr<Contact> contact = NormalizeContact(in.contact);
   if (!contact.ok()) return contact.status();
-  if (!in.campaign_id.empty()) {
-    if (absl::Status s = CheckCampaignOpen(tx, in.campaign_id); !s.ok()) return s;
+  CaptureResult result;
+  result.campaign_id = in.campaign_id;
+  if (!result.campaign_id.empty()) {
+    if (absl::Status s = CheckCampaignOpen(tx, result.campaign_id); !s.ok()) return s;
+  } else if (!in.utm.campaign.empty()) {
+    const UtmCodes utm{absl::AsciiStrToLower(absl::StripAsciiWhitespace(in.utm.source)),
+                       absl::AsciiStrToLower(absl::StripAsciiWhitespace(in.utm.medium)),
+                       absl::AsciiStrToLower(absl::StripAsciiWhitespace(in.utm.campaign))};
+    absl::StatusOr<std::optional<Campaign>> by_utm = tx.FindCampaignByUtm(utm);
+    if (!by_utm.ok()) return by_utm.status();
+    // Codes of no (or an archived) campaign must not lose the lead: capture without one.
+    if (by_utm->has_value() && (*by_utm)->state != CampaignState::kArchived) {
+      result.campaign_id = (*by_utm)->id;
+    }
   }
   const absl::Time now = TimeOr(in.time);
-  CaptureResult result;
   std::optional<Lead> existing;
   if (!contact->email.empty()) {
     absl::StatusOr<std::optional<Lead>> found = tx.FindLeadByEmail(contact->email);
@@ -124,14 +137,14 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     lead.consent.mail |= in.consent.mail;
     lead.consent.do_not_contact |= in.consent.do_not_contact;
     ++lead.merged_capture_count;
-    if (lead.source_campaign_id.empty()) lead.source_campaign_id = in.campaign_id;
+    if (lead.source_campaign_id.empty()) lead.source_campaign_id = result.campaign_id;
   } else {
     lead.id = NewId();
     lead.contact = *contact;
     lead.consent = in.consent;
     lead.stage = LifecycleStage::kLead;
     lead.owner = Owner::kMarketing;
-    lead.source_campaign_id = in.campaign_id;
+    lead.source_campaign_id = result.campaign_id;
     lead.create_time = now;
     if (absl::Status s = tx.InsertLead(lead); !s.ok()) return s;
     if (absl::Status s = tx.AppendStageChange(lead.id, {LifecycleStage::kLead, now, "captured"});
@@ -140,7 +153,7 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     }
   }
   absl::StatusOr<bool> inserted = tx.InsertTouch(Touch{
-      absl::StrCat("capture:", in.capture_id), lead.id, in.campaign_id, TouchType::kFormSubmit,
+      absl::StrCat("capture:", in.capture_id), lead.id, result.campaign_id, TouchType::kFormSubmit,
       result.merged, now});
   if (!inserted.ok()) return inserted.status();
   if (*inserted) ++lead.touch_count;

@@ -46,6 +46,7 @@ struct CaptureInput {
   Contact contact;
   Consent consent;
   std::string campaign_id;  // may be empty
+  UtmCodes utm;             // used when campaign_id is empty
   absl::Time time = absl::InfinitePast();  // InfinitePast = now
   std::string capture_id;   // unique id of this capture (becomes the touch id)
 };
@@ -54,6 +55,7 @@ struct CaptureResult {
   Lead lead;
   bool merged = false;
   std::string matched_on;  // "email" / "phone" when merged
+  std::string campaign_id;  // the campaign counted (given or matched by UTM); may be empty
 };
 
 struct TouchInput {

@@ -39,8 +39,16 @@ constexpr int kTouchTypeMax = 10;
 enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost };
 constexpr int kOutcomeMax = 4;
 
+struct UtmCodes {
+  std::string source;
+  std::string medium;
+  std::string campaign;  // empty: the codes map nothing
+};
+
 struct Campaign {
   std::string id;
+  std::string parent_id;  // empty: none
+  UtmCodes utm;
   std::string display_name;
   Channel channel = Channel::kUnspecified;
   CampaignState state = CampaignState::kDraft;
@@ -54,6 +62,7 @@ struct Campaign {
 };
 
 struct SpendEntry {
+  int64_t sequence = 0;  // assigned when stored
   std::string campaign_id;
   int64_t amount_minor = 0;
   std::string note;

@@ -8,8 +8,18 @@
 namespace handoff::marketing {
 namespace {
 
-Campaign FromProto(const v1::Campaign& p) {
+// The id of an optional "campaigns/{id}" field; "" when empty.
+absl::StatusOr<std::string> OptionalCampaign(const std::string& name, const std::string& field) {
+  if (name.empty()) return std::string();
+  return ParseCampaignName(name, field);
+}
+
+absl::StatusOr<Campaign> FromProto(const v1::Campaign& p) {
   Campaign c;
+  absl::StatusOr<std::string> parent = OptionalCampaign(p.parent(), "campaign.parent");
+  if (!parent.ok()) return parent.status();
+  c.parent_id = *parent;
+  c.utm = marketing::FromProto(p.utm());
   c.display_name = p.display_name();
   c.channel = static_cast<Channel>(p.channel());
   c.state = static_cast<CampaignState>(p.state());
@@ -23,7 +33,7 @@ absl::StatusOr<CampaignPatch> PatchFromProto(const v1::UpdateCampaignRequest& re
   if (req.update_mask().paths_size() == 0) {
     return absl::InvalidArgumentError(
         "update_mask is required: name the fields to change (display_name, state, budget, "
-        "start_time, end_time)");
+        "start_time, end_time, parent, utm)");
   }
   const v1::Campaign& p = req.campaign();
   CampaignPatch patch;
@@ -38,10 +48,16 @@ absl::StatusOr<CampaignPatch> PatchFromProto(const v1::UpdateCampaignRequest& re
       patch.start_time = handoff::FromProto(p.start_time());
     } else if (path == "end_time") {
       patch.end_time = handoff::FromProto(p.end_time());
+    } else if (path == "parent") {
+      absl::StatusOr<std::string> parent = OptionalCampaign(p.parent(), "campaign.parent");
+      if (!parent.ok()) return parent.status();
+      patch.parent = *parent;
+    } else if (path == "utm") {
+      patch.utm = marketing::FromProto(p.utm());
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "update_mask: \"", path, "\" cannot be updated; allowed: display_name, state, budget, "
-          "start_time, end_time"));
+          "start_time, end_time, parent, utm"));
     }
   }
   if (!p.etag().empty()) patch.etag = p.etag();
@@ -54,9 +70,11 @@ grpc::ServerUnaryReactor* CampaignHandler::CreateCampaign(grpc::CallbackServerCo
                                                           const v1::CreateCampaignRequest* req,
                                                           v1::CreateCampaignResponse* resp) {
   return d_.runner.Run(ctx, "CampaignService/CreateCampaign", [this, req, resp] {
+    absl::StatusOr<Campaign> input = FromProto(req->campaign());
+    if (!input.ok()) return input.status();
     return RunMutation(d_.store, d_.clock, "CampaignService/CreateCampaign", *req,
                        req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {
-                         absl::StatusOr<Campaign> c = d_.campaigns.Create(tx, FromProto(req->campaign()));
+                         absl::StatusOr<Campaign> c = d_.campaigns.Create(tx, *input);
                          if (!c.ok()) return c.status();
                          ToProto(*c, resp->mutable_campaign());
                          return absl::OkStatus();
@@ -154,6 +172,35 @@ grpc::ServerUnaryReactor* CampaignHandler::RecordSpend(grpc::CallbackServerConte
                          ToProto(*c, resp->mutable_campaign());
                          return absl::OkStatus();
                        });
+  });
+}
+
+grpc::ServerUnaryReactor* CampaignHandler::ListSpendEntries(grpc::CallbackServerContext* ctx,
+                                                            const v1::ListSpendEntriesRequest* req,
+                                                            v1::ListSpendEntriesResponse* resp) {
+  return d_.runner.Run(ctx, "CampaignService/ListSpendEntries", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseCampaignName(req->campaign(), "campaign");
+    if (!id.ok()) return id.status();
+    absl::StatusOr<int> size = ClampPageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    if (!after.ok()) return after.status();
+    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<Campaign> c = tx.GetCampaign(*id);
+      if (!c.ok()) return c.status();
+      absl::StatusOr<Page<SpendEntry>> page = tx.ListSpend(*id, *after, *size);
+      if (!page.ok()) return page.status();
+      for (const SpendEntry& e : page->items) {
+        v1::SpendEntry* p = resp->add_entries();
+        handoff::ToProto(Money{e.amount_minor, c->budget.currency}, p->mutable_amount());
+        p->set_note(e.note);
+        p->set_recorded_by(e.recorded_by);
+        p->set_over_budget_reason(e.over_budget_reason);
+        handoff::ToProto(e.time, p->mutable_record_time());
+      }
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      return absl::OkStatus();
+    });
   });
 }
 

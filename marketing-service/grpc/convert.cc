@@ -17,6 +17,8 @@ absl::StatusOr<std::string> ParseLeadName(const std::string& name, const std::st
   return ParseNameField(name, "leads", field);
 }
 
+UtmCodes FromProto(const v1::UtmCodes& utm) { return UtmCodes{utm.source(), utm.medium(), utm.campaign()}; }
+
 void ToProto(const Campaign& c, v1::Campaign* out) {
   out->set_name(CampaignName(c.id));
   out->set_display_name(c.display_name);
@@ -29,6 +31,12 @@ void ToProto(const Campaign& c, v1::Campaign* out) {
   handoff::ToProto(c.create_time, out->mutable_create_time());
   handoff::ToProto(c.update_time, out->mutable_update_time());
   out->set_etag(EtagOf(c.version));
+  if (!c.parent_id.empty()) out->set_parent(CampaignName(c.parent_id));
+  if (!c.utm.source.empty() || !c.utm.medium.empty() || !c.utm.campaign.empty()) {
+    out->mutable_utm()->set_source(c.utm.source);
+    out->mutable_utm()->set_medium(c.utm.medium);
+    out->mutable_utm()->set_campaign(c.utm.campaign);
+  }
 }
 
 void ToProto(const LeadView& view, v1::Lead* out) {

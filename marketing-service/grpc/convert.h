@@ -13,6 +13,7 @@
 namespace handoff::marketing {
 
 void ToProto(const Campaign& c, v1::Campaign* out);
+UtmCodes FromProto(const v1::UtmCodes& utm);
 void ToProto(const LeadView& view, v1::Lead* out);
 
 // Parses "campaigns/{id}" / "leads/{id}"; INVALID_ARGUMENT naming `field`.

@@ -47,6 +47,9 @@ class CampaignHandler final : public v1::CampaignService::CallbackService {
   grpc::ServerUnaryReactor* RecordSpend(grpc::CallbackServerContext* ctx,
                                         const v1::RecordSpendRequest* req,
                                         v1::RecordSpendResponse* resp) override;
+  grpc::ServerUnaryReactor* ListSpendEntries(grpc::CallbackServerContext* ctx,
+                                             const v1::ListSpendEntriesRequest* req,
+                                             v1::ListSpendEntriesResponse* resp) override;
 
  private:
   HandlerDeps d_;

@@ -104,12 +104,14 @@ absl::Status LeadHandler::Capture(const v1::CaptureLeadRequest& req,
   in.contact = handoff::FromProto(req.contact());
   in.consent = handoff::FromProto(req.consent());
   in.time = handoff::FromProto(req.capture_time());
+  in.utm = marketing::FromProto(req.utm());
   in.capture_id = req.request_id().empty() ? NewId() : req.request_id();
   auto act = [&](MarketingTx& tx) -> absl::Status {
     absl::StatusOr<CaptureResult> r = d_.leads.Capture(tx, in);
     if (!r.ok()) return r.status();
     resp->set_merged(r->merged);
     resp->set_matched_on(r->matched_on);
+    if (!r->campaign_id.empty()) resp->set_campaign(CampaignName(r->campaign_id));
     return FillLead(tx, d_.leads, r->lead, resp->mutable_lead());
   };
   absl::Status s;

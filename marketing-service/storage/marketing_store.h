@@ -44,6 +44,10 @@ class MarketingTx : public UnitOfWork {
   virtual absl::StatusOr<Page<Campaign>> ListCampaigns(CampaignState state, int64_t after,
                                                        int limit) = 0;
   virtual absl::Status InsertSpend(const SpendEntry& entry) = 0;
+  virtual absl::StatusOr<Page<SpendEntry>> ListSpend(const std::string& campaign_id, int64_t after,
+                                                     int limit) = 0;
+  // The campaign whose (lower-case) UTM codes are exactly these, if any.
+  virtual absl::StatusOr<std::optional<Campaign>> FindCampaignByUtm(const UtmCodes& utm) = 0;
 
   // Leads.
   virtual absl::StatusOr<Lead> GetLead(const std::string& id) = 0;

@@ -107,6 +107,16 @@ CREATE TABLE erased_contacts (
 );
 )sql";
 
+// Version 3: campaign hierarchy and UTM codes.
+constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE campaigns ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE campaigns ADD COLUMN utm_source TEXT NOT NULL DEFAULT '';
+ALTER TABLE campaigns ADD COLUMN utm_medium TEXT NOT NULL DEFAULT '';
+ALTER TABLE campaigns ADD COLUMN utm_campaign TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX campaigns_by_utm ON campaigns(utm_source, utm_medium, utm_campaign)
+  WHERE utm_campaign <> '';
+)sql";
+
 std::optional<absl::Time> OptionalTime(absl::Time t) {
   if (t == absl::InfinitePast()) return std::nullopt;
   return t;
@@ -114,7 +124,7 @@ std::optional<absl::Time> OptionalTime(absl::Time t) {
 
 constexpr char kCampaignColumns[] =
     "seq, id, display_name, channel, state, budget_minor, currency, spent_minor, start_us,"
-    " end_us, create_us, update_us, version";
+    " end_us, create_us, update_us, version, parent_id, utm_source, utm_medium, utm_campaign";
 
 Campaign ReadCampaign(const Statement& q) {
   Campaign c;
@@ -130,6 +140,8 @@ Campaign ReadCampaign(const Statement& q) {
   c.create_time = q.Time(10);
   c.update_time = q.Time(11);
   c.version = q.Int(12);
+  c.parent_id = q.Text(13);
+  c.utm = UtmCodes{q.Text(14), q.Text(15), q.Text(16)};
   return c;
 }
 
@@ -230,21 +242,24 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
   absl::Status InsertCampaign(const Campaign& c) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
         "INSERT INTO campaigns(id, display_name, channel, state, budget_minor, currency,"
-        " spent_minor, start_us, end_us, create_us, update_us, version)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+        " spent_minor, start_us, end_us, create_us, update_us, version, parent_id, utm_source,"
+        " utm_medium, utm_campaign) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!q.ok()) return q.status();
     BindCampaign(*q, c);
-    return q->Run();
+    return UtmTaken(q->Run(), c.utm);
   }
 
   absl::Status UpdateCampaign(const Campaign& c) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
         "UPDATE campaigns SET id = ?1, display_name = ?2, channel = ?3, state = ?4,"
         " budget_minor = ?5, currency = ?6, spent_minor = ?7, start_us = ?8, end_us = ?9,"
-        " create_us = ?10, update_us = ?11, version = ?12 WHERE id = ?1");
+        " create_us = ?10, update_us = ?11, version = ?12, parent_id = ?13, utm_source = ?14,"
+        " utm_medium = ?15, utm_campaign = ?16 WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindCampaign(*q, c);
-    return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("campaigns/", c.id));
+    if (absl::Status s = UtmTaken(q->Run(), c.utm); !s.ok()) return s;
+    if (tx_.Changes() != 1) return absl::NotFoundError(absl::StrCat("campaigns/", c.id, " does not exist"));
+    return absl::OkStatus();
   }
 
   absl::StatusOr<Page<Campaign>> ListCampaigns(CampaignState state, int64_t after,
@@ -269,6 +284,27 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         .Bind(5, e.over_budget_reason)
         .BindTime(6, e.time)
         .Run();
+  }
+
+  absl::StatusOr<Page<SpendEntry>> ListSpend(const std::string& campaign_id, int64_t after,
+                                             int limit) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT id, campaign_id, amount_minor, note, recorded_by, over_budget_reason, time_us"
+        " FROM campaign_spend WHERE campaign_id = ? AND id > ? ORDER BY id LIMIT ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, campaign_id).Bind(2, after).Bind(3, int64_t{limit + 1});
+    return sqlite::ReadPage<SpendEntry>(*q, limit, [](const Statement& r) {
+      return SpendEntry{r.Int(0), r.Text(1), r.Int(2), r.Text(3), r.Text(4), r.Text(5), r.Time(6)};
+    });
+  }
+
+  absl::StatusOr<std::optional<Campaign>> FindCampaignByUtm(const UtmCodes& utm) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        "SELECT ", kCampaignColumns,
+        " FROM campaigns WHERE utm_source = ? AND utm_medium = ? AND utm_campaign = ?"));
+    if (!q.ok()) return q.status();
+    q->Bind(1, utm.source).Bind(2, utm.medium).Bind(3, utm.campaign);
+    return sqlite::ReadOptional<Campaign>(*q, ReadCampaign);
   }
 
   absl::StatusOr<Lead> GetLead(const std::string& id) override {
@@ -464,6 +500,15 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     if (auto t = OptionalTime(c.start_time)) q.BindTime(8, *t); else q.BindNull(8);
     if (auto t = OptionalTime(c.end_time)) q.BindTime(9, *t); else q.BindNull(9);
     q.BindTime(10, c.create_time).BindTime(11, c.update_time).Bind(12, c.version);
+    q.Bind(13, c.parent_id).Bind(14, c.utm.source).Bind(15, c.utm.medium).Bind(16, c.utm.campaign);
+  }
+
+  // The unique UTM index speaks for the caller: say which codes are taken.
+  static absl::Status UtmTaken(absl::Status s, const UtmCodes& utm) {
+    if (s.code() != absl::StatusCode::kAlreadyExists) return s;
+    return absl::AlreadyExistsError(absl::StrCat("another campaign already has the UTM codes source=\"",
+                                                 utm.source, "\" medium=\"", utm.medium,
+                                                 "\" campaign=\"", utm.campaign, "\""));
   }
 
   absl::StatusOr<std::optional<Lead>> FindLeadBy(const char* column, const std::string& value) {
@@ -480,7 +525,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
 absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> SqliteMarketingStore::Open(
     const std::string& path) {
   absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
-      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}});
+      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3}});
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteMarketingStore>(new SqliteMarketingStore(*std::move(db)));
 }

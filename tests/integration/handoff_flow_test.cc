@@ -497,6 +497,60 @@ TEST_F(HandoffFlowTest, EraseContactErasesThePersonInBothServices) {
   EXPECT_EQ(leads.leads_size(), 1);
 }
 
+TEST_F(HandoffFlowTest, CampaignsNestMapUtmCodesAndKeepEverySpendEntry) {
+  const mv1::Campaign programme = CreateCampaign(100000);
+  mv1::CreateCampaignRequest req;
+  req.mutable_campaign()->set_display_name("LinkedIn spring");
+  req.mutable_campaign()->set_channel(mv1::CHANNEL_SOCIAL);
+  req.mutable_campaign()->mutable_budget()->set_amount_minor(5000);
+  req.mutable_campaign()->mutable_budget()->set_currency_code("EUR");
+  req.mutable_campaign()->set_parent(programme.name());
+  req.mutable_campaign()->mutable_utm()->set_source("LinkedIn");
+  req.mutable_campaign()->mutable_utm()->set_medium("social");
+  req.mutable_campaign()->mutable_utm()->set_campaign("spring");
+  req.set_request_id(RequestId());
+  mv1::CreateCampaignResponse created;
+  ASSERT_TRUE(campaigns_->CreateCampaign(Ctx().get(), req, &created).ok());
+  EXPECT_EQ(created.campaign().parent(), programme.name());
+  EXPECT_EQ(created.campaign().utm().source(), "linkedin");
+  req.set_request_id(RequestId());
+  mv1::CreateCampaignResponse twin;
+  EXPECT_EQ(campaigns_->CreateCampaign(Ctx().get(), req, &twin).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+
+  mv1::CaptureLeadRequest capture;
+  capture.mutable_contact()->set_email("utm@example.org");
+  capture.mutable_utm()->set_source("linkedin");
+  capture.mutable_utm()->set_medium("SOCIAL");
+  capture.mutable_utm()->set_campaign("spring");
+  capture.set_request_id(RequestId());
+  mv1::CaptureLeadResponse captured;
+  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), capture, &captured).ok());
+  EXPECT_EQ(captured.campaign(), created.campaign().name());
+  EXPECT_EQ(captured.lead().source_campaign(), created.campaign().name());
+
+  for (int64_t amount : {1000, 1500}) {
+    mv1::RecordSpendRequest spend;
+    spend.set_campaign(created.campaign().name());
+    spend.mutable_amount()->set_amount_minor(amount);
+    spend.mutable_amount()->set_currency_code("EUR");
+    spend.set_recorded_by("ops");
+    spend.set_note("sponsored posts");
+    spend.set_request_id(RequestId());
+    mv1::RecordSpendResponse r;
+    ASSERT_TRUE(campaigns_->RecordSpend(Ctx().get(), spend, &r).ok());
+  }
+  mv1::ListSpendEntriesRequest list;
+  list.set_campaign(created.campaign().name());
+  mv1::ListSpendEntriesResponse entries;
+  ASSERT_TRUE(campaigns_->ListSpendEntries(Ctx().get(), list, &entries).ok());
+  ASSERT_EQ(entries.entries_size(), 2);
+  EXPECT_EQ(entries.entries(0).amount().amount_minor(), 1000);
+  EXPECT_EQ(entries.entries(1).amount().amount_minor(), 1500);
+  EXPECT_EQ(entries.entries(1).recorded_by(), "ops");
+  EXPECT_GT(entries.entries(1).record_time().seconds(), 0);
+}
+
 TEST_F(HandoffFlowTest, ImportLeadsReportsEachRowAndABadRowStopsNothing) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));

@@ -143,6 +143,61 @@ TEST_F(CampaignWorkflowTest, BudgetCannotDropBelowSpend) {
   EXPECT_EQ(Stored(c.id).budget.amount_minor, 100000);
 }
 
+TEST_F(CampaignWorkflowTest, ParentMustExistAndMayNotMakeACycle) {
+  const Campaign programme = *Create(Draft());
+  Campaign child = Draft();
+  child.parent_id = "missing";
+  EXPECT_EQ(Create(child).status().code(), absl::StatusCode::kNotFound);
+  child.parent_id = programme.id;
+  const Campaign c = *Create(child);
+  EXPECT_EQ(c.parent_id, programme.id);
+  CampaignPatch loop;
+  loop.parent = c.id;  // programme -> child -> programme
+  absl::Status s = Update(programme.id, loop).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("cycle"), absl::string_view::npos);
+  CampaignPatch self;
+  self.parent = programme.id;
+  EXPECT_EQ(Update(programme.id, self).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Stored(programme.id).parent_id, "");
+}
+
+TEST_F(CampaignWorkflowTest, UtmCodesAreNormalisedAndUnique) {
+  Campaign a = Draft();
+  a.utm = UtmCodes{" Newsletter", "EMAIL", "Spring-Launch "};
+  const Campaign created = *Create(a);
+  EXPECT_EQ(created.utm.source, "newsletter");
+  EXPECT_EQ(created.utm.campaign, "spring-launch");
+  Campaign b = Draft();
+  b.utm = UtmCodes{"newsletter", "email", "spring-launch"};
+  absl::Status s = Create(b).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(s.message().find("spring-launch"), absl::string_view::npos);
+  b.utm.campaign = "autumn";
+  EXPECT_TRUE(Create(b).ok());
+}
+
+TEST_F(CampaignWorkflowTest, EverySpendEntryIsKeptWithWhoAndWhy) {
+  const Campaign c = *Create(Draft());
+  ASSERT_TRUE(Spend({c.id, Money{60000, "EUR"}, "booth", "alice", false, ""}).ok());
+  ASSERT_TRUE(Spend({c.id, Money{50000, "EUR"}, "hall", "bob", true, "bigger hall"}).ok());
+  const Page<SpendEntry> page = *[&]() -> absl::StatusOr<Page<SpendEntry>> {
+    absl::StatusOr<Page<SpendEntry>> out;
+    absl::Status s = store_->Run([&](MarketingTx& tx) {
+      out = tx.ListSpend(c.id, 0, 50);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }();
+  ASSERT_EQ(page.items.size(), 2u);
+  EXPECT_EQ(page.items[0].recorded_by, "alice");
+  EXPECT_EQ(page.items[0].note, "booth");
+  EXPECT_EQ(page.items[1].amount_minor, 50000);
+  EXPECT_EQ(page.items[1].over_budget_reason, "bigger hall");
+  EXPECT_EQ(page.items[1].time, clock_.Now());
+}
+
 TEST(DerivePerformance, MatchesHandComputedRatios) {
   CampaignCounts counts;
   counts.leads = 8;

@@ -117,6 +117,34 @@ TEST_F(LeadWorkflowTest, CaptureMatchesByPhoneWhenEmailIsUnknown) {
   EXPECT_EQ(b.lead.contact.email, "new@example.com");  // gap filled
 }
 
+TEST_F(LeadWorkflowTest, UtmCodesMapTheCaptureToTheirCampaign) {
+  std::string tagged;
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) {
+    Campaign c;
+    c.display_name = "Spring";
+    c.channel = Channel::kSocial;
+    c.budget = Money{1000, "EUR"};
+    c.utm = UtmCodes{"linkedin", "social", "spring"};
+    absl::StatusOr<Campaign> created = CampaignWorkflow(clock_).Create(tx, c);
+    if (created.ok()) tagged = created->id;
+    return created.status();
+  }).ok());
+  CaptureInput in;
+  in.contact.email = "utm@example.com";
+  in.utm = UtmCodes{"LinkedIn", "social", "Spring"};
+  in.capture_id = "u1";
+  const CaptureResult r = *InTx<CaptureResult>([&](MarketingTx& tx) { return leads_.Capture(tx, in); });
+  EXPECT_EQ(r.campaign_id, tagged);
+  EXPECT_EQ(r.lead.source_campaign_id, tagged);
+  // Unknown codes do not lose the lead.
+  in.contact.email = "other@example.com";
+  in.utm.campaign = "nope";
+  in.capture_id = "u2";
+  const CaptureResult unknown = *InTx<CaptureResult>([&](MarketingTx& tx) { return leads_.Capture(tx, in); });
+  EXPECT_EQ(unknown.campaign_id, "");
+  EXPECT_EQ(unknown.lead.source_campaign_id, "");
+}
+
 TEST_F(LeadWorkflowTest, InvalidCaptureWritesNothing) {
   EXPECT_EQ(Capture("broken").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(LeadCount(), 0);
