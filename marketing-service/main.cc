@@ -23,6 +23,10 @@ ABSL_FLAG(std::string, sales_address, "127.0.0.1:50052", "sales-service gRPC add
 ABSL_FLAG(std::string, metrics_listen, "",
           "Prometheus /metrics address HOST:PORT; empty disables");
 ABSL_FLAG(int32_t, mql_threshold, 50, "Score at which a lead becomes an MQL and goes to sales");
+ABSL_FLAG(int32_t, outbound_cap, 3,
+          "Most outbound touches (e-mail, mail, SMS, call) one person gets across all campaigns "
+          "within --outbound_window");
+ABSL_FLAG(absl::Duration, outbound_window, absl::Hours(24 * 7), "Window of --outbound_cap");
 ABSL_FLAG(int32_t, worker_threads, 8, "Threads running storage work for RPCs");
 ABSL_FLAG(int32_t, max_queued_calls, 2048, "Calls waiting for a worker before RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, delivery_deadline, absl::Seconds(5),
@@ -38,7 +42,8 @@ int main(int argc, char** argv) {
       "through the environment as HANDOFF_<FLAG> (e.g. HANDOFF_LISTEN); command-line wins.");
   if (absl::Status s = ApplyFlagsFromEnvironment(
           "HANDOFF_", {"listen", "database", "sales_address", "metrics_listen", "mql_threshold",
-                       "worker_threads", "max_queued_calls", "delivery_deadline"});
+                       "outbound_cap", "outbound_window", "worker_threads", "max_queued_calls",
+                       "delivery_deadline"});
       !s.ok()) {
     return FailStartup(kName, s);
   }
@@ -63,7 +68,8 @@ int main(int argc, char** argv) {
   OutboxSalesGateway gateway(runtime.clock());
   CampaignWorkflow campaigns(runtime.clock());
   ProtoLeadEventLog events(runtime.clock());
-  LeadWorkflow leads(runtime.clock(), policy, gateway, events);
+  LeadWorkflow leads(runtime.clock(), policy, gateway, events,
+                     OutreachPolicy{absl::GetFlag(FLAGS_outbound_cap), absl::GetFlag(FLAGS_outbound_window)});
   HandlerDeps deps{**store, runtime.clock(), runtime.pool(), runtime.runner(), runtime, campaigns, leads};
   CampaignHandler campaign_handler(deps);
   LeadHandler lead_handler(deps);

@@ -1,5 +1,9 @@
 #include "marketing-service/domain/lead_workflow.h"
 
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -23,7 +27,22 @@ absl::Status CheckCampaignOpen(MarketingTx& tx, const std::string& campaign_id) 
   return absl::OkStatus();
 }
 
-bool IsOutbound(TouchType t) { return t == TouchType::kEmailSent; }
+constexpr TouchType kOutbound[] = {TouchType::kEmailSent, TouchType::kMailSent, TouchType::kSmsSent,
+                                   TouchType::kCallMade};
+
+bool IsOutbound(TouchType t) {
+  return std::find(std::begin(kOutbound), std::end(kOutbound), t) != std::end(kOutbound);
+}
+
+// The consent an outbound touch needs: its flag and its name in the API.
+std::pair<bool, const char*> ConsentFor(TouchType t, const Consent& c) {
+  switch (t) {
+    case TouchType::kMailSent: return {c.mail, "consent.mail"};
+    case TouchType::kSmsSent: return {c.sms, "consent.sms"};
+    case TouchType::kCallMade: return {c.phone, "consent.phone"};
+    default: return {c.email, "consent.email"};
+  }
+}
 
 }  // namespace
 
@@ -190,12 +209,24 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
       return absl::FailedPreconditionError(
           absl::StrCat("leads/", lead->id, " asked not to be contacted (do_not_contact)"));
     }
-    if (!lead->consent.email) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("leads/", lead->id, " has not consented to e-mail (consent.email)"));
+    const auto [allowed, consent] = ConsentFor(in.type, lead->consent);
+    if (!allowed) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "leads/", lead->id, " has not consented to ", TouchTypeName(in.type), " (", consent, ")"));
     }
   }
   const absl::Time now = TimeOr(in.time);
+  if (IsOutbound(in.type)) {
+    absl::StatusOr<int64_t> recent = tx.CountTouchesBetween(
+        lead->id, {std::begin(kOutbound), std::end(kOutbound)}, now - outreach_.window, now);
+    if (!recent.ok()) return recent.status();
+    if (*recent >= outreach_.max_outbound) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "leads/", lead->id, " already had ", *recent, " outbound touches within ",
+          absl::FormatDuration(outreach_.window), " (cap ", outreach_.max_outbound,
+          " per person across all campaigns); try again later"));
+    }
+  }
   absl::StatusOr<bool> inserted = tx.InsertTouch(
       Touch{in.touch_id, lead->id, in.campaign_id, in.type, false, now});
   if (!inserted.ok()) return inserted.status();

@@ -87,12 +87,20 @@ struct LeadView {
   std::vector<StageChange> history;
 };
 
+// How much outreach marketing allows per person: at most `max_outbound` outbound touches
+// (any campaign) within `window` before a new one.
+struct OutreachPolicy {
+  int max_outbound = 3;
+  absl::Duration window = absl::Hours(24 * 7);
+};
+
 // The rules of a lead's life in marketing: one lead per person, scoring, the MQL handoff,
 // consent, and the outcome sales reports back.
 class LeadWorkflow {
  public:
-  LeadWorkflow(const Clock& clock, ScoringPolicy policy, SalesGateway& sales, LeadEventLog& events)
-      : clock_(clock), policy_(policy), sales_(sales), events_(events) {}
+  LeadWorkflow(const Clock& clock, ScoringPolicy policy, SalesGateway& sales, LeadEventLog& events,
+               OutreachPolicy outreach = {})
+      : clock_(clock), policy_(policy), sales_(sales), events_(events), outreach_(outreach) {}
 
   absl::StatusOr<CaptureResult> Capture(MarketingTx& tx, const CaptureInput& in) const;
   absl::StatusOr<TouchResult> RecordTouch(MarketingTx& tx, const TouchInput& in) const;
@@ -124,6 +132,7 @@ class LeadWorkflow {
   ScoringPolicy policy_;
   SalesGateway& sales_;
   LeadEventLog& events_;
+  OutreachPolicy outreach_;
 };
 
 }  // namespace handoff::marketing

@@ -33,8 +33,9 @@ constexpr int kOwnerMax = 3;
 enum class TouchType {
   kUnspecified = 0, kEmailSent, kEmailOpened, kEmailClicked, kAdClick, kFormSubmit,
   kWebVisit, kEventAttended, kContentDownload, kSocialEngagement, kPrintResponse,
+  kMailSent, kSmsSent, kCallMade,
 };
-constexpr int kTouchTypeMax = 10;
+constexpr int kTouchTypeMax = 13;
 
 enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost };
 constexpr int kOutcomeMax = 4;

@@ -32,6 +32,9 @@ const char* TouchTypeName(TouchType type) {
     case TouchType::kContentDownload: return "TOUCH_TYPE_CONTENT_DOWNLOAD";
     case TouchType::kSocialEngagement: return "TOUCH_TYPE_SOCIAL_ENGAGEMENT";
     case TouchType::kPrintResponse: return "TOUCH_TYPE_PRINT_RESPONSE";
+    case TouchType::kMailSent: return "TOUCH_TYPE_MAIL_SENT";
+    case TouchType::kSmsSent: return "TOUCH_TYPE_SMS_SENT";
+    case TouchType::kCallMade: return "TOUCH_TYPE_CALL_MADE";
     case TouchType::kUnspecified: break;
   }
   return "TOUCH_TYPE_UNSPECIFIED";

@@ -67,6 +67,10 @@ class MarketingTx : public UnitOfWork {
   // Touches. InsertTouch returns false (and writes nothing) when touch_id exists.
   virtual absl::StatusOr<bool> InsertTouch(const Touch& touch) = 0;
   virtual absl::StatusOr<TouchCounts> CountTouches(const std::string& lead_id) = 0;
+  // Touches of the lead of any of `types` with from < time <= to.
+  virtual absl::StatusOr<int64_t> CountTouchesBetween(const std::string& lead_id,
+                                                      const std::vector<TouchType>& types,
+                                                      absl::Time from, absl::Time to) = 0;
   // Campaigns that touched the lead, by first touch.
   virtual absl::StatusOr<std::vector<std::string>> TouchedCampaigns(const std::string& lead_id) = 0;
 

@@ -430,6 +430,23 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     }
   }
 
+  absl::StatusOr<int64_t> CountTouchesBetween(const std::string& lead_id,
+                                              const std::vector<TouchType>& types, absl::Time from,
+                                              absl::Time to) override {
+    int64_t total = 0;
+    for (TouchType type : types) {
+      absl::StatusOr<Statement> q = tx_.Prepare(
+          "SELECT COUNT(*) FROM touches WHERE lead_id = ? AND type = ? AND time_us > ?"
+          " AND time_us <= ?");
+      if (!q.ok()) return q.status();
+      q->Bind(1, lead_id).Bind(2, int64_t{static_cast<int>(type)}).BindTime(3, from).BindTime(4, to);
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      total += q->Int(0);
+    }
+    return total;
+  }
+
   absl::StatusOr<std::vector<std::string>> TouchedCampaigns(const std::string& lead_id) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
         "SELECT campaign_id FROM touches WHERE lead_id = ? AND campaign_id <> ''"

@@ -187,6 +187,44 @@ TEST_F(LeadWorkflowTest, OutboundEmailNeedsConsentAndIsRefusedWhileSalesOwnsTheL
   EXPECT_NE(s.message().find("owned by sales"), absl::string_view::npos);
 }
 
+TEST_F(LeadWorkflowTest, EachOutboundChannelNeedsItsOwnConsent) {
+  const std::string id = Capture("ada@example.com")->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateConsent(tx, id, Consent{true, false, false, true}); }).ok());
+  EXPECT_TRUE(Touch(id, TouchType::kEmailSent, "e").ok());
+  EXPECT_TRUE(Touch(id, TouchType::kMailSent, "m").ok());
+  for (auto [type, consent] : {std::pair{TouchType::kSmsSent, "consent.sms"},
+                               std::pair{TouchType::kCallMade, "consent.phone"}}) {
+    absl::Status s = Touch(id, type, std::string("x-") + consent).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(s.message().find(consent), absl::string_view::npos) << s.message();
+  }
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) {
+    return leads_.UpdateConsent(tx, id, Consent{true, true, true, true, true});
+  }).ok());
+  absl::Status s = Touch(id, TouchType::kEmailSent, "dnc").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("do_not_contact"), absl::string_view::npos);
+  EXPECT_TRUE(Touch(id, TouchType::kWebVisit, "inbound").ok());  // inbound is always recorded
+}
+
+TEST_F(LeadWorkflowTest, OutboundCapHoldsAcrossCampaignsAndChannelsWithinTheWindow) {
+  const std::string id = Capture("ada@example.com")->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateConsent(tx, id, Consent{true, false, false, true}); }).ok());
+  ASSERT_TRUE(Touch(id, TouchType::kEmailSent, "1").ok());
+  clock_.Advance(absl::Hours(24));
+  ASSERT_TRUE(Touch(id, TouchType::kMailSent, "2").ok());
+  clock_.Advance(absl::Hours(24));
+  ASSERT_TRUE(Touch(id, TouchType::kEmailSent, "3").ok());
+  absl::Status s = Touch(id, TouchType::kEmailSent, "4").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("cap 3"), absl::string_view::npos) << s.message();
+  EXPECT_EQ(InTx<Lead>([&](MarketingTx& tx) { return tx.GetLead(id); })->touch_count, 4);  // not recorded
+  // A week after the first one, a slot is free again.
+  clock_.Advance(absl::Hours(24 * 5) + absl::Seconds(1));
+  EXPECT_TRUE(Touch(id, TouchType::kEmailSent, "5").ok());
+  EXPECT_FALSE(Touch(id, TouchType::kEmailSent, "6").ok());
+}
+
 TEST_F(LeadWorkflowTest, ConsentChangeIsPassedToSalesOnlyOnceSalesKnowsTheLead) {
   const std::string id = Capture("ada@example.com")->lead.id;
   ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateConsent(tx, id, Consent{true}); }).ok());
