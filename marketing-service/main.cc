@@ -22,7 +22,9 @@ ABSL_FLAG(std::string, database, "sqlite:var/marketing.db",
 ABSL_FLAG(std::string, sales_address, "127.0.0.1:50052", "sales-service gRPC address HOST:PORT");
 ABSL_FLAG(std::string, metrics_listen, "",
           "Prometheus /metrics address HOST:PORT; empty disables");
-ABSL_FLAG(int32_t, mql_threshold, 50, "Score at which a lead becomes an MQL and goes to sales");
+ABSL_FLAG(int32_t, mql_threshold, 50,
+          "MQL threshold of the initial scoring policy (version 1), used until "
+          "UpdateScoringPolicy stores another version");
 ABSL_FLAG(int32_t, outbound_cap, 3,
           "Most outbound touches (e-mail, mail, SMS, call) one person gets across all campaigns "
           "within --outbound_window");
@@ -74,8 +76,10 @@ int main(int argc, char** argv) {
   CampaignHandler campaign_handler(deps);
   LeadHandler lead_handler(deps);
   ReportHandler report_handler(deps);
+  ScoringHandler scoring_handler(deps);
   runtime.AddService(&campaign_handler, "handoff.marketing.v1.CampaignService");
   runtime.AddService(&lead_handler, "handoff.marketing.v1.LeadService");
   runtime.AddService(&report_handler, "handoff.marketing.v1.MarketingReportService");
+  runtime.AddService(&scoring_handler, "handoff.marketing.v1.ScoringService");
   return runtime.Run([&] { return (*store)->Ping(); });
 }

@@ -78,19 +78,21 @@ absl::Status LeadWorkflow::Save(MarketingTx& tx, Lead& lead, absl::Time now, Lea
 
 absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now,
                                    bool* handed_off) const {
-  absl::StatusOr<TouchCounts> counts = tx.CountTouches(lead.id);
-  if (!counts.ok()) return counts.status();
-  const ScoreResult score = ComputeScore(policy_, *counts, lead.contact);
-  lead.score = score.score;
+  absl::StatusOr<ScoringPolicy> policy = CurrentPolicy(tx);
+  if (!policy.ok()) return policy.status();
+  absl::StatusOr<std::vector<TouchAt>> touches = tx.TouchHistory(lead.id);
+  if (!touches.ok()) return touches.status();
+  lead.score = ComputeScore(*policy, *touches, lead.contact, now).score;
   // Automatic qualification only for leads marketing has never handed off; recycled leads
   // and customers come back through QualifyLead, so a past high score does not bounce them
   // straight back to sales.
   const bool fresh = lead.stage == LifecycleStage::kSubscriber || lead.stage == LifecycleStage::kLead;
-  if (fresh && lead.owner == Owner::kMarketing && lead.score >= policy_.mql_threshold) {
+  if (fresh && lead.owner == Owner::kMarketing && lead.score >= policy->mql_threshold) {
     *handed_off = true;
     return PromoteToMql(tx, lead, now,
                         absl::StrCat("score ", lead.score, " reached threshold ",
-                                     policy_.mql_threshold));
+                                     policy->mql_threshold, " (scoring policy v",
+                                     policy->version, ")"));
   }
   return absl::OkStatus();
 }
@@ -388,15 +390,59 @@ absl::StatusOr<Lead> LeadWorkflow::Erase(MarketingTx& tx, const std::string& lea
 }
 
 absl::StatusOr<LeadView> LeadWorkflow::View(MarketingTx& tx, const Lead& lead) const {
-  absl::StatusOr<TouchCounts> counts = tx.CountTouches(lead.id);
-  if (!counts.ok()) return counts.status();
+  absl::StatusOr<ScoringPolicy> policy = CurrentPolicy(tx);
+  if (!policy.ok()) return policy.status();
+  absl::StatusOr<std::vector<TouchAt>> touches = tx.TouchHistory(lead.id);
+  if (!touches.ok()) return touches.status();
   absl::StatusOr<std::vector<StageChange>> history = tx.StageHistory(lead.id);
   if (!history.ok()) return history.status();
   LeadView v;
   v.lead = lead;
-  v.score_breakdown = ComputeScore(policy_, *counts, lead.contact).breakdown;
+  // The score as of now under the current policy, so it always equals its breakdown.
+  ScoreResult score = ComputeScore(*policy, *touches, lead.contact, clock_.Now());
+  v.lead.score = score.score;
+  v.score_breakdown = std::move(score.breakdown);
   v.history = *std::move(history);
   return v;
+}
+
+absl::StatusOr<ScoringPolicy> LeadWorkflow::CurrentPolicy(MarketingTx& tx) const {
+  return Policy(tx, 0);
+}
+
+absl::StatusOr<ScoringPolicy> LeadWorkflow::Policy(MarketingTx& tx, int64_t version) const {
+  if (version < 0) return absl::InvalidArgumentError("version must not be negative");
+  absl::StatusOr<std::optional<ScoringPolicy>> stored = tx.GetScoringPolicy(version);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) return **stored;
+  // Nothing stored yet: version 1 is the configured initial policy.
+  if (version == 0 || version == 1) {
+    absl::StatusOr<std::optional<ScoringPolicy>> any = tx.GetScoringPolicy(0);
+    if (!any.ok()) return any.status();
+    if (!any->has_value()) return initial_policy_;
+  }
+  return absl::NotFoundError(absl::StrCat("scoring policy version ", version, " does not exist"));
+}
+
+absl::StatusOr<ScoringPolicy> LeadWorkflow::UpdatePolicy(MarketingTx& tx, ScoringPolicy policy,
+                                                         int64_t expected_version) const {
+  if (absl::Status s = NormalizePolicy(policy); !s.ok()) return s;
+  absl::StatusOr<ScoringPolicy> current = CurrentPolicy(tx);
+  if (!current.ok()) return current.status();
+  if (expected_version > 0 && expected_version != current->version) {
+    return absl::AbortedError(absl::StrCat("the scoring policy is at version ", current->version,
+                                           ", not ", expected_version, "; get it again and retry"));
+  }
+  absl::StatusOr<std::optional<ScoringPolicy>> stored = tx.GetScoringPolicy(0);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) {
+    // Keep version 1 (the initial policy) in the history before the first change.
+    if (absl::Status s = tx.InsertScoringPolicy(*current); !s.ok()) return s;
+  }
+  policy.version = current->version + 1;
+  policy.create_time = clock_.Now();
+  if (absl::Status s = tx.InsertScoringPolicy(policy); !s.ok()) return s;
+  return policy;
 }
 
 }  // namespace handoff::marketing

@@ -98,9 +98,12 @@ struct OutreachPolicy {
 // consent, and the outcome sales reports back.
 class LeadWorkflow {
  public:
-  LeadWorkflow(const Clock& clock, ScoringPolicy policy, SalesGateway& sales, LeadEventLog& events,
-               OutreachPolicy outreach = {})
-      : clock_(clock), policy_(policy), sales_(sales), events_(events), outreach_(outreach) {}
+  // `initial_policy` is version 1 until UpdatePolicy stores another.
+  LeadWorkflow(const Clock& clock, ScoringPolicy initial_policy, SalesGateway& sales,
+               LeadEventLog& events, OutreachPolicy outreach = {})
+      : clock_(clock), initial_policy_(initial_policy), sales_(sales), events_(events), outreach_(outreach) {
+    initial_policy_.version = 1;
+  }
 
   absl::StatusOr<CaptureResult> Capture(MarketingTx& tx, const CaptureInput& in) const;
   absl::StatusOr<TouchResult> RecordTouch(MarketingTx& tx, const TouchInput& in) const;
@@ -113,7 +116,12 @@ class LeadWorkflow {
   absl::StatusOr<Lead> Erase(MarketingTx& tx, const std::string& lead_id) const;
   absl::StatusOr<LeadView> View(MarketingTx& tx, const Lead& lead) const;
 
-  const ScoringPolicy& policy() const { return policy_; }
+  // The scoring policy in force, and any stored version (0 = current).
+  absl::StatusOr<ScoringPolicy> CurrentPolicy(MarketingTx& tx) const;
+  absl::StatusOr<ScoringPolicy> Policy(MarketingTx& tx, int64_t version) const;
+  // Stores `policy` as the next version; ABORTED when expected_version > 0 is not current.
+  absl::StatusOr<ScoringPolicy> UpdatePolicy(MarketingTx& tx, ScoringPolicy policy,
+                                             int64_t expected_version) const;
 
  private:
   absl::Time TimeOr(absl::Time t) const { return t == absl::InfinitePast() ? clock_.Now() : t; }
@@ -129,7 +137,7 @@ class LeadWorkflow {
                             const std::string& reason) const;
 
   const Clock& clock_;
-  ScoringPolicy policy_;
+  ScoringPolicy initial_policy_;
   SalesGateway& sales_;
   LeadEventLog& events_;
   OutreachPolicy outreach_;

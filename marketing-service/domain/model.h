@@ -119,8 +119,6 @@ struct Touch {
   absl::Time time;
 };
 
-// Touch counts of one lead by type, index = TouchType value.
-using TouchCounts = std::vector<int>;
 
 }  // namespace handoff::marketing
 

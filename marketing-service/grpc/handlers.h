@@ -8,6 +8,7 @@
 #include "handoff/marketing/v1/campaign_service.grpc.pb.h"
 #include "handoff/marketing/v1/lead_service.grpc.pb.h"
 #include "handoff/marketing/v1/report_service.grpc.pb.h"
+#include "handoff/marketing/v1/scoring_service.grpc.pb.h"
 #include "marketing-service/domain/campaign_workflow.h"
 #include "marketing-service/domain/lead_workflow.h"
 #include "marketing-service/storage/marketing_store.h"
@@ -93,6 +94,20 @@ class LeadHandler final : public v1::LeadService::CallbackService {
   absl::Status Capture(const v1::CaptureLeadRequest& req, v1::CaptureLeadResponse* resp,
                        bool request_id_optional);
   WorkerPool& pool() { return d_.pool; }
+
+ private:
+  HandlerDeps d_;
+};
+
+class ScoringHandler final : public v1::ScoringService::CallbackService {
+ public:
+  explicit ScoringHandler(HandlerDeps deps) : d_(deps) {}
+  grpc::ServerUnaryReactor* GetScoringPolicy(grpc::CallbackServerContext* ctx,
+                                             const v1::GetScoringPolicyRequest* req,
+                                             v1::GetScoringPolicyResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateScoringPolicy(grpc::CallbackServerContext* ctx,
+                                                const v1::UpdateScoringPolicyRequest* req,
+                                                v1::UpdateScoringPolicyResponse* resp) override;
 
  private:
   HandlerDeps d_;

@@ -13,6 +13,7 @@
 #include "common/page.h"
 #include "common/unit_of_work.h"
 #include "marketing-service/domain/model.h"
+#include "marketing-service/domain/scoring_policy.h"
 
 namespace handoff::marketing {
 
@@ -66,13 +67,18 @@ class MarketingTx : public UnitOfWork {
 
   // Touches. InsertTouch returns false (and writes nothing) when touch_id exists.
   virtual absl::StatusOr<bool> InsertTouch(const Touch& touch) = 0;
-  virtual absl::StatusOr<TouchCounts> CountTouches(const std::string& lead_id) = 0;
+  // Every touch of the lead (type and time), oldest first.
+  virtual absl::StatusOr<std::vector<TouchAt>> TouchHistory(const std::string& lead_id) = 0;
   // Touches of the lead of any of `types` with from < time <= to.
   virtual absl::StatusOr<int64_t> CountTouchesBetween(const std::string& lead_id,
                                                       const std::vector<TouchType>& types,
                                                       absl::Time from, absl::Time to) = 0;
   // Campaigns that touched the lead, by first touch.
   virtual absl::StatusOr<std::vector<std::string>> TouchedCampaigns(const std::string& lead_id) = 0;
+
+  // Scoring policy versions. version 0 asks for the newest; nullopt when none is stored.
+  virtual absl::StatusOr<std::optional<ScoringPolicy>> GetScoringPolicy(int64_t version) = 0;
+  virtual absl::Status InsertScoringPolicy(const ScoringPolicy& policy) = 0;
 
   // Reports.
   virtual absl::StatusOr<CampaignCounts> CountForCampaign(const std::string& campaign_id,

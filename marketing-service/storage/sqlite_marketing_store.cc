@@ -2,7 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/sqlite_unit_of_work.h"
 
 namespace handoff::marketing {
@@ -115,6 +118,22 @@ ALTER TABLE campaigns ADD COLUMN utm_medium TEXT NOT NULL DEFAULT '';
 ALTER TABLE campaigns ADD COLUMN utm_campaign TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX campaigns_by_utm ON campaigns(utm_source, utm_medium, utm_campaign)
   WHERE utm_campaign <> '';
+)sql";
+
+// Version 4: versioned scoring policies.
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE scoring_policies (
+  version       INTEGER PRIMARY KEY,
+  touch_points  TEXT NOT NULL,
+  title_points  INTEGER NOT NULL,
+  title_keywords TEXT NOT NULL,
+  company_points INTEGER NOT NULL,
+  country_points INTEGER NOT NULL,
+  target_countries TEXT NOT NULL,
+  decay_half_life_us INTEGER NOT NULL,
+  mql_threshold INTEGER NOT NULL,
+  create_us     INTEGER NOT NULL
+);
 )sql";
 
 std::optional<absl::Time> OptionalTime(absl::Time t) {
@@ -415,19 +434,67 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     return tx_.Changes() == 1;
   }
 
-  absl::StatusOr<TouchCounts> CountTouches(const std::string& lead_id) override {
-    absl::StatusOr<Statement> q = tx_.Prepare(
-        "SELECT type, COUNT(*) FROM touches WHERE lead_id = ? GROUP BY type");
+  absl::StatusOr<std::vector<TouchAt>> TouchHistory(const std::string& lead_id) override {
+    absl::StatusOr<Statement> q =
+        tx_.Prepare("SELECT type, time_us FROM touches WHERE lead_id = ? ORDER BY id");
     if (!q.ok()) return q.status();
     q->Bind(1, lead_id);
-    TouchCounts counts(kTouchTypeMax + 1, 0);
-    while (true) {
-      absl::StatusOr<bool> row = q->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return counts;
-      const int64_t type = q->Int(0);
-      if (type > 0 && type <= kTouchTypeMax) counts[type] = static_cast<int>(q->Int(1));
+    return sqlite::ReadAll<TouchAt>(*q, [](const Statement& r) {
+      return TouchAt{static_cast<TouchType>(r.Int(0)), r.Time(1)};
+    });
+  }
+
+  absl::StatusOr<std::optional<ScoringPolicy>> GetScoringPolicy(int64_t version) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT version, touch_points, title_points, title_keywords, company_points,"
+        " country_points, target_countries, decay_half_life_us, mql_threshold, create_us"
+        " FROM scoring_policies WHERE (?1 = 0 OR version = ?1) ORDER BY version DESC LIMIT 1");
+    if (!q.ok()) return q.status();
+    q->Bind(1, version);
+    return sqlite::ReadOptional<ScoringPolicy>(*q, [](const Statement& r) {
+      ScoringPolicy p;
+      p.version = r.Int(0);
+      for (absl::string_view pair : absl::StrSplit(r.Text(1), ',', absl::SkipEmpty())) {
+        std::pair<std::string, std::string> kv = absl::StrSplit(pair, ':');
+        int type = 0, points = 0;
+        if (absl::SimpleAtoi(kv.first, &type) && absl::SimpleAtoi(kv.second, &points) && type > 0 &&
+            type <= kTouchTypeMax) {
+          p.points_per_touch[type] = points;
+        }
+      }
+      p.title_points = static_cast<int>(r.Int(2));
+      p.title_keywords = absl::StrSplit(r.Text(3), '\n', absl::SkipEmpty());
+      p.company_points = static_cast<int>(r.Int(4));
+      p.country_points = static_cast<int>(r.Int(5));
+      p.target_countries = absl::StrSplit(r.Text(6), ',', absl::SkipEmpty());
+      p.decay_half_life = absl::Microseconds(r.Int(7));
+      p.mql_threshold = static_cast<int>(r.Int(8));
+      p.create_time = r.Time(9);
+      return p;
+    });
+  }
+
+  absl::Status InsertScoringPolicy(const ScoringPolicy& p) override {
+    std::vector<std::string> points;
+    for (int t = 1; t <= kTouchTypeMax; ++t) {
+      if (p.points_per_touch[t] != 0) points.push_back(absl::StrCat(t, ":", p.points_per_touch[t]));
     }
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO scoring_policies(version, touch_points, title_points, title_keywords,"
+        " company_points, country_points, target_countries, decay_half_life_us, mql_threshold,"
+        " create_us) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, p.version)
+        .Bind(2, absl::StrJoin(points, ","))
+        .Bind(3, int64_t{p.title_points})
+        .Bind(4, absl::StrJoin(p.title_keywords, "\n"))
+        .Bind(5, int64_t{p.company_points})
+        .Bind(6, int64_t{p.country_points})
+        .Bind(7, absl::StrJoin(p.target_countries, ","))
+        .Bind(8, absl::ToInt64Microseconds(p.decay_half_life))
+        .Bind(9, int64_t{p.mql_threshold})
+        .BindTime(10, p.create_time)
+        .Run();
   }
 
   absl::StatusOr<int64_t> CountTouchesBetween(const std::string& lead_id,
@@ -542,7 +609,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
 absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> SqliteMarketingStore::Open(
     const std::string& path) {
   absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
-      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3}});
+      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}});
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteMarketingStore>(new SqliteMarketingStore(*std::move(db)));
 }

@@ -551,6 +551,48 @@ TEST_F(HandoffFlowTest, CampaignsNestMapUtmCodesAndKeepEverySpendEntry) {
   EXPECT_GT(entries.entries(1).record_time().seconds(), 0);
 }
 
+TEST_F(HandoffFlowTest, ScoringPolicyIsReadAndReplacedByRpc) {
+  mv1::GetScoringPolicyRequest get;
+  mv1::GetScoringPolicyResponse current;
+  ASSERT_TRUE(scoring_->GetScoringPolicy(Ctx().get(), get, &current).ok());
+  EXPECT_EQ(current.policy().version(), 1);
+  EXPECT_EQ(current.policy().mql_threshold(), 50);
+
+  mv1::UpdateScoringPolicyRequest update;
+  *update.mutable_policy() = current.policy();
+  update.mutable_policy()->set_mql_threshold(0);
+  update.set_request_id(RequestId());
+  mv1::UpdateScoringPolicyResponse updated;
+  const grpc::Status bad = scoring_->UpdateScoringPolicy(Ctx().get(), update, &updated);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("policy.mql_threshold"), std::string::npos);
+
+  update.mutable_policy()->set_mql_threshold(25);
+  update.mutable_policy()->set_country_points(10);
+  update.mutable_policy()->add_target_countries("nl");
+  update.set_expected_version(1);
+  update.set_request_id(RequestId());
+  ASSERT_TRUE(scoring_->UpdateScoringPolicy(Ctx().get(), update, &updated).ok());
+  EXPECT_EQ(updated.policy().version(), 2);
+  EXPECT_EQ(updated.policy().target_countries(0), "NL");
+
+  // form 15 + country 10 = 25 reaches the new threshold on the first capture.
+  mv1::CaptureLeadRequest capture;
+  capture.mutable_contact()->set_email("dutch@example.org");
+  capture.mutable_contact()->set_country_code("NL");
+  capture.set_request_id(RequestId());
+  mv1::CaptureLeadResponse captured;
+  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), capture, &captured).ok());
+  EXPECT_EQ(captured.lead().score(), 25);
+  EXPECT_EQ(captured.lead().lifecycle_stage(), mv1::LIFECYCLE_STAGE_MQL);
+  ASSERT_EQ(captured.lead().score_breakdown_size(), 2);
+  EXPECT_EQ(captured.lead().score_breakdown(1).reason(), "profile:country");
+
+  get.set_version(1);
+  ASSERT_TRUE(scoring_->GetScoringPolicy(Ctx().get(), get, &current).ok());
+  EXPECT_EQ(current.policy().mql_threshold(), 50);
+}
+
 TEST_F(HandoffFlowTest, ImportLeadsReportsEachRowAndABadRowStopsNothing) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));

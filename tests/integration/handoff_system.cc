@@ -27,6 +27,7 @@ void HandoffSystem::SetUp() {
   campaigns_ = marketing::v1::CampaignService::NewStub(m_channel);
   leads_ = marketing::v1::LeadService::NewStub(m_channel);
   marketing_reports_ = marketing::v1::MarketingReportService::NewStub(m_channel);
+  scoring_ = marketing::v1::ScoringService::NewStub(m_channel);
   reps_ = sales::v1::RepService::NewStub(s_channel);
   opportunities_ = sales::v1::OpportunityService::NewStub(s_channel);
   pipeline_ = sales::v1::PipelineReportService::NewStub(s_channel);

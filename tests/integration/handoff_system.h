@@ -14,6 +14,7 @@
 #include "handoff/marketing/v1/campaign_service.grpc.pb.h"
 #include "handoff/marketing/v1/lead_service.grpc.pb.h"
 #include "handoff/marketing/v1/report_service.grpc.pb.h"
+#include "handoff/marketing/v1/scoring_service.grpc.pb.h"
 #include "handoff/sales/v1/opportunity_service.grpc.pb.h"
 #include "handoff/sales/v1/pipeline_report_service.grpc.pb.h"
 #include "handoff/sales/v1/rep_service.grpc.pb.h"
@@ -56,6 +57,7 @@ class HandoffSystem : public ::testing::Test {
   std::unique_ptr<marketing::v1::CampaignService::Stub> campaigns_;
   std::unique_ptr<marketing::v1::LeadService::Stub> leads_;
   std::unique_ptr<marketing::v1::MarketingReportService::Stub> marketing_reports_;
+  std::unique_ptr<marketing::v1::ScoringService::Stub> scoring_;
   std::unique_ptr<sales::v1::RepService::Stub> reps_;
   std::unique_ptr<sales::v1::OpportunityService::Stub> opportunities_;
   std::unique_ptr<sales::v1::PipelineReportService::Stub> pipeline_;

@@ -145,6 +145,27 @@ TEST_F(LeadWorkflowTest, UtmCodesMapTheCaptureToTheirCampaign) {
   EXPECT_EQ(unknown.lead.source_campaign_id, "");
 }
 
+TEST_F(LeadWorkflowTest, PolicyUpdatesAreVersionedAndScoreFromThenOn) {
+  const std::string id = Capture("ada@example.com")->lead.id;  // 15
+  const ScoringPolicy v1 = *InTx<ScoringPolicy>([&](MarketingTx& tx) { return leads_.CurrentPolicy(tx); });
+  EXPECT_EQ(v1.version, 1);
+  ScoringPolicy lower = ScoringPolicy::Default();
+  lower.mql_threshold = 20;
+  EXPECT_EQ(InTx<ScoringPolicy>([&](MarketingTx& tx) { return leads_.UpdatePolicy(tx, lower, 7); }).status().code(),
+            absl::StatusCode::kAborted);
+  const ScoringPolicy v2 = *InTx<ScoringPolicy>([&](MarketingTx& tx) { return leads_.UpdatePolicy(tx, lower, 1); });
+  EXPECT_EQ(v2.version, 2);
+  // Both versions stay readable.
+  EXPECT_EQ(InTx<ScoringPolicy>([&](MarketingTx& tx) { return leads_.Policy(tx, 1); })->mql_threshold, 50);
+  EXPECT_EQ(InTx<ScoringPolicy>([&](MarketingTx& tx) { return leads_.Policy(tx, 2); })->mql_threshold, 20);
+  EXPECT_EQ(InTx<ScoringPolicy>([&](MarketingTx& tx) { return leads_.Policy(tx, 3); }).status().code(),
+            absl::StatusCode::kNotFound);
+  // The next touch scores under version 2: 15 + 5 >= 20 makes an MQL.
+  const TouchResult t = *Touch(id, TouchType::kAdClick, "a1");
+  EXPECT_EQ(t.lead.stage, LifecycleStage::kMql);
+  EXPECT_EQ(sales_.handoffs.size(), 1u);
+}
+
 TEST_F(LeadWorkflowTest, InvalidCaptureWritesNothing) {
   EXPECT_EQ(Capture("broken").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(LeadCount(), 0);
