@@ -47,6 +47,17 @@ struct EventRecord {
   absl::Time time;
 };
 
+// An event whose payload is `message` serialized.
+template <typename Message>
+EventRecord MakeEvent(std::string type, std::string subject, absl::Time time, const Message& message) {
+  EventRecord e;
+  e.type = std::move(type);
+  e.subject = std::move(subject);
+  e.time = time;
+  message.SerializeToString(&e.payload);
+  return e;
+}
+
 // What every service transaction offers besides its own aggregates: the request log and
 // the outbox. Storage-neutral; SQLite and PostgreSQL implement it.
 class UnitOfWork {
@@ -60,6 +71,22 @@ class UnitOfWork {
   // personal data does not live on in them.
   virtual absl::Status ForgetResponsesContaining(const std::vector<std::string>& needles) = 0;
 };
+
+// Queues `request` (a request message of the other service's API, with a request_id
+// field) in the outbox: `message_id` becomes its request_id, so the receiver acts on it
+// once however often it is delivered. `key` orders messages (one lead's go in order).
+template <typename Request>
+absl::Status EnqueueRequest(UnitOfWork& uow, absl::string_view topic, absl::string_view key,
+                            absl::Time now, std::string message_id, Request request) {
+  OutboxMessage m;
+  m.message_id = std::move(message_id);
+  m.topic = std::string(topic);
+  m.key = std::string(key);
+  m.create_time = m.next_attempt_time = now;
+  request.set_request_id(m.message_id);
+  request.SerializeToString(&m.payload);
+  return uow.Enqueue(m);
+}
 
 }  // namespace handoff
 

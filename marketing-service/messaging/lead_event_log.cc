@@ -16,12 +16,7 @@ absl::Status ProtoLeadEventLog::Record(UnitOfWork& uow, LeadEventType type, cons
   e.set_owner(static_cast<v1::Owner>(lead.owner));
   e.set_score(lead.score);
   if (type == LeadEventType::kOutcomeReported) e.set_outcome(static_cast<v1::Outcome>(lead.last_outcome));
-  EventRecord record;
-  record.type = v1::LeadEventType_Name(e.type());
-  record.subject = e.lead();
-  record.time = now;
-  e.SerializeToString(&record.payload);
-  return uow.AppendEvent(record);
+  return uow.AppendEvent(MakeEvent(v1::LeadEventType_Name(e.type()), e.lead(), now, e));
 }
 
 }  // namespace handoff::marketing

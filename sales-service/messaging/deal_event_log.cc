@@ -17,12 +17,7 @@ absl::Status ProtoDealEventLog::Record(UnitOfWork& uow, DealEventType type, cons
   if (!opp.rep_id.empty()) e.set_rep(ResourceName("reps", opp.rep_id));
   e.set_kind(static_cast<v1::OpportunityKind>(opp.kind));
   if (!opp.amount.currency.empty()) handoff::ToProto(opp.amount, e.mutable_amount());
-  EventRecord record;
-  record.type = v1::DealEventType_Name(e.type());
-  record.subject = e.opportunity();
-  record.time = now;
-  e.SerializeToString(&record.payload);
-  return uow.AppendEvent(record);
+  return uow.AppendEvent(MakeEvent(v1::DealEventType_Name(e.type()), e.opportunity(), now, e));
 }
 
 }  // namespace handoff::sales
