@@ -18,12 +18,32 @@ CampaignPerformance DerivePerformance(const CampaignCounts& counts, const Money&
 }
 
 absl::StatusOr<CampaignPerformance> ComputeCampaignPerformance(MarketingTx& tx,
-                                                               const std::string& campaign_id) {
+                                                               const std::string& campaign_id,
+                                                               absl::Time from, absl::Time to,
+                                                               AttributionModel model) {
   absl::StatusOr<Campaign> campaign = tx.GetCampaign(campaign_id);
   if (!campaign.ok()) return campaign.status();
-  absl::StatusOr<CampaignCounts> counts = tx.CountForCampaign(campaign_id, campaign->budget.currency);
+  absl::StatusOr<CampaignCounts> counts = tx.CountForCampaign(campaign_id, from, to);
   if (!counts.ok()) return counts.status();
-  return DerivePerformance(*counts, Money{campaign->spent_minor, campaign->budget.currency});
+  absl::StatusOr<std::vector<OutcomeRecord>> wins = tx.ListWins(from, to);
+  if (!wins.ok()) return wins.status();
+  for (const OutcomeRecord& win : *wins) {
+    if (win.amount.currency != campaign->budget.currency) continue;
+    absl::StatusOr<std::optional<absl::Time>> handoff = tx.LastHandoffUntil(win.lead_id, win.time);
+    if (!handoff.ok()) return handoff.status();
+    const absl::Time cutoff = handoff->value_or(win.time);
+    absl::StatusOr<std::vector<CampaignTouch>> touches = tx.CampaignTouchesUntil(win.lead_id, cutoff);
+    if (!touches.ok()) return touches.status();
+    const std::map<std::string, int64_t> shares =
+        Attribute(model, *touches, win.amount.amount_minor, cutoff);
+    auto share = shares.find(campaign_id);
+    if (share == shares.end()) continue;
+    ++counts->won;
+    counts->revenue_minor += share->second;
+  }
+  absl::StatusOr<int64_t> spend = tx.SpendBetween(campaign_id, from, to);
+  if (!spend.ok()) return spend.status();
+  return DerivePerformance(*counts, Money{*spend, campaign->budget.currency});
 }
 
 }  // namespace handoff::marketing

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "marketing-service/domain/attribution.h"
 #include "marketing-service/domain/model.h"
 #include "marketing-service/storage/marketing_store.h"
 
@@ -22,8 +23,12 @@ struct CampaignPerformance {
 // Derives the ratios from raw counts; integer arithmetic, rounded toward zero.
 CampaignPerformance DerivePerformance(const CampaignCounts& counts, const Money& spend);
 
+// The report for [from, to) (InfinitePast / InfiniteFuture for open ends) with revenue
+// shared by `model` (see report_service.proto).
 absl::StatusOr<CampaignPerformance> ComputeCampaignPerformance(MarketingTx& tx,
-                                                               const std::string& campaign_id);
+                                                               const std::string& campaign_id,
+                                                               absl::Time from, absl::Time to,
+                                                               AttributionModel model);
 
 }  // namespace handoff::marketing
 

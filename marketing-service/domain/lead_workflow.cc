@@ -356,6 +356,11 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
     case Outcome::kUnspecified:
       break;
   }
+  if (absl::Status s = tx.InsertOutcome({lead->id, in.opportunity, in.outcome,
+                                         in.outcome == Outcome::kWon ? in.amount : Money{}, now});
+      !s.ok()) {
+    return s;
+  }
   lead->opportunity = in.opportunity;
   lead->last_outcome = in.outcome;
   lead->last_outcome_reason = in.reason;

@@ -110,6 +110,15 @@ struct Lead {
   int64_t version = 1;
 };
 
+// One outcome sales reported, kept for reports by time.
+struct OutcomeRecord {
+  std::string lead_id;
+  std::string opportunity;
+  Outcome outcome = Outcome::kUnspecified;
+  Money amount;  // for kWon
+  absl::Time time;
+};
+
 struct Touch {
   std::string touch_id;
   std::string lead_id;

@@ -11,10 +11,21 @@ grpc::ServerUnaryReactor* ReportHandler::GetCampaignPerformance(
   return d_.runner.Run(ctx, "MarketingReportService/GetCampaignPerformance", [this, req, resp] {
     absl::StatusOr<std::string> id = ParseCampaignName(req->campaign(), "campaign");
     if (!id.ok()) return id.status();
+    const absl::Time from = handoff::FromProto(req->start_time());
+    absl::Time to = handoff::FromProto(req->end_time());
+    if (to == absl::InfinitePast()) to = absl::InfiniteFuture();
+    if (to < from) return absl::InvalidArgumentError("end_time is before start_time");
+    if (req->model() < 0 || req->model() > kAttributionModelMax) {
+      return absl::InvalidArgumentError("model is not a valid AttributionModel");
+    }
+    const auto model = req->model() == v1::ATTRIBUTION_MODEL_UNSPECIFIED
+                           ? AttributionModel::kFirstTouch
+                           : static_cast<AttributionModel>(req->model());
     return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
-      absl::StatusOr<CampaignPerformance> p = ComputeCampaignPerformance(tx, *id);
+      absl::StatusOr<CampaignPerformance> p = ComputeCampaignPerformance(tx, *id, from, to, model);
       if (!p.ok()) return p.status();
       resp->set_campaign(CampaignName(*id));
+      resp->set_model(static_cast<v1::AttributionModel>(model));
       resp->set_leads(p->counts.leads);
       resp->set_merged_captures(p->counts.merged_captures);
       resp->set_mqls(p->counts.mqls);

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "common/page.h"
 #include "common/unit_of_work.h"
+#include "marketing-service/domain/attribution.h"
 #include "marketing-service/domain/model.h"
 #include "marketing-service/domain/scoring_policy.h"
 
@@ -23,7 +24,8 @@ struct LeadFilter {
   std::string source_campaign_id;  // empty = any
 };
 
-// Raw counts behind a campaign's performance report.
+// Raw counts behind a campaign's performance report. leads..rejected come from
+// CountForCampaign; won and revenue_minor from attribution.
 struct CampaignCounts {
   int64_t leads = 0;
   int64_t merged_captures = 0;
@@ -81,8 +83,20 @@ class MarketingTx : public UnitOfWork {
   virtual absl::Status InsertScoringPolicy(const ScoringPolicy& policy) = 0;
 
   // Reports.
+  // leads, merged_captures, mqls, accepted, rejected for leads captured in [from, to).
   virtual absl::StatusOr<CampaignCounts> CountForCampaign(const std::string& campaign_id,
-                                                          const std::string& currency) = 0;
+                                                          absl::Time from, absl::Time to) = 0;
+  virtual absl::StatusOr<int64_t> SpendBetween(const std::string& campaign_id, absl::Time from,
+                                               absl::Time to) = 0;
+  virtual absl::Status InsertOutcome(const OutcomeRecord& outcome) = 0;
+  // WON outcomes with time in [from, to), oldest first.
+  virtual absl::StatusOr<std::vector<OutcomeRecord>> ListWins(absl::Time from, absl::Time to) = 0;
+  // The lead's touches with a campaign and time <= before, in time order.
+  virtual absl::StatusOr<std::vector<CampaignTouch>> CampaignTouchesUntil(const std::string& lead_id,
+                                                                          absl::Time before) = 0;
+  // When the lead last became an MQL at or before `before`, if ever.
+  virtual absl::StatusOr<std::optional<absl::Time>> LastHandoffUntil(const std::string& lead_id,
+                                                                     absl::Time before) = 0;
   virtual absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> CountByStage() = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "marketing-service/storage/sqlite_marketing_store.h"
 
+#include <limits>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -135,6 +136,28 @@ CREATE TABLE scoring_policies (
   create_us     INTEGER NOT NULL
 );
 )sql";
+
+// Version 5: every outcome with its time, for reports over a range and attribution.
+constexpr char kSchemaV5[] = R"sql(
+CREATE TABLE outcomes (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  lead_id       TEXT NOT NULL,
+  opportunity   TEXT NOT NULL,
+  outcome       INTEGER NOT NULL,
+  amount_minor  INTEGER NOT NULL,
+  currency      TEXT NOT NULL,
+  time_us       INTEGER NOT NULL
+);
+CREATE INDEX outcomes_by_time ON outcomes(outcome, time_us);
+CREATE INDEX lead_stage_history_by_stage ON lead_stage_history(lead_id, stage, time_us);
+)sql";
+
+// Microseconds for range bounds; infinite bounds become the int64 extremes.
+int64_t Micros(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  return absl::ToUnixMicros(t);
+}
 
 std::optional<absl::Time> OptionalTime(absl::Time t) {
   if (t == absl::InfinitePast()) return std::nullopt;
@@ -529,34 +552,95 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     }
   }
 
-  absl::StatusOr<CampaignCounts> CountForCampaign(const std::string& campaign_id,
-                                                  const std::string& currency) override {
+  absl::StatusOr<CampaignCounts> CountForCampaign(const std::string& campaign_id, absl::Time from,
+                                                  absl::Time to) override {
     CampaignCounts c;
     {
       absl::StatusOr<Statement> q = tx_.Prepare(
           "SELECT COUNT(*), COALESCE(SUM(ever_mql), 0), COALESCE(SUM(ever_accepted), 0),"
-          " COALESCE(SUM(ever_rejected), 0), COALESCE(SUM(won_count), 0),"
-          " COALESCE(SUM(CASE WHEN won_currency = ?2 THEN won_minor ELSE 0 END), 0)"
-          " FROM leads WHERE source_campaign_id = ?1");
+          " COALESCE(SUM(ever_rejected), 0) FROM leads"
+          " WHERE source_campaign_id = ? AND create_us >= ? AND create_us < ?");
       if (!q.ok()) return q.status();
-      q->Bind(1, campaign_id).Bind(2, currency);
+      q->Bind(1, campaign_id).Bind(2, Micros(from)).Bind(3, Micros(to));
       absl::StatusOr<bool> row = q->Step();
       if (!row.ok()) return row.status();
       c.leads = q->Int(0);
       c.mqls = q->Int(1);
       c.accepted = q->Int(2);
       c.rejected = q->Int(3);
-      c.won = q->Int(4);
-      c.revenue_minor = q->Int(5);
     }
     absl::StatusOr<Statement> q = tx_.Prepare(
-        "SELECT COUNT(*) FROM touches WHERE campaign_id = ? AND merged_capture = 1");
+        "SELECT COUNT(*) FROM touches WHERE campaign_id = ? AND merged_capture = 1"
+        " AND time_us >= ? AND time_us < ?");
     if (!q.ok()) return q.status();
-    q->Bind(1, campaign_id);
+    q->Bind(1, campaign_id).Bind(2, Micros(from)).Bind(3, Micros(to));
     absl::StatusOr<bool> row = q->Step();
     if (!row.ok()) return row.status();
     c.merged_captures = q->Int(0);
     return c;
+  }
+
+  absl::StatusOr<int64_t> SpendBetween(const std::string& campaign_id, absl::Time from,
+                                       absl::Time to) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM campaign_spend"
+        " WHERE campaign_id = ? AND time_us >= ? AND time_us < ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, campaign_id).Bind(2, Micros(from)).Bind(3, Micros(to));
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    return q->Int(0);
+  }
+
+  absl::Status InsertOutcome(const OutcomeRecord& o) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO outcomes(lead_id, opportunity, outcome, amount_minor, currency, time_us)"
+        " VALUES(?,?,?,?,?,?)");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, o.lead_id)
+        .Bind(2, o.opportunity)
+        .Bind(3, int64_t{static_cast<int>(o.outcome)})
+        .Bind(4, o.amount.amount_minor)
+        .Bind(5, o.amount.currency)
+        .BindTime(6, o.time)
+        .Run();
+  }
+
+  absl::StatusOr<std::vector<OutcomeRecord>> ListWins(absl::Time from, absl::Time to) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT lead_id, opportunity, outcome, amount_minor, currency, time_us FROM outcomes"
+        " WHERE outcome = ? AND time_us >= ? AND time_us < ? ORDER BY time_us, id");
+    if (!q.ok()) return q.status();
+    q->Bind(1, int64_t{static_cast<int>(Outcome::kWon)}).Bind(2, Micros(from)).Bind(3, Micros(to));
+    return sqlite::ReadAll<OutcomeRecord>(*q, [](const Statement& r) {
+      return OutcomeRecord{r.Text(0), r.Text(1), static_cast<Outcome>(r.Int(2)),
+                           Money{r.Int(3), r.Text(4)}, r.Time(5)};
+    });
+  }
+
+  absl::StatusOr<std::vector<CampaignTouch>> CampaignTouchesUntil(const std::string& lead_id,
+                                                                  absl::Time before) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT campaign_id, time_us FROM touches WHERE lead_id = ? AND campaign_id <> ''"
+        " AND time_us <= ? ORDER BY time_us, id");
+    if (!q.ok()) return q.status();
+    q->Bind(1, lead_id).Bind(2, Micros(before));
+    return sqlite::ReadAll<CampaignTouch>(*q, [](const Statement& r) {
+      return CampaignTouch{r.Text(0), r.Time(1)};
+    });
+  }
+
+  absl::StatusOr<std::optional<absl::Time>> LastHandoffUntil(const std::string& lead_id,
+                                                             absl::Time before) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT MAX(time_us) FROM lead_stage_history WHERE lead_id = ? AND stage = ?"
+        " AND time_us <= ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, lead_id).Bind(2, int64_t{static_cast<int>(LifecycleStage::kMql)}).Bind(3, Micros(before));
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (q->IsNull(0)) return std::optional<absl::Time>();
+    return std::optional<absl::Time>(q->Time(0));
   }
 
   absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> CountByStage() override {
@@ -609,7 +693,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
 absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> SqliteMarketingStore::Open(
     const std::string& path) {
   absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
-      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}});
+      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5}});
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteMarketingStore>(new SqliteMarketingStore(*std::move(db)));
 }

@@ -320,7 +320,7 @@ TEST_F(LeadWorkflowTest, EraseRemovesPersonalDataButKeepsTheCounts) {
   EXPECT_TRUE(erased.consent.do_not_contact);
   EXPECT_EQ(sales_.erasures, std::vector<std::string>({id}));  // sales had the lead
   const CampaignCounts counts = *InTx<CampaignCounts>([&](MarketingTx& tx) {
-    return tx.CountForCampaign(campaign_, "EUR");
+    return tx.CountForCampaign(campaign_, absl::InfinitePast(), absl::InfiniteFuture());
   });
   EXPECT_EQ(counts.leads, 1);
   EXPECT_EQ(counts.mqls, 1);

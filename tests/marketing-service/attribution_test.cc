@@ -1,0 +1,67 @@
+#include "marketing-service/domain/attribution.h"
+
+#include "gtest/gtest.h"
+
+namespace handoff::marketing {
+namespace {
+
+const absl::Time kHandoff = absl::FromUnixSeconds(1'700'000'000);
+
+// Touches on campaigns a, b, c, b (oldest first), one day apart, the last one a day
+// before the handoff.
+std::vector<CampaignTouch> Journey() {
+  return {{"a", kHandoff - absl::Hours(96)},
+          {"b", kHandoff - absl::Hours(72)},
+          {"c", kHandoff - absl::Hours(48)},
+          {"b", kHandoff - absl::Hours(24)}};
+}
+
+using Shares = std::map<std::string, int64_t>;
+
+TEST(Attribute, FirstAndLastTouchGiveEverythingToOneCampaign) {
+  EXPECT_EQ(Attribute(AttributionModel::kFirstTouch, Journey(), 10000, kHandoff), Shares({{"a", 10000}}));
+  EXPECT_EQ(Attribute(AttributionModel::kUnspecified, Journey(), 10000, kHandoff), Shares({{"a", 10000}}));
+  EXPECT_EQ(Attribute(AttributionModel::kLastTouch, Journey(), 10000, kHandoff), Shares({{"b", 10000}}));
+}
+
+TEST(Attribute, LinearSharesPerTouch) {
+  // 4 touches of 2500: a 1, b 2, c 1.
+  EXPECT_EQ(Attribute(AttributionModel::kLinear, Journey(), 10000, kHandoff),
+            Shares({{"a", 2500}, {"b", 5000}, {"c", 2500}}));
+}
+
+TEST(Attribute, UShapedGivesFortyTwentyForty) {
+  // first a 40 %, last b 40 %, middle b and c 10 % each: a 4000, b 5000, c 1000.
+  EXPECT_EQ(Attribute(AttributionModel::kUShaped, Journey(), 10000, kHandoff),
+            Shares({{"a", 4000}, {"b", 5000}, {"c", 1000}}));
+  EXPECT_EQ(Attribute(AttributionModel::kUShaped, {{"x", kHandoff}, {"y", kHandoff}}, 101, kHandoff),
+            Shares({{"x", 51}, {"y", 50}}));  // odd unit to the tie's smaller id
+}
+
+TEST(Attribute, TimeDecayHalvesWeightPerWeekBeforeTheHandoff) {
+  const std::vector<CampaignTouch> touches = {{"old", kHandoff - absl::Hours(24 * 7)},
+                                              {"new", kHandoff}};
+  // weights 0.5 and 1: old 1/3, new 2/3 of 9000.
+  EXPECT_EQ(Attribute(AttributionModel::kTimeDecay, touches, 9000, kHandoff),
+            Shares({{"new", 6000}, {"old", 3000}}));
+}
+
+TEST(Attribute, SharesAlwaysAddUpToTheDeal) {
+  for (int model = 1; model <= kAttributionModelMax; ++model) {
+    for (int64_t amount : {1, 7, 99999, 1000003}) {
+      int64_t sum = 0;
+      for (const auto& [campaign, share] :
+           Attribute(static_cast<AttributionModel>(model), Journey(), amount, kHandoff)) {
+        sum += share;
+      }
+      EXPECT_EQ(sum, amount) << "model " << model << " amount " << amount;
+    }
+  }
+}
+
+TEST(Attribute, NoTouchesNoShares) {
+  EXPECT_TRUE(Attribute(AttributionModel::kLinear, {}, 10000, kHandoff).empty());
+}
+
+}  // namespace
+}  // namespace handoff::marketing
