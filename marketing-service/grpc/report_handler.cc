@@ -1,5 +1,6 @@
 #include "common/grpc/convert.h"
 #include "marketing-service/domain/campaign_report.h"
+#include "marketing-service/domain/funnel_report.h"
 #include "marketing-service/grpc/convert.h"
 #include "marketing-service/grpc/handlers.h"
 
@@ -49,10 +50,24 @@ grpc::ServerUnaryReactor* ReportHandler::GetLifecycleFunnel(
     return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> counts = tx.CountByStage();
       if (!counts.ok()) return counts.status();
+      absl::StatusOr<std::vector<LeadStageChange>> history = tx.AllStageChanges();
+      if (!history.ok()) return history.status();
+      const FunnelReport funnel = BuildFunnel(*history, *counts);
       for (int stage = 1; stage <= kLifecycleStageMax; ++stage) {
+        const FunnelStage& f = funnel.stages[stage];
         v1::StageCount* c = resp->add_stages();
         c->set_stage(static_cast<v1::LifecycleStage>(stage));
-        c->set_count((*counts)[stage]);
+        c->set_count(f.now);
+        c->set_ever_entered(f.ever_entered);
+        if (f.median_time) handoff::ToProto(*f.median_time, c->mutable_median_time_in_stage());
+      }
+      for (const FunnelConversion& f : funnel.conversions) {
+        v1::StageConversion* c = resp->add_conversions();
+        c->set_from_stage(static_cast<v1::LifecycleStage>(f.from));
+        c->set_to_stage(static_cast<v1::LifecycleStage>(f.to));
+        c->set_entered(f.entered);
+        c->set_converted(f.converted);
+        c->set_rate_basis_points(f.rate_basis_points);
       }
       return absl::OkStatus();
     });

@@ -13,6 +13,7 @@
 #include "common/page.h"
 #include "common/unit_of_work.h"
 #include "marketing-service/domain/attribution.h"
+#include "marketing-service/domain/funnel_report.h"
 #include "marketing-service/domain/model.h"
 #include "marketing-service/domain/scoring_policy.h"
 
@@ -98,6 +99,8 @@ class MarketingTx : public UnitOfWork {
   virtual absl::StatusOr<std::optional<absl::Time>> LastHandoffUntil(const std::string& lead_id,
                                                                      absl::Time before) = 0;
   virtual absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> CountByStage() = 0;
+  // All stage history, grouped by lead, each lead's changes in order.
+  virtual absl::StatusOr<std::vector<LeadStageChange>> AllStageChanges() = 0;
 };
 
 // Marketing's database.

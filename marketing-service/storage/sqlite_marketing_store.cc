@@ -643,6 +643,15 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     return std::optional<absl::Time>(q->Time(0));
   }
 
+  absl::StatusOr<std::vector<LeadStageChange>> AllStageChanges() override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT lead_id, stage, time_us FROM lead_stage_history ORDER BY lead_id, id");
+    if (!q.ok()) return q.status();
+    return sqlite::ReadAll<LeadStageChange>(*q, [](const Statement& r) {
+      return LeadStageChange{r.Text(0), static_cast<LifecycleStage>(r.Int(1)), r.Time(2)};
+    });
+  }
+
   absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> CountByStage() override {
     absl::StatusOr<Statement> q = tx_.Prepare("SELECT stage, COUNT(*) FROM leads GROUP BY stage");
     if (!q.ok()) return q.status();

@@ -377,6 +377,16 @@ TEST_F(HandoffFlowTest, CapturedLeadIsHandedOffWorkedWonAndReportedBack) {
   EXPECT_EQ(perf.cost_per_acquisition().amount_minor(), 20000);
   EXPECT_EQ(perf.roi_basis_points(), 15000);  // (50000 - 20000) / 20000 = 150 %
 
+  // The funnel: one lead went all the way.
+  mv1::GetLifecycleFunnelRequest funnel_req;
+  mv1::GetLifecycleFunnelResponse funnel;
+  ASSERT_TRUE(marketing_reports_->GetLifecycleFunnel(Ctx().get(), funnel_req, &funnel).ok());
+  ASSERT_EQ(funnel.stages_size(), 9);
+  EXPECT_EQ(funnel.stages(mv1::LIFECYCLE_STAGE_CUSTOMER - 1).count(), 1);
+  EXPECT_EQ(funnel.stages(mv1::LIFECYCLE_STAGE_MQL - 1).ever_entered(), 1);
+  ASSERT_EQ(funnel.conversions_size(), 3);
+  for (const auto& c : funnel.conversions()) EXPECT_EQ(c.rate_basis_points(), 10000);
+
   // Sales' pipeline report agrees: one won deal of 50000.
   sv1::GetPipelineReportRequest pipe_req;
   pipe_req.set_currency_code("EUR");
