@@ -603,6 +603,38 @@ TEST_F(HandoffFlowTest, ScoringPolicyIsReadAndReplacedByRpc) {
   EXPECT_EQ(current.policy().mql_threshold(), 50);
 }
 
+TEST_F(HandoffFlowTest, ConcurrentCapturesOfOnePersonMakeOneLead) {
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  std::vector<std::string> names(kThreads);
+  std::vector<bool> merged(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      mv1::CaptureLeadRequest req;
+      // Different spellings of one address, and a phone on some.
+      req.mutable_contact()->set_email(i % 2 ? "Same.Person@Example.org" : " same.person@example.org");
+      if (i % 3 == 0) req.mutable_contact()->set_phone("+44 20 7946 0001");
+      req.set_request_id("concurrent-" + std::to_string(i));
+      mv1::CaptureLeadResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      if (leads_->CaptureLead(&ctx, req, &resp).ok()) {
+        names[i] = resp.lead().name();
+        merged[i] = resp.merged();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& n : names) EXPECT_EQ(n, names[0]);
+  EXPECT_EQ(std::count(merged.begin(), merged.end(), false), 1);  // exactly one created it
+  mv1::ListLeadsRequest list;
+  mv1::ListLeadsResponse leads;
+  ASSERT_TRUE(leads_->ListLeads(Ctx().get(), list, &leads).ok());
+  ASSERT_EQ(leads.leads_size(), 1);
+  EXPECT_EQ(leads.leads(0).merged_capture_count(), kThreads - 1);
+  EXPECT_EQ(leads.leads(0).touch_count(), kThreads);
+}
+
 TEST_F(HandoffFlowTest, ImportLeadsReportsEachRowAndABadRowStopsNothing) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
