@@ -342,6 +342,20 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
       ++lead->won_count;
       break;
     }
+    case Outcome::kSalesQualified:
+    case Outcome::kOpportunity: {
+      if (lead->owner != Owner::kSales) return wrong_state("a lead accepted by sales");
+      const LifecycleStage to = in.outcome == Outcome::kSalesQualified ? LifecycleStage::kSalesQualified
+                                                                       : LifecycleStage::kOpportunity;
+      if (lead->stage == to) break;  // already there
+      if (absl::Status s = MoveStage(tx, *lead, to, now,
+                                     in.outcome == Outcome::kSalesQualified ? "sales qualified"
+                                                                            : "proposal sent");
+          !s.ok()) {
+        return s;
+      }
+      break;
+    }
     case Outcome::kLost:
       // A lost upsell leaves a customer a customer.
       if (lead->stage == LifecycleStage::kCustomer) break;

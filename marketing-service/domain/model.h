@@ -37,8 +37,8 @@ enum class TouchType {
 };
 constexpr int kTouchTypeMax = 13;
 
-enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost };
-constexpr int kOutcomeMax = 4;
+enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost, kSalesQualified, kOpportunity };
+constexpr int kOutcomeMax = 6;
 
 struct UtmCodes {
   std::string source;

@@ -33,7 +33,7 @@ enum class MeetingStatus { kUnspecified = 0, kScheduled, kHeld, kNoShow };
 constexpr int kMeetingStatusMax = 3;
 
 // Outcomes reported to marketing (values of handoff.marketing.v1.Outcome).
-enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost };
+enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost, kSalesQualified, kOpportunity };
 
 struct Rep {
   std::string id;

@@ -289,9 +289,25 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Advance(SalesTx& tx, const std:
         OppName(id), " cannot move from ", StageName(opp->stage), " to ", StageName(to),
         "; stages only move forward"));
   }
+  const Stage from = opp->stage;
   opp->stage = to;
   if (amount) opp->amount = *amount;
   if (absl::Status s = Save(tx, *opp, DealEventType::kStageAdvanced); !s.ok()) return s;
+  // Tell marketing how far the deal got (new business only: an upsell's lead is a customer).
+  if (opp->kind == OpportunityKind::kNewBusiness) {
+    std::optional<Outcome> progress;
+    if (from < Stage::kProposal && to >= Stage::kProposal) {
+      progress = Outcome::kOpportunity;
+    } else if (from < Stage::kQualified && to >= Stage::kQualified) {
+      progress = Outcome::kSalesQualified;
+    }
+    if (progress) {
+      if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, *progress, "", {}, clock_.Now()});
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
   return opp;
 }
 

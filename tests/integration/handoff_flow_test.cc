@@ -327,6 +327,8 @@ TEST_F(HandoffFlowTest, CapturedLeadIsHandedOffWorkedWonAndReportedBack) {
     opp = resp.opportunity();
   }
   EXPECT_EQ(opp.probability_percent(), 80);
+  // Marketing follows the deal: qualified, then a proposal made the lead an OPPORTUNITY.
+  ASSERT_TRUE(Eventually([&] { return GetLead(lead).lifecycle_stage() == mv1::LIFECYCLE_STAGE_OPPORTUNITY; }));
   {
     sv1::AdvanceStageRequest back;
     back.set_name(opp.name());

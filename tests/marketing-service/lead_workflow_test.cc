@@ -266,9 +266,12 @@ TEST_F(LeadWorkflowTest, OutcomesMoveTheLeadAndOwnership) {
   // WON before accepted is refused and changes nothing.
   EXPECT_EQ(report(Outcome::kWon, "", Money{100, "EUR"}).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(report(Outcome::kLost, "", {}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(report(Outcome::kSalesQualified, "", {}).status().code(), absl::StatusCode::kFailedPrecondition);
   const Lead accepted = *report(Outcome::kAccepted, "", {});
   EXPECT_EQ(accepted.stage, LifecycleStage::kSalesAccepted);
   EXPECT_EQ(accepted.owner, Owner::kSales);
+  EXPECT_EQ(report(Outcome::kSalesQualified, "", {})->stage, LifecycleStage::kSalesQualified);
+  EXPECT_EQ(report(Outcome::kOpportunity, "", {})->stage, LifecycleStage::kOpportunity);
   EXPECT_EQ(report(Outcome::kWon, "", Money{0, "EUR"}).status().code(), absl::StatusCode::kInvalidArgument);
   const Lead won = *report(Outcome::kWon, "", Money{5000, "EUR"});
   EXPECT_EQ(won.stage, LifecycleStage::kCustomer);
@@ -278,11 +281,13 @@ TEST_F(LeadWorkflowTest, OutcomesMoveTheLeadAndOwnership) {
   EXPECT_EQ(report(Outcome::kWon, "", Money{700, "EUR"})->won_revenue.amount_minor, 5700);
   const std::vector<StageChange> history =
       *InTx<std::vector<StageChange>>([&](MarketingTx& tx) { return tx.StageHistory(id); });
-  ASSERT_EQ(history.size(), 4u);
+  ASSERT_EQ(history.size(), 6u);
   EXPECT_EQ(history[0].stage, LifecycleStage::kLead);
   EXPECT_EQ(history[1].stage, LifecycleStage::kMql);
   EXPECT_EQ(history[2].stage, LifecycleStage::kSalesAccepted);
-  EXPECT_EQ(history[3].stage, LifecycleStage::kCustomer);
+  EXPECT_EQ(history[3].stage, LifecycleStage::kSalesQualified);
+  EXPECT_EQ(history[4].stage, LifecycleStage::kOpportunity);
+  EXPECT_EQ(history[5].stage, LifecycleStage::kCustomer);
 }
 
 TEST_F(LeadWorkflowTest, RejectionRecyclesTheLeadWithTheReason) {

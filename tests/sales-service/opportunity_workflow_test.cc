@@ -169,6 +169,24 @@ TEST_F(OpportunityWorkflowTest, CloseWonNeedsAnAmountAndClosedDealsStayClosed) {
   EXPECT_EQ(marketing_.outcomes[1].amount.amount_minor, 100);
 }
 
+TEST_F(OpportunityWorkflowTest, ReachingQualifiedOrProposalIsReportedToMarketingOnce) {
+  AddRep("anna");
+  const Opportunity a = Accepted();
+  auto advance = [&](const std::string& id, Stage to) {
+    return InTx<Opportunity>([&](SalesTx& tx) { return flow_.Advance(tx, id, to, std::nullopt, ""); });
+  };
+  ASSERT_TRUE(advance(a.id, Stage::kContacted).ok());
+  ASSERT_TRUE(advance(a.id, Stage::kQualified).ok());
+  ASSERT_TRUE(advance(a.id, Stage::kProposal).ok());
+  ASSERT_TRUE(advance(a.id, Stage::kNegotiation).ok());
+  const Opportunity b = Accepted();
+  ASSERT_TRUE(advance(b.id, Stage::kNegotiation).ok());  // a jump reports only the furthest
+  std::vector<Outcome> sent;
+  for (const OutcomeNotice& n : marketing_.outcomes) sent.push_back(n.outcome);
+  EXPECT_EQ(sent, std::vector<Outcome>({Outcome::kAccepted, Outcome::kSalesQualified, Outcome::kOpportunity,
+                                        Outcome::kAccepted, Outcome::kOpportunity}));
+}
+
 TEST_F(OpportunityWorkflowTest, StaleEtagIsAbortedAndChangesNothing) {
   AddRep("anna");
   const Opportunity o = Accepted();
