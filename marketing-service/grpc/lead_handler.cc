@@ -5,6 +5,7 @@
 #include "common/idempotency.h"
 #include "common/ids.h"
 #include "common/page_token.h"
+#include "marketing-service/domain/contact_rules.h"
 #include "marketing-service/grpc/convert.h"
 #include "marketing-service/grpc/handlers.h"
 
@@ -56,31 +57,29 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportLeadsReques
   void HandleRow() {
     v1::CaptureLeadResponse captured;
     const absl::Status s = handler_.Capture(row_.row(), &captured, /*request_id_optional=*/true);
-    v1::ImportRowResult* result = response_->add_results();
-    result->set_row(rows_++);
     if (s.ok()) {
-      result->set_lead(captured.lead().name());
       if (captured.merged()) {
-        result->set_status(v1::IMPORT_ROW_STATUS_MERGED);
+        response_->add_row_statuses(v1::IMPORT_ROW_STATUS_MERGED);
         response_->set_merged_count(response_->merged_count() + 1);
       } else {
-        result->set_status(v1::IMPORT_ROW_STATUS_CREATED);
+        response_->add_row_statuses(v1::IMPORT_ROW_STATUS_CREATED);
         response_->set_created_count(response_->created_count() + 1);
       }
     } else if (s.code() == absl::StatusCode::kInvalidArgument ||
                s.code() == absl::StatusCode::kNotFound ||
                s.code() == absl::StatusCode::kFailedPrecondition) {
-      result->set_status(v1::IMPORT_ROW_STATUS_REJECTED);
-      result->set_error(std::string(s.message()));
+      response_->add_row_statuses(v1::IMPORT_ROW_STATUS_REJECTED);
+      v1::ImportRowRejection* rejection = response_->add_rejections();
+      rejection->set_row(rows_);
+      rejection->set_error(std::string(s.message()));
       response_->set_rejected_count(response_->rejected_count() + 1);
     } else {
       // Storage trouble is not the row's fault: stop, so the caller retries the rest.
-      response_->mutable_results()->RemoveLast();
-      --rows_;
       Finish(grpc::Status(ToGrpcStatus(s).error_code(),
                           absl::StrCat("row ", rows_, ": ", s.message(), " (rows before it are stored)")));
       return;
     }
+    ++rows_;
     row_.Clear();
     StartRead(&row_);
   }
@@ -166,6 +165,11 @@ grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ct
       return absl::InvalidArgumentError("owner is not a valid Owner");
     }
     filter.stage = static_cast<LifecycleStage>(req->lifecycle_stage());
+    if (!req->email().empty()) {
+      absl::StatusOr<std::string> email = NormalizeEmail(req->email(), "email");
+      if (!email.ok()) return email.status();
+      filter.email = *email;
+    }
     filter.owner = static_cast<Owner>(req->owner());
     if (!req->source_campaign().empty()) {
       absl::StatusOr<std::string> id = ParseCampaignName(req->source_campaign(), "source_campaign");

@@ -23,6 +23,7 @@ struct LeadFilter {
   LifecycleStage stage = LifecycleStage::kUnspecified;  // kUnspecified = any
   Owner owner = Owner::kUnspecified;
   std::string source_campaign_id;  // empty = any
+  std::string email;               // normalised; empty = any
 };
 
 // Raw counts behind a campaign's performance report. leads..rejected come from

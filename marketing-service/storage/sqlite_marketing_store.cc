@@ -343,7 +343,8 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
   absl::StatusOr<std::optional<Campaign>> FindCampaignByUtm(const UtmCodes& utm) override {
     absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
         "SELECT ", kCampaignColumns,
-        " FROM campaigns WHERE utm_source = ? AND utm_medium = ? AND utm_campaign = ?"));
+        " FROM campaigns WHERE utm_source = ? AND utm_medium = ? AND utm_campaign = ?"
+        " AND utm_campaign <> ''"));  // lets SQLite use the partial index
     if (!q.ok()) return q.status();
     q->Bind(1, utm.source).Bind(2, utm.medium).Bind(3, utm.campaign);
     return sqlite::ReadOptional<Campaign>(*q, ReadCampaign);
@@ -387,16 +388,19 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
   }
 
   absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& f, int64_t after, int limit) override {
+    // By e-mail, the partial e-mail index finds the one lead; otherwise walk by seq.
     absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
-        "SELECT ", kLeadColumns,
-        " FROM leads WHERE seq > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = 0 OR owner = ?3)"
+        "SELECT ", kLeadColumns, " FROM leads WHERE ",
+        f.email.empty() ? "?6 = '' AND " : "email = ?6 AND email <> '' AND ",
+        "seq > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = 0 OR owner = ?3)"
         " AND (?4 = '' OR source_campaign_id = ?4) ORDER BY seq LIMIT ?5"));
     if (!q.ok()) return q.status();
     q->Bind(1, after)
         .Bind(2, int64_t{static_cast<int>(f.stage)})
         .Bind(3, int64_t{static_cast<int>(f.owner)})
         .Bind(4, f.source_campaign_id)
-        .Bind(5, int64_t{limit + 1});
+        .Bind(5, int64_t{limit + 1})
+        .Bind(6, f.email);
     return sqlite::ReadPage<Lead>(*q, limit, ReadLead);
   }
 
@@ -690,7 +694,8 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
 
   absl::StatusOr<std::optional<Lead>> FindLeadBy(const char* column, const std::string& value) {
     absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
-        "SELECT ", kLeadColumns, " FROM leads WHERE ", column, " = ? ORDER BY seq LIMIT 1"));
+        "SELECT ", kLeadColumns, " FROM leads WHERE ", column, " = ?1 AND ", column,
+        " <> '' ORDER BY seq LIMIT 1"));  // "<> ''" lets SQLite use the partial index
     if (!q.ok()) return q.status();
     q->Bind(1, value);
     return sqlite::ReadOptional<Lead>(*q, ReadLead);
