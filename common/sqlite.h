@@ -47,6 +47,10 @@ class Statement {
   Statement& BindBlob(int index, absl::string_view bytes);
   // Binds a time as microseconds since the epoch.
   Statement& BindTime(int index, absl::Time t) { return Bind(index, absl::ToUnixMicros(t)); }
+  // Binds absl::InfinitePast() ("not set") as NULL, any other time as BindTime does.
+  Statement& BindOptionalTime(int index, absl::Time t) {
+    return t == absl::InfinitePast() ? BindNull(index) : BindTime(index, t);
+  }
 
   // Steps once: true with a row to read, false when done.
   absl::StatusOr<bool> Step();
@@ -58,6 +62,10 @@ class Statement {
   std::string Blob(int column) const;
   bool IsNull(int column) const;
   absl::Time Time(int column) const { return absl::FromUnixMicros(Int(column)); }
+  // NULL reads as absl::InfinitePast() ("not set").
+  absl::Time OptionalTime(int column) const {
+    return IsNull(column) ? absl::InfinitePast() : Time(column);
+  }
 
  private:
   friend class Transaction;

@@ -159,11 +159,6 @@ int64_t Micros(absl::Time t) {
   return absl::ToUnixMicros(t);
 }
 
-std::optional<absl::Time> OptionalTime(absl::Time t) {
-  if (t == absl::InfinitePast()) return std::nullopt;
-  return t;
-}
-
 constexpr char kCampaignColumns[] =
     "seq, id, display_name, channel, state, budget_minor, currency, spent_minor, start_us,"
     " end_us, create_us, update_us, version, parent_id, utm_source, utm_medium, utm_campaign";
@@ -177,8 +172,8 @@ Campaign ReadCampaign(const Statement& q) {
   c.budget.amount_minor = q.Int(5);
   c.budget.currency = q.Text(6);
   c.spent_minor = q.Int(7);
-  c.start_time = q.IsNull(8) ? absl::InfinitePast() : q.Time(8);
-  c.end_time = q.IsNull(9) ? absl::InfinitePast() : q.Time(9);
+  c.start_time = q.OptionalTime(8);
+  c.end_time = q.OptionalTime(9);
   c.create_time = q.Time(10);
   c.update_time = q.Time(11);
   c.version = q.Int(12);
@@ -228,7 +223,7 @@ Lead ReadLead(const Statement& q) {
   l.update_time = q.Time(30);
   l.version = q.Int(31);
   l.erased = q.Int(32) != 0;
-  l.erase_time = q.IsNull(33) ? absl::InfinitePast() : q.Time(33);
+  l.erase_time = q.OptionalTime(33);
   return l;
 }
 
@@ -266,7 +261,7 @@ void BindLead(Statement& q, const Lead& l) {
       .BindTime(30, l.update_time)
       .Bind(31, l.version)
       .Bind(32, int64_t{l.erased});
-  if (auto t = OptionalTime(l.erase_time)) q.BindTime(33, *t); else q.BindNull(33);
+  q.BindOptionalTime(33, l.erase_time);
 }
 
 class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
@@ -678,8 +673,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         .Bind(5, c.budget.amount_minor)
         .Bind(6, c.budget.currency)
         .Bind(7, c.spent_minor);
-    if (auto t = OptionalTime(c.start_time)) q.BindTime(8, *t); else q.BindNull(8);
-    if (auto t = OptionalTime(c.end_time)) q.BindTime(9, *t); else q.BindNull(9);
+    q.BindOptionalTime(8, c.start_time).BindOptionalTime(9, c.end_time);
     q.BindTime(10, c.create_time).BindTime(11, c.update_time).Bind(12, c.version);
     q.Bind(13, c.parent_id).Bind(14, c.utm.source).Bind(15, c.utm.medium).Bind(16, c.utm.campaign);
   }

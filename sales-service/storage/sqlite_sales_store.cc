@@ -99,18 +99,6 @@ CREATE TABLE activities (
 CREATE INDEX activities_by_opportunity ON activities(opportunity_id, seq);
 )sql";
 
-void BindOptionalTime(Statement& q, int index, absl::Time t) {
-  if (t == absl::InfinitePast()) {
-    q.BindNull(index);
-  } else {
-    q.BindTime(index, t);
-  }
-}
-
-absl::Time ReadOptionalTime(const Statement& q, int column) {
-  return q.IsNull(column) ? absl::InfinitePast() : q.Time(column);
-}
-
 std::vector<std::string> SplitList(const std::string& s) {
   if (s.empty()) return {};
   return absl::StrSplit(s, ',');
@@ -177,9 +165,9 @@ Opportunity ReadOpp(const Statement& q) {
   o.loss_reason = static_cast<LossReason>(q.Int(27));
   o.reason_text = q.Text(28);
   o.competitor = q.Text(29);
-  o.handoff_time = ReadOptionalTime(q, 30);
-  o.accept_time = ReadOptionalTime(q, 31);
-  o.close_time = ReadOptionalTime(q, 32);
+  o.handoff_time = q.OptionalTime(30);
+  o.accept_time = q.OptionalTime(31);
+  o.close_time = q.OptionalTime(32);
   o.create_time = q.Time(33);
   o.update_time = q.Time(34);
   o.version = q.Int(35);
@@ -216,9 +204,7 @@ void BindOpp(Statement& q, const Opportunity& o) {
       .Bind(27, int64_t{static_cast<int>(o.loss_reason)})
       .Bind(28, o.reason_text)
       .Bind(29, o.competitor);
-  BindOptionalTime(q, 30, o.handoff_time);
-  BindOptionalTime(q, 31, o.accept_time);
-  BindOptionalTime(q, 32, o.close_time);
+  q.BindOptionalTime(30, o.handoff_time).BindOptionalTime(31, o.accept_time).BindOptionalTime(32, o.close_time);
   q.BindTime(33, o.create_time).BindTime(34, o.update_time).Bind(35, o.version).Bind(36, int64_t{o.is_open()});
 }
 
@@ -423,9 +409,11 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         .Bind(4, int64_t{static_cast<int>(a.call_outcome)})
         .Bind(5, int64_t{static_cast<int>(a.meeting_status)})
         .Bind(6, a.summary)
-        .Bind(7, a.next_step);
-    BindOptionalTime(*q, 8, a.next_step_due);
-    return q->BindTime(9, a.time).Bind(10, a.rep_id).Run();
+        .Bind(7, a.next_step)
+        .BindOptionalTime(8, a.next_step_due)
+        .BindTime(9, a.time)
+        .Bind(10, a.rep_id);
+    return q->Run();
   }
 
   absl::StatusOr<Page<Activity>> ListActivities(const std::string& opportunity_id, int64_t after,
@@ -445,7 +433,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
       a.meeting_status = static_cast<MeetingStatus>(r.Int(5));
       a.summary = r.Text(6);
       a.next_step = r.Text(7);
-      a.next_step_due = ReadOptionalTime(r, 8);
+      a.next_step_due = r.OptionalTime(8);
       a.time = r.Time(9);
       a.rep_id = r.Text(10);
       return a;
