@@ -56,6 +56,14 @@ absl::Status LeadWorkflow::MoveStage(MarketingTx& tx, Lead& lead, LifecycleStage
   return tx.AppendStageChange(lead.id, StageChange{to, now, reason});
 }
 
+absl::StatusOr<bool> LeadWorkflow::Engage(MarketingTx& tx, Lead& lead, absl::Time now,
+                                          const std::string& why) const {
+  if (lead.stage != LifecycleStage::kSubscriber) return false;
+  if (absl::Status s = MoveStage(tx, lead, LifecycleStage::kLead, now, why); !s.ok()) return s;
+  if (absl::Status s = events_.Record(tx, LeadEventType::kEngaged, lead); !s.ok()) return s;
+  return true;
+}
+
 absl::Status LeadWorkflow::PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time now,
                                         const std::string& reason) const {
   if (absl::Status s = MoveStage(tx, lead, LifecycleStage::kMql, now, reason); !s.ok()) return s;
@@ -159,16 +167,21 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     lead.consent.do_not_contact |= in.consent.do_not_contact;
     ++lead.merged_capture_count;
     if (lead.source_campaign_id.empty()) lead.source_campaign_id = result.campaign_id;
+    if (!in.subscribe_only) {
+      absl::StatusOr<bool> engaged = Engage(tx, lead, now, "captured with a buying signal");
+      if (!engaged.ok()) return engaged.status();
+    }
   } else {
     lead.id = NewId();
     lead.contact = *contact;
     lead.consent = in.consent;
-    lead.stage = LifecycleStage::kLead;
+    lead.stage = in.subscribe_only ? LifecycleStage::kSubscriber : LifecycleStage::kLead;
     lead.owner = Owner::kMarketing;
     lead.source_campaign_id = result.campaign_id;
     lead.create_time = now;
     if (absl::Status s = tx.InsertLead(lead); !s.ok()) return s;
-    if (absl::Status s = tx.AppendStageChange(lead.id, {LifecycleStage::kLead, now, "captured"});
+    if (absl::Status s = tx.AppendStageChange(
+            lead.id, {lead.stage, now, in.subscribe_only ? "subscribed" : "captured"});
         !s.ok()) {
       return s;
     }
@@ -202,6 +215,10 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
   if (!lead.ok()) return lead.status();
   if (absl::Status s = CheckCampaignOpen(tx, in.campaign_id); !s.ok()) return s;
   if (IsOutbound(in.type)) {
+    if (lead->stage == LifecycleStage::kDisqualified) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("leads/", lead->id, " is disqualified; marketing sends it nothing"));
+    }
     if (lead->owner != Owner::kMarketing) {
       return absl::FailedPreconditionError(absl::StrCat(
           "leads/", lead->id, " is owned by sales; marketing sends no promotional outreach "
@@ -239,6 +256,11 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
     return result;
   }
   ++lead->touch_count;
+  if (!IsOutbound(in.type)) {
+    absl::StatusOr<bool> engaged =
+        Engage(tx, *lead, now, absl::StrCat("engaged: ", TouchTypeName(in.type)));
+    if (!engaged.ok()) return engaged.status();
+  }
   bool handed_off = false;
   if (absl::Status s = Rescore(tx, *lead, clock_.Now(), &handed_off); !s.ok()) return s;
   if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kTouched, handed_off); !s.ok()) {
@@ -264,6 +286,27 @@ absl::StatusOr<Lead> LeadWorkflow::Qualify(MarketingTx& tx, const std::string& l
     return s;
   }
   if (absl::Status s = Save(tx, *lead, now, LeadEventType::kHandedOff, false); !s.ok()) return s;
+  return lead;
+}
+
+absl::StatusOr<Lead> LeadWorkflow::Disqualify(MarketingTx& tx, const std::string& lead_id,
+                                              const std::string& reason) const {
+  if (reason.empty() || reason.size() > 1000) {
+    return absl::InvalidArgumentError("reason must be 1 to 1000 characters");
+  }
+  absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
+  if (!lead.ok()) return lead.status();
+  if (lead->owner != Owner::kMarketing) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "leads/", lead_id, " is with sales; sales rejects it (RejectOpportunity) instead"));
+  }
+  const absl::Time now = clock_.Now();
+  if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kDisqualified, now,
+                                 absl::StrCat("disqualified: ", reason));
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = Save(tx, *lead, now, LeadEventType::kDisqualified, false); !s.ok()) return s;
   return lead;
 }
 

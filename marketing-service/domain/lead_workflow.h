@@ -33,6 +33,7 @@ class SalesGateway {
 // Values of handoff.marketing.v1.LeadEventType.
 enum class LeadEventType {
   kCaptured = 1, kMerged, kTouched, kHandedOff, kConsentChanged, kOutcomeReported, kErased,
+  kDisqualified, kEngaged,
 };
 
 // Appends lead events in the caller's transaction (streamed by WatchLeadEvents).
@@ -47,6 +48,7 @@ struct CaptureInput {
   Consent consent;
   std::string campaign_id;  // may be empty
   UtmCodes utm;             // used when campaign_id is empty
+  bool subscribe_only = false;  // a new lead starts as SUBSCRIBER
   absl::Time time = absl::InfinitePast();  // InfinitePast = now
   std::string capture_id;   // unique id of this capture (becomes the touch id)
 };
@@ -109,6 +111,8 @@ class LeadWorkflow {
   absl::StatusOr<TouchResult> RecordTouch(MarketingTx& tx, const TouchInput& in) const;
   absl::StatusOr<Lead> Qualify(MarketingTx& tx, const std::string& lead_id,
                                const std::string& reason) const;
+  absl::StatusOr<Lead> Disqualify(MarketingTx& tx, const std::string& lead_id,
+                                  const std::string& reason) const;
   absl::StatusOr<Lead> UpdateConsent(MarketingTx& tx, const std::string& lead_id,
                                      const Consent& consent) const;
   absl::StatusOr<Lead> ReportOutcome(MarketingTx& tx, const OutcomeInput& in) const;
@@ -133,6 +137,8 @@ class LeadWorkflow {
                     bool handed_off) const;
   absl::Status MoveStage(MarketingTx& tx, Lead& lead, LifecycleStage to, absl::Time now,
                          const std::string& reason) const;
+  // A subscriber that showed a buying signal becomes a LEAD; true when it moved.
+  absl::StatusOr<bool> Engage(MarketingTx& tx, Lead& lead, absl::Time now, const std::string& why) const;
   absl::Status PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time now,
                             const std::string& reason) const;
 

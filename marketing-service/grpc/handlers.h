@@ -76,6 +76,9 @@ class LeadHandler final : public v1::LeadService::CallbackService {
   grpc::ServerUnaryReactor* QualifyLead(grpc::CallbackServerContext* ctx,
                                         const v1::QualifyLeadRequest* req,
                                         v1::QualifyLeadResponse* resp) override;
+  grpc::ServerUnaryReactor* DisqualifyLead(grpc::CallbackServerContext* ctx,
+                                           const v1::DisqualifyLeadRequest* req,
+                                           v1::DisqualifyLeadResponse* resp) override;
   grpc::ServerUnaryReactor* UpdateConsent(grpc::CallbackServerContext* ctx,
                                           const v1::UpdateConsentRequest* req,
                                           v1::UpdateConsentResponse* resp) override;

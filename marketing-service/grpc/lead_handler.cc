@@ -104,6 +104,7 @@ absl::Status LeadHandler::Capture(const v1::CaptureLeadRequest& req,
   in.consent = handoff::FromProto(req.consent());
   in.time = handoff::FromProto(req.capture_time());
   in.utm = marketing::FromProto(req.utm());
+  in.subscribe_only = req.subscribe_only();
   in.capture_id = req.request_id().empty() ? NewId() : req.request_id();
   auto act = [&](MarketingTx& tx) -> absl::Status {
     absl::StatusOr<CaptureResult> r = d_.leads.Capture(tx, in);
@@ -223,6 +224,23 @@ grpc::ServerUnaryReactor* LeadHandler::QualifyLead(grpc::CallbackServerContext* 
     absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/QualifyLead", *req,
                                  req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {
                                    absl::StatusOr<Lead> l = d_.leads.Qualify(tx, *id, req->reason());
+                                   if (!l.ok()) return l.status();
+                                   return FillLead(tx, d_.leads, *l, resp->mutable_lead());
+                                 });
+    if (s.ok()) d_.runtime.Committed();
+    return s;
+  });
+}
+
+grpc::ServerUnaryReactor* LeadHandler::DisqualifyLead(grpc::CallbackServerContext* ctx,
+                                                      const v1::DisqualifyLeadRequest* req,
+                                                      v1::DisqualifyLeadResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/DisqualifyLead", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->name(), "name");
+    if (!id.ok()) return id.status();
+    absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/DisqualifyLead", *req,
+                                 req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {
+                                   absl::StatusOr<Lead> l = d_.leads.Disqualify(tx, *id, req->reason());
                                    if (!l.ok()) return l.status();
                                    return FillLead(tx, d_.leads, *l, resp->mutable_lead());
                                  });

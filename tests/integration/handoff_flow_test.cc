@@ -639,6 +639,32 @@ TEST_F(HandoffFlowTest, ConcurrentCapturesOfOnePersonMakeOneLead) {
   EXPECT_EQ(leads.leads(0).touch_count(), kThreads);
 }
 
+TEST_F(HandoffFlowTest, SubscribersEngageAndDisqualifiedLeadsStayOut) {
+  mv1::CaptureLeadRequest sub;
+  sub.mutable_contact()->set_email("reader@example.org");
+  sub.set_subscribe_only(true);
+  sub.set_request_id(RequestId());
+  const std::string lead = Capture(sub);
+  EXPECT_EQ(GetLead(lead).lifecycle_stage(), mv1::LIFECYCLE_STAGE_SUBSCRIBER);
+  const mv1::Campaign campaign = CreateCampaign(1000);
+  mv1::RecordTouchResponse touched;
+  ASSERT_TRUE(Touch(lead, campaign.name(), mv1::TOUCH_TYPE_WEB_VISIT, "w1", &touched).ok());
+  EXPECT_EQ(touched.lead().lifecycle_stage(), mv1::LIFECYCLE_STAGE_LEAD);
+
+  mv1::DisqualifyLeadRequest dq;
+  dq.set_name(lead);
+  dq.set_reason("competitor");
+  dq.set_request_id(RequestId());
+  mv1::DisqualifyLeadResponse dq_resp;
+  ASSERT_TRUE(leads_->DisqualifyLead(Ctx().get(), dq, &dq_resp).ok());
+  EXPECT_EQ(dq_resp.lead().lifecycle_stage(), mv1::LIFECYCLE_STAGE_DISQUALIFIED);
+  mv1::QualifyLeadRequest q;
+  q.set_name(lead);
+  q.set_request_id(RequestId());
+  mv1::QualifyLeadResponse qr;
+  EXPECT_EQ(leads_->QualifyLead(Ctx().get(), q, &qr).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
 TEST_F(HandoffFlowTest, ImportLeadsReportsEachRowAndABadRowStopsNothing) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));

@@ -166,6 +166,46 @@ TEST_F(LeadWorkflowTest, PolicyUpdatesAreVersionedAndScoreFromThenOn) {
   EXPECT_EQ(sales_.handoffs.size(), 1u);
 }
 
+TEST_F(LeadWorkflowTest, SubscriberBecomesALeadAtItsFirstBuyingSignal) {
+  CaptureInput in;
+  in.contact.email = "reader@example.com";
+  in.subscribe_only = true;
+  in.capture_id = "s1";
+  const CaptureResult sub = *InTx<CaptureResult>([&](MarketingTx& tx) { return leads_.Capture(tx, in); });
+  EXPECT_EQ(sub.lead.stage, LifecycleStage::kSubscriber);
+  in.capture_id = "s2";  // another newsletter sign-up changes nothing
+  EXPECT_EQ(InTx<CaptureResult>([&](MarketingTx& tx) { return leads_.Capture(tx, in); })->lead.stage,
+            LifecycleStage::kSubscriber);
+  const TouchResult t = *Touch(sub.lead.id, TouchType::kContentDownload, "d1");
+  EXPECT_EQ(t.lead.stage, LifecycleStage::kLead);
+  EXPECT_EQ(std::count(events_.types.begin(), events_.types.end(), LeadEventType::kEngaged), 1);
+}
+
+TEST_F(LeadWorkflowTest, DisqualifiedLeadGetsNoOutreachAndNoHandoff) {
+  const std::string id = Capture("rival@example.com")->lead.id;
+  EXPECT_EQ(InTx<Lead>([&](MarketingTx& tx) { return leads_.Disqualify(tx, id, ""); }).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const Lead d = *InTx<Lead>([&](MarketingTx& tx) { return leads_.Disqualify(tx, id, "competitor"); });
+  EXPECT_EQ(d.stage, LifecycleStage::kDisqualified);
+  EXPECT_EQ(InTx<Lead>([&](MarketingTx& tx) { return leads_.Disqualify(tx, id, "again"); }).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, id, ""); }).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateConsent(tx, id, Consent{true}); }).ok());
+  EXPECT_EQ(Touch(id, TouchType::kEmailSent, "e1").status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(Touch(id, TouchType::kEventAttended, "v1").ok());  // inbound still recorded...
+  ASSERT_TRUE(Touch(id, TouchType::kEventAttended, "v2").ok());
+  EXPECT_TRUE(sales_.handoffs.empty());  // ...but never handed off
+}
+
+TEST_F(LeadWorkflowTest, SalesLeadCannotBeDisqualifiedByMarketing) {
+  const std::string id = Capture("busy@example.com")->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, id, ""); }).ok());
+  absl::Status s = InTx<Lead>([&](MarketingTx& tx) { return leads_.Disqualify(tx, id, "x"); }).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("RejectOpportunity"), absl::string_view::npos);
+}
+
 TEST_F(LeadWorkflowTest, InvalidCaptureWritesNothing) {
   EXPECT_EQ(Capture("broken").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(LeadCount(), 0);
