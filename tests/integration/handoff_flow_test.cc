@@ -381,6 +381,19 @@ TEST_F(HandoffFlowTest, CapturedLeadIsHandedOffWorkedWonAndReportedBack) {
   EXPECT_EQ(perf.cost_per_acquisition().amount_minor(), 20000);
   EXPECT_EQ(perf.roi_basis_points(), 15000);  // (50000 - 20000) / 20000 = 150 %
 
+  // Every model gives the only campaign the whole deal; an empty range gives nothing.
+  perf_req.set_model(mv1::ATTRIBUTION_MODEL_U_SHAPED);
+  ASSERT_TRUE(marketing_reports_->GetCampaignPerformance(Ctx().get(), perf_req, &perf).ok());
+  EXPECT_EQ(perf.model(), mv1::ATTRIBUTION_MODEL_U_SHAPED);
+  EXPECT_EQ(perf.revenue().amount_minor(), 50000);
+  perf_req.mutable_end_time()->set_seconds(1);
+  ASSERT_TRUE(marketing_reports_->GetCampaignPerformance(Ctx().get(), perf_req, &perf).ok());
+  EXPECT_EQ(perf.leads(), 0);
+  EXPECT_EQ(perf.revenue().amount_minor(), 0);
+  perf_req.mutable_start_time()->set_seconds(10);
+  EXPECT_EQ(marketing_reports_->GetCampaignPerformance(Ctx().get(), perf_req, &perf).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // end before start
+
   // The funnel: one lead went all the way.
   mv1::GetLifecycleFunnelRequest funnel_req;
   mv1::GetLifecycleFunnelResponse funnel;
