@@ -477,11 +477,12 @@ absl::StatusOr<ScoringPolicy> LeadWorkflow::Policy(MarketingTx& tx, int64_t vers
   absl::StatusOr<std::optional<ScoringPolicy>> stored = tx.GetScoringPolicy(version);
   if (!stored.ok()) return stored.status();
   if (stored->has_value()) return **stored;
-  // Nothing stored yet: version 1 is the configured initial policy.
-  if (version == 0 || version == 1) {
-    absl::StatusOr<std::optional<ScoringPolicy>> any = tx.GetScoringPolicy(0);
-    if (!any.ok()) return any.status();
-    if (!any->has_value()) return initial_policy_;
+  // Until the first update nothing is stored, and version 1 is the initial policy.
+  if (version == 0) return initial_policy_;
+  if (version == 1) {
+    absl::StatusOr<std::optional<ScoringPolicy>> newest = tx.GetScoringPolicy(0);
+    if (!newest.ok()) return newest.status();
+    if (!newest->has_value()) return initial_policy_;
   }
   return absl::NotFoundError(absl::StrCat("scoring policy version ", version, " does not exist"));
 }
@@ -489,19 +490,18 @@ absl::StatusOr<ScoringPolicy> LeadWorkflow::Policy(MarketingTx& tx, int64_t vers
 absl::StatusOr<ScoringPolicy> LeadWorkflow::UpdatePolicy(MarketingTx& tx, ScoringPolicy policy,
                                                          int64_t expected_version) const {
   if (absl::Status s = NormalizePolicy(policy); !s.ok()) return s;
-  absl::StatusOr<ScoringPolicy> current = CurrentPolicy(tx);
-  if (!current.ok()) return current.status();
-  if (expected_version > 0 && expected_version != current->version) {
-    return absl::AbortedError(absl::StrCat("the scoring policy is at version ", current->version,
-                                           ", not ", expected_version, "; get it again and retry"));
-  }
   absl::StatusOr<std::optional<ScoringPolicy>> stored = tx.GetScoringPolicy(0);
   if (!stored.ok()) return stored.status();
+  const ScoringPolicy current = stored->value_or(initial_policy_);
+  if (expected_version > 0 && expected_version != current.version) {
+    return absl::AbortedError(absl::StrCat("the scoring policy is at version ", current.version,
+                                           ", not ", expected_version, "; get it again and retry"));
+  }
   if (!stored->has_value()) {
     // Keep version 1 (the initial policy) in the history before the first change.
-    if (absl::Status s = tx.InsertScoringPolicy(*current); !s.ok()) return s;
+    if (absl::Status s = tx.InsertScoringPolicy(current); !s.ok()) return s;
   }
-  policy.version = current->version + 1;
+  policy.version = current.version + 1;
   policy.create_time = clock_.Now();
   if (absl::Status s = tx.InsertScoringPolicy(policy); !s.ok()) return s;
   return policy;
