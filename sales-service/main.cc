@@ -1,6 +1,8 @@
 // sales-service: flags, wiring, start and stop. Nothing else.
+#include <array>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -12,6 +14,7 @@
 #include "common/logging.h"
 #include "sales-service/grpc/handlers.h"
 #include "sales-service/grpc/marketing_delivery.h"
+#include "sales-service/jobs/service_level_monitor.h"
 #include "sales-service/messaging/deal_event_log.h"
 #include "sales-service/messaging/outbox_marketing_gateway.h"
 #include "sales-service/storage/sqlite_sales_store.h"
@@ -23,7 +26,16 @@ ABSL_FLAG(std::string, marketing_address, "127.0.0.1:50051",
 ABSL_FLAG(std::string, metrics_listen, "",
           "Prometheus /metrics address HOST:PORT; empty disables");
 ABSL_FLAG(absl::Duration, accept_sla, absl::Hours(24),
-          "How long a handoff may wait for accept or reject before it is an SLA breach");
+          "How long a handoff (or a reassigned one) may wait for accept or reject");
+ABSL_FLAG(absl::Duration, first_touch_sla, absl::Hours(24),
+          "How long an accepted opportunity may wait for its first contact activity");
+ABSL_FLAG(bool, reassign_on_accept_breach, false,
+          "Hand a handoff whose accept SLA was missed to the next eligible rep");
+ABSL_FLAG(absl::Duration, sla_check_interval, absl::Minutes(1),
+          "How often service levels are checked (breach events, reassignment, waiting handoffs)");
+ABSL_FLAG(std::string, stage_probabilities, "10,20,40,60,80,100,0",
+          "Win probability in percent of NEW,CONTACTED,QUALIFIED,PROPOSAL,NEGOTIATION,"
+          "CLOSED_WON,CLOSED_LOST");
 ABSL_FLAG(int32_t, worker_threads, 8, "Threads running storage work for RPCs");
 ABSL_FLAG(int32_t, max_queued_calls, 2048, "Calls waiting for a worker before RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, delivery_deadline, absl::Seconds(5),
@@ -39,11 +51,30 @@ int main(int argc, char** argv) {
       "through the environment as HANDOFF_<FLAG> (e.g. HANDOFF_LISTEN); command-line wins.");
   if (absl::Status s = ApplyFlagsFromEnvironment(
           "HANDOFF_", {"listen", "database", "marketing_address", "metrics_listen", "accept_sla",
-                       "worker_threads", "max_queued_calls", "delivery_deadline"});
+                       "first_touch_sla", "reassign_on_accept_breach", "sla_check_interval",
+                       "stage_probabilities", "worker_threads", "max_queued_calls",
+                       "delivery_deadline"});
       !s.ok()) {
     return FailStartup(kName, s);
   }
   absl::ParseCommandLine(argc, argv);
+
+  PipelineConfig config;
+  absl::StatusOr<std::array<int, kStageMax + 1>> probabilities =
+      ParseStageProbabilities(absl::GetFlag(FLAGS_stage_probabilities), "--stage_probabilities");
+  if (!probabilities.ok()) return FailStartup(kName, probabilities.status());
+  config.probability_percent = *probabilities;
+  config.accept_sla = absl::GetFlag(FLAGS_accept_sla);
+  config.first_touch_sla = absl::GetFlag(FLAGS_first_touch_sla);
+  config.reassign_on_accept_breach = absl::GetFlag(FLAGS_reassign_on_accept_breach);
+  const absl::Duration sla_check_interval = absl::GetFlag(FLAGS_sla_check_interval);
+  for (const auto& [flag, value] : {std::pair{"--accept_sla", config.accept_sla},
+                                    std::pair{"--first_touch_sla", config.first_touch_sla},
+                                    std::pair{"--sla_check_interval", sla_check_interval}}) {
+    if (value <= absl::ZeroDuration()) {
+      return FailStartup(kName, absl::InvalidArgumentError(absl::StrCat(flag, " must be positive")));
+    }
+  }
 
   absl::StatusOr<std::string> path = SqlitePathOf(absl::GetFlag(FLAGS_database));
   if (!path.ok()) return FailStartup(kName, path.status());
@@ -61,9 +92,8 @@ int main(int argc, char** argv) {
 
   OutboxMarketingGateway gateway(runtime.clock());
   ProtoDealEventLog events(runtime.clock());
-  OpportunityWorkflow opportunities(runtime.clock(), PipelineConfig{}, gateway, events);
-  HandlerDeps deps{**store, runtime.clock(), runtime.runner(), runtime, opportunities,
-                   absl::GetFlag(FLAGS_accept_sla)};
+  OpportunityWorkflow opportunities(runtime.clock(), config, gateway, events);
+  HandlerDeps deps{**store, runtime.clock(), runtime.runner(), runtime, opportunities};
   HandoffHandler handoff_handler(deps);
   RepHandler rep_handler(deps);
   OpportunityHandler opportunity_handler(deps);
@@ -72,5 +102,9 @@ int main(int argc, char** argv) {
   runtime.AddService(&rep_handler, "handoff.sales.v1.RepService");
   runtime.AddService(&opportunity_handler, "handoff.sales.v1.OpportunityService");
   runtime.AddService(&report_handler, "handoff.sales.v1.PipelineReportService");
-  return runtime.Run([&] { return (*store)->Ping(); });
+  ServiceLevelMonitor monitor(**store, opportunities, sla_check_interval, [&runtime] { runtime.Committed(); });
+  monitor.Start();
+  const int exit_code = runtime.Run([&] { return (*store)->Ping(); });
+  monitor.Stop();
+  return exit_code;
 }

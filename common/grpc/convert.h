@@ -22,6 +22,12 @@ void ToProto(const Consent& c, common::v1::Consent* out);
 absl::Time FromProto(const google::protobuf::Timestamp& t);
 void ToProto(absl::Time t, google::protobuf::Timestamp* out);
 void ToProto(absl::Duration d, google::protobuf::Duration* out);
+// For optional times: leaves the field absent (has_...() false) when `t` is InfinitePast.
+// Use as ToProtoIfSet(t, [&] { return out->mutable_close_time(); }).
+template <typename MutableField>
+void ToProtoIfSet(absl::Time t, MutableField mutable_field) {
+  if (t != absl::InfinitePast()) ToProto(t, mutable_field());
+}
 
 }  // namespace handoff
 

@@ -410,6 +410,19 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
       }
       lead->owner = Owner::kMarketing;
       break;
+    case Outcome::kReopened: {
+      // Recycled after the loss, or qualified again and waiting for sales (sales answered
+      // that handoff with the reopened deal): either way sales owns it again.
+      const bool recycled = lead->owner == Owner::kMarketing && lead->stage == LifecycleStage::kRecycled;
+      const bool pending = lead->owner == Owner::kSalesPending;
+      if (!recycled && !pending) return wrong_state("a recycled lead or one pending with sales");
+      if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kSalesAccepted, now, "lost deal reopened");
+          !s.ok()) {
+        return s;
+      }
+      lead->owner = Owner::kSales;
+      break;
+    }
     case Outcome::kUnspecified:
       break;
   }

@@ -17,7 +17,8 @@ bool CanMoveStage(LifecycleStage from, LifecycleStage to) {
     case S::kOpportunity: return to == S::kCustomer || to == S::kRecycled;
     // Marketing is forever: customers and recycled leads can be qualified again.
     case S::kCustomer: return to == S::kMql;
-    case S::kRecycled: return to == S::kMql;
+    // ...and a lost deal that sales reopens takes a recycled lead straight back.
+    case S::kRecycled: return to == S::kMql || to == S::kSalesAccepted;
     case S::kDisqualified:
     case S::kUnspecified: return false;
   }

@@ -37,8 +37,10 @@ enum class TouchType {
 };
 constexpr int kTouchTypeMax = 13;
 
-enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost, kSalesQualified, kOpportunity };
-constexpr int kOutcomeMax = 6;
+enum class Outcome {
+  kUnspecified = 0, kAccepted, kRejected, kWon, kLost, kSalesQualified, kOpportunity, kReopened,
+};
+constexpr int kOutcomeMax = 7;
 
 struct UtmCodes {
   std::string source;

@@ -33,7 +33,9 @@ enum class MeetingStatus { kUnspecified = 0, kScheduled, kHeld, kNoShow };
 constexpr int kMeetingStatusMax = 3;
 
 // Outcomes reported to marketing (values of handoff.marketing.v1.Outcome).
-enum class Outcome { kUnspecified = 0, kAccepted, kRejected, kWon, kLost, kSalesQualified, kOpportunity };
+enum class Outcome {
+  kUnspecified = 0, kAccepted, kRejected, kWon, kLost, kSalesQualified, kOpportunity, kReopened,
+};
 
 struct Rep {
   std::string id;
@@ -78,6 +80,18 @@ struct Opportunity {
   absl::Time create_time;
   absl::Time update_time;
   int64_t version = 1;
+  // Forecast: when the rep expects it to close (InfinitePast = not said) and whether the
+  // rep commits to it.
+  absl::Time expected_close_time = absl::InfinitePast();
+  bool committed = false;
+  absl::Time stage_time;  // entered the current stage
+  absl::Time first_touch_time = absl::InfinitePast();
+  // Service levels: the accept window starts at handoff and again at each reassignment;
+  // the flags say a breach was already announced (one event per missed deadline).
+  absl::Time pending_since;
+  bool accept_breached = false;
+  bool first_touch_breached = false;
+  int reopen_count = 0;
 
   bool is_open() const {
     return acceptance != Acceptance::kRejected && stage != Stage::kClosedWon &&
@@ -94,8 +108,31 @@ struct Activity {
   std::string summary;
   std::string next_step;
   absl::Time next_step_due = absl::InfinitePast();
-  absl::Time time;
+  absl::Time time = absl::InfinitePast();  // when it happened; InfinitePast = now
   std::string rep_id;
+};
+
+// History entries of an opportunity (ListTimeline).
+struct StageChange {
+  Stage from = Stage::kUnspecified;  // kUnspecified at creation
+  Stage to = Stage::kUnspecified;
+  absl::Duration time_in_from = absl::ZeroDuration();
+  std::string reason;
+  std::string rep_id;
+};
+
+struct AssignmentRecord {
+  std::string rep_id;
+  std::string reason;
+};
+
+struct TimelineEntry {
+  enum class Kind { kActivity = 1, kStageChange = 2, kAssignment = 3 };
+  Kind kind = Kind::kActivity;
+  absl::Time time;
+  Activity activity;           // kind kActivity
+  StageChange stage_change;    // kind kStageChange
+  AssignmentRecord assignment; // kind kAssignment
 };
 
 }  // namespace handoff::sales

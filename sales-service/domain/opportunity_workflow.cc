@@ -77,7 +77,10 @@ absl::Status OpportunityWorkflow::RequireWorkable(const Opportunity& opp) const 
   return absl::OkStatus();
 }
 
-absl::Status OpportunityWorkflow::AutoAssign(SalesTx& tx, Opportunity& opp) const {
+absl::StatusOr<bool> OpportunityWorkflow::TryAssign(SalesTx& tx, Opportunity& opp,
+                                                    const std::string& exclude_rep_id,
+                                                    const std::string& reason,
+                                                    std::string* why_not) const {
   absl::StatusOr<std::vector<Rep>> reps = tx.AllReps();
   if (!reps.ok()) return reps.status();
   std::vector<RepLoad> loads;
@@ -86,11 +89,10 @@ absl::Status OpportunityWorkflow::AutoAssign(SalesTx& tx, Opportunity& opp) cons
     loads.push_back({r.id, r.status == RepStatus::kActive, r.capacity, r.open_opportunities,
                      r.last_assigned_seq, r.territories});
   }
-  const AssignmentChoice choice = ChooseRep(loads, opp.contact.country_code);
+  const AssignmentChoice choice = ChooseRep(loads, opp.contact.country_code, exclude_rep_id);
   if (!choice.rep_id) {
-    opp.rep_id.clear();
-    opp.unassigned_reason = choice.unassigned_reason;
-    return absl::OkStatus();
+    *why_not = choice.unassigned_reason;
+    return false;
   }
   auto rep = std::find_if(reps->begin(), reps->end(), [&](const Rep& r) { return r.id == *choice.rep_id; });
   absl::StatusOr<int64_t> seq = tx.NextAssignmentSeq();
@@ -99,7 +101,49 @@ absl::Status OpportunityWorkflow::AutoAssign(SalesTx& tx, Opportunity& opp) cons
   if (absl::Status s = tx.UpdateRep(*rep); !s.ok()) return s;
   opp.rep_id = rep->id;
   opp.unassigned_reason.clear();
-  return tx.RecordAssignment(opp.id, rep->id, clock_.Now(), "automatic assignment");
+  if (absl::Status s = tx.RecordAssignment(opp.id, rep->id, clock_.Now(), reason); !s.ok()) return s;
+  return true;
+}
+
+absl::Status OpportunityWorkflow::EnterStage(SalesTx& tx, Opportunity& opp, Stage to, absl::Time when,
+                                             std::string reason) const {
+  StageChange change{opp.stage, to, absl::ZeroDuration(), std::move(reason), opp.rep_id};
+  if (opp.stage != Stage::kUnspecified) change.time_in_from = std::max(absl::ZeroDuration(), when - opp.stage_time);
+  opp.stage = to;
+  opp.stage_time = when;
+  return tx.RecordStageChange(opp.id, when, change);
+}
+
+absl::Status OpportunityWorkflow::ReportProgress(SalesTx& tx, const Opportunity& opp, Stage from,
+                                                 Stage to) const {
+  // An upsell's lead is a customer already: marketing only hears about new business.
+  if (opp.kind != OpportunityKind::kNewBusiness) return absl::OkStatus();
+  std::optional<Outcome> progress;
+  if (from < Stage::kProposal && to >= Stage::kProposal) {
+    progress = Outcome::kOpportunity;
+  } else if (from < Stage::kQualified && to >= Stage::kQualified) {
+    progress = Outcome::kSalesQualified;
+  }
+  if (!progress) return absl::OkStatus();
+  return marketing_.QueueOutcome(tx, {opp.lead, opp.id, *progress, "", {}, clock_.Now()});
+}
+
+absl::Status OpportunityWorkflow::Announce(SalesTx& tx, const Opportunity& opp, DealEventType type) const {
+  if (absl::Status s = tx.UpdateOpportunity(opp); !s.ok()) return s;
+  return events_.Record(tx, type, opp);
+}
+
+absl::Time OpportunityWorkflow::AcceptDue(const Opportunity& opp) const {
+  if (opp.acceptance != Acceptance::kPending) return absl::InfinitePast();
+  return opp.pending_since + config_.accept_sla;
+}
+
+absl::Time OpportunityWorkflow::FirstTouchDue(const Opportunity& opp) const {
+  if (opp.acceptance != Acceptance::kAccepted || !opp.is_open() ||
+      opp.kind != OpportunityKind::kNewBusiness || opp.first_touch_time != absl::InfinitePast()) {
+    return absl::InfinitePast();
+  }
+  return opp.accept_time + config_.first_touch_sla;
 }
 
 absl::StatusOr<HandoffResult> OpportunityWorkflow::Handoff(SalesTx& tx, const HandoffInput& in) const {
@@ -121,11 +165,15 @@ absl::StatusOr<HandoffResult> OpportunityWorkflow::Handoff(SalesTx& tx, const Ha
   opp.marketing = in.marketing;
   opp.kind = OpportunityKind::kNewBusiness;
   opp.acceptance = Acceptance::kPending;
-  opp.stage = Stage::kNew;
   opp.handoff_time = in.handoff_time == absl::InfinitePast() ? now : in.handoff_time;
   opp.create_time = opp.update_time = now;
+  // The accept clock starts when sales has it, not when marketing queued it.
+  opp.pending_since = now;
+  opp.stage = Stage::kUnspecified;  // entering NEW is the first history entry
+  if (absl::Status s = EnterStage(tx, opp, Stage::kNew, now, "handed off by marketing"); !s.ok()) return s;
   if (absl::Status s = tx.InsertOpportunity(opp); !s.ok()) return s;
-  if (absl::Status s = AutoAssign(tx, opp); !s.ok()) return s;
+  absl::StatusOr<bool> assigned = TryAssign(tx, opp, "", "automatic assignment", &opp.unassigned_reason);
+  if (!assigned.ok()) return assigned.status();
   if (absl::Status s = tx.UpdateOpportunity(opp); !s.ok()) return s;
   if (absl::Status s = events_.Record(tx, DealEventType::kCreated, opp); !s.ok()) return s;
   return HandoffResult{opp, false};
@@ -225,6 +273,11 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Assign(SalesTx& tx, const std::
   }
   opp->rep_id = rep_id;
   opp->unassigned_reason.clear();
+  if (opp->acceptance == Acceptance::kPending) {
+    // The new rep gets a full accept window.
+    opp->pending_since = clock_.Now();
+    opp->accept_breached = false;
+  }
   if (absl::Status s = Save(tx, *opp, DealEventType::kAssigned); !s.ok()) return s;
   if (absl::Status s = tx.RecordAssignment(id, rep_id, clock_.Now(), "assigned by hand"); !s.ok()) return s;
   return opp;
@@ -265,6 +318,9 @@ absl::StatusOr<Activity> OpportunityWorkflow::LogActivity(SalesTx& tx, const std
   if (a.time == absl::InfinitePast()) a.time = clock_.Now();
   a.rep_id = opp->rep_id;
   if (absl::Status s = tx.InsertActivity(a); !s.ok()) return s;
+  if (a.type != ActivityType::kNote && opp->first_touch_time == absl::InfinitePast()) {
+    opp->first_touch_time = a.time;
+  }
   // The timeline changed: new etag and an event.
   if (absl::Status s = Save(tx, *opp, DealEventType::kActivityLogged); !s.ok()) return s;
   return a;
@@ -290,24 +346,10 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Advance(SalesTx& tx, const std:
         "; stages only move forward"));
   }
   const Stage from = opp->stage;
-  opp->stage = to;
+  if (absl::Status s = EnterStage(tx, *opp, to, clock_.Now(), ""); !s.ok()) return s;
   if (amount) opp->amount = *amount;
   if (absl::Status s = Save(tx, *opp, DealEventType::kStageAdvanced); !s.ok()) return s;
-  // Tell marketing how far the deal got (new business only: an upsell's lead is a customer).
-  if (opp->kind == OpportunityKind::kNewBusiness) {
-    std::optional<Outcome> progress;
-    if (from < Stage::kProposal && to >= Stage::kProposal) {
-      progress = Outcome::kOpportunity;
-    } else if (from < Stage::kQualified && to >= Stage::kQualified) {
-      progress = Outcome::kSalesQualified;
-    }
-    if (progress) {
-      if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, *progress, "", {}, clock_.Now()});
-          !s.ok()) {
-        return s;
-      }
-    }
-  }
+  if (absl::Status s = ReportProgress(tx, *opp, from, to); !s.ok()) return s;
   return opp;
 }
 
@@ -319,7 +361,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CloseWon(SalesTx& tx, const std
   if (!opp.ok()) return opp.status();
   if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
   const absl::Time when = close_time == absl::InfinitePast() ? clock_.Now() : close_time;
-  opp->stage = Stage::kClosedWon;
+  if (absl::Status s = EnterStage(tx, *opp, Stage::kClosedWon, when, "won"); !s.ok()) return s;
   opp->amount = amount;
   opp->close_time = when;
   if (absl::Status s = Save(tx, *opp, DealEventType::kWon); !s.ok()) return s;
@@ -348,17 +390,19 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CloseLost(SalesTx& tx, const st
   if (!opp.ok()) return opp.status();
   if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
   const absl::Time when = close_time == absl::InfinitePast() ? clock_.Now() : close_time;
-  opp->stage = Stage::kClosedLost;
-  opp->loss_reason = reason;
-  opp->reason_text = text;
-  opp->competitor = competitor;
-  opp->close_time = when;
-  if (absl::Status s = Save(tx, *opp, DealEventType::kLost); !s.ok()) return s;
   static const char* const kNames[] = {"", "price", "competitor", "product fit",
                                        "no decision", "timing", "other"};
   std::string why = kNames[r];
   if (!competitor.empty()) absl::StrAppend(&why, " (", competitor, ")");
   if (!text.empty()) absl::StrAppend(&why, ": ", text);
+  if (absl::Status s = EnterStage(tx, *opp, Stage::kClosedLost, when, absl::StrCat("lost: ", why)); !s.ok()) {
+    return s;
+  }
+  opp->loss_reason = reason;
+  opp->reason_text = text;
+  opp->competitor = competitor;
+  opp->close_time = when;
+  if (absl::Status s = Save(tx, *opp, DealEventType::kLost); !s.ok()) return s;
   if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kLost, why, {}, when});
       !s.ok()) {
     return s;
@@ -388,11 +432,16 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CreateUpsell(SalesTx& tx, const
   up.parent_opportunity_id = won_id;
   up.rep_id = won->rep_id;
   up.acceptance = Acceptance::kAccepted;
-  up.stage = Stage::kNew;
   if (amount) up.amount = *amount;
   up.handoff_time = won->handoff_time;
   up.accept_time = now;
   up.create_time = up.update_time = now;
+  up.pending_since = now;
+  up.stage = Stage::kUnspecified;
+  if (absl::Status s = EnterStage(tx, up, Stage::kNew, now, absl::StrCat("upsell of ", OppName(won_id)));
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = tx.InsertOpportunity(up); !s.ok()) return s;
   if (absl::Status s = events_.Record(tx, DealEventType::kCreated, up); !s.ok()) return s;
   if (!up.rep_id.empty()) {
@@ -437,17 +486,157 @@ absl::StatusOr<Rep> OpportunityWorkflow::UpdateRep(SalesTx& tx, const std::strin
   return r;
 }
 
-absl::StatusOr<std::vector<SlaBreach>> OpportunityWorkflow::AcceptSlaBreaches(
-    SalesTx& tx, absl::Duration accept_sla, int limit) const {
-  const absl::Time now = clock_.Now();
-  absl::StatusOr<std::vector<Opportunity>> late = tx.PendingHandedOffBefore(now - accept_sla, limit);
-  if (!late.ok()) return late.status();
-  std::vector<SlaBreach> out;
-  for (Opportunity& o : *late) {
-    const absl::Duration overdue = now - (o.handoff_time + accept_sla);
-    out.push_back({std::move(o), overdue});
+absl::StatusOr<Opportunity> OpportunityWorkflow::Reopen(SalesTx& tx, const std::string& id, Stage to,
+                                                        const std::string& reason_text,
+                                                        const std::string& etag) const {
+  const int t = static_cast<int>(to);
+  if (t <= 0 || to >= Stage::kClosedWon) {
+    return absl::InvalidArgumentError("stage must be an open stage (STAGE_NEW .. STAGE_NEGOTIATION)");
   }
-  return out;
+  if (reason_text.empty()) return absl::InvalidArgumentError("reason_text is required: why is it back?");
+  if (absl::Status s = ValidateLength(reason_text, 1000, "reason_text"); !s.ok()) return s;
+  absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
+  if (!opp.ok()) return opp.status();
+  if (opp->stage != Stage::kClosedLost) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        OppName(id), " is ", opp->acceptance == Acceptance::kRejected ? "a rejected handoff" : StageName(opp->stage),
+        "; only CLOSED_LOST deals are reopened (won deals grow with CreateUpsell, rejected "
+        "handoffs come back through marketing)"));
+  }
+  if (opp->kind == OpportunityKind::kNewBusiness) {
+    absl::StatusOr<std::optional<Opportunity>> open = tx.FindOpenForLead(opp->lead);
+    if (!open.ok()) return open.status();
+    if (open->has_value() && (*open)->kind == OpportunityKind::kNewBusiness) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          opp->lead, " already has an open opportunity, ", OppName((*open)->id), "; work that one"));
+    }
+  }
+  const absl::Time now = clock_.Now();
+  if (absl::Status s = EnterStage(tx, *opp, to, now, absl::StrCat("reopened: ", reason_text)); !s.ok()) {
+    return s;
+  }
+  opp->loss_reason = LossReason::kUnspecified;
+  opp->reason_text.clear();
+  opp->competitor.clear();
+  opp->close_time = absl::InfinitePast();
+  ++opp->reopen_count;
+  if (absl::Status s = Save(tx, *opp, DealEventType::kReopened); !s.ok()) return s;
+  if (opp->kind == OpportunityKind::kNewBusiness) {
+    if (absl::Status s = marketing_.QueueOutcome(
+            tx, {opp->lead, opp->id, Outcome::kReopened, reason_text, {}, now});
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = ReportProgress(tx, *opp, Stage::kNew, to); !s.ok()) return s;
+  }
+  return opp;
+}
+
+absl::StatusOr<Opportunity> OpportunityWorkflow::Update(SalesTx& tx, const std::string& id,
+                                                        const ForecastPatch& patch,
+                                                        const std::string& etag) const {
+  if (!patch.amount && !patch.expected_close && !patch.committed) {
+    return absl::InvalidArgumentError("update_mask: name at least one of amount, expected_close_time, committed");
+  }
+  if (patch.amount && patch.amount->has_value()) {
+    if (absl::Status s = ValidatePositiveMoney(**patch.amount, "opportunity.amount"); !s.ok()) return s;
+  }
+  absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
+  if (!opp.ok()) return opp.status();
+  if (!opp->is_open()) {
+    return absl::FailedPreconditionError(absl::StrCat(OppName(id), " is closed or rejected; its figures are final"));
+  }
+  if (patch.amount) opp->amount = patch.amount->value_or(Money{});
+  if (patch.expected_close) opp->expected_close_time = *patch.expected_close;
+  if (patch.committed) opp->committed = *patch.committed;
+  if (absl::Status s = Save(tx, *opp, DealEventType::kUpdated); !s.ok()) return s;
+  return opp;
+}
+
+absl::StatusOr<ServiceLevelReport> OpportunityWorkflow::ServiceLevels(SalesTx& tx, SlaKind kind,
+                                                                      int limit) const {
+  const absl::Time now = clock_.Now();
+  ServiceLevelReport report;
+  if (kind != SlaKind::kFirstTouch) {
+    absl::StatusOr<std::vector<Opportunity>> late = tx.PendingSince(now - config_.accept_sla, false, limit);
+    if (!late.ok()) return late.status();
+    for (Opportunity& o : *late) {
+      const absl::Time due = AcceptDue(o);
+      report.breaches.push_back({std::move(o), SlaKind::kAccept, due, now - due});
+    }
+  }
+  if (kind != SlaKind::kAccept) {
+    absl::StatusOr<std::vector<Opportunity>> late =
+        tx.UntouchedAcceptedBefore(now - config_.first_touch_sla, false, limit);
+    if (!late.ok()) return late.status();
+    for (Opportunity& o : *late) {
+      const absl::Time due = FirstTouchDue(o);
+      report.breaches.push_back({std::move(o), SlaKind::kFirstTouch, due, now - due});
+    }
+  }
+  std::stable_sort(report.breaches.begin(), report.breaches.end(),
+                   [](const SlaBreach& a, const SlaBreach& b) { return a.due < b.due; });
+  if (static_cast<int>(report.breaches.size()) > limit) report.breaches.resize(limit);
+  absl::StatusOr<std::vector<Opportunity>> waiting = tx.UnassignedPending(limit);
+  if (!waiting.ok()) return waiting.status();
+  report.unassigned = *std::move(waiting);
+  return report;
+}
+
+absl::StatusOr<ServiceLevelSweep> OpportunityWorkflow::CheckServiceLevels(SalesTx& tx, int batch) const {
+  const absl::Time now = clock_.Now();
+  ServiceLevelSweep sweep;
+  // Waiting without a rep: the first one that finds none means none is eligible now.
+  absl::StatusOr<std::vector<Opportunity>> waiting = tx.UnassignedPending(batch);
+  if (!waiting.ok()) return waiting.status();
+  for (Opportunity& o : *waiting) {
+    std::string why_not;
+    absl::StatusOr<bool> assigned = TryAssign(tx, o, "", "automatic assignment (waited for a free rep)", &why_not);
+    if (!assigned.ok()) return assigned.status();
+    if (!*assigned) {
+      if (why_not != o.unassigned_reason) {
+        o.unassigned_reason = why_not;
+        if (absl::Status s = tx.UpdateOpportunity(o); !s.ok()) return s;
+      }
+      break;
+    }
+    o.pending_since = now;
+    o.accept_breached = false;
+    if (absl::Status s = Save(tx, o, DealEventType::kAssigned); !s.ok()) return s;
+    ++sweep.assigned;
+  }
+  sweep.more = static_cast<int>(waiting->size()) == batch && sweep.assigned == batch;
+
+  absl::StatusOr<std::vector<Opportunity>> late = tx.PendingSince(now - config_.accept_sla, true, batch);
+  if (!late.ok()) return late.status();
+  for (Opportunity& o : *late) {
+    o.accept_breached = true;
+    if (absl::Status s = Announce(tx, o, DealEventType::kAcceptSlaBreached); !s.ok()) return s;
+    ++sweep.accept_breaches;
+    if (!config_.reassign_on_accept_breach || o.rep_id.empty()) continue;
+    const std::string missed_by = o.rep_id;
+    std::string why_not;
+    absl::StatusOr<bool> moved = TryAssign(
+        tx, o, missed_by, absl::StrCat("accept SLA missed by reps/", missed_by, ": reassigned"), &why_not);
+    if (!moved.ok()) return moved.status();
+    if (!*moved) continue;  // nobody else is free: it stays, breach announced
+    o.pending_since = now;
+    o.accept_breached = false;
+    if (absl::Status s = Save(tx, o, DealEventType::kAssigned); !s.ok()) return s;
+    ++sweep.reassigned;
+  }
+  sweep.more = sweep.more || static_cast<int>(late->size()) == batch;
+
+  absl::StatusOr<std::vector<Opportunity>> untouched =
+      tx.UntouchedAcceptedBefore(now - config_.first_touch_sla, true, batch);
+  if (!untouched.ok()) return untouched.status();
+  for (Opportunity& o : *untouched) {
+    o.first_touch_breached = true;
+    if (absl::Status s = Announce(tx, o, DealEventType::kFirstTouchSlaBreached); !s.ok()) return s;
+    ++sweep.first_touch_breaches;
+  }
+  sweep.more = sweep.more || static_cast<int>(untouched->size()) == batch;
+  return sweep;
 }
 
 }  // namespace handoff::sales

@@ -32,7 +32,10 @@ class MarketingGateway {
 };
 
 // Values of handoff.sales.v1.DealEventType.
-enum class DealEventType { kCreated = 1, kAssigned, kAccepted, kRejected, kActivityLogged, kStageAdvanced, kWon, kLost };
+enum class DealEventType {
+  kCreated = 1, kAssigned, kAccepted, kRejected, kActivityLogged, kStageAdvanced, kWon, kLost,
+  kAcceptSlaBreached, kFirstTouchSlaBreached, kReopened, kUpdated,
+};
 
 // Appends deal events in the caller's transaction (streamed by WatchDealEvents).
 class DealEventLog {
@@ -70,9 +73,35 @@ struct RepPatch {
   std::optional<std::string> etag;
 };
 
+// Values of handoff.sales.v1.SlaKind.
+enum class SlaKind { kUnspecified = 0, kAccept, kFirstTouch };
+
 struct SlaBreach {
   Opportunity opportunity;
+  SlaKind kind = SlaKind::kAccept;
+  absl::Time due;
   absl::Duration overdue;
+};
+
+struct ServiceLevelReport {
+  std::vector<SlaBreach> breaches;     // most overdue first
+  std::vector<Opportunity> unassigned; // pending without a rep, longest waiting first
+};
+
+// What one CheckServiceLevels pass did.
+struct ServiceLevelSweep {
+  int assigned = 0;              // waiting opportunities that found a rep
+  int accept_breaches = 0;       // newly announced
+  int first_touch_breaches = 0;  // newly announced
+  int reassigned = 0;            // accept breaches handed to the next rep
+  bool more = false;             // a batch was full: run again soon
+};
+
+// UpdateOpportunity: each engaged field replaces the stored one.
+struct ForecastPatch {
+  std::optional<std::optional<Money>> amount;  // nullopt inside = clear
+  std::optional<absl::Time> expected_close;    // InfinitePast = clear
+  std::optional<bool> committed;
 };
 
 // The rules of a deal's life in sales: intake, assignment, acceptance, activities,
@@ -105,22 +134,44 @@ class OpportunityWorkflow {
                                         absl::Time close_time, const std::string& etag) const;
   absl::StatusOr<Opportunity> CreateUpsell(SalesTx& tx, const std::string& won_id,
                                            const std::optional<Money>& amount) const;
+  absl::StatusOr<Opportunity> Reopen(SalesTx& tx, const std::string& id, Stage to,
+                                     const std::string& reason_text, const std::string& etag) const;
+  absl::StatusOr<Opportunity> Update(SalesTx& tx, const std::string& id, const ForecastPatch& patch,
+                                     const std::string& etag) const;
 
   absl::StatusOr<Rep> CreateRep(SalesTx& tx, const RepInput& in) const;
   absl::StatusOr<Rep> UpdateRep(SalesTx& tx, const std::string& id, const RepPatch& patch) const;
 
-  // Pending handoffs older than `accept_sla`, most overdue first.
-  absl::StatusOr<std::vector<SlaBreach>> AcceptSlaBreaches(SalesTx& tx, absl::Duration accept_sla,
-                                                           int limit) const;
+  // Breaches of `kind` (kUnspecified: both) as of now, at most `limit`, and up to `limit`
+  // opportunities waiting without a rep.
+  absl::StatusOr<ServiceLevelReport> ServiceLevels(SalesTx& tx, SlaKind kind, int limit) const;
+  // The background pass: assigns waiting opportunities when a rep is eligible, announces
+  // each missed deadline once (event), and reassigns accept breaches when configured.
+  // Handles at most `batch` opportunities of each sort.
+  absl::StatusOr<ServiceLevelSweep> CheckServiceLevels(SalesTx& tx, int batch) const;
 
   int Probability(Stage stage) const { return config_.probability_percent[static_cast<int>(stage)]; }
+  // Deadlines shown on the opportunity; InfinitePast when none applies.
+  absl::Time AcceptDue(const Opportunity& opp) const;
+  absl::Time FirstTouchDue(const Opportunity& opp) const;
+  const PipelineConfig& config() const { return config_; }
 
  private:
   absl::StatusOr<Opportunity> Load(SalesTx& tx, const std::string& id, const std::string& etag) const;
   // Stores the opportunity (new version) and records `type`.
   absl::Status Save(SalesTx& tx, Opportunity& opp, DealEventType type) const;
-  // Picks a rep by the assignment rule and records it; leaves the reason when none.
-  absl::Status AutoAssign(SalesTx& tx, Opportunity& opp) const;
+  // Picks a rep by the assignment rule (never `exclude_rep_id`); on success sets opp.rep_id,
+  // records the assignment with `reason` and returns true. Otherwise leaves opp as it is
+  // and puts the reason in *why_not.
+  absl::StatusOr<bool> TryAssign(SalesTx& tx, Opportunity& opp, const std::string& exclude_rep_id,
+                                 const std::string& reason, std::string* why_not) const;
+  // Moves opp to `to` at `when` and records the change with the time spent in the stage left.
+  absl::Status EnterStage(SalesTx& tx, Opportunity& opp, Stage to, absl::Time when,
+                          std::string reason) const;
+  // Queues the progress outcome marketing gets for a new-business move from `from` to `to`.
+  absl::Status ReportProgress(SalesTx& tx, const Opportunity& opp, Stage from, Stage to) const;
+  // Stores a bookkeeping change (no new etag) and records `type`.
+  absl::Status Announce(SalesTx& tx, const Opportunity& opp, DealEventType type) const;
   absl::Status RequireWorkable(const Opportunity& opp) const;
 
   const Clock& clock_;

@@ -3,8 +3,11 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "sales-service/domain/opportunity_workflow.h"
 #include "sales-service/storage/sales_store.h"
 
@@ -16,15 +19,40 @@ struct StageLine {
   int64_t weighted_minor = 0;  // amount * stage probability / 100, rounded down
 };
 
-struct PipelineReport {
-  std::array<StageLine, kStageMax + 1> stages{};
-  int64_t win_rate_basis_points = 0;  // won / (won + lost) * 10000
-  int64_t average_deal_minor = 0;     // won amount / won count
+struct PipelineFigures {
+  std::array<StageLine, kStageMax + 1> stages{};  // index = Stage value
+  int64_t win_rate_basis_points = 0;              // won / (won + lost) * 10000
+  int64_t average_deal_minor = 0;                 // won amount / won count
+  absl::Duration average_sales_cycle;             // mean close - create of won deals, whole seconds
 };
 
-// Derives the report from per-stage totals (index = Stage value).
-PipelineReport BuildPipelineReport(const std::vector<StageTotals>& totals,
+struct PipelineReport {
+  PipelineFigures overall;
+  std::vector<std::pair<std::string, PipelineFigures>> by_rep;  // in the order of rep_ids
+};
+
+// Overall figures from every row; one entry per id in `rep_ids` from that rep's rows.
+PipelineReport BuildPipelineReport(const std::vector<PipelineRow>& rows,
+                                   const std::vector<std::string>& rep_ids,
                                    const OpportunityWorkflow& rules);
+
+struct ForecastFigures {
+  int64_t won_minor = 0;
+  int64_t won_count = 0;
+  int64_t pipeline_minor = 0;   // open, expected in the period
+  int64_t open_count = 0;
+  int64_t weighted_minor = 0;   // won + per stage floor(open amount * probability / 100)
+  int64_t committed_minor = 0;  // won + committed open amounts
+};
+
+struct ForecastReport {
+  ForecastFigures overall;
+  std::vector<std::pair<std::string, ForecastFigures>> by_rep;
+};
+
+ForecastReport BuildForecast(const std::vector<ForecastRow>& rows,
+                             const std::vector<std::string>& rep_ids,
+                             const OpportunityWorkflow& rules);
 
 }  // namespace handoff::sales
 

@@ -41,12 +41,41 @@ void ToProto(const Opportunity& o, const OpportunityWorkflow& rules, v1::Opportu
   out->set_loss_reason(static_cast<v1::LossReason>(o.loss_reason));
   out->set_reason_text(o.reason_text);
   out->set_competitor(o.competitor);
-  handoff::ToProto(o.handoff_time, out->mutable_handoff_time());
-  handoff::ToProto(o.accept_time, out->mutable_accept_time());
-  handoff::ToProto(o.close_time, out->mutable_close_time());
+  handoff::ToProtoIfSet(o.handoff_time, [&] { return out->mutable_handoff_time(); });
+  handoff::ToProtoIfSet(o.accept_time, [&] { return out->mutable_accept_time(); });
+  handoff::ToProtoIfSet(o.close_time, [&] { return out->mutable_close_time(); });
   handoff::ToProto(o.create_time, out->mutable_create_time());
   handoff::ToProto(o.update_time, out->mutable_update_time());
   out->set_etag(EtagOf(o.version));
+  handoff::ToProtoIfSet(o.expected_close_time, [&] { return out->mutable_expected_close_time(); });
+  out->set_committed(o.committed);
+  handoff::ToProto(o.stage_time, out->mutable_stage_change_time());
+  handoff::ToProtoIfSet(o.first_touch_time, [&] { return out->mutable_first_touch_time(); });
+  handoff::ToProtoIfSet(rules.AcceptDue(o), [&] { return out->mutable_accept_due_time(); });
+  handoff::ToProtoIfSet(rules.FirstTouchDue(o), [&] { return out->mutable_first_touch_due_time(); });
+  out->set_reopen_count(o.reopen_count);
+}
+
+void ToProto(const TimelineEntry& e, v1::TimelineEntry* out) {
+  handoff::ToProto(e.time, out->mutable_time());
+  switch (e.kind) {
+    case TimelineEntry::Kind::kActivity:
+      ToProto(e.activity, out->mutable_activity());
+      break;
+    case TimelineEntry::Kind::kStageChange: {
+      v1::StageChange* c = out->mutable_stage_change();
+      c->set_from_stage(static_cast<v1::Stage>(e.stage_change.from));
+      c->set_to_stage(static_cast<v1::Stage>(e.stage_change.to));
+      handoff::ToProto(e.stage_change.time_in_from, c->mutable_time_in_from_stage());
+      c->set_reason(e.stage_change.reason);
+      if (!e.stage_change.rep_id.empty()) c->set_rep(ResourceName("reps", e.stage_change.rep_id));
+      break;
+    }
+    case TimelineEntry::Kind::kAssignment:
+      out->mutable_assignment()->set_rep(ResourceName("reps", e.assignment.rep_id));
+      out->mutable_assignment()->set_reason(e.assignment.reason);
+      break;
+  }
 }
 
 void ToProto(const Activity& a, v1::Activity* out) {
@@ -56,7 +85,7 @@ void ToProto(const Activity& a, v1::Activity* out) {
   out->set_meeting_status(static_cast<v1::MeetingStatus>(a.meeting_status));
   out->set_summary(a.summary);
   out->set_next_step(a.next_step);
-  handoff::ToProto(a.next_step_due, out->mutable_next_step_due_time());
+  handoff::ToProtoIfSet(a.next_step_due, [&] { return out->mutable_next_step_due_time(); });
   handoff::ToProto(a.time, out->mutable_occur_time());
   if (!a.rep_id.empty()) out->set_rep(ResourceName("reps", a.rep_id));
 }

@@ -15,6 +15,7 @@ namespace handoff::sales {
 void ToProto(const Rep& r, v1::Rep* out);
 void ToProto(const Opportunity& o, const OpportunityWorkflow& rules, v1::Opportunity* out);
 void ToProto(const Activity& a, v1::Activity* out);
+void ToProto(const TimelineEntry& e, v1::TimelineEntry* out);
 Activity FromProto(const v1::Activity& a);
 
 }  // namespace handoff::sales

@@ -25,7 +25,6 @@ struct HandlerDeps {
   UnaryRunner& runner;
   ServiceRuntime& runtime;  // Committed() after every successful mutation
   const OpportunityWorkflow& opportunities;
-  absl::Duration accept_sla;
 };
 
 class HandoffHandler final : public v1::HandoffService::CallbackService {
@@ -100,6 +99,15 @@ class OpportunityHandler final : public v1::OpportunityService::CallbackService 
   grpc::ServerUnaryReactor* CreateUpsell(grpc::CallbackServerContext* ctx,
                                          const v1::CreateUpsellRequest* req,
                                          v1::CreateUpsellResponse* resp) override;
+  grpc::ServerUnaryReactor* ReopenOpportunity(grpc::CallbackServerContext* ctx,
+                                              const v1::ReopenOpportunityRequest* req,
+                                              v1::ReopenOpportunityResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateOpportunity(grpc::CallbackServerContext* ctx,
+                                              const v1::UpdateOpportunityRequest* req,
+                                              v1::UpdateOpportunityResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTimeline(grpc::CallbackServerContext* ctx,
+                                         const v1::ListTimelineRequest* req,
+                                         v1::ListTimelineResponse* resp) override;
   grpc::ServerWriteReactor<v1::WatchDealEventsResponse>* WatchDealEvents(
       grpc::CallbackServerContext* ctx, const v1::WatchDealEventsRequest* req) override;
 
@@ -135,6 +143,9 @@ class PipelineReportHandler final : public v1::PipelineReportService::CallbackSe
   grpc::ServerUnaryReactor* GetPipelineReport(grpc::CallbackServerContext* ctx,
                                               const v1::GetPipelineReportRequest* req,
                                               v1::GetPipelineReportResponse* resp) override;
+  grpc::ServerUnaryReactor* GetForecast(grpc::CallbackServerContext* ctx,
+                                        const v1::GetForecastRequest* req,
+                                        v1::GetForecastResponse* resp) override;
   grpc::ServerUnaryReactor* ListSlaBreaches(grpc::CallbackServerContext* ctx,
                                             const v1::ListSlaBreachesRequest* req,
                                             v1::ListSlaBreachesResponse* resp) override;

@@ -1,4 +1,7 @@
 #include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
 
 #include "common/grpc/convert.h"
 #include "common/page_token.h"
@@ -167,6 +170,66 @@ grpc::ServerUnaryReactor* OpportunityHandler::CreateUpsell(grpc::CallbackServerC
                   return d_.opportunities.CreateUpsell(
                       tx, id, OptionalMoney(req->has_amount(), req->amount()));
                 });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::ReopenOpportunity(
+    grpc::CallbackServerContext* ctx, const v1::ReopenOpportunityRequest* req,
+    v1::ReopenOpportunityResponse* resp) {
+  return Mutate(ctx, "OpportunityService/ReopenOpportunity", req->name(), "name", req, resp,
+                [this, req](SalesTx& tx, const std::string& id) {
+                  return d_.opportunities.Reopen(tx, id, static_cast<Stage>(req->stage()),
+                                                 req->reason_text(), req->etag());
+                });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::UpdateOpportunity(
+    grpc::CallbackServerContext* ctx, const v1::UpdateOpportunityRequest* req,
+    v1::UpdateOpportunityResponse* resp) {
+  return Mutate(ctx, "OpportunityService/UpdateOpportunity", req->opportunity().name(),
+                "opportunity.name", req, resp,
+                [this, req](SalesTx& tx, const std::string& id) -> absl::StatusOr<Opportunity> {
+                  const v1::Opportunity& o = req->opportunity();
+                  ForecastPatch patch;
+                  for (const std::string& path : req->update_mask().paths()) {
+                    if (path == "amount") {
+                      patch.amount = OptionalMoney(o.has_amount(), o.amount());
+                    } else if (path == "expected_close_time") {
+                      patch.expected_close = handoff::FromProto(o.expected_close_time());
+                    } else if (path == "committed") {
+                      patch.committed = o.committed();
+                    } else {
+                      return absl::InvalidArgumentError(absl::StrCat(
+                          "update_mask: \"", path,
+                          "\" cannot be changed here; allowed: amount, expected_close_time, committed"));
+                    }
+                  }
+                  return d_.opportunities.Update(tx, id, patch, req->etag());
+                });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::ListTimeline(grpc::CallbackServerContext* ctx,
+                                                           const v1::ListTimelineRequest* req,
+                                                           v1::ListTimelineResponse* resp) {
+  return d_.runner.Run(ctx, "OpportunityService/ListTimeline", [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseNameField(req->name(), "opportunities", "name");
+    if (!id.ok()) return id.status();
+    absl::StatusOr<int> size = ClampPageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> token = DecodePairPageToken(req->page_token());
+    if (!token.ok()) return token.status();
+    TimelineCursor after;
+    if (token->has_value()) after = {absl::FromUnixMicros((*token)->first), (*token)->second};
+    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+      if (absl::StatusOr<Opportunity> o = tx.GetOpportunity(*id); !o.ok()) return o.status();
+      absl::StatusOr<TimelinePage> page = tx.ListTimeline(*id, after, *size);
+      if (!page.ok()) return page.status();
+      for (const TimelineEntry& e : page->entries) ToProto(e, resp->add_entries());
+      if (page->next) {
+        resp->set_next_page_token(EncodePageToken(absl::ToUnixMicros(page->next->time), page->next->seq));
+      }
+      return absl::OkStatus();
+    });
+  });
 }
 
 grpc::ServerWriteReactor<v1::WatchDealEventsResponse>* OpportunityHandler::WatchDealEvents(

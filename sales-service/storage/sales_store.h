@@ -21,10 +21,34 @@ struct OpportunityFilter {
   std::string lead;  // "leads/{id}", empty = any
 };
 
-// Per-stage totals for the pipeline report.
-struct StageTotals {
+// Pipeline report input: one rep's (rep_id empty = unassigned) opportunities in one stage.
+struct PipelineRow {
+  std::string rep_id;
+  Stage stage = Stage::kUnspecified;
   int64_t count = 0;
-  int64_t amount_minor = 0;  // in the currency asked for
+  int64_t amount_minor = 0;          // in the currency asked for
+  int64_t cycle_micros_sum = 0;      // closed won only: sum of close - create
+};
+
+// Forecast input: one rep's won deals closed in the period (stage kClosedWon), or open
+// deals in one stage expected to close in it.
+struct ForecastRow {
+  std::string rep_id;
+  Stage stage = Stage::kUnspecified;
+  int64_t count = 0;
+  int64_t amount_minor = 0;     // in the currency asked for
+  int64_t committed_minor = 0;  // of it, committed by the rep
+};
+
+// Position in a timeline: entries after (time, seq).
+struct TimelineCursor {
+  absl::Time time = absl::InfinitePast();
+  int64_t seq = 0;
+};
+
+struct TimelinePage {
+  std::vector<TimelineEntry> entries;
+  std::optional<TimelineCursor> next;
 };
 
 // One transaction on sales' data. Errors translated: missing row -> NOT_FOUND, unique
@@ -39,9 +63,14 @@ class SalesTx : public UnitOfWork {
   virtual absl::StatusOr<std::vector<Rep>> AllReps() = 0;
   // The next value of the assignment rotation counter.
   virtual absl::StatusOr<int64_t> NextAssignmentSeq() = 0;
+  // History (ListTimeline). Activities join it through InsertActivity.
   virtual absl::Status RecordAssignment(const std::string& opportunity_id,
                                         const std::string& rep_id, absl::Time time,
                                         const std::string& reason) = 0;
+  virtual absl::Status RecordStageChange(const std::string& opportunity_id, absl::Time time,
+                                         const StageChange& change) = 0;
+  virtual absl::StatusOr<TimelinePage> ListTimeline(const std::string& opportunity_id,
+                                                    const TimelineCursor& after, int limit) = 0;
 
   // Opportunities.
   virtual absl::StatusOr<Opportunity> GetOpportunity(const std::string& id) = 0;
@@ -58,18 +87,29 @@ class SalesTx : public UnitOfWork {
   // phones that were removed.
   virtual absl::StatusOr<std::vector<std::string>> EraseLead(const std::string& lead,
                                                             int* opportunities) = 0;
-  // Pending handoffs handed off before `cutoff`, oldest first.
-  virtual absl::StatusOr<std::vector<Opportunity>> PendingHandedOffBefore(absl::Time cutoff,
-                                                                          int limit) = 0;
+  // Service levels, oldest first. Pending with pending_since before `cutoff` (only those
+  // not yet announced when `unannounced_only`).
+  virtual absl::StatusOr<std::vector<Opportunity>> PendingSince(absl::Time cutoff,
+                                                                bool unannounced_only,
+                                                                int limit) = 0;
+  // Accepted, open new business without a first touch, accepted before `cutoff`.
+  virtual absl::StatusOr<std::vector<Opportunity>> UntouchedAcceptedBefore(absl::Time cutoff,
+                                                                           bool unannounced_only,
+                                                                           int limit) = 0;
+  // Pending and without a rep.
+  virtual absl::StatusOr<std::vector<Opportunity>> UnassignedPending(int limit) = 0;
 
   // Activities.
   virtual absl::Status InsertActivity(const Activity& activity) = 0;
   virtual absl::StatusOr<Page<Activity>> ListActivities(const std::string& opportunity_id,
                                                         int64_t after, int limit) = 0;
 
-  // Reports: per stage, excluding rejected handoffs.
-  virtual absl::StatusOr<std::vector<StageTotals>> TotalsByStage(const std::string& rep_id,
-                                                                 const std::string& currency) = 0;
+  // Reports, per rep and stage, excluding rejected handoffs; `rep_id` empty = all.
+  virtual absl::StatusOr<std::vector<PipelineRow>> PipelineRows(const std::string& rep_id,
+                                                                const std::string& currency) = 0;
+  virtual absl::StatusOr<std::vector<ForecastRow>> ForecastRows(const std::string& rep_id,
+                                                                const std::string& currency,
+                                                                absl::Time start, absl::Time end) = 0;
 };
 
 class SalesStore {

@@ -1,5 +1,6 @@
 #include "sales-service/storage/sqlite_sales_store.h"
 
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -99,6 +100,56 @@ CREATE TABLE activities (
 CREATE INDEX activities_by_opportunity ON activities(opportunity_id, seq);
 )sql";
 
+// Forecast fields, service-level bookkeeping, and one timeline of stage changes,
+// assignments and activities (the assignments table moves into it).
+constexpr char kSchemaV2[] = R"sql(
+ALTER TABLE opportunities ADD COLUMN expected_close_us INTEGER;
+ALTER TABLE opportunities ADD COLUMN committed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE opportunities ADD COLUMN stage_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE opportunities ADD COLUMN first_touch_us INTEGER;
+ALTER TABLE opportunities ADD COLUMN pending_since_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE opportunities ADD COLUMN accept_breached INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE opportunities ADD COLUMN first_touch_breached INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE opportunities ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0;
+UPDATE opportunities SET stage_us = COALESCE(close_us, update_us),
+  pending_since_us = COALESCE(handoff_us, create_us),
+  first_touch_us = (SELECT MIN(a.time_us) FROM activities a
+                    WHERE a.opportunity_id = opportunities.id AND a.type <> 6);
+CREATE TABLE timeline (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  opportunity_id TEXT NOT NULL,
+  time_us       INTEGER NOT NULL,
+  kind          INTEGER NOT NULL,  -- 1 activity, 2 stage change, 3 assignment
+  activity_id   TEXT NOT NULL,
+  from_stage    INTEGER NOT NULL,
+  to_stage      INTEGER NOT NULL,
+  time_in_from_us INTEGER NOT NULL,
+  rep_id        TEXT NOT NULL,
+  reason        TEXT NOT NULL
+);
+CREATE INDEX timeline_by_opportunity ON timeline(opportunity_id, time_us, seq);
+INSERT INTO timeline(opportunity_id, time_us, kind, activity_id, from_stage, to_stage,
+                     time_in_from_us, rep_id, reason)
+  SELECT id, create_us, 2, '', 0, 1, 0, '', 'created' FROM opportunities;
+INSERT INTO timeline(opportunity_id, time_us, kind, activity_id, from_stage, to_stage,
+                     time_in_from_us, rep_id, reason)
+  SELECT id, stage_us, 2, '', 1, stage, stage_us - create_us, rep_id,
+         'recorded before stage history was kept' FROM opportunities WHERE stage <> 1;
+INSERT INTO timeline(opportunity_id, time_us, kind, activity_id, from_stage, to_stage,
+                     time_in_from_us, rep_id, reason)
+  SELECT opportunity_id, time_us, 3, '', 0, 0, 0, rep_id, reason FROM assignments ORDER BY id;
+INSERT INTO timeline(opportunity_id, time_us, kind, activity_id, from_stage, to_stage,
+                     time_in_from_us, rep_id, reason)
+  SELECT opportunity_id, time_us, 1, id, 0, 0, 0, rep_id, '' FROM activities ORDER BY seq;
+DROP TABLE assignments;
+DROP INDEX opportunities_pending;
+CREATE INDEX opportunities_pending ON opportunities(acceptance, pending_since_us);
+CREATE INDEX opportunities_untouched ON opportunities(accept_us)
+  WHERE acceptance = 2 AND is_open = 1 AND kind = 1 AND first_touch_us IS NULL;
+CREATE INDEX opportunities_expected_close ON opportunities(expected_close_us) WHERE is_open = 1;
+CREATE INDEX opportunities_won ON opportunities(close_us) WHERE stage = 6;
+)sql";
+
 std::vector<std::string> SplitList(const std::string& s) {
   if (s.empty()) return {};
   return absl::StrSplit(s, ',');
@@ -143,7 +194,10 @@ constexpr char kOppColumns[] =
     " consent_email, consent_phone, consent_sms, consent_mail, do_not_contact, mkt_score,"
     " mkt_campaigns, mkt_touch_count, kind, parent_id, rep_id, unassigned_reason, acceptance,"
     " reject_reason, stage, amount_minor, currency, loss_reason, reason_text, competitor,"
-    " handoff_us, accept_us, close_us, create_us, update_us, version, is_open";
+    " handoff_us, accept_us, close_us, create_us, update_us, version, is_open,"
+    " expected_close_us, committed, stage_us, first_touch_us, pending_since_us,"
+    " accept_breached, first_touch_breached, reopen_count";
+constexpr int kOppColumnCount = 44;  // without seq
 
 Opportunity ReadOpp(const Statement& q) {
   Opportunity o;
@@ -171,6 +225,14 @@ Opportunity ReadOpp(const Statement& q) {
   o.create_time = q.Time(33);
   o.update_time = q.Time(34);
   o.version = q.Int(35);
+  o.expected_close_time = q.OptionalTime(37);
+  o.committed = q.Int(38) != 0;
+  o.stage_time = q.Time(39);
+  o.first_touch_time = q.OptionalTime(40);
+  o.pending_since = q.Time(41);
+  o.accept_breached = q.Int(42) != 0;
+  o.first_touch_breached = q.Int(43) != 0;
+  o.reopen_count = static_cast<int>(q.Int(44));
   return o;
 }
 
@@ -206,6 +268,49 @@ void BindOpp(Statement& q, const Opportunity& o) {
       .Bind(29, o.competitor);
   q.BindOptionalTime(30, o.handoff_time).BindOptionalTime(31, o.accept_time).BindOptionalTime(32, o.close_time);
   q.BindTime(33, o.create_time).BindTime(34, o.update_time).Bind(35, o.version).Bind(36, int64_t{o.is_open()});
+  q.BindOptionalTime(37, o.expected_close_time)
+      .Bind(38, int64_t{o.committed})
+      .BindTime(39, o.stage_time)
+      .BindOptionalTime(40, o.first_touch_time)
+      .BindTime(41, o.pending_since)
+      .Bind(42, int64_t{o.accept_breached})
+      .Bind(43, int64_t{o.first_touch_breached})
+      .Bind(44, int64_t{o.reopen_count});
+}
+
+// Columns of timeline joined with activities, read by ReadTimelineEntry.
+constexpr char kTimelineSelect[] =
+    "SELECT t.seq, t.time_us, t.kind, t.from_stage, t.to_stage, t.time_in_from_us, t.rep_id,"
+    " t.reason, a.id, a.type, a.call_outcome, a.meeting_status, a.summary, a.next_step,"
+    " a.next_step_due_us, a.time_us, a.rep_id"
+    " FROM timeline t LEFT JOIN activities a ON t.kind = 1 AND a.id = t.activity_id";
+
+TimelineEntry ReadTimelineEntry(const Statement& q, const std::string& opportunity_id) {
+  TimelineEntry e;
+  e.time = q.Time(1);
+  e.kind = static_cast<TimelineEntry::Kind>(q.Int(2));
+  switch (e.kind) {
+    case TimelineEntry::Kind::kStageChange:
+      e.stage_change = StageChange{static_cast<Stage>(q.Int(3)), static_cast<Stage>(q.Int(4)),
+                                   absl::Microseconds(q.Int(5)), q.Text(7), q.Text(6)};
+      break;
+    case TimelineEntry::Kind::kAssignment:
+      e.assignment = AssignmentRecord{q.Text(6), q.Text(7)};
+      break;
+    case TimelineEntry::Kind::kActivity:
+      e.activity.id = q.Text(8);
+      e.activity.opportunity_id = opportunity_id;
+      e.activity.type = static_cast<ActivityType>(q.Int(9));
+      e.activity.call_outcome = static_cast<CallOutcome>(q.Int(10));
+      e.activity.meeting_status = static_cast<MeetingStatus>(q.Int(11));
+      e.activity.summary = q.Text(12);
+      e.activity.next_step = q.Text(13);
+      e.activity.next_step_due = q.OptionalTime(14);
+      e.activity.time = q.Time(15);
+      e.activity.rep_id = q.Text(16);
+      break;
+  }
+  return e;
 }
 
 class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
@@ -272,10 +377,40 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
 
   absl::Status RecordAssignment(const std::string& opportunity_id, const std::string& rep_id,
                                 absl::Time time, const std::string& reason) override {
-    absl::StatusOr<Statement> q = tx_.Prepare(
-        "INSERT INTO assignments(opportunity_id, rep_id, time_us, reason) VALUES(?,?,?,?)");
+    return AppendTimeline(opportunity_id, time, TimelineEntry::Kind::kAssignment, "",
+                          StageChange{Stage::kUnspecified, Stage::kUnspecified, absl::ZeroDuration(),
+                                      reason, rep_id});
+  }
+
+  absl::Status RecordStageChange(const std::string& opportunity_id, absl::Time time,
+                                 const StageChange& change) override {
+    return AppendTimeline(opportunity_id, time, TimelineEntry::Kind::kStageChange, "", change);
+  }
+
+  absl::StatusOr<TimelinePage> ListTimeline(const std::string& opportunity_id,
+                                            const TimelineCursor& after, int limit) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+        kTimelineSelect,
+        " WHERE t.opportunity_id = ?1 AND (t.time_us > ?2 OR (t.time_us = ?2 AND t.seq > ?3))"
+        " ORDER BY t.time_us, t.seq LIMIT ?4"));
     if (!q.ok()) return q.status();
-    return q->Bind(1, opportunity_id).Bind(2, rep_id).BindTime(3, time).Bind(4, reason).Run();
+    const int64_t after_us = after.time == absl::InfinitePast() ? std::numeric_limits<int64_t>::min()
+                                                                : absl::ToUnixMicros(after.time);
+    q->Bind(1, opportunity_id).Bind(2, after_us).Bind(3, after.seq).Bind(4, int64_t{limit + 1});
+    TimelinePage page;
+    TimelineCursor last;
+    while (true) {
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      if (static_cast<int>(page.entries.size()) == limit) {
+        page.next = last;
+        break;
+      }
+      page.entries.push_back(ReadTimelineEntry(*q, opportunity_id));
+      last = TimelineCursor{page.entries.back().time, q->Int(0)};
+    }
+    return page;
   }
 
   absl::StatusOr<Opportunity> GetOpportunity(const std::string& id) override {
@@ -288,7 +423,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
 
   absl::Status InsertOpportunity(const Opportunity& o) override {
     std::string placeholders = "?";
-    for (int i = 1; i < 36; ++i) placeholders += ",?";
+    for (int i = 1; i < kOppColumnCount; ++i) placeholders += ",?";
     absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
         "INSERT INTO opportunities(", std::string(kOppColumns).substr(5), ") VALUES(",
         placeholders, ")"));
@@ -307,7 +442,9 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         " reject_reason = ?23, stage = ?24, amount_minor = ?25, currency = ?26,"
         " loss_reason = ?27, reason_text = ?28, competitor = ?29, handoff_us = ?30,"
         " accept_us = ?31, close_us = ?32, create_us = ?33, update_us = ?34, version = ?35,"
-        " is_open = ?36 WHERE id = ?1");
+        " is_open = ?36, expected_close_us = ?37, committed = ?38, stage_us = ?39,"
+        " first_touch_us = ?40, pending_since_us = ?41, accept_breached = ?42,"
+        " first_touch_breached = ?43, reopen_count = ?44 WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindOpp(*q, o);
     return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("opportunities/", o.id));
@@ -370,10 +507,13 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         }
       }
     }
-    {
-      absl::StatusOr<Statement> q = tx_.Prepare(
-          "UPDATE activities SET summary = '', next_step = '' WHERE opportunity_id IN"
-          " (SELECT id FROM opportunities WHERE lead = ?)");
+    for (const char* sql :
+         {"UPDATE activities SET summary = '', next_step = '' WHERE opportunity_id IN"
+          " (SELECT id FROM opportunities WHERE lead = ?)",
+          // Close and reopen reasons may quote the person.
+          "UPDATE timeline SET reason = '' WHERE kind = 2 AND opportunity_id IN"
+          " (SELECT id FROM opportunities WHERE lead = ?)"}) {
+      absl::StatusOr<Statement> q = tx_.Prepare(sql);
       if (!q.ok()) return q.status();
       if (absl::Status s = q->Bind(1, lead).Run(); !s.ok()) return s;
     }
@@ -388,17 +528,35 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
     return removed;
   }
 
-  absl::StatusOr<std::vector<Opportunity>> PendingHandedOffBefore(absl::Time cutoff,
-                                                                  int limit) override {
-    absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
-        "SELECT ", kOppColumns,
-        " FROM opportunities WHERE acceptance = 1 AND handoff_us < ? ORDER BY handoff_us LIMIT ?"));
-    if (!q.ok()) return q.status();
-    q->BindTime(1, cutoff).Bind(2, int64_t{limit});
-    return sqlite::ReadAll<Opportunity>(*q, ReadOpp);
+  absl::StatusOr<std::vector<Opportunity>> PendingSince(absl::Time cutoff, bool unannounced_only,
+                                                        int limit) override {
+    return Select(
+        "acceptance = 1 AND pending_since_us < ?1 AND (?2 = 0 OR accept_breached = 0)"
+        " ORDER BY pending_since_us LIMIT ?3",
+        cutoff, unannounced_only, limit);
+  }
+
+  absl::StatusOr<std::vector<Opportunity>> UntouchedAcceptedBefore(absl::Time cutoff,
+                                                                   bool unannounced_only,
+                                                                   int limit) override {
+    return Select(
+        "acceptance = 2 AND is_open = 1 AND kind = 1 AND first_touch_us IS NULL AND accept_us < ?1"
+        " AND (?2 = 0 OR first_touch_breached = 0) ORDER BY accept_us LIMIT ?3",
+        cutoff, unannounced_only, limit);
+  }
+
+  absl::StatusOr<std::vector<Opportunity>> UnassignedPending(int limit) override {
+    return Select("acceptance = 1 AND rep_id = '' AND ?1 = ?1 AND ?2 = ?2"
+                  " ORDER BY pending_since_us LIMIT ?3",
+                  absl::InfinitePast(), false, limit);
   }
 
   absl::Status InsertActivity(const Activity& a) override {
+    if (absl::Status s = AppendTimeline(a.opportunity_id, a.time, TimelineEntry::Kind::kActivity,
+                                        a.id, StageChange{});
+        !s.ok()) {
+      return s;
+    }
     absl::StatusOr<Statement> q = tx_.Prepare(
         "INSERT INTO activities(id, opportunity_id, type, call_outcome, meeting_status, summary,"
         " next_step, next_step_due_us, time_us, rep_id) VALUES(?,?,?,?,?,?,?,?,?,?)");
@@ -440,21 +598,69 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
     });
   }
 
-  absl::StatusOr<std::vector<StageTotals>> TotalsByStage(const std::string& rep_id,
-                                                         const std::string& currency) override {
+  absl::StatusOr<std::vector<PipelineRow>> PipelineRows(const std::string& rep_id,
+                                                        const std::string& currency) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
-        "SELECT stage, COUNT(*), COALESCE(SUM(CASE WHEN currency = ?2 THEN amount_minor ELSE 0 END), 0)"
-        " FROM opportunities WHERE acceptance <> 3 AND (?1 = '' OR rep_id = ?1) GROUP BY stage");
+        "SELECT rep_id, stage, COUNT(*),"
+        " COALESCE(SUM(CASE WHEN currency = ?2 THEN amount_minor ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN stage = 6 THEN close_us - create_us ELSE 0 END), 0)"
+        " FROM opportunities WHERE acceptance <> 3 AND (?1 = '' OR rep_id = ?1)"
+        " GROUP BY rep_id, stage");
     if (!q.ok()) return q.status();
     q->Bind(1, rep_id).Bind(2, currency);
-    std::vector<StageTotals> totals(kStageMax + 1);
-    while (true) {
-      absl::StatusOr<bool> row = q->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return totals;
-      const int64_t stage = q->Int(0);
-      if (stage > 0 && stage <= kStageMax) totals[stage] = StageTotals{q->Int(1), q->Int(2)};
-    }
+    return sqlite::ReadAll<PipelineRow>(*q, [](const Statement& r) {
+      return PipelineRow{r.Text(0), static_cast<Stage>(r.Int(1)), r.Int(2), r.Int(3), r.Int(4)};
+    });
+  }
+
+  absl::StatusOr<std::vector<ForecastRow>> ForecastRows(const std::string& rep_id,
+                                                        const std::string& currency,
+                                                        absl::Time start, absl::Time end) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT rep_id, stage, COUNT(*),"
+        " COALESCE(SUM(CASE WHEN currency = ?2 THEN amount_minor ELSE 0 END), 0),"
+        " COALESCE(SUM(CASE WHEN currency = ?2 AND committed = 1 THEN amount_minor ELSE 0 END), 0)"
+        " FROM opportunities WHERE (?1 = '' OR rep_id = ?1) AND"
+        " ((stage = 6 AND close_us >= ?3 AND close_us < ?4) OR"
+        "  (is_open = 1 AND expected_close_us >= ?3 AND expected_close_us < ?4))"
+        " GROUP BY rep_id, stage");
+    if (!q.ok()) return q.status();
+    q->Bind(1, rep_id).Bind(2, currency).BindTime(3, start).BindTime(4, end);
+    return sqlite::ReadAll<ForecastRow>(*q, [](const Statement& r) {
+      return ForecastRow{r.Text(0), static_cast<Stage>(r.Int(1)), r.Int(2), r.Int(3), r.Int(4)};
+    });
+  }
+
+ private:
+  absl::Status AppendTimeline(const std::string& opportunity_id, absl::Time time,
+                              TimelineEntry::Kind kind, const std::string& activity_id,
+                              const StageChange& c) {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO timeline(opportunity_id, time_us, kind, activity_id, from_stage, to_stage,"
+        " time_in_from_us, rep_id, reason) VALUES(?,?,?,?,?,?,?,?,?)");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, opportunity_id)
+        .BindTime(2, time)
+        .Bind(3, int64_t{static_cast<int>(kind)})
+        .Bind(4, activity_id)
+        .Bind(5, int64_t{static_cast<int>(c.from)})
+        .Bind(6, int64_t{static_cast<int>(c.to)})
+        .Bind(7, absl::ToInt64Microseconds(c.time_in_from))
+        .Bind(8, c.rep_id)
+        .Bind(9, c.reason)
+        .Run();
+  }
+
+  // Opportunities matching `where` with ?1 a time, ?2 a flag and ?3 the limit.
+  absl::StatusOr<std::vector<Opportunity>> Select(const char* where, absl::Time t, bool flag,
+                                                  int limit) {
+    absl::StatusOr<Statement> q =
+        tx_.Prepare(absl::StrCat("SELECT ", kOppColumns, " FROM opportunities WHERE ", where));
+    if (!q.ok()) return q.status();
+    q->Bind(1, t == absl::InfinitePast() ? int64_t{0} : absl::ToUnixMicros(t))
+        .Bind(2, int64_t{flag})
+        .Bind(3, int64_t{limit});
+    return sqlite::ReadAll<Opportunity>(*q, ReadOpp);
   }
 };
 
@@ -462,7 +668,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
 
 absl::StatusOr<std::unique_ptr<SqliteSalesStore>> SqliteSalesStore::Open(const std::string& path) {
   absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
-      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}});
+      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}});
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteSalesStore>(new SqliteSalesStore(*std::move(db)));
 }

@@ -15,100 +15,7 @@ namespace {
 namespace mv1 = ::handoff::marketing::v1;
 namespace sv1 = ::handoff::sales::v1;
 
-class HandoffFlowTest : public HandoffSystem {
- protected:
-  mv1::Campaign CreateCampaign(int64_t budget_minor) {
-    mv1::CreateCampaignRequest req;
-    req.mutable_campaign()->set_display_name("Spring webinar");
-    req.mutable_campaign()->set_channel(mv1::CHANNEL_WEBINAR);
-    req.mutable_campaign()->set_state(mv1::CAMPAIGN_STATE_ACTIVE);
-    req.mutable_campaign()->mutable_budget()->set_amount_minor(budget_minor);
-    req.mutable_campaign()->mutable_budget()->set_currency_code("EUR");
-    req.set_request_id(RequestId());
-    mv1::CreateCampaignResponse resp;
-    const grpc::Status s = campaigns_->CreateCampaign(Ctx().get(), req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.campaign();
-  }
-
-  sv1::Rep CreateRep(const std::string& name, const std::string& territory, int capacity) {
-    sv1::CreateRepRequest req;
-    req.mutable_rep()->set_display_name(name);
-    req.mutable_rep()->set_email(name + "@sales.example.com");
-    if (!territory.empty()) req.mutable_rep()->add_territories(territory);
-    req.mutable_rep()->set_capacity(capacity);
-    req.set_request_id(RequestId());
-    sv1::CreateRepResponse resp;
-    const grpc::Status s = reps_->CreateRep(Ctx().get(), req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.rep();
-  }
-
-  mv1::Lead GetLead(const std::string& name) {
-    mv1::GetLeadRequest req;
-    req.set_name(name);
-    mv1::GetLeadResponse resp;
-    const grpc::Status s = leads_->GetLead(Ctx().get(), req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.lead();
-  }
-
-  // The opportunities sales holds for a lead.
-  std::vector<sv1::Opportunity> OpportunitiesOf(const std::string& lead) {
-    sv1::ListOpportunitiesRequest req;
-    req.set_lead(lead);
-    sv1::ListOpportunitiesResponse resp;
-    if (!opportunities_->ListOpportunities(Ctx().get(), req, &resp).ok()) return {};
-    return {resp.opportunities().begin(), resp.opportunities().end()};
-  }
-
-  // Captures a lead with just an e-mail; returns its name ("" after a failed expectation).
-  std::string CaptureEmail(const std::string& email) {
-    mv1::CaptureLeadRequest req;
-    req.mutable_contact()->set_email(email);
-    req.set_request_id(RequestId());
-    return Capture(req);
-  }
-  std::string Capture(const mv1::CaptureLeadRequest& req) {
-    mv1::CaptureLeadResponse resp;
-    const grpc::Status s = leads_->CaptureLead(Ctx().get(), req, &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.lead().name();
-  }
-
-  // Qualifies a lead by hand (handing it to sales); returns the lead after it.
-  mv1::Lead Qualify(const std::string& lead) {
-    mv1::QualifyLeadRequest q;
-    q.set_name(lead);
-    q.set_reason("booth conversation");
-    q.set_request_id(RequestId());
-    mv1::QualifyLeadResponse qr;
-    const grpc::Status s = leads_->QualifyLead(Ctx().get(), q, &qr);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return qr.lead();
-  }
-
-  // Waits until sales holds an opportunity for the lead; empty if none arrived in time.
-  std::vector<sv1::Opportunity> AwaitOpportunities(
-      const std::string& lead, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-    std::vector<sv1::Opportunity> opps;
-    Eventually([&] {
-      opps = OpportunitiesOf(lead);
-      return !opps.empty();
-    }, timeout);
-    return opps;
-  }
-
-  grpc::Status Touch(const std::string& lead, const std::string& campaign, mv1::TouchType type,
-                     const std::string& touch_id, mv1::RecordTouchResponse* resp) {
-    mv1::RecordTouchRequest req;
-    req.set_lead(lead);
-    req.set_campaign(campaign);
-    req.set_touch_type(type);
-    req.set_touch_id(touch_id);
-    return leads_->RecordTouch(Ctx().get(), req, resp);
-  }
-};
+using HandoffFlowTest = HandoffSystem;
 
 TEST_F(HandoffFlowTest, CapturedLeadIsHandedOffWorkedWonAndReportedBack) {
   // Both services answer the standard health check, overall and per service.
@@ -409,8 +316,8 @@ TEST_F(HandoffFlowTest, CapturedLeadIsHandedOffWorkedWonAndReportedBack) {
   pipe_req.set_currency_code("EUR");
   sv1::GetPipelineReportResponse pipe;
   ASSERT_TRUE(pipeline_->GetPipelineReport(Ctx().get(), pipe_req, &pipe).ok());
-  EXPECT_EQ(pipe.win_rate_basis_points(), 10000);
-  EXPECT_EQ(pipe.average_deal_size().amount_minor(), 50000);
+  EXPECT_EQ(pipe.overall().win_rate_basis_points(), 10000);
+  EXPECT_EQ(pipe.overall().average_deal_size().amount_minor(), 50000);
 
   // Both stop cleanly on SIGTERM.
   EXPECT_EQ(marketing_->Stop(), 0);

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <utility>
 
 namespace handoff::testing {
 
@@ -15,11 +16,12 @@ void HandoffSystem::SetUp() {
       std::vector<std::string>{"--listen=" + m_addr, "--database=sqlite:" + dir_.path() + "/marketing.db",
                                "--sales_address=" + s_addr},
       dir_.path() + "/marketing.log");
-  sales_ = std::make_unique<ServiceProcess>(
-      HANDOFF_SALES_BINARY,
-      std::vector<std::string>{"--listen=" + s_addr, "--database=sqlite:" + dir_.path() + "/sales.db",
-                               "--marketing_address=" + m_addr},
-      dir_.path() + "/sales.log");
+  std::vector<std::string> sales_flags{"--listen=" + s_addr,
+                                       "--database=sqlite:" + dir_.path() + "/sales.db",
+                                       "--marketing_address=" + m_addr};
+  for (const std::string& flag : ExtraSalesFlags()) sales_flags.push_back(flag);
+  sales_ = std::make_unique<ServiceProcess>(HANDOFF_SALES_BINARY, std::move(sales_flags),
+                                            dir_.path() + "/sales.log");
   ASSERT_TRUE(sales_->Start()) << sales_->Log();
   ASSERT_TRUE(marketing_->Start()) << marketing_->Log();
   auto m_channel = grpc::CreateChannel(m_addr, grpc::InsecureChannelCredentials());

@@ -346,6 +346,25 @@ TEST_F(LeadWorkflowTest, RejectionRecyclesTheLeadWithTheReason) {
   EXPECT_EQ(sales_.handoffs.size(), 1u);
 }
 
+TEST_F(LeadWorkflowTest, AReopenedLostDealTakesTheLeadBackToSales) {
+  const std::string id = Capture("ada@example.com")->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, id, ""); }).ok());
+  auto report = [&](Outcome o, const std::string& reason) {
+    return InTx<Lead>([&](MarketingTx& tx) {
+      return leads_.ReportOutcome(tx, {id, "opportunities/o1", o, reason, {}, absl::InfinitePast()});
+    });
+  };
+  // Nothing to reopen while marketing has never lost it to sales... nor while sales owns it.
+  ASSERT_TRUE(report(Outcome::kAccepted, "").ok());
+  EXPECT_EQ(report(Outcome::kReopened, "budget found").status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_EQ(report(Outcome::kLost, "price")->stage, LifecycleStage::kRecycled);
+  const Lead back = *report(Outcome::kReopened, "budget found");
+  EXPECT_EQ(back.stage, LifecycleStage::kSalesAccepted);
+  EXPECT_EQ(back.owner, Owner::kSales);
+  EXPECT_EQ(back.last_outcome, Outcome::kReopened);
+  EXPECT_EQ(report(Outcome::kOpportunity, "")->stage, LifecycleStage::kOpportunity);
+}
+
 TEST_F(LeadWorkflowTest, EraseRemovesPersonalDataButKeepsTheCounts) {
   CaptureInput in;
   in.contact.email = "ada@example.com";

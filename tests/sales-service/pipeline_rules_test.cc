@@ -12,6 +12,14 @@ RepLoad Rep(const std::string& id, std::vector<std::string> territories, int cap
   return RepLoad{id, active, capacity, open, last, std::move(territories)};
 }
 
+TEST(ChooseRep, NeverPicksTheExcludedRep) {
+  const std::vector<RepLoad> reps = {Rep("anna", {}, 5, 0, 1), Rep("bob", {}, 5, 0, 9)};
+  EXPECT_EQ(*ChooseRep(reps, "", "anna").rep_id, "bob");  // though anna is due first
+  const AssignmentChoice none = ChooseRep({Rep("anna", {})}, "", "anna");
+  EXPECT_FALSE(none.rep_id);
+  EXPECT_EQ(none.unassigned_reason, "no other active rep with free capacity");
+}
+
 TEST(ChooseRep, TerritoryMatchComesFirst) {
   const AssignmentChoice c = ChooseRep({Rep("fr", {"FR"}), Rep("de", {"DE", "AT"})}, "AT");
   EXPECT_EQ(*c.rep_id, "de");
