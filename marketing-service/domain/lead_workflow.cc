@@ -71,7 +71,9 @@ absl::Status LeadWorkflow::PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time 
   lead.ever_mql = true;
   absl::StatusOr<std::vector<std::string>> campaigns = tx.TouchedCampaigns(lead.id);
   if (!campaigns.ok()) return campaigns.status();
-  return sales_.QueueHandoff(tx, HandoffNotice{lead, *std::move(campaigns), now});
+  absl::StatusOr<std::vector<TouchAt>> touches = tx.TouchHistory(lead.id);
+  if (!touches.ok()) return touches.status();
+  return sales_.QueueHandoff(tx, HandoffNotice{lead, *std::move(campaigns), now, *std::move(touches)});
 }
 
 absl::Status LeadWorkflow::Save(MarketingTx& tx, Lead& lead, absl::Time now, LeadEventType type,

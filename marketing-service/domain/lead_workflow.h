@@ -18,6 +18,7 @@ struct HandoffNotice {
   Lead lead;
   std::vector<std::string> campaign_ids;  // campaigns that touched the lead, first first
   absl::Time time;
+  std::vector<TouchAt> touches;           // every touch, oldest first (for the summary)
 };
 
 // Messages to sales, queued in the caller's transaction (so they leave if and only if the

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -55,6 +56,9 @@ struct MarketingContext {
   int score = 0;
   std::vector<std::string> campaigns;
   int touch_count = 0;
+  absl::Time first_touch_time = absl::InfinitePast();
+  absl::Time last_touch_time = absl::InfinitePast();
+  std::vector<std::pair<std::string, int>> touches_by_type;  // marketing TouchType name, count
 };
 
 struct Opportunity {

@@ -27,6 +27,15 @@ void ToProto(const Opportunity& o, const OpportunityWorkflow& rules, v1::Opportu
   out->mutable_marketing_context()->set_score(o.marketing.score);
   for (const std::string& c : o.marketing.campaigns) out->mutable_marketing_context()->add_campaigns(c);
   out->mutable_marketing_context()->set_touch_count(o.marketing.touch_count);
+  handoff::ToProtoIfSet(o.marketing.first_touch_time,
+                        [&] { return out->mutable_marketing_context()->mutable_first_touch_time(); });
+  handoff::ToProtoIfSet(o.marketing.last_touch_time,
+                        [&] { return out->mutable_marketing_context()->mutable_last_touch_time(); });
+  for (const auto& [type, count] : o.marketing.touches_by_type) {
+    v1::TouchTally* t = out->mutable_marketing_context()->add_touches_by_type();
+    t->set_touch_type(type);
+    t->set_count(count);
+  }
   out->set_kind(static_cast<v1::OpportunityKind>(o.kind));
   if (!o.parent_opportunity_id.empty()) {
     out->set_parent_opportunity(ResourceName("opportunities", o.parent_opportunity_id));

@@ -13,6 +13,11 @@ grpc::ServerUnaryReactor* HandoffHandler::HandoffLead(grpc::CallbackServerContex
     in.consent = handoff::FromProto(req->consent());
     in.marketing.score = req->marketing_context().score();
     in.marketing.touch_count = req->marketing_context().touch_count();
+    in.marketing.first_touch_time = handoff::FromProto(req->marketing_context().first_touch_time());
+    in.marketing.last_touch_time = handoff::FromProto(req->marketing_context().last_touch_time());
+    for (const v1::TouchTally& t : req->marketing_context().touches_by_type()) {
+      in.marketing.touches_by_type.emplace_back(t.touch_type(), t.count());
+    }
     in.marketing.campaigns.assign(req->marketing_context().campaigns().begin(),
                                   req->marketing_context().campaigns().end());
     in.handoff_time = handoff::FromProto(req->handoff_time());

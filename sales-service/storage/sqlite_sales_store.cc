@@ -3,6 +3,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -111,6 +112,9 @@ ALTER TABLE opportunities ADD COLUMN pending_since_us INTEGER NOT NULL DEFAULT 0
 ALTER TABLE opportunities ADD COLUMN accept_breached INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE opportunities ADD COLUMN first_touch_breached INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE opportunities ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE opportunities ADD COLUMN mkt_first_touch_us INTEGER;
+ALTER TABLE opportunities ADD COLUMN mkt_last_touch_us INTEGER;
+ALTER TABLE opportunities ADD COLUMN mkt_touch_types TEXT NOT NULL DEFAULT '';
 UPDATE opportunities SET stage_us = COALESCE(close_us, update_us),
   pending_since_us = COALESCE(handoff_us, create_us),
   first_touch_us = (SELECT MIN(a.time_us) FROM activities a
@@ -196,8 +200,26 @@ constexpr char kOppColumns[] =
     " reject_reason, stage, amount_minor, currency, loss_reason, reason_text, competitor,"
     " handoff_us, accept_us, close_us, create_us, update_us, version, is_open,"
     " expected_close_us, committed, stage_us, first_touch_us, pending_since_us,"
-    " accept_breached, first_touch_breached, reopen_count";
-constexpr int kOppColumnCount = 44;  // without seq
+    " accept_breached, first_touch_breached, reopen_count, mkt_first_touch_us,"
+    " mkt_last_touch_us, mkt_touch_types";
+constexpr int kOppColumnCount = 47;  // without seq
+
+// "TOUCH_TYPE_FORM_SUBMIT:3,TOUCH_TYPE_EMAIL_OPEN:1" <-> pairs (type names have no ':' or ',').
+std::string JoinTallies(const std::vector<std::pair<std::string, int>>& tallies) {
+  return absl::StrJoin(tallies, ",", [](std::string* out, const std::pair<std::string, int>& t) {
+    absl::StrAppend(out, t.first, ":", t.second);
+  });
+}
+
+std::vector<std::pair<std::string, int>> SplitTallies(const std::string& text) {
+  std::vector<std::pair<std::string, int>> out;
+  for (const std::string& item : SplitList(text)) {
+    const std::pair<std::string, std::string> kv = absl::StrSplit(item, absl::MaxSplits(':', 1));
+    int count = 0;
+    if (absl::SimpleAtoi(kv.second, &count)) out.emplace_back(kv.first, count);
+  }
+  return out;
+}
 
 Opportunity ReadOpp(const Statement& q) {
   Opportunity o;
@@ -233,6 +255,9 @@ Opportunity ReadOpp(const Statement& q) {
   o.accept_breached = q.Int(42) != 0;
   o.first_touch_breached = q.Int(43) != 0;
   o.reopen_count = static_cast<int>(q.Int(44));
+  o.marketing.first_touch_time = q.OptionalTime(45);
+  o.marketing.last_touch_time = q.OptionalTime(46);
+  o.marketing.touches_by_type = SplitTallies(q.Text(47));
   return o;
 }
 
@@ -275,7 +300,10 @@ void BindOpp(Statement& q, const Opportunity& o) {
       .BindTime(41, o.pending_since)
       .Bind(42, int64_t{o.accept_breached})
       .Bind(43, int64_t{o.first_touch_breached})
-      .Bind(44, int64_t{o.reopen_count});
+      .Bind(44, int64_t{o.reopen_count})
+      .BindOptionalTime(45, o.marketing.first_touch_time)
+      .BindOptionalTime(46, o.marketing.last_touch_time)
+      .Bind(47, JoinTallies(o.marketing.touches_by_type));
 }
 
 // Columns of timeline joined with activities, read by ReadTimelineEntry.
@@ -444,7 +472,8 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         " accept_us = ?31, close_us = ?32, create_us = ?33, update_us = ?34, version = ?35,"
         " is_open = ?36, expected_close_us = ?37, committed = ?38, stage_us = ?39,"
         " first_touch_us = ?40, pending_since_us = ?41, accept_breached = ?42,"
-        " first_touch_breached = ?43, reopen_count = ?44 WHERE id = ?1");
+        " first_touch_breached = ?43, reopen_count = ?44, mkt_first_touch_us = ?45,"
+        " mkt_last_touch_us = ?46, mkt_touch_types = ?47 WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindOpp(*q, o);
     return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("opportunities/", o.id));

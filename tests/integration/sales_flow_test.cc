@@ -155,7 +155,14 @@ TEST_F(SalesFlowTest, MarketingHandsOffSalesAssignsWorksClosesAndTheFiguresAddUp
   EXPECT_EQ(a.rep(), anna.name());
   EXPECT_EQ(a.acceptance(), sv1::ACCEPTANCE_PENDING);
   EXPECT_TRUE(a.has_accept_due_time());
+  // The rep starts informed: what marketing knew, including a summary of the touches.
   EXPECT_EQ(a.marketing_context().touch_count(), 1);  // the capture
+  ASSERT_EQ(a.marketing_context().touches_by_type_size(), 1);
+  EXPECT_EQ(a.marketing_context().touches_by_type(0).count(), 1);
+  EXPECT_EQ(a.marketing_context().touches_by_type(0).touch_type().rfind("TOUCH_TYPE_", 0), 0u);
+  EXPECT_TRUE(a.marketing_context().has_first_touch_time());
+  EXPECT_EQ(a.marketing_context().first_touch_time(), a.marketing_context().last_touch_time());
+  EXPECT_EQ(a.contact().email(), "a@example.de");
   // Then fair rotation: six more leads, two each, whoever was created first.
   std::vector<sv1::Opportunity> opps;
   std::map<std::string, int> per_rep;
