@@ -696,10 +696,13 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteSalesStore>> SqliteSalesStore::Open(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
-      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}});
+  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(path, Migrations());
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteSalesStore>(new SqliteSalesStore(*std::move(db)));
+}
+
+std::vector<sqlite::Migration> SqliteSalesStore::Migrations() {
+  return {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}};
 }
 
 absl::Status SqliteSalesStore::Run(absl::FunctionRef<absl::Status(SalesTx&)> work) {

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/sqlite.h"
 #include "sales-service/storage/sales_store.h"
@@ -13,6 +14,8 @@ namespace handoff::sales {
 class SqliteSalesStore final : public SalesStore {
  public:
   static absl::StatusOr<std::unique_ptr<SqliteSalesStore>> Open(const std::string& path);
+  // The schema migrations, oldest first (tests open a database at an older version).
+  static std::vector<sqlite::Migration> Migrations();
   absl::Status Run(absl::FunctionRef<absl::Status(SalesTx&)> work) override;
   absl::Status Ping() override { return db_->Ping(); }
   absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) override;

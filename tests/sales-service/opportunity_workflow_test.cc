@@ -593,5 +593,59 @@ TEST_F(OpportunityWorkflowTest, StoreFeedsTheForecastOnlyWithDealsOfThePeriodAnd
   EXPECT_EQ(r.by_rep[0].second.committed_minor, 9000);
 }
 
+TEST(SalesSchema, UpgradeToVersionTwoKeepsEveryDealAndBuildsItsTimeline) {
+  testing::TempDbPath path;
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  auto us = [&](absl::Duration d) { return std::to_string(absl::ToUnixMicros(t0 + d)); };
+  {
+    std::unique_ptr<sqlite::Database> v1 =
+        *sqlite::Database::Open(path.path(), {SqliteSalesStore::Migrations()[0]});
+    sqlite::Transaction tx(*v1);
+    ASSERT_TRUE(tx.Exec(
+        "INSERT INTO reps(id, display_name, email, territories, capacity, status, last_assigned_seq,"
+        " create_us, update_us, version) VALUES('r1', 'Anna', 'anna@x.com', '', 5, 1, 1, 0, 0, 1);"
+        "INSERT INTO opportunities(id, lead, email, phone, given_name, family_name, company, title,"
+        " country_code, consent_email, consent_phone, consent_sms, consent_mail, do_not_contact,"
+        " mkt_score, mkt_campaigns, mkt_touch_count, kind, parent_id, rep_id, unassigned_reason,"
+        " acceptance, reject_reason, stage, amount_minor, currency, loss_reason, reason_text,"
+        " competitor, handoff_us, accept_us, close_us, create_us, update_us, version, is_open)"
+        " VALUES('o1', 'leads/l1', 'p@x.com', '', '', '', '', '', 'DE', 1, 1, 0, 0, 0, 60, '', 2, 1,"
+        " '', 'r1', '', 2, 0, 4, 9000, 'EUR', 0, '', '', " + us(absl::ZeroDuration()) + ", " +
+        us(absl::Hours(1)) + ", NULL, " + us(absl::ZeroDuration()) + ", " + us(absl::Hours(5)) + ", 4, 1);"
+        "INSERT INTO assignments(opportunity_id, rep_id, time_us, reason) VALUES('o1', 'r1', " +
+        us(absl::ZeroDuration()) + ", 'automatic assignment');"
+        "INSERT INTO activities(id, opportunity_id, type, call_outcome, meeting_status, summary,"
+        " next_step, next_step_due_us, time_us, rep_id) VALUES('a1', 'o1', 6, 0, 0, 'note', '', NULL, " +
+        us(absl::Hours(2)) + ", 'r1'), ('a2', 'o1', 1, 1, 0, 'call', '', NULL, " + us(absl::Hours(3)) + ", 'r1');")
+                    .ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  std::unique_ptr<SqliteSalesStore> store = *SqliteSalesStore::Open(path.path());
+  EXPECT_EQ(store->database().schema_version(), 2);
+  Opportunity o;
+  TimelinePage page;
+  ASSERT_TRUE(store->Run([&](SalesTx& tx) -> absl::Status {
+    absl::StatusOr<Opportunity> got = tx.GetOpportunity("o1");
+    if (!got.ok()) return got.status();
+    o = *got;
+    absl::StatusOr<TimelinePage> t = tx.ListTimeline("o1", {}, 50);
+    if (!t.ok()) return t.status();
+    page = *t;
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(o.stage, Stage::kProposal);
+  EXPECT_EQ(o.amount.amount_minor, 9000);
+  EXPECT_EQ(o.first_touch_time, t0 + absl::Hours(3));  // the call, not the note
+  EXPECT_EQ(o.pending_since, t0);
+  EXPECT_EQ(o.stage_time, t0 + absl::Hours(5));
+  using K = TimelineEntry::Kind;
+  std::vector<K> kinds;
+  for (const TimelineEntry& e : page.entries) kinds.push_back(e.kind);
+  EXPECT_EQ(kinds, std::vector<K>({K::kStageChange, K::kAssignment, K::kActivity, K::kActivity, K::kStageChange}));
+  EXPECT_EQ(page.entries[3].activity.summary, "call");
+  EXPECT_EQ(page.entries[4].stage_change.to, Stage::kProposal);
+  EXPECT_EQ(page.entries[4].stage_change.time_in_from, absl::Hours(5));
+}
+
 }  // namespace
 }  // namespace handoff::sales
