@@ -70,24 +70,28 @@ ForecastFigures Forecast(const std::vector<ForecastRow>& rows, const std::string
   return f;
 }
 
+// Overall figures, then one entry per rep, each from `figures(rows, rep_id, rules)`.
+template <typename Report, typename Row, typename Figures>
+Report Build(const std::vector<Row>& rows, const std::vector<std::string>& rep_ids,
+             const OpportunityWorkflow& rules, Figures figures) {
+  Report report;
+  report.overall = figures(rows, "", rules);
+  for (const std::string& id : rep_ids) report.by_rep.emplace_back(id, figures(rows, id, rules));
+  return report;
+}
+
 }  // namespace
 
 PipelineReport BuildPipelineReport(const std::vector<PipelineRow>& rows,
                                    const std::vector<std::string>& rep_ids,
                                    const OpportunityWorkflow& rules) {
-  PipelineReport report;
-  report.overall = Pipeline(rows, "", rules);
-  for (const std::string& id : rep_ids) report.by_rep.emplace_back(id, Pipeline(rows, id, rules));
-  return report;
+  return Build<PipelineReport>(rows, rep_ids, rules, Pipeline);
 }
 
 ForecastReport BuildForecast(const std::vector<ForecastRow>& rows,
                              const std::vector<std::string>& rep_ids,
                              const OpportunityWorkflow& rules) {
-  ForecastReport report;
-  report.overall = Forecast(rows, "", rules);
-  for (const std::string& id : rep_ids) report.by_rep.emplace_back(id, Forecast(rows, id, rules));
-  return report;
+  return Build<ForecastReport>(rows, rep_ids, rules, Forecast);
 }
 
 }  // namespace handoff::sales

@@ -58,6 +58,17 @@ void ToProto(const ForecastFigures& f, const std::string& currency, v1::Forecast
   handoff::ToProto(Money{f.committed_minor, currency}, out->mutable_committed());
 }
 
+// Puts a report's overall and per-rep figures into a response with `overall` and `by_rep`.
+template <typename Report, typename Response>
+void ReportToProto(const Report& report, const std::string& currency, Response* resp) {
+  ToProto(report.overall, currency, resp->mutable_overall());
+  for (const auto& [id, figures] : report.by_rep) {
+    auto* r = resp->add_by_rep();
+    r->set_rep(ResourceName("reps", id));
+    ToProto(figures, currency, r->mutable_figures());
+  }
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* PipelineReportHandler::GetPipelineReport(
@@ -73,13 +84,7 @@ grpc::ServerUnaryReactor* PipelineReportHandler::GetPipelineReport(
       if (!scope.ok()) return scope.status();
       absl::StatusOr<std::vector<PipelineRow>> rows = tx.PipelineRows(scope->rep_id, currency);
       if (!rows.ok()) return rows.status();
-      const PipelineReport report = BuildPipelineReport(*rows, scope->listed, d_.opportunities);
-      ToProto(report.overall, currency, resp->mutable_overall());
-      for (const auto& [id, figures] : report.by_rep) {
-        v1::RepPipeline* r = resp->add_by_rep();
-        r->set_rep(ResourceName("reps", id));
-        ToProto(figures, currency, r->mutable_figures());
-      }
+      ReportToProto(BuildPipelineReport(*rows, scope->listed, d_.opportunities), currency, resp);
       return absl::OkStatus();
     });
   });
@@ -104,13 +109,7 @@ grpc::ServerUnaryReactor* PipelineReportHandler::GetForecast(grpc::CallbackServe
       if (!scope.ok()) return scope.status();
       absl::StatusOr<std::vector<ForecastRow>> rows = tx.ForecastRows(scope->rep_id, currency, start, end);
       if (!rows.ok()) return rows.status();
-      const ForecastReport report = BuildForecast(*rows, scope->listed, d_.opportunities);
-      ToProto(report.overall, currency, resp->mutable_overall());
-      for (const auto& [id, figures] : report.by_rep) {
-        v1::RepForecast* r = resp->add_by_rep();
-        r->set_rep(ResourceName("reps", id));
-        ToProto(figures, currency, r->mutable_figures());
-      }
+      ReportToProto(BuildForecast(*rows, scope->listed, d_.opportunities), currency, resp);
       return absl::OkStatus();
     });
   });
