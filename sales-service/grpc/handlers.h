@@ -151,6 +151,11 @@ class PipelineReportHandler final : public v1::PipelineReportService::CallbackSe
                                             v1::ListSlaBreachesResponse* resp) override;
 
  private:
+  // Validates the currency and rep of `req`; in one transaction reads the rows with
+  // read(tx, rep_id, currency) and puts build(rows, listed reps, rules) into `resp`.
+  template <typename Req, typename Resp, typename Read, typename Build>
+  absl::Status FillReport(const Req& req, Resp* resp, Read read, Build build);
+
   HandlerDeps d_;
 };
 

@@ -71,22 +71,29 @@ void ReportToProto(const Report& report, const std::string& currency, Response* 
 
 }  // namespace
 
+template <typename Req, typename Resp, typename Read, typename Build>
+absl::Status PipelineReportHandler::FillReport(const Req& req, Resp* resp, Read read, Build build) {
+  if (absl::Status s = ValidateCurrency(req.currency_code(), "currency_code"); !s.ok()) return s;
+  absl::StatusOr<std::string> rep_id = ParseOptionalRep(req.rep());
+  if (!rep_id.ok()) return rep_id.status();
+  const std::string& currency = req.currency_code();
+  return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+    absl::StatusOr<RepScope> scope = ResolveReps(tx, *rep_id);
+    if (!scope.ok()) return scope.status();
+    auto rows = read(tx, scope->rep_id, currency);
+    if (!rows.ok()) return rows.status();
+    ReportToProto(build(*rows, scope->listed, d_.opportunities), currency, resp);
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* PipelineReportHandler::GetPipelineReport(
     grpc::CallbackServerContext* ctx, const v1::GetPipelineReportRequest* req,
     v1::GetPipelineReportResponse* resp) {
   return d_.runner.Run(ctx, "PipelineReportService/GetPipelineReport", [this, req, resp] {
-    if (absl::Status s = ValidateCurrency(req->currency_code(), "currency_code"); !s.ok()) return s;
-    absl::StatusOr<std::string> rep_id = ParseOptionalRep(req->rep());
-    if (!rep_id.ok()) return rep_id.status();
-    const std::string& currency = req->currency_code();
-    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
-      absl::StatusOr<RepScope> scope = ResolveReps(tx, *rep_id);
-      if (!scope.ok()) return scope.status();
-      absl::StatusOr<std::vector<PipelineRow>> rows = tx.PipelineRows(scope->rep_id, currency);
-      if (!rows.ok()) return rows.status();
-      ReportToProto(BuildPipelineReport(*rows, scope->listed, d_.opportunities), currency, resp);
-      return absl::OkStatus();
-    });
+    return FillReport(*req, resp, [](SalesTx& tx, const std::string& rep_id, const std::string& currency) {
+      return tx.PipelineRows(rep_id, currency);
+    }, BuildPipelineReport);
   });
 }
 
@@ -100,18 +107,9 @@ grpc::ServerUnaryReactor* PipelineReportHandler::GetForecast(grpc::CallbackServe
     const absl::Time start = handoff::FromProto(req->start_time());
     const absl::Time end = handoff::FromProto(req->end_time());
     if (!(start < end)) return absl::InvalidArgumentError("start_time must be before end_time");
-    if (absl::Status s = ValidateCurrency(req->currency_code(), "currency_code"); !s.ok()) return s;
-    absl::StatusOr<std::string> rep_id = ParseOptionalRep(req->rep());
-    if (!rep_id.ok()) return rep_id.status();
-    const std::string& currency = req->currency_code();
-    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
-      absl::StatusOr<RepScope> scope = ResolveReps(tx, *rep_id);
-      if (!scope.ok()) return scope.status();
-      absl::StatusOr<std::vector<ForecastRow>> rows = tx.ForecastRows(scope->rep_id, currency, start, end);
-      if (!rows.ok()) return rows.status();
-      ReportToProto(BuildForecast(*rows, scope->listed, d_.opportunities), currency, resp);
-      return absl::OkStatus();
-    });
+    return FillReport(*req, resp, [&](SalesTx& tx, const std::string& rep_id, const std::string& currency) {
+      return tx.ForecastRows(rep_id, currency, start, end);
+    }, BuildForecast);
   });
 }
 
