@@ -109,6 +109,49 @@ absl::StatusOr<OutboxBacklog> SqliteOutboxStore::Backlog(absl::Time now) {
   return b;
 }
 
+absl::StatusOr<Page<OutboxMessage>> SqliteOutboxStore::ListParked(int64_t after, int limit) {
+  sqlite::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+      "SELECT sequence, message_id, topic, key, attempts, last_error, create_time_us FROM outbox"
+      " WHERE parked = 1 AND sequence > ? ORDER BY sequence LIMIT ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, after).Bind(2, int64_t{limit + 1});
+  return sqlite::ReadPage<OutboxMessage>(*q, limit, [](const sqlite::Statement& r) {
+    OutboxMessage m;
+    m.sequence = r.Int(0);
+    m.message_id = r.Text(1);
+    m.topic = r.Text(2);
+    m.key = r.Text(3);
+    m.attempts = static_cast<int>(r.Int(4));
+    m.last_error = r.Text(5);
+    m.create_time = r.Time(6);
+    return m;
+  });
+}
+
+absl::StatusOr<int64_t> SqliteOutboxStore::Requeue(const std::vector<int64_t>& sequences, absl::Time now) {
+  sqlite::Transaction tx(db_);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  int64_t moved = 0;
+  auto requeue = [&](bool one, int64_t sequence) -> absl::Status {
+    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+        "UPDATE outbox SET parked = 0, next_attempt_us = ?1 WHERE parked = 1 AND (?2 = 0 OR sequence = ?3)");
+    if (!q.ok()) return q.status();
+    if (absl::Status s = q->BindTime(1, now).Bind(2, int64_t{one}).Bind(3, sequence).Run(); !s.ok()) return s;
+    moved += tx.Changes();
+    return absl::OkStatus();
+  };
+  if (sequences.empty()) {
+    if (absl::Status s = requeue(false, 0); !s.ok()) return s;
+  }
+  for (int64_t sequence : sequences) {
+    if (absl::Status s = requeue(true, sequence); !s.ok()) return s;
+  }
+  if (absl::Status s = tx.Commit(); !s.ok()) return s;
+  return moved;
+}
+
 // ---- OutboxDispatcher ----
 
 OutboxDispatcher::OutboxDispatcher(OutboxStore& store, Deliver deliver, const Clock& clock,

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/page.h"
 #include "common/sqlite.h"
 #include "common/unit_of_work.h"
 
@@ -37,6 +38,11 @@ class OutboxStore {
                                   absl::string_view error) = 0;
   virtual absl::Status Park(int64_t sequence, absl::string_view error) = 0;
   virtual absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) = 0;
+  // Parked messages with sequence > `after`, oldest first (payload left empty).
+  virtual absl::StatusOr<Page<OutboxMessage>> ListParked(int64_t after, int limit) = 0;
+  // Unparks the given messages (all parked ones when `sequences` is empty) for delivery at
+  // `now`; returns how many moved.
+  virtual absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) = 0;
 };
 
 class SqliteOutboxStore final : public OutboxStore {
@@ -49,6 +55,8 @@ class SqliteOutboxStore final : public OutboxStore {
                           absl::string_view error) override;
   absl::Status Park(int64_t sequence, absl::string_view error) override;
   absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) override;
+  absl::StatusOr<Page<OutboxMessage>> ListParked(int64_t after, int limit) override;
+  absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) override;
 
  private:
   sqlite::Database& db_;

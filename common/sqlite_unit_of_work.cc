@@ -114,4 +114,17 @@ absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after,
   });
 }
 
+absl::StatusOr<int64_t> PruneRequestLog(Database& db, absl::Time before, int limit) {
+  Transaction tx(db);
+  if (!tx.begin_status().ok()) return tx.begin_status();
+  absl::StatusOr<Statement> q = tx.Prepare(
+      "DELETE FROM request_log WHERE request_id IN (SELECT request_id FROM request_log"
+      " WHERE create_time_us < ? ORDER BY create_time_us LIMIT ?)");
+  if (!q.ok()) return q.status();
+  if (absl::Status s = q->BindTime(1, before).Bind(2, int64_t{limit}).Run(); !s.ok()) return s;
+  const int64_t deleted = tx.Changes();
+  if (absl::Status s = tx.Commit(); !s.ok()) return s;
+  return deleted;
+}
+
 }  // namespace handoff::sqlite

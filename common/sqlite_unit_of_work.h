@@ -18,6 +18,9 @@ absl::Status SaveRequest(Transaction& tx, const RequestRecord& record);
 absl::Status Enqueue(Transaction& tx, const OutboxMessage& message);
 absl::Status AppendEvent(Transaction& tx, const EventRecord& event);
 absl::Status ForgetResponsesContaining(Transaction& tx, const std::vector<std::string>& needles);
+// Deletes up to `limit` stored answers of requests made before `before` (their request_ids
+// are then forgotten); returns how many.
+absl::StatusOr<int64_t> PruneRequestLog(Database& db, absl::Time before, int limit);
 // Up to `limit` events with sequence > `after`, in order.
 absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit);
 

@@ -29,6 +29,8 @@ ABSL_FLAG(int32_t, outbound_cap, 3,
           "Most outbound touches (e-mail, mail, SMS, call) one person gets across all campaigns "
           "within --outbound_window");
 ABSL_FLAG(absl::Duration, outbound_window, absl::Hours(24 * 7), "Window of --outbound_cap");
+ABSL_FLAG(absl::Duration, request_retention, absl::Hours(72),
+          "How long answers to request_ids are kept for retries (at least 24h)");
 ABSL_FLAG(int32_t, worker_threads, 8, "Threads running storage work for RPCs");
 ABSL_FLAG(int32_t, max_queued_calls, 2048, "Calls waiting for a worker before RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, delivery_deadline, absl::Seconds(5),
@@ -44,7 +46,7 @@ int main(int argc, char** argv) {
       "through the environment as HANDOFF_<FLAG> (e.g. HANDOFF_LISTEN); command-line wins.");
   if (absl::Status s = ApplyFlagsFromEnvironment(
           "HANDOFF_", {"listen", "database", "sales_address", "metrics_listen", "mql_threshold",
-                       "outbound_cap", "outbound_window", "worker_threads", "max_queued_calls",
+                       "outbound_cap", "outbound_window", "request_retention", "worker_threads", "max_queued_calls",
                        "delivery_deadline"});
       !s.ok()) {
     return FailStartup(kName, s);
@@ -60,7 +62,8 @@ int main(int argc, char** argv) {
 
   ServiceRuntime runtime({kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_metrics_listen),
                           absl::GetFlag(FLAGS_worker_threads), absl::GetFlag(FLAGS_max_queued_calls),
-                          absl::GetFlag(FLAGS_sales_address), absl::GetFlag(FLAGS_delivery_deadline)});
+                          absl::GetFlag(FLAGS_sales_address), absl::GetFlag(FLAGS_delivery_deadline),
+                          absl::GetFlag(FLAGS_request_retention)});
   SalesDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
       (*store)->database(), [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });

@@ -36,6 +36,8 @@ ABSL_FLAG(absl::Duration, sla_check_interval, absl::Minutes(1),
 ABSL_FLAG(std::string, stage_probabilities, "10,20,40,60,80,100,0",
           "Win probability in percent of NEW,CONTACTED,QUALIFIED,PROPOSAL,NEGOTIATION,"
           "CLOSED_WON,CLOSED_LOST");
+ABSL_FLAG(absl::Duration, request_retention, absl::Hours(72),
+          "How long answers to request_ids are kept for retries (at least 24h)");
 ABSL_FLAG(int32_t, worker_threads, 8, "Threads running storage work for RPCs");
 ABSL_FLAG(int32_t, max_queued_calls, 2048, "Calls waiting for a worker before RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, delivery_deadline, absl::Seconds(5),
@@ -52,7 +54,7 @@ int main(int argc, char** argv) {
   if (absl::Status s = ApplyFlagsFromEnvironment(
           "HANDOFF_", {"listen", "database", "marketing_address", "metrics_listen", "accept_sla",
                        "first_touch_sla", "reassign_on_accept_breach", "sla_check_interval",
-                       "stage_probabilities", "worker_threads", "max_queued_calls",
+                       "stage_probabilities", "request_retention", "worker_threads", "max_queued_calls",
                        "delivery_deadline"});
       !s.ok()) {
     return FailStartup(kName, s);
@@ -85,7 +87,8 @@ int main(int argc, char** argv) {
 
   ServiceRuntime runtime({kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_metrics_listen),
                           absl::GetFlag(FLAGS_worker_threads), absl::GetFlag(FLAGS_max_queued_calls),
-                          absl::GetFlag(FLAGS_marketing_address), absl::GetFlag(FLAGS_delivery_deadline)});
+                          absl::GetFlag(FLAGS_marketing_address), absl::GetFlag(FLAGS_delivery_deadline),
+                          absl::GetFlag(FLAGS_request_retention)});
   MarketingDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
       (*store)->database(), [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/channel.h"
 #include "common/logging.h"
+#include "common/sqlite_unit_of_work.h"
 
 namespace handoff {
 
@@ -23,6 +24,25 @@ OutboxDispatcher& ServiceRuntime::UseOutbox(sqlite::Database& db, OutboxDispatch
   outbox_store_ = std::make_unique<SqliteOutboxStore>(db);
   dispatcher_ = std::make_unique<OutboxDispatcher>(*outbox_store_, std::move(deliver), clock_,
                                                    OutboxDispatcher::Options{});
+  delivery_handler_ = std::make_unique<DeliveryHandler>(*outbox_store_, clock_, runner_,
+                                                        [this] { dispatcher_->Notify(); });
+  host_.AddService(delivery_handler_.get(), "handoff.ops.v1.DeliveryService");
+  // Answers to request_ids older than the retention are dropped in small batches, so the
+  // write lock is never held long.
+  housekeeping_ = std::make_unique<PeriodicTask>(absl::Minutes(10), [this, &db] {
+    const absl::Time before = clock_.Now() - options_.request_retention;
+    int64_t pruned = 0;
+    for (int round = 0; round < 1000; ++round) {
+      absl::StatusOr<int64_t> n = sqlite::PruneRequestLog(db, before, 1000);
+      if (!n.ok()) {
+        LogWarning(options_.name, absl::StrCat("pruning the request log failed: ", n.status().ToString()));
+        break;
+      }
+      pruned += *n;
+      if (*n < 1000) break;
+    }
+    if (pruned > 0) LogInfo(options_.name, absl::StrCat("forgot ", pruned, " request_ids older than the retention"));
+  });
   return *dispatcher_;
 }
 
@@ -36,6 +56,11 @@ void ServiceRuntime::AddService(grpc::Service* service, const std::string& full_
 }
 
 int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
+  if (options_.request_retention < kMinRequestRetention) {
+    return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
+        "--request_retention=", absl::FormatDuration(options_.request_retention),
+        " is below the minimum of ", absl::FormatDuration(kMinRequestRetention))));
+  }
   if (absl::Status s = metrics_.Expose(options_.metrics_listen); !s.ok()) {
     return FailStartup(options_.name, s);
   }
@@ -55,7 +80,9 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
   });
   if (absl::Status s = host_.Start(); !s.ok()) return FailStartup(options_.name, s);
   if (dispatcher_ != nullptr) dispatcher_->Start();
+  if (housekeeping_ != nullptr) housekeeping_->Start();
   host_.WaitForShutdown();  // returns after in-flight calls finished
+  if (housekeeping_ != nullptr) housekeeping_->Stop();
   if (dispatcher_ != nullptr) dispatcher_->Stop();
   pool_.Shutdown();
   LogInfo(options_.name, "bye");

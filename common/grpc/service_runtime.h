@@ -10,11 +10,13 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/grpc/delivery_handler.h"
 #include "common/grpc/event_stream.h"
 #include "common/grpc/metrics.h"
 #include "common/grpc/service_host.h"
 #include "common/grpc/unary.h"
 #include "common/outbox.h"
+#include "common/periodic_task.h"
 #include "common/sqlite.h"
 #include "common/worker_pool.h"
 
@@ -34,7 +36,12 @@ class ServiceRuntime {
     int max_queued_calls = 2048;
     std::string peer_address;     // the other service
     absl::Duration delivery_deadline = absl::Seconds(5);
+    // How long answers to request_ids are kept (retries within it act once).
+    absl::Duration request_retention = absl::Hours(72);
   };
+
+  // The shortest request_retention accepted: clients may retry for a day.
+  static constexpr absl::Duration kMinRequestRetention = absl::Hours(24);
 
   explicit ServiceRuntime(Options options);
 
@@ -46,8 +53,9 @@ class ServiceRuntime {
   // A channel to the peer service (retry policy and keepalive set).
   std::shared_ptr<grpc::Channel> PeerChannel() const;
 
-  // Creates the dispatcher that delivers `db`'s outbox with `deliver`. Call once, before
-  // the handlers that notify it are built.
+  // Creates the dispatcher that delivers `db`'s outbox with `deliver`, serves
+  // handoff.ops.v1.DeliveryService over it, and prunes `db`'s request log past
+  // request_retention. Call once, before the handlers that notify it are built.
   OutboxDispatcher& UseOutbox(sqlite::Database& db, OutboxDispatcher::Deliver deliver);
   void AddService(grpc::Service* service, const std::string& full_name);
 
@@ -71,6 +79,8 @@ class ServiceRuntime {
   EventHub events_;
   std::unique_ptr<SqliteOutboxStore> outbox_store_;
   std::unique_ptr<OutboxDispatcher> dispatcher_;
+  std::unique_ptr<DeliveryHandler> delivery_handler_;
+  std::unique_ptr<PeriodicTask> housekeeping_;
 };
 
 // Reports `status` as the reason the process cannot start and returns exit code 1.

@@ -5,18 +5,6 @@
 
 namespace handoff::sales {
 
-void ServiceLevelMonitor::Start() {
-  thread_ = std::thread([this] { Loop(); });
-}
-
-void ServiceLevelMonitor::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-}
-
 absl::StatusOr<ServiceLevelSweep> ServiceLevelMonitor::RunOnce() {
   ServiceLevelSweep total;
   // Bounded, so a flood of breaches cannot keep the pass (and the write lock) forever.
@@ -38,21 +26,15 @@ absl::StatusOr<ServiceLevelSweep> ServiceLevelMonitor::RunOnce() {
   return total;
 }
 
-void ServiceLevelMonitor::Loop() {
-  absl::MutexLock lock(&mu_);
-  while (!stopping_) {
-    mu_.Unlock();
-    absl::StatusOr<ServiceLevelSweep> r = RunOnce();
-    if (!r.ok()) {
-      LogWarning("sla-monitor", absl::StrCat("service-level check failed (retrying): ", r.status().ToString()));
-    } else if (r->assigned + r->accept_breaches + r->first_touch_breaches + r->reassigned > 0) {
-      LogInfo("sla-monitor", absl::StrCat("assigned ", r->assigned, " waiting, announced ",
-                                          r->accept_breaches, " accept and ", r->first_touch_breaches,
-                                          " first-touch breaches, reassigned ", r->reassigned));
-      committed_();
-    }
-    mu_.Lock();
-    mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval_);
+void ServiceLevelMonitor::Pass() {
+  absl::StatusOr<ServiceLevelSweep> r = RunOnce();
+  if (!r.ok()) {
+    LogWarning("sla-monitor", absl::StrCat("service-level check failed (retrying): ", r.status().ToString()));
+  } else if (r->assigned + r->accept_breaches + r->first_touch_breaches + r->reassigned > 0) {
+    LogInfo("sla-monitor", absl::StrCat("assigned ", r->assigned, " waiting, announced ", r->accept_breaches,
+                                        " accept and ", r->first_touch_breaches,
+                                        " first-touch breaches, reassigned ", r->reassigned));
+    committed_();
   }
 }
 

@@ -2,12 +2,10 @@
 #define HANDOFF_SALES_JOBS_SERVICE_LEVEL_MONITOR_H_
 
 #include <functional>
-#include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/periodic_task.h"
 #include "sales-service/domain/opportunity_workflow.h"
 #include "sales-service/storage/sales_store.h"
 
@@ -23,28 +21,22 @@ class ServiceLevelMonitor {
 
   ServiceLevelMonitor(SalesStore& store, const OpportunityWorkflow& flow, absl::Duration interval,
                       std::function<void()> committed)
-      : store_(store), flow_(flow), interval_(interval), committed_(std::move(committed)) {}
-  ~ServiceLevelMonitor() { Stop(); }
-  ServiceLevelMonitor(const ServiceLevelMonitor&) = delete;
-  ServiceLevelMonitor& operator=(const ServiceLevelMonitor&) = delete;
+      : store_(store), flow_(flow), committed_(std::move(committed)), task_(interval, [this] { Pass(); }) {}
 
-  void Start();
+  void Start() { task_.Start(); }
   // Waits for a running pass to finish; idempotent.
-  void Stop();
+  void Stop() { task_.Stop(); }
 
   // One pass: batches until none is full. Returns the totals.
   absl::StatusOr<ServiceLevelSweep> RunOnce();
 
  private:
-  void Loop();
+  void Pass();
 
   SalesStore& store_;
   const OpportunityWorkflow& flow_;
-  const absl::Duration interval_;
   const std::function<void()> committed_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  PeriodicTask task_;  // last: stopped first
 };
 
 }  // namespace handoff::sales

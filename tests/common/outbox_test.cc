@@ -127,5 +127,59 @@ TEST_F(OutboxTest, BacklogReportsDepthAndOldestAge) {
   EXPECT_EQ(b.oldest_age, absl::Seconds(10));
 }
 
+TEST_F(OutboxTest, ParkedMessagesAreListedAndRequeuedForDelivery) {
+  for (const char* id : {"a1", "b1", "c1"}) Enqueue(id, std::string("lead-") + id);
+  bool refuse = true;
+  std::vector<std::string> delivered;
+  OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
+    if (refuse) return absl::NotFoundError("leads/x not found");
+    delivered.push_back(m.message_id);
+    return absl::OkStatus();
+  }, clock_, {});
+  d.DeliverDue();
+  Page<OutboxMessage> page = *store_->ListParked(0, 2);
+  ASSERT_EQ(page.items.size(), 2u);
+  EXPECT_EQ(page.items[0].message_id, "a1");
+  EXPECT_EQ(page.items[0].key, "lead-a1");
+  EXPECT_EQ(page.items[0].attempts, 1);
+  EXPECT_NE(page.items[0].last_error.find("NOT_FOUND"), std::string::npos);
+  ASSERT_TRUE(page.next_cursor.has_value());
+  page = *store_->ListParked(*page.next_cursor, 2);
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_FALSE(page.next_cursor.has_value());
+  const int64_t c1 = page.items[0].sequence;
+
+  // One by sequence (twice: the second finds nothing parked), then all the rest.
+  refuse = false;
+  EXPECT_EQ(*store_->Requeue({c1}, clock_.Now()), 1);
+  EXPECT_EQ(*store_->Requeue({c1, 999}, clock_.Now()), 0);
+  d.DeliverDue();
+  EXPECT_EQ(delivered, std::vector<std::string>({"c1"}));
+  EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 2);
+  EXPECT_EQ(*store_->Requeue({}, clock_.Now()), 2);
+  d.DeliverDue();
+  EXPECT_EQ(delivered, std::vector<std::string>({"c1", "a1", "b1"}));
+  EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 0);
+}
+
+TEST_F(OutboxTest, RequestLogForgetsOnlyAnswersOlderThanTheCutoff) {
+  {
+    sqlite::Transaction tx(*db_);
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(sqlite::SaveRequest(tx, {"old-" + std::to_string(i), "M", "f", "r",
+                                           clock_.Now() - absl::Hours(30)}).ok());
+    }
+    ASSERT_TRUE(sqlite::SaveRequest(tx, {"fresh", "M", "f", "r", clock_.Now() - absl::Hours(1)}).ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  const absl::Time cutoff = clock_.Now() - absl::Hours(24);
+  EXPECT_EQ(*sqlite::PruneRequestLog(*db_, cutoff, 3), 3);  // batches of at most `limit`
+  EXPECT_EQ(*sqlite::PruneRequestLog(*db_, cutoff, 3), 2);
+  EXPECT_EQ(*sqlite::PruneRequestLog(*db_, cutoff, 3), 0);
+  sqlite::Transaction tx(*db_);
+  EXPECT_TRUE(sqlite::FindRequest(tx, "fresh")->has_value());
+  EXPECT_FALSE(sqlite::FindRequest(tx, "old-0")->has_value());
+}
+
 }  // namespace
 }  // namespace handoff

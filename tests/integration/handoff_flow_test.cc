@@ -367,11 +367,38 @@ TEST_F(HandoffFlowTest, HandoffsRotateFairlyAndRejectionReturnsLeadToNurture) {
 TEST_F(HandoffFlowTest, HandoffQueuedWhileSalesIsDownArrivesWhenItReturns) {
   CreateRep("erin", "", 5);
   ASSERT_EQ(sales_->Stop(), 0);
-  // Capture and handoff must not depend on sales being up.
-  const std::string lead = CaptureEmail("queued@example.org");
-  EXPECT_EQ(Qualify(lead).owner(), mv1::OWNER_SALES_PENDING);
+  // Capture and handoff must not depend on sales being up; the backlog shows the wait.
+  std::vector<std::string> leads;
+  for (int i = 0; i < 3; ++i) {
+    leads.push_back(CaptureEmail("queued" + std::to_string(i) + "@example.org"));
+    EXPECT_EQ(Qualify(leads.back()).owner(), mv1::OWNER_SALES_PENDING);
+  }
+  auto backlog = [&] {
+    ops::v1::GetDeliveryBacklogResponse resp;
+    EXPECT_TRUE(marketing_delivery_->GetDeliveryBacklog(Ctx().get(), {}, &resp).ok());
+    return resp;
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const ops::v1::GetDeliveryBacklogResponse waiting = backlog();
+  EXPECT_EQ(waiting.pending(), 3);
+  EXPECT_EQ(waiting.parked(), 0);
+  EXPECT_GE(waiting.oldest_age().seconds() * 1000 + waiting.oldest_age().nanos() / 1'000'000, 200);
   ASSERT_TRUE(sales_->Start()) << sales_->Log();
-  EXPECT_EQ(AwaitOpportunities(lead, std::chrono::seconds(40)).size(), 1u);
+  for (const std::string& lead : leads) EXPECT_EQ(AwaitOpportunities(lead, std::chrono::seconds(40)).size(), 1u);
+  EXPECT_TRUE(Eventually([&] { return backlog().pending() == 0; }));
+  EXPECT_EQ(backlog().oldest_age().seconds(), 0);
+
+  // Nothing was refused, so nothing is parked; retrying needs a choice.
+  ops::v1::ListParkedMessagesResponse parked;
+  ASSERT_TRUE(marketing_delivery_->ListParkedMessages(Ctx().get(), {}, &parked).ok());
+  EXPECT_EQ(parked.messages_size(), 0);
+  ops::v1::RetryParkedMessagesRequest retry;
+  ops::v1::RetryParkedMessagesResponse retried;
+  EXPECT_EQ(sales_delivery_->RetryParkedMessages(Ctx().get(), retry, &retried).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  retry.set_all(true);
+  ASSERT_TRUE(sales_delivery_->RetryParkedMessages(Ctx().get(), retry, &retried).ok());
+  EXPECT_EQ(retried.requeued(), 0);
 }
 
 TEST_F(HandoffFlowTest, EraseContactErasesThePersonInBothServices) {

@@ -33,6 +33,8 @@ void HandoffSystem::SetUp() {
   reps_ = sales::v1::RepService::NewStub(s_channel);
   opportunities_ = sales::v1::OpportunityService::NewStub(s_channel);
   pipeline_ = sales::v1::PipelineReportService::NewStub(s_channel);
+  marketing_delivery_ = ops::v1::DeliveryService::NewStub(m_channel);
+  sales_delivery_ = ops::v1::DeliveryService::NewStub(s_channel);
   marketing_health_ = grpc::health::v1::Health::NewStub(m_channel);
   sales_health_ = grpc::health::v1::Health::NewStub(s_channel);
 }

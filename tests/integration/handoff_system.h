@@ -16,6 +16,7 @@
 #include "handoff/marketing/v1/lead_service.grpc.pb.h"
 #include "handoff/marketing/v1/report_service.grpc.pb.h"
 #include "handoff/marketing/v1/scoring_service.grpc.pb.h"
+#include "handoff/ops/v1/delivery_service.grpc.pb.h"
 #include "handoff/sales/v1/opportunity_service.grpc.pb.h"
 #include "handoff/sales/v1/pipeline_report_service.grpc.pb.h"
 #include "handoff/sales/v1/rep_service.grpc.pb.h"
@@ -159,6 +160,8 @@ class HandoffSystem : public ::testing::Test {
   std::unique_ptr<sales::v1::RepService::Stub> reps_;
   std::unique_ptr<sales::v1::OpportunityService::Stub> opportunities_;
   std::unique_ptr<sales::v1::PipelineReportService::Stub> pipeline_;
+  std::unique_ptr<ops::v1::DeliveryService::Stub> marketing_delivery_;
+  std::unique_ptr<ops::v1::DeliveryService::Stub> sales_delivery_;
   std::unique_ptr<grpc::health::v1::Health::Stub> marketing_health_;
   std::unique_ptr<grpc::health::v1::Health::Stub> sales_health_;
   int request_counter_ = 0;

@@ -497,13 +497,15 @@ TEST_F(SalesServiceLevelTest, MissedDeadlinesAreEmittedListedAndReassigned) {
   EXPECT_TRUE(Eventually([&] { return OpportunitiesOf(waiting_lead).at(0).rep() == y.name(); }));
 }
 
-TEST_F(SalesServiceLevelTest, ABadStageProbabilityFlagStopsStartUpWithTheReason) {
-  ServiceProcess bad(HANDOFF_SALES_BINARY,
-                     {"--listen=127.0.0.1:0", "--database=sqlite:" + dir_.path() + "/bad.db",
-                      "--stage_probabilities=10,20"},
-                     dir_.path() + "/bad.log");
-  EXPECT_FALSE(bad.Start());
-  EXPECT_NE(bad.Log().find("--stage_probabilities"), std::string::npos) << bad.Log();
+TEST_F(SalesServiceLevelTest, ABadFlagStopsStartUpWithTheReason) {
+  for (const std::string flag : {"--stage_probabilities=10,20", "--request_retention=1h",
+                                 "--first_touch_sla=0s"}) {
+    ServiceProcess bad(HANDOFF_SALES_BINARY,
+                       {"--listen=127.0.0.1:0", "--database=sqlite:" + dir_.path() + "/bad.db", flag},
+                       dir_.path() + "/bad.log");
+    EXPECT_FALSE(bad.Start()) << flag;
+    EXPECT_NE(bad.Log().find(flag.substr(0, flag.find('='))), std::string::npos) << bad.Log();
+  }
 }
 
 }  // namespace
