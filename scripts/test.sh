@@ -43,3 +43,6 @@ fi
 echo "test: ctest (unit and integration tests)"
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j 2 --timeout 600
+# The fault scenarios print one summary line each; show them with the result.
+echo "test: fault scenario summaries"
+grep -h '^\[fault\]' Testing/Temporary/LastTest.log || true
