@@ -12,6 +12,19 @@ namespace {
 
 std::string OppName(const std::string& id) { return ResourceName("opportunities", id); }
 
+// What marketing hears about `opp`; `amount` only for a win.
+OutcomeNotice Notice(const Opportunity& opp, Outcome outcome, std::string reason, absl::Time time,
+                     Money amount = Money()) {
+  OutcomeNotice n;
+  n.lead = opp.lead;
+  n.opportunity_id = opp.id;
+  n.outcome = outcome;
+  n.reason = std::move(reason);
+  n.amount = std::move(amount);
+  n.time = time;
+  return n;
+}
+
 absl::Status ValidateRep(const Rep& r) {
   if (r.display_name.empty() || r.display_name.size() > 200) {
     return absl::InvalidArgumentError("rep.display_name must be 1 to 200 characters");
@@ -125,7 +138,7 @@ absl::Status OpportunityWorkflow::ReportProgress(SalesTx& tx, const Opportunity&
     progress = Outcome::kSalesQualified;
   }
   if (!progress) return absl::OkStatus();
-  return marketing_.QueueOutcome(tx, {opp.lead, opp.id, *progress, "", {}, clock_.Now()});
+  return marketing_.QueueOutcome(tx, Notice(opp, *progress, "", clock_.Now()));
 }
 
 absl::Status OpportunityWorkflow::Announce(SalesTx& tx, const Opportunity& opp, DealEventType type) const {
@@ -213,7 +226,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Accept(SalesTx& tx, const std::
   opp->acceptance = Acceptance::kAccepted;
   opp->accept_time = now;
   if (absl::Status s = Save(tx, *opp, DealEventType::kAccepted); !s.ok()) return s;
-  if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kAccepted, "", {}, now});
+  if (absl::Status s = marketing_.QueueOutcome(tx, Notice(*opp, Outcome::kAccepted, "", now));
       !s.ok()) {
     return s;
   }
@@ -246,7 +259,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Reject(SalesTx& tx, const std::
                                        "no budget", "bad timing", "other"};
   std::string why = kNames[r];
   if (!text.empty()) absl::StrAppend(&why, ": ", text);
-  if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kRejected, why, {}, now});
+  if (absl::Status s = marketing_.QueueOutcome(tx, Notice(*opp, Outcome::kRejected, why, now));
       !s.ok()) {
     return s;
   }
@@ -365,7 +378,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CloseWon(SalesTx& tx, const std
   opp->amount = amount;
   opp->close_time = when;
   if (absl::Status s = Save(tx, *opp, DealEventType::kWon); !s.ok()) return s;
-  if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kWon, "", amount, when});
+  if (absl::Status s = marketing_.QueueOutcome(tx, Notice(*opp, Outcome::kWon, "", when, amount));
       !s.ok()) {
     return s;
   }
@@ -403,7 +416,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CloseLost(SalesTx& tx, const st
   opp->competitor = competitor;
   opp->close_time = when;
   if (absl::Status s = Save(tx, *opp, DealEventType::kLost); !s.ok()) return s;
-  if (absl::Status s = marketing_.QueueOutcome(tx, {opp->lead, opp->id, Outcome::kLost, why, {}, when});
+  if (absl::Status s = marketing_.QueueOutcome(tx, Notice(*opp, Outcome::kLost, why, when));
       !s.ok()) {
     return s;
   }
@@ -522,8 +535,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Reopen(SalesTx& tx, const std::
   ++opp->reopen_count;
   if (absl::Status s = Save(tx, *opp, DealEventType::kReopened); !s.ok()) return s;
   if (opp->kind == OpportunityKind::kNewBusiness) {
-    if (absl::Status s = marketing_.QueueOutcome(
-            tx, {opp->lead, opp->id, Outcome::kReopened, reason_text, {}, now});
+    if (absl::Status s = marketing_.QueueOutcome(tx, Notice(*opp, Outcome::kReopened, reason_text, now));
         !s.ok()) {
       return s;
     }
