@@ -46,6 +46,8 @@ ServiceProcess::ServiceProcess(std::string binary, std::vector<std::string> args
 ServiceProcess::~ServiceProcess() { Kill(); }
 
 bool ServiceProcess::Start() {
+  // The log is appended to across restarts: only a line written by this start counts.
+  const size_t log_from = Log().size();
   pid_ = fork();
   if (pid_ == 0) {
     const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -60,7 +62,7 @@ bool ServiceProcess::Start() {
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (Log().find("listening on") != std::string::npos) return true;
+    if (Log().find("listening on", log_from) != std::string::npos) return true;
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

@@ -28,7 +28,7 @@ class ServiceProcess {
   ServiceProcess(std::string binary, std::vector<std::string> args, std::string log_path);
   ~ServiceProcess();  // SIGKILLs a process still running
 
-  // Starts the binary and waits (up to 10 s) until it logs "listening on".
+  // Starts the binary and waits (up to 10 s) until this run logs "listening on".
   bool Start();
   // SIGTERM, then waits for exit; returns the exit status (-1 on timeout or signal).
   int Stop();
