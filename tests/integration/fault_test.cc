@@ -179,6 +179,90 @@ TEST_F(FaultTest, SalesOutageUnderSteadyLoadQueuesEveryHandoffAndDrains) {
   EXPECT_EQ(per_lead.size(), leads.size());  // nothing that was never sent
 }
 
+// Runs `n` copies of `call` at once; returns their statuses.
+template <typename Call>
+std::vector<grpc::Status> AllAtOnce(int n, Call call) {
+  std::vector<grpc::Status> out(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) threads.emplace_back([&, i] { out[i] = call(i); });
+  for (std::thread& t : threads) t.join();
+  return out;
+}
+
+TEST_F(FaultTest, DuplicatedReorderedAndConcurrentRetriesActOnce) {
+  // Eight concurrent retries of one capture (same request_id): one lead, one touch, the
+  // same answer for all.
+  mv1::CaptureLeadRequest capture;
+  capture.mutable_contact()->set_email("twice@example.org");
+  capture.mutable_consent()->set_email(true);
+  capture.set_request_id("retry-capture");
+  std::vector<mv1::CaptureLeadResponse> answers(8);
+  for (const grpc::Status& s : AllAtOnce(8, [&](int i) { return leads_->CaptureLead(Ctx().get(), capture, &answers[i]); })) {
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  for (const mv1::CaptureLeadResponse& a : answers) EXPECT_EQ(a.lead().name(), answers[0].lead().name());
+  const std::string lead = answers[0].lead().name();
+  EXPECT_EQ(GetLead(lead).touch_count(), 1);
+  // The same id for another request is a client bug, refused without effect.
+  capture.mutable_contact()->set_email("other@example.org");
+  mv1::CaptureLeadResponse other;
+  EXPECT_EQ(leads_->CaptureLead(Ctx().get(), capture, &other).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Handoff deliveries duplicated (same message id, concurrently) and re-sent under a new
+  // id: one opportunity.
+  auto handoff = sv1::HandoffService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(sales_port_), grpc::InsecureChannelCredentials()));
+  sv1::HandoffLeadRequest h;
+  h.set_lead("leads/injected");
+  h.mutable_contact()->set_email("injected@example.org");
+  h.set_request_id("message-1");
+  std::vector<sv1::HandoffLeadResponse> handed(6);
+  const std::vector<grpc::Status> hs = AllAtOnce(6, [&](int i) {
+    sv1::HandoffLeadRequest copy = h;
+    if (i >= 4) copy.set_request_id("message-2");  // the same lead sent again
+    return handoff->HandoffLead(Ctx().get(), copy, &handed[i]);
+  });
+  for (const grpc::Status& s : hs) ASSERT_TRUE(s.ok()) << s.error_message();
+  const size_t injected_opportunities = OpportunitiesOf("leads/injected").size();
+  EXPECT_EQ(injected_opportunities, 1u);
+  for (const sv1::HandoffLeadResponse& r : handed) EXPECT_EQ(r.opportunity().name(), handed[0].opportunity().name());
+
+  // Outcomes out of order and duplicated: sales stays away so only these reach the lead.
+  ASSERT_EQ(sales_->Stop(), 0);
+  Qualify(lead);
+  auto outcome = [&](mv1::Outcome o, const std::string& id, mv1::ReportOutcomeResponse* out) {
+    mv1::ReportOutcomeRequest r;
+    r.set_lead(lead);
+    r.set_opportunity("opportunities/o-injected");
+    r.set_outcome(o);
+    if (o == mv1::OUTCOME_WON) {
+      r.mutable_amount()->set_amount_minor(7000);
+      r.mutable_amount()->set_currency_code("EUR");
+    }
+    r.set_request_id(id);
+    return leads_->ReportOutcome(Ctx().get(), r, out);
+  };
+  mv1::ReportOutcomeResponse ignored;
+  // WON before ACCEPTED: refused as retryable, nothing written (the sender retries later).
+  EXPECT_EQ(outcome(mv1::OUTCOME_WON, "won-1", &ignored).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(GetLead(lead).lifecycle_stage(), mv1::LIFECYCLE_STAGE_MQL);
+  ASSERT_TRUE(outcome(mv1::OUTCOME_ACCEPTED, "accepted-1", &ignored).ok());
+  std::vector<mv1::ReportOutcomeResponse> wins(4);
+  for (const grpc::Status& s : AllAtOnce(4, [&](int i) { return outcome(mv1::OUTCOME_WON, "won-1", &wins[i]); })) {
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  // The late duplicate of ACCEPTED replays its first answer; it does not undo the win.
+  mv1::ReportOutcomeResponse replay;
+  ASSERT_TRUE(outcome(mv1::OUTCOME_ACCEPTED, "accepted-1", &replay).ok());
+  EXPECT_EQ(replay.lead().lifecycle_stage(), mv1::LIFECYCLE_STAGE_SALES_ACCEPTED);
+  const mv1::Lead after = GetLead(lead);
+  EXPECT_EQ(after.lifecycle_stage(), mv1::LIFECYCLE_STAGE_CUSTOMER);
+  EXPECT_EQ(after.won_revenue().amount_minor(), 7000);  // once, not four times
+  std::printf("[fault] duplicates: capture retries=8 leads=1 handoff deliveries=6 opportunities=%zu "
+              "won deliveries=4 revenue=%lld (one win)\n",
+              injected_opportunities, static_cast<long long>(after.won_revenue().amount_minor()));
+}
+
 // The crash run: leads driven through the whole flow (capture -> MQL -> handoff -> accept
 // -> close won -> outcome back) while both services are SIGKILLed at random moments and
 // restarted. The clients behave as real ones must: every call has a deadline and is
