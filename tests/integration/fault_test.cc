@@ -3,7 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -177,6 +179,67 @@ TEST_F(FaultTest, SalesOutageUnderSteadyLoadQueuesEveryHandoffAndDrains) {
   EXPECT_EQ(missing, 0);
   EXPECT_EQ(duplicated, 0);
   EXPECT_EQ(per_lead.size(), leads.size());  // nothing that was never sent
+}
+
+// Resident memory of a process in KiB (VmRSS), 0 when unknown.
+long RssKib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
+
+TEST_F(FaultTest, AStalledSubscriberNeitherBlocksWritersNorGrowsMemory) {
+  constexpr int kCaptures = 2000;
+  // A subscriber that reads one event and then stops reading.
+  grpc::ClientContext watch_ctx;
+  mv1::WatchLeadEventsRequest watch_req;
+  auto stalled = leads_->WatchLeadEvents(&watch_ctx, watch_req);
+  mv1::CaptureLeadRequest first;
+  first.mutable_contact()->set_email("first@example.org");
+  first.set_request_id(RequestId());
+  mv1::CaptureLeadResponse first_resp;
+  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), first, &first_resp).ok());
+  mv1::WatchLeadEventsResponse seen;
+  ASSERT_TRUE(stalled->Read(&seen));
+  const long rss_before = RssKib(marketing_->pid());
+
+  // Writers carry on at full speed: every capture answered well inside its deadline.
+  std::vector<double> latency_ms;
+  for (int i = 0; i < kCaptures; ++i) {
+    mv1::CaptureLeadRequest req;
+    req.mutable_contact()->set_email("busy" + std::to_string(i) + "@example.org");
+    req.mutable_contact()->set_company(std::string(200, 'x'));  // fatter events
+    req.set_request_id(RequestId());
+    mv1::CaptureLeadResponse resp;
+    const auto t0 = Clock::now();
+    const grpc::Status s = leads_->CaptureLead(Ctx().get(), req, &resp);
+    latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const long rss_after = RssKib(marketing_->pid());
+  std::sort(latency_ms.begin(), latency_ms.end());
+  const double p99 = latency_ms[latency_ms.size() * 99 / 100];
+
+  // The stalled subscriber resumes where it stopped and gets every later event once, in order.
+  int64_t expected = seen.event().sequence() + 1;
+  int received = 0;
+  mv1::WatchLeadEventsResponse e;
+  while (received < kCaptures && stalled->Read(&e)) {
+    if (e.event().sequence() != expected) break;
+    ++expected;
+    ++received;
+  }
+  watch_ctx.TryCancel();
+  stalled->Finish();
+  std::printf("[fault] stalled-subscriber: captures=%d p99=%.1fms marketing-rss=%ld->%ld KiB "
+              "events-after-resume=%d in-order=%s\n",
+              kCaptures, p99, rss_before, rss_after, received, received == kCaptures ? "yes" : "no");
+  EXPECT_EQ(received, kCaptures);
+  EXPECT_LT(p99, 1000.0);                  // a blocked writer would sit until its 5 s deadline
+  EXPECT_LT(rss_after - rss_before, 64 * 1024);  // the stream does not buffer the backlog
 }
 
 // Runs `n` copies of `call` at once; returns their statuses.
