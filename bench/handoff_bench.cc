@@ -1,0 +1,460 @@
+// bench/handoff-bench: a load generator on gRPC's callback client API. One workload per
+// run, closed loop (--concurrency calls always in flight) or open loop (--rate calls per
+// second on a fixed schedule, latency measured from the scheduled time so a slow server
+// cannot hide its queueing). Prints one table row and, with --json_out, appends one JSON
+// line: throughput, p50/p90/p99/p99.9 latency, errors and the peak RSS of --rss_pids.
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "handoff/bench/v1/echo_service.grpc.pb.h"
+#include "handoff/marketing/v1/lead_service.grpc.pb.h"
+#include "handoff/sales/v1/opportunity_service.grpc.pb.h"
+
+ABSL_FLAG(std::string, workload, "echo", "echo | capture | get_lead | list_leads | handoff");
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "HOST:PORT of the server under test");
+ABSL_FLAG(std::string, sales_target, "127.0.0.1:50052", "handoff: HOST:PORT of sales-service");
+ABSL_FLAG(int32_t, concurrency, 16, "Closed loop: calls kept in flight");
+ABSL_FLAG(double, rate, 0, "Open loop: calls per second on a fixed schedule; 0 = closed loop");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "How long to measure");
+ABSL_FLAG(int64_t, count, 0, "Stop after this many calls instead (0: use --duration)");
+ABSL_FLAG(double, duplicate_ratio, 0.1, "capture: share of captures of a person captured before");
+ABSL_FLAG(int32_t, setup_leads, 2000, "get_lead, list_leads: leads captured before measuring");
+ABSL_FLAG(std::vector<std::string>, rss_pids, {}, "Processes whose peak RSS (VmHWM) to report");
+ABSL_FLAG(std::string, label, "", "Name of the run in the output (default: the workload)");
+ABSL_FLAG(std::string, json_out, "", "Append the result as one JSON line to this file");
+
+namespace handoff::bench {
+namespace {
+
+namespace mv1 = ::handoff::marketing::v1;
+namespace sv1 = ::handoff::sales::v1;
+using Done = std::function<void(const grpc::Status&)>;
+
+// One kind of call. Start() begins one call and calls `done` exactly once.
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  virtual absl::Status Setup() { return absl::OkStatus(); }
+  virtual void Start(Done done) = 0;
+};
+
+// A call's state, alive until its callback ran.
+template <typename Req, typename Resp>
+struct Call {
+  grpc::ClientContext ctx;
+  Req req;
+  Resp resp;
+  Done done;
+};
+
+template <typename Req, typename Resp>
+Call<Req, Resp>* NewCall(Done done) {
+  auto* call = new Call<Req, Resp>();
+  call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  call->done = std::move(done);
+  return call;
+}
+
+class EchoWorkload final : public Workload {
+ public:
+  explicit EchoWorkload(std::shared_ptr<grpc::Channel> ch) : stub_(v1::EchoService::NewStub(ch)) {}
+  void Start(Done done) override {
+    auto* call = NewCall<v1::EchoRequest, v1::EchoResponse>(std::move(done));
+    stub_->async()->Echo(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
+      call->done(s);
+      delete call;
+    });
+  }
+
+ private:
+  std::unique_ptr<v1::EchoService::Stub> stub_;
+};
+
+// New people, and a share of repeat captures of earlier ones (the merge path).
+class CaptureWorkload final : public Workload {
+ public:
+  CaptureWorkload(std::shared_ptr<grpc::Channel> ch, double duplicate_ratio)
+      : stub_(mv1::LeadService::NewStub(ch)), duplicate_ratio_(duplicate_ratio) {}
+  void Start(Done done) override {
+    const int64_t n = next_.fetch_add(1);
+    int64_t person = n;
+    {
+      absl::MutexLock lock(&mu_);
+      if (n > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < duplicate_ratio_) {
+        person = std::uniform_int_distribution<int64_t>(0, n - 1)(rng_);
+      }
+    }
+    auto* call = NewCall<mv1::CaptureLeadRequest, mv1::CaptureLeadResponse>(std::move(done));
+    call->req.mutable_contact()->set_email(absl::StrCat("bench-", run_, "-", person, "@example.org"));
+    call->req.mutable_contact()->set_given_name("Bench");
+    call->req.mutable_contact()->set_company("Load Test Ltd");
+    call->req.mutable_consent()->set_email(true);
+    call->req.set_request_id(absl::StrCat("bench-", run_, "-", n));
+    stub_->async()->CaptureLead(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
+      call->done(s);
+      delete call;
+    });
+  }
+
+ private:
+  std::unique_ptr<mv1::LeadService::Stub> stub_;
+  const double duplicate_ratio_;
+  const int64_t run_ = absl::ToUnixMicros(absl::Now());
+  std::atomic<int64_t> next_{0};
+  absl::Mutex mu_;
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_){42};
+};
+
+// Reads against a data set it captures first: GetLead of a random lead, or ListLeads
+// at a random page of the whole listing (keyset tokens collected while paging once).
+class ReadWorkload final : public Workload {
+ public:
+  ReadWorkload(std::shared_ptr<grpc::Channel> ch, bool list, int setup_leads)
+      : stub_(mv1::LeadService::NewStub(ch)), list_(list), setup_leads_(setup_leads) {}
+
+  absl::Status Setup() override {
+    const int64_t run = absl::ToUnixMicros(absl::Now());
+    for (int i = 0; i < setup_leads_; ++i) {
+      mv1::CaptureLeadRequest req;
+      req.mutable_contact()->set_email(absl::StrCat("read-", run, "-", i, "@example.org"));
+      req.set_request_id(absl::StrCat("read-", run, "-", i));
+      mv1::CaptureLeadResponse resp;
+      grpc::ClientContext ctx;
+      const grpc::Status s = stub_->CaptureLead(&ctx, req, &resp);
+      if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup capture: ", s.error_message()));
+      names_.push_back(resp.lead().name());
+    }
+    mv1::ListLeadsRequest req;
+    req.set_page_size(50);
+    tokens_.push_back("");
+    while (true) {
+      mv1::ListLeadsResponse resp;
+      grpc::ClientContext ctx;
+      const grpc::Status s = stub_->ListLeads(&ctx, req, &resp);
+      if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup list: ", s.error_message()));
+      if (resp.next_page_token().empty()) break;
+      tokens_.push_back(resp.next_page_token());
+      req.set_page_token(resp.next_page_token());
+    }
+    return absl::OkStatus();
+  }
+
+  void Start(Done done) override {
+    size_t pick;
+    {
+      absl::MutexLock lock(&mu_);
+      pick = std::uniform_int_distribution<size_t>(0, (list_ ? tokens_.size() : names_.size()) - 1)(rng_);
+    }
+    if (list_) {
+      auto* call = NewCall<mv1::ListLeadsRequest, mv1::ListLeadsResponse>(std::move(done));
+      call->req.set_page_size(50);
+      call->req.set_page_token(tokens_[pick]);
+      stub_->async()->ListLeads(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
+        call->done(s);
+        delete call;
+      });
+    } else {
+      auto* call = NewCall<mv1::GetLeadRequest, mv1::GetLeadResponse>(std::move(done));
+      call->req.set_name(names_[pick]);
+      stub_->async()->GetLead(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
+        call->done(s);
+        delete call;
+      });
+    }
+  }
+
+ private:
+  std::unique_ptr<mv1::LeadService::Stub> stub_;
+  const bool list_;
+  const int setup_leads_;
+  std::vector<std::string> names_;
+  std::vector<std::string> tokens_;
+  absl::Mutex mu_;
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_){7};
+};
+
+// The handoff: each call captures a new person and qualifies them by hand (QualifyLead
+// queues the handoff in marketing's outbox); it completes when sales' WatchDealEvents
+// shows the opportunity created for that lead. Latency: capture start to opportunity
+// committed in sales as seen by a subscriber. Open loop only (--rate).
+class HandoffWorkload final : public Workload {
+ public:
+  HandoffWorkload(std::shared_ptr<grpc::Channel> marketing, std::shared_ptr<grpc::Channel> sales)
+      : leads_(mv1::LeadService::NewStub(marketing)), deals_(sv1::OpportunityService::NewStub(sales)) {}
+
+  ~HandoffWorkload() override {
+    watch_ctx_.TryCancel();
+    if (watcher_.joinable()) watcher_.join();
+  }
+
+  absl::Status Setup() override {
+    sv1::WatchDealEventsRequest req;  // from the start: the suite runs on a fresh database
+    reader_ = deals_->WatchDealEvents(&watch_ctx_, req);
+    watcher_ = std::thread([this] {
+      sv1::WatchDealEventsResponse e;
+      while (reader_->Read(&e)) {
+        if (e.event().type() != sv1::DEAL_EVENT_TYPE_CREATED) continue;
+        Done done;
+        {
+          absl::MutexLock lock(&mu_);
+          auto it = waiting_.find(e.event().lead());
+          if (it == waiting_.end()) continue;
+          done = std::move(it->second);
+          waiting_.erase(it);
+        }
+        done(grpc::Status::OK);
+      }
+      reader_->Finish();
+    });
+    return absl::OkStatus();
+  }
+
+  void Start(Done done) override {
+    const int64_t n = next_.fetch_add(1);
+    auto* capture = NewCall<mv1::CaptureLeadRequest, mv1::CaptureLeadResponse>(std::move(done));
+    capture->req.mutable_contact()->set_email(absl::StrCat("handoff-", run_, "-", n, "@example.org"));
+    capture->req.mutable_consent()->set_email(true);
+    capture->req.set_request_id(absl::StrCat("handoff-capture-", run_, "-", n));
+    leads_->async()->CaptureLead(&capture->ctx, &capture->req, &capture->resp, [this, capture, n](grpc::Status s) {
+      if (!s.ok()) {
+        capture->done(s);
+        delete capture;
+        return;
+      }
+      const std::string lead = capture->resp.lead().name();
+      Done done = std::move(capture->done);
+      delete capture;
+      auto* qualify = NewCall<mv1::QualifyLeadRequest, mv1::QualifyLeadResponse>(nullptr);
+      qualify->req.set_name(lead);
+      qualify->req.set_reason("benchmark");
+      qualify->req.set_request_id(absl::StrCat("handoff-qualify-", run_, "-", n));
+      {
+        absl::MutexLock lock(&mu_);
+        waiting_[lead] = std::move(done);  // before the handoff can possibly arrive
+      }
+      leads_->async()->QualifyLead(&qualify->ctx, &qualify->req, &qualify->resp, [this, qualify, lead](grpc::Status q) {
+        delete qualify;
+        if (q.ok()) return;
+        Done failed;
+        {
+          absl::MutexLock lock(&mu_);
+          auto it = waiting_.find(lead);
+          if (it == waiting_.end()) return;
+          failed = std::move(it->second);
+          waiting_.erase(it);
+        }
+        failed(q);
+      });
+    });
+  }
+
+ private:
+  std::unique_ptr<mv1::LeadService::Stub> leads_;
+  std::unique_ptr<sv1::OpportunityService::Stub> deals_;
+  const int64_t run_ = absl::ToUnixMicros(absl::Now());
+  std::atomic<int64_t> next_{0};
+  grpc::ClientContext watch_ctx_;
+  std::unique_ptr<grpc::ClientReader<sv1::WatchDealEventsResponse>> reader_;
+  std::thread watcher_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Done> waiting_ ABSL_GUARDED_BY(mu_);
+};
+
+// Latencies and outcomes of the measured calls.
+class Recorder {
+ public:
+  void Add(absl::Duration latency, const grpc::Status& s) {
+    absl::MutexLock lock(&mu_);
+    if (s.ok()) {
+      micros_.push_back(absl::ToInt64Microseconds(latency));
+    } else {
+      if (errors_ == 0) first_error_ = absl::StrCat(s.error_code(), " ", s.error_message());
+      ++errors_;
+    }
+  }
+  std::vector<int64_t> Sorted() {
+    absl::MutexLock lock(&mu_);
+    std::vector<int64_t> v = micros_;
+    std::sort(v.begin(), v.end());
+    return v;
+  }
+  int64_t errors() {
+    absl::MutexLock lock(&mu_);
+    return errors_;
+  }
+  std::string first_error() {
+    absl::MutexLock lock(&mu_);
+    return first_error_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<int64_t> micros_ ABSL_GUARDED_BY(mu_);
+  int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string first_error_ ABSL_GUARDED_BY(mu_);
+};
+
+// Keeps `concurrency` calls in flight until the time or count is up.
+void RunClosedLoop(Workload& w, Recorder& rec, int concurrency, absl::Time until, int64_t count) {
+  std::atomic<int64_t> issued{0};
+  std::atomic<int> active{concurrency};
+  absl::Notification all_done;
+  std::function<void()> next = [&] {
+    if (absl::Now() >= until || (count > 0 && issued.fetch_add(1) >= count)) {
+      if (active.fetch_sub(1) == 1) all_done.Notify();
+      return;
+    }
+    const absl::Time t0 = absl::Now();
+    w.Start([&, t0](const grpc::Status& s) {
+      rec.Add(absl::Now() - t0, s);
+      next();
+    });
+  };
+  for (int i = 0; i < concurrency; ++i) next();
+  all_done.WaitForNotification();
+}
+
+// Starts calls on a fixed schedule of `rate` per second; latency counts from the
+// scheduled time. Calls beyond 20,000 outstanding are counted as errors, not sent.
+void RunOpenLoop(Workload& w, Recorder& rec, double rate, absl::Time until, int64_t count) {
+  std::atomic<int64_t> outstanding{0};
+  const absl::Time start = absl::Now();
+  for (int64_t i = 0;; ++i) {
+    const absl::Time scheduled = start + absl::Seconds(static_cast<double>(i) / rate);
+    if (scheduled >= until || (count > 0 && i >= count)) break;
+    const absl::Duration wait = scheduled - absl::Now();
+    if (wait > absl::ZeroDuration()) absl::SleepFor(wait);
+    if (outstanding.load() >= 20000) {
+      rec.Add(absl::ZeroDuration(), grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "client backlog full"));
+      continue;
+    }
+    ++outstanding;
+    w.Start([&, scheduled](const grpc::Status& s) {
+      rec.Add(absl::Now() - scheduled, s);
+      --outstanding;
+    });
+  }
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (outstanding.load() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+}
+
+long PeakRssKib(const std::string& pid) {
+  std::ifstream status("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return 0;
+}
+
+double Percentile(const std::vector<int64_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size())));
+  return static_cast<double>(sorted[i]) / 1000.0;
+}
+
+int Main() {
+  const std::string workload = absl::GetFlag(FLAGS_workload);
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args);
+  std::unique_ptr<Workload> w;
+  if (workload == "echo") {
+    w = std::make_unique<EchoWorkload>(channel);
+  } else if (workload == "capture") {
+    w = std::make_unique<CaptureWorkload>(channel, absl::GetFlag(FLAGS_duplicate_ratio));
+  } else if (workload == "get_lead" || workload == "list_leads") {
+    w = std::make_unique<ReadWorkload>(channel, workload == "list_leads", absl::GetFlag(FLAGS_setup_leads));
+  } else if (workload == "handoff") {
+    if (absl::GetFlag(FLAGS_rate) <= 0) {
+      std::fprintf(stderr, "handoff-bench: --workload=handoff needs --rate (open loop)\n");
+      return 2;
+    }
+    w = std::make_unique<HandoffWorkload>(
+        channel, grpc::CreateChannel(absl::GetFlag(FLAGS_sales_target), grpc::InsecureChannelCredentials()));
+  } else {
+    std::fprintf(stderr,
+                 "handoff-bench: --workload=%s is not one of echo, capture, get_lead, list_leads, handoff\n",
+                 workload.c_str());
+    return 2;
+  }
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+    std::fprintf(stderr, "handoff-bench: cannot connect to %s\n", absl::GetFlag(FLAGS_target).c_str());
+    return 1;
+  }
+  if (absl::Status s = w->Setup(); !s.ok()) {
+    std::fprintf(stderr, "handoff-bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  Recorder rec;
+  const double rate = absl::GetFlag(FLAGS_rate);
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  const int64_t count = absl::GetFlag(FLAGS_count);
+  const absl::Time start = absl::Now();
+  const absl::Time until = count > 0 ? absl::InfiniteFuture() : start + absl::GetFlag(FLAGS_duration);
+  if (rate > 0) {
+    RunOpenLoop(*w, rec, rate, until, count);
+  } else {
+    RunClosedLoop(*w, rec, concurrency, until, count);
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  w.reset();  // stops any watcher before the recorder is read (and destroyed)
+  const std::vector<int64_t> lat = rec.Sorted();
+  const double throughput = static_cast<double>(lat.size()) / seconds;
+  std::vector<std::string> rss_json;
+  std::vector<std::string> rss_text;
+  for (const std::string& pid : absl::GetFlag(FLAGS_rss_pids)) {
+    const long kib = PeakRssKib(pid);
+    rss_json.push_back(absl::StrCat("\"", pid, "\": ", kib));
+    rss_text.push_back(absl::StrCat(kib / 1024, "MiB"));
+  }
+  const std::string label = absl::GetFlag(FLAGS_label).empty() ? workload : absl::GetFlag(FLAGS_label);
+  const std::string mode = rate > 0 ? absl::StrCat("open ", rate, "/s") : absl::StrCat("closed x", concurrency);
+  std::printf("%-22s %-16s calls=%-8zu errors=%-5lld %9.0f/s  p50=%.2f p90=%.2f p99=%.2f p99.9=%.2f ms  peak-rss=%s\n",
+              label.c_str(), mode.c_str(), lat.size(), static_cast<long long>(rec.errors()), throughput,
+              Percentile(lat, 50), Percentile(lat, 90), Percentile(lat, 99), Percentile(lat, 99.9),
+              rss_text.empty() ? "-" : absl::StrJoin(rss_text, ",").c_str());
+  if (rec.errors() > 0) std::fprintf(stderr, "handoff-bench: first error: %s\n", rec.first_error().c_str());
+  if (const std::string out = absl::GetFlag(FLAGS_json_out); !out.empty()) {
+    std::ofstream json(out, std::ios::app);
+    json << absl::StrCat("{\"label\": \"", label, "\", \"workload\": \"", workload, "\", \"mode\": \"",
+                         rate > 0 ? "open" : "closed", "\", \"concurrency\": ", concurrency, ", \"rate\": ", rate,
+                         ", \"calls\": ", lat.size(), ", \"errors\": ", rec.errors(), ", \"seconds\": ", seconds,
+                         ", \"throughput\": ", throughput, ", \"p50_ms\": ", Percentile(lat, 50),
+                         ", \"p90_ms\": ", Percentile(lat, 90), ", \"p99_ms\": ", Percentile(lat, 99),
+                         ", \"p999_ms\": ", Percentile(lat, 99.9), ", \"peak_rss_kib\": {",
+                         absl::StrJoin(rss_json, ", "), "}}\n");
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace handoff::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Handoff load generator: one workload against a running server.");
+  absl::ParseCommandLine(argc, argv);
+  return handoff::bench::Main();
+}
