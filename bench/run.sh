@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The standard benchmark suite: builds, starts the echo baseline and both services on
-# loopback with fresh databases, runs each workload, and writes the table and
-# bench/results/<UTC time>.json (every run plus ratios to the echo baseline).
+# loopback with fresh databases, measures the raw store limit (store-baseline), runs each
+# workload, and writes the table and bench/results/<UTC time>.json (every run plus ratios
+# to the echo baseline and, for captures, to the store's one-capture-per-transaction limit).
 # Env: DURATION (default 10s per run), CONCURRENCY (16), BUILD_DIR (build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,7 @@ bench() { "$bin/handoff-bench" --json_out="$runs" "$@"; }
 echo "bench: $(nproc) cores, $duration per run, client and servers on this machine"
 bench --label=echo-baseline --workload=echo --target="127.0.0.1:$eport" --concurrency="$conc" \
   --duration="$duration" --rss_pids="$ECHO_PID"
+"$bin/store-baseline" --rows=5000 --batch=100 --dir="$data" --json_out="$runs"
 bench --label=capture-max --workload=capture --target="127.0.0.1:$mport" --concurrency="$conc" \
   --duration="$duration" --rss_pids="$MARKETING_PID,$SALES_PID"
 half=$(/usr/bin/python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(max(1, int(r[-1]["throughput"]/2)))' "$runs")
@@ -52,13 +54,18 @@ import json, platform, sys, os
 runs = [json.loads(l) for l in open(sys.argv[1])]
 by = {r["label"]: r for r in runs}
 base = by["echo-baseline"]["throughput"]
+store = by["store-one-per-tx"]["throughput"]
 for r in runs:
     r["throughput_ratio_to_echo"] = round(r["throughput"] / base, 3) if base else None
+    if r["workload"] == "capture" and r["mode"] == "closed":
+        r["throughput_ratio_to_store"] = round(r["throughput"] / store, 3)
 result = {"machine": {"cores": os.cpu_count(), "kernel": platform.release()}, "runs": runs}
 json.dump(result, open(sys.argv[2], "w"), indent=2)
 print("\n%-22s %10s %8s %8s %8s %9s %7s" % ("run", "calls/s", "p50 ms", "p99 ms", "p99.9", "vs echo", "errors"))
 for r in runs:
     print("%-22s %10.0f %8.2f %8.2f %8.2f %8.0f%% %7d" % (r["label"], r["throughput"], r["p50_ms"], r["p99_ms"],
           r["p999_ms"], 100 * r["throughput_ratio_to_echo"], r["errors"]))
-print("\nwritten:", sys.argv[2])
+cap = by["capture-max"]
+print("\ncapture-max is %.0f%% of the store's one-capture-per-transaction limit" % (100 * cap["throughput_ratio_to_store"]))
+print("written:", sys.argv[2])
 PY

@@ -1,0 +1,113 @@
+// bench/store-baseline: the raw limit of marketing's store, for comparison with CaptureLead
+// in the same run. Writes the rows a new-person capture writes (lead, stage history entry,
+// touch, request-log entry, event) straight through SqliteMarketingStore, no gRPC and no
+// rules: first one transaction per capture (what the service does; every commit fsync'ed),
+// then --batch captures per transaction (what group commit could reach). Prints one line
+// per mode and, with --json_out, appends one JSON line each.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/ids.h"
+#include "marketing-service/storage/sqlite_marketing_store.h"
+
+ABSL_FLAG(int32_t, rows, 5000, "Captures to write in each mode");
+ABSL_FLAG(int32_t, batch, 100, "Captures per transaction in the batched mode");
+ABSL_FLAG(std::string, dir, "", "Directory for the databases (default: a temp directory)");
+ABSL_FLAG(std::string, json_out, "", "Append each result as one JSON line to this file");
+
+namespace handoff::bench {
+namespace {
+
+using marketing::Lead;
+using marketing::MarketingTx;
+using marketing::Touch;
+
+absl::Status WriteCapture(MarketingTx& tx, int64_t n, absl::Time now) {
+  Lead lead;
+  lead.id = NewId();
+  lead.contact.email = absl::StrCat("raw-", n, "@example.org");
+  lead.contact.given_name = "Bench";
+  lead.contact.company = "Load Test Ltd";
+  lead.consent.email = true;
+  lead.touch_count = 1;
+  lead.create_time = lead.update_time = now;
+  if (absl::Status s = tx.InsertLead(lead); !s.ok()) return s;
+  if (absl::Status s = tx.AppendStageChange(lead.id, {marketing::LifecycleStage::kLead, now, "captured"}); !s.ok()) {
+    return s;
+  }
+  Touch touch;
+  touch.touch_id = NewId();
+  touch.lead_id = lead.id;
+  touch.type = marketing::TouchType::kFormSubmit;
+  touch.time = now;
+  if (absl::StatusOr<bool> t = tx.InsertTouch(touch); !t.ok()) return t.status();
+  if (absl::Status s = tx.SaveRequest({absl::StrCat("raw-", n), "LeadService/CaptureLead", "f", std::string(120, 'r'), now});
+      !s.ok()) {
+    return s;
+  }
+  return tx.AppendEvent({0, "LEAD_EVENT_TYPE_CAPTURED", lead.id, std::string(150, 'e'), now});
+}
+
+int RunMode(const std::string& dir, const std::string& mode, int rows, int batch) {
+  const std::string path = absl::StrCat(dir, "/", mode, ".db");
+  std::filesystem::remove(path);
+  absl::StatusOr<std::unique_ptr<marketing::SqliteMarketingStore>> store = marketing::SqliteMarketingStore::Open(path);
+  if (!store.ok()) {
+    std::fprintf(stderr, "store-baseline: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  std::vector<double> commit_ms;
+  const absl::Time start = absl::Now();
+  for (int n = 0; n < rows; n += batch) {
+    const absl::Time t0 = absl::Now();
+    absl::Status s = (*store)->Run([&](MarketingTx& tx) -> absl::Status {
+      for (int i = n; i < std::min(rows, n + batch); ++i) {
+        if (absl::Status w = WriteCapture(tx, i, t0); !w.ok()) return w;
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) {
+      std::fprintf(stderr, "store-baseline: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    commit_ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  std::sort(commit_ms.begin(), commit_ms.end());
+  const double p50 = commit_ms[commit_ms.size() / 2];
+  const double p99 = commit_ms[std::min(commit_ms.size() - 1, commit_ms.size() * 99 / 100)];
+  const double per_s = rows / seconds;
+  std::printf("%-22s captures=%-7d per-tx=%-4d %9.0f captures/s  tx p50=%.2f p99=%.2f ms\n",
+              ("store-" + mode).c_str(), rows, batch, per_s, p50, p99);
+  if (const std::string out = absl::GetFlag(FLAGS_json_out); !out.empty()) {
+    std::ofstream json(out, std::ios::app);
+    json << absl::StrCat("{\"label\": \"store-", mode, "\", \"workload\": \"store\", \"mode\": \"", mode,
+                         "\", \"batch\": ", batch, ", \"calls\": ", rows, ", \"errors\": 0, \"seconds\": ", seconds,
+                         ", \"throughput\": ", per_s, ", \"p50_ms\": ", p50, ", \"p90_ms\": 0, \"p99_ms\": ", p99,
+                         ", \"p999_ms\": 0, \"peak_rss_kib\": {}}\n");
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace handoff::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  std::string dir = absl::GetFlag(FLAGS_dir);
+  if (dir.empty()) dir = (std::filesystem::temp_directory_path() / ("store-baseline-" + handoff::NewId())).string();
+  std::filesystem::create_directories(dir);
+  const int rows = absl::GetFlag(FLAGS_rows);
+  int rc = handoff::bench::RunMode(dir, "one-per-tx", rows, 1);
+  if (rc == 0) rc = handoff::bench::RunMode(dir, "batched", rows, absl::GetFlag(FLAGS_batch));
+  if (absl::GetFlag(FLAGS_dir).empty()) std::filesystem::remove_all(dir);
+  return rc;
+}
