@@ -110,7 +110,17 @@ bool Statement::IsNull(int column) const {
 
 // ---- Transaction ----
 
-Transaction::Transaction(Database& db) : db_(db), lock_(&db.mu_) {
+Transaction::Transaction(Database& db) : db_(db) {
+  lock_.emplace(&db.mu_);
+  Begin();
+}
+
+Transaction::Transaction(Database& db, LockHeld) : db_(db) {
+  db.mu_.AssertHeld();
+  Begin();
+}
+
+void Transaction::Begin() {
   char* err = nullptr;
   const int rc = sqlite3_exec(db_.db_, "BEGIN IMMEDIATE", nullptr, nullptr, &err);
   sqlite3_free(err);
@@ -232,6 +242,59 @@ Database::~Database() {
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   cache_.clear();
   sqlite3_close(db_);
+}
+
+absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> work) {
+  PendingWork me{work, absl::OkStatus(), false};
+  {
+    absl::MutexLock queue(&queue_mu_);
+    queue_.push_back(&me);
+  }
+  absl::MutexLock lock(&mu_);  // whoever gets the lock runs everything waiting
+  std::vector<PendingWork*> batch;
+  {
+    absl::MutexLock queue(&queue_mu_);
+    if (me.done) return me.result;  // a previous holder ran it
+    batch.swap(queue_);
+  }
+  auto finish = [&](const absl::Status& all) {
+    absl::MutexLock queue(&queue_mu_);
+    for (PendingWork* p : batch) {
+      if (!all.ok() && p->result.ok()) p->result = all;
+      p->done = true;
+    }
+  };
+  Transaction tx(*this, Transaction::LockHeld{});
+  if (!tx.begin_status().ok()) {
+    finish(tx.begin_status());
+    return me.result;
+  }
+  for (PendingWork* p : batch) {
+    if (absl::Status s = tx.Exec("SAVEPOINT grouped"); !s.ok()) {
+      finish(s);
+      return me.result;
+    }
+    p->result = p->work(tx);
+    if (sqlite3_get_autocommit(db_) != 0) {
+      // SQLite rolled the whole transaction back (I/O error, disk full, ...): the work done
+      // so far in this batch is gone, so no call of it may succeed.
+      const absl::Status gone = absl::UnavailableError(
+          absl::StrCat("the store rolled the transaction back (",
+                       p->result.ok() ? "after a failed statement" : p->result.message(), "); retry"));
+      for (PendingWork* q : batch) q->result = absl::OkStatus();
+      tx.Abandon();
+      finish(gone);
+      return me.result;
+    }
+    const char* end = p->result.ok() ? "RELEASE grouped" : "ROLLBACK TO grouped; RELEASE grouped";
+    if (absl::Status s = tx.Exec(end); !s.ok()) {
+      for (PendingWork* q : batch) q->result = absl::OkStatus();
+      finish(s);
+      return me.result;
+    }
+  }
+  finish(tx.Commit());
+  return me.result;
 }
 
 absl::Status Database::Ping() {

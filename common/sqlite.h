@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -81,6 +82,9 @@ class Statement {
 class Transaction {
  public:
   explicit Transaction(Database& db);
+  // For a caller that already holds the database's lock (group commit).
+  struct LockHeld {};
+  Transaction(Database& db, LockHeld);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -92,12 +96,16 @@ class Transaction {
   // Runs SQL without results (may hold several statements).
   absl::Status Exec(absl::string_view sql);
   absl::Status Commit();
+  // Marks the transaction finished without a ROLLBACK (SQLite already ended it).
+  void Abandon() { done_ = true; }
   // Rows changed by the last INSERT/UPDATE/DELETE.
   int64_t Changes() const;
 
  private:
+  void Begin();
+
   Database& db_;
-  absl::MutexLock lock_;
+  std::optional<absl::MutexLock> lock_;
   absl::Status begin_status_;
   bool done_ = false;
 };
@@ -120,6 +128,14 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
+  // Runs `work` in a transaction with group commit: calls that arrive while another
+  // transaction holds the lock wait, and the next of them to get the lock runs all waiting
+  // work in one transaction, each in its own savepoint, with one COMMIT (one fsync) for all.
+  // Each call still gets its own result: work that fails is rolled back to its savepoint
+  // without touching the others; a failed COMMIT fails every call of the batch. Returns
+  // once the work is durable (or failed and left nothing behind).
+  absl::Status RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> work);
+
   // A cheap read that proves the database answers (for health checks).
   absl::Status Ping();
   const std::string& path() const { return path_; }
@@ -136,6 +152,15 @@ class Database {
   std::string path_;
   int schema_version_ = 0;
   std::unordered_map<std::string, sqlite3_stmt*> cache_ ABSL_GUARDED_BY(mu_);
+
+  // Work waiting for group commit (see RunGrouped).
+  struct PendingWork {
+    absl::FunctionRef<absl::Status(Transaction&)> work;
+    absl::Status result;
+    bool done = false;
+  };
+  absl::Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::vector<PendingWork*> queue_ ABSL_GUARDED_BY(queue_mu_);
 };
 
 // Reads a keyset page from `q`, which selects the cursor (seq) as column 0, ordered by it,

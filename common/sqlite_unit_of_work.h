@@ -44,15 +44,14 @@ class UnitOfWorkOn : public Tx {
   Transaction& tx_;
 };
 
-// Runs `work` on an `Impl` (constructed from the transaction) inside one transaction of
-// `db`: committed when it returns OK, rolled back otherwise.
+// Runs `work` on an `Impl` (constructed from the transaction) with group commit (see
+// Database::RunGrouped): durable when it returns OK, without effect otherwise.
 template <typename Impl, typename Work>
 absl::Status RunTransaction(Database& db, Work& work) {
-  Transaction tx(db);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  Impl impl(tx);
-  if (absl::Status s = work(impl); !s.ok()) return s;
-  return tx.Commit();
+  return db.RunGrouped([&](Transaction& tx) -> absl::Status {
+    Impl impl(tx);
+    return work(impl);
+  });
 }
 
 }  // namespace handoff::sqlite

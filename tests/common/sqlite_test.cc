@@ -1,5 +1,9 @@
 #include "common/sqlite.h"
 
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "tests/temp_path.h"
 
@@ -29,6 +33,56 @@ TEST(Database, AppliesOnlyNewMigrationsAndKeepsData) {
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Text(0), "a");
   EXPECT_EQ(q->Int(1), 7);
+}
+
+TEST(Database, GroupedWorkKeepsEachCallsOwnResult) {
+  testing::TempDbPath path;
+  std::unique_ptr<Database> db =
+      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"}});
+  constexpr int kThreads = 16;
+  std::vector<absl::Status> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < 20; ++round) {
+        const std::string name = std::to_string(i) + "-" + std::to_string(round);
+        absl::Status s = db->RunGrouped([&](Transaction& tx) -> absl::Status {
+          absl::StatusOr<Statement> q = tx.Prepare("INSERT INTO t(name) VALUES(?)");
+          if (!q.ok()) return q.status();
+          if (absl::Status ins = q->Bind(1, name).Run(); !ins.ok()) return ins;
+          // Odd threads fail after writing: their row must not survive.
+          if (i % 2 == 1) return absl::InvalidArgumentError("refused after the write");
+          return absl::OkStatus();
+        });
+        if (i % 2 == 0 && !s.ok()) results[i] = s;
+        if (i % 2 == 1 && s.code() != absl::StatusCode::kInvalidArgument) results[i] = absl::InternalError("wrong result");
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
+  Transaction tx(*db);
+  absl::StatusOr<Statement> q = tx.Prepare("SELECT COUNT(*), SUM(CAST(name AS INTEGER) % 2) FROM t");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Int(0), kThreads / 2 * 20);  // every successful call, no refused one
+  EXPECT_EQ(q->Int(1), 0);                  // only even threads' rows
+}
+
+TEST(Database, AConstraintViolationInAGroupRollsBackOnlyThatCall) {
+  testing::TempDbPath path;
+  std::unique_ptr<Database> db =
+      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"}});
+  auto insert = [&](const std::string& name) {
+    return db->RunGrouped([&](Transaction& tx) -> absl::Status {
+      absl::StatusOr<Statement> q = tx.Prepare("INSERT INTO t(name) VALUES(?)");
+      if (!q.ok()) return q.status();
+      return q->Bind(1, name).Run();
+    });
+  };
+  ASSERT_TRUE(insert("a").ok());
+  EXPECT_EQ(insert("a").code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(insert("b").ok());
 }
 
 TEST(Database, FailedMigrationIsReportedAndLeavesTheVersion) {
