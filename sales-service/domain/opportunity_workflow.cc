@@ -25,6 +25,12 @@ OutcomeNotice Notice(const Opportunity& opp, Outcome outcome, std::string reason
   return n;
 }
 
+// A pending opportunity that (re)gets a rep gets a full accept window, not yet breached.
+void RestartAcceptWindow(Opportunity& opp, absl::Time now) {
+  opp.pending_since = now;
+  opp.accept_breached = false;
+}
+
 absl::Status ValidateRep(const Rep& r) {
   if (r.display_name.empty() || r.display_name.size() > 200) {
     return absl::InvalidArgumentError("rep.display_name must be 1 to 200 characters");
@@ -286,11 +292,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Assign(SalesTx& tx, const std::
   }
   opp->rep_id = rep_id;
   opp->unassigned_reason.clear();
-  if (opp->acceptance == Acceptance::kPending) {
-    // The new rep gets a full accept window.
-    opp->pending_since = clock_.Now();
-    opp->accept_breached = false;
-  }
+  if (opp->acceptance == Acceptance::kPending) RestartAcceptWindow(*opp, clock_.Now());
   if (absl::Status s = Save(tx, *opp, DealEventType::kAssigned); !s.ok()) return s;
   if (absl::Status s = tx.RecordAssignment(id, rep_id, clock_.Now(), "assigned by hand"); !s.ok()) return s;
   return opp;
@@ -612,8 +614,7 @@ absl::StatusOr<ServiceLevelSweep> OpportunityWorkflow::CheckServiceLevels(SalesT
       }
       break;
     }
-    o.pending_since = now;
-    o.accept_breached = false;
+    RestartAcceptWindow(o, now);
     if (absl::Status s = Save(tx, o, DealEventType::kAssigned); !s.ok()) return s;
     ++sweep.assigned;
   }
@@ -632,8 +633,7 @@ absl::StatusOr<ServiceLevelSweep> OpportunityWorkflow::CheckServiceLevels(SalesT
         tx, o, missed_by, absl::StrCat("accept SLA missed by reps/", missed_by, ": reassigned"), &why_not);
     if (!moved.ok()) return moved.status();
     if (!*moved) continue;  // nobody else is free: it stays, breach announced
-    o.pending_since = now;
-    o.accept_breached = false;
+    RestartAcceptWindow(o, now);
     if (absl::Status s = Save(tx, o, DealEventType::kAssigned); !s.ok()) return s;
     ++sweep.reassigned;
   }
