@@ -1,5 +1,6 @@
 #include "sales-service/storage/sqlite_sales_store.h"
 
+#include <initializer_list>
 #include <limits>
 #include <utility>
 
@@ -562,7 +563,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
     return Select(
         "acceptance = 1 AND pending_since_us < ?1 AND (?2 = 0 OR accept_breached = 0)"
         " ORDER BY pending_since_us LIMIT ?3",
-        cutoff, unannounced_only, limit);
+        {absl::ToUnixMicros(cutoff), int64_t{unannounced_only}, int64_t{limit}});
   }
 
   absl::StatusOr<std::vector<Opportunity>> UntouchedAcceptedBefore(absl::Time cutoff,
@@ -571,13 +572,12 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
     return Select(
         "acceptance = 2 AND is_open = 1 AND kind = 1 AND first_touch_us IS NULL AND accept_us < ?1"
         " AND (?2 = 0 OR first_touch_breached = 0) ORDER BY accept_us LIMIT ?3",
-        cutoff, unannounced_only, limit);
+        {absl::ToUnixMicros(cutoff), int64_t{unannounced_only}, int64_t{limit}});
   }
 
   absl::StatusOr<std::vector<Opportunity>> UnassignedPending(int limit) override {
-    return Select("acceptance = 1 AND rep_id = '' AND ?1 = ?1 AND ?2 = ?2"
-                  " ORDER BY pending_since_us LIMIT ?3",
-                  absl::InfinitePast(), false, limit);
+    return Select("acceptance = 1 AND rep_id = '' ORDER BY pending_since_us LIMIT ?1",
+                  {int64_t{limit}});
   }
 
   absl::Status InsertActivity(const Activity& a) override {
@@ -680,15 +680,13 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         .Run();
   }
 
-  // Opportunities matching `where` with ?1 a time, ?2 a flag and ?3 the limit.
-  absl::StatusOr<std::vector<Opportunity>> Select(const char* where, absl::Time t, bool flag,
-                                                  int limit) {
+  // Opportunities matching `where`, whose ?1, ?2, ... are `params` in order.
+  absl::StatusOr<std::vector<Opportunity>> Select(const char* where, std::initializer_list<int64_t> params) {
     absl::StatusOr<Statement> q =
         tx_.Prepare(absl::StrCat("SELECT ", kOppColumns, " FROM opportunities WHERE ", where));
     if (!q.ok()) return q.status();
-    q->Bind(1, t == absl::InfinitePast() ? int64_t{0} : absl::ToUnixMicros(t))
-        .Bind(2, int64_t{flag})
-        .Bind(3, int64_t{limit});
+    int index = 0;
+    for (int64_t p : params) q->Bind(++index, p);
     return sqlite::ReadAll<Opportunity>(*q, ReadOpp);
   }
 };
