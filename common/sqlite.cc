@@ -257,12 +257,19 @@ absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> 
     if (me.done) return me.result;  // a previous holder ran it
     batch.swap(queue_);
   }
-  auto finish = [&](const absl::Status& all) {
+  // Hands each call its result: with `commit` failed, the calls that had succeeded fail
+  // with it (calls that failed keep their own error; they wrote nothing either way).
+  auto finish = [&](const absl::Status& commit) {
     absl::MutexLock queue(&queue_mu_);
     for (PendingWork* p : batch) {
-      if (!all.ok() && p->result.ok()) p->result = all;
+      if (!commit.ok() && p->result.ok()) p->result = commit;
       p->done = true;
     }
+  };
+  // The transaction is lost mid-batch: every call of the batch fails with `why`.
+  auto fail_all = [&](const absl::Status& why) {
+    for (PendingWork* p : batch) p->result = absl::OkStatus();
+    finish(why);
   };
   Transaction tx(*this, Transaction::LockHeld{});
   if (!tx.begin_status().ok()) {
@@ -281,15 +288,13 @@ absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> 
       const absl::Status gone = absl::UnavailableError(
           absl::StrCat("the store rolled the transaction back (",
                        p->result.ok() ? "after a failed statement" : p->result.message(), "); retry"));
-      for (PendingWork* q : batch) q->result = absl::OkStatus();
       tx.Abandon();
-      finish(gone);
+      fail_all(gone);
       return me.result;
     }
     const char* end = p->result.ok() ? "RELEASE grouped" : "ROLLBACK TO grouped; RELEASE grouped";
     if (absl::Status s = tx.Exec(end); !s.ok()) {
-      for (PendingWork* q : batch) q->result = absl::OkStatus();
-      finish(s);
+      fail_all(s);
       return me.result;
     }
   }
