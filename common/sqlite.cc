@@ -2,9 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace handoff::sqlite {
@@ -108,56 +110,122 @@ bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
+// ---- Connection ----
+
+// One SQLite connection with its cache of prepared statements. Used by one thread at a
+// time: the writer under the database's write lock, a reader while checked out of the pool.
+class Connection {
+ public:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  ~Connection() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close(db_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  absl::StatusOr<sqlite3_stmt*> Cached(absl::string_view sql) {
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return FromSqlite(rc, sql, db_);
+    cache_.emplace(std::string(sql), stmt);
+    return stmt;
+  }
+
+  // Runs one pragma or statement without results.
+  absl::Status Exec(const char* sql) {
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return FromSqlite(sqlite3_extended_errcode(db_), sql, db_);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+namespace {
+
+// Opens a connection to `path` with the options every connection shares.
+absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& path, int flags,
+                                                    const DatabaseOptions& options) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status s = FromSqlite(rc, absl::StrCat("open ", path), raw);
+    sqlite3_close(raw);
+    return absl::UnavailableError(s.message());
+  }
+  auto conn = std::make_unique<Connection>(raw);
+  sqlite3_busy_timeout(raw, 5000);
+  const std::string cache = absl::StrCat("PRAGMA cache_size=-", std::max(64, options.cache_kib));
+  if (absl::Status s = conn->Exec(cache.c_str()); !s.ok()) return s;
+  return conn;
+}
+
+bool IsMemory(const std::string& path) {
+  return path.empty() || path == ":memory:" || absl::StartsWith(path, "file::memory:");
+}
+
+}  // namespace
+
 // ---- Transaction ----
 
-Transaction::Transaction(Database& db) : db_(db) {
+Transaction::Transaction(Database& db) : conn_(*db.writer_) {
   lock_.emplace(&db.mu_);
-  Begin();
+  Begin("BEGIN IMMEDIATE");
 }
 
-Transaction::Transaction(Database& db, LockHeld) : db_(db) {
+Transaction::Transaction(Database& db, LockHeld) : conn_(*db.writer_) {
   db.mu_.AssertHeld();
-  Begin();
+  Begin("BEGIN IMMEDIATE");
 }
 
-void Transaction::Begin() {
+Transaction::Transaction(Connection& reader, ReadOnly) : conn_(reader) { Begin("BEGIN"); }
+
+void Transaction::Begin(const char* sql) {
   char* err = nullptr;
-  const int rc = sqlite3_exec(db_.db_, "BEGIN IMMEDIATE", nullptr, nullptr, &err);
+  const int rc = sqlite3_exec(conn_.db(), sql, nullptr, nullptr, &err);
   sqlite3_free(err);
   if (rc != SQLITE_OK) {
-    begin_status_ = FromSqlite(rc, "BEGIN", db_.db_);
+    begin_status_ = FromSqlite(rc, "BEGIN", conn_.db());
     done_ = true;
   }
 }
 
 Transaction::~Transaction() {
-  if (!done_) sqlite3_exec(db_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!done_) sqlite3_exec(conn_.db(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 absl::StatusOr<Statement> Transaction::Prepare(absl::string_view sql) {
-  db_.mu_.AssertHeld();
-  absl::StatusOr<sqlite3_stmt*> stmt = db_.Cached(sql);
+  absl::StatusOr<sqlite3_stmt*> stmt = conn_.Cached(sql);
   if (!stmt.ok()) return stmt.status();
-  return Statement(db_.db_, *stmt, std::string(sql));
+  return Statement(conn_.db(), *stmt, std::string(sql));
 }
 
 absl::Status Transaction::Exec(absl::string_view sql) {
   char* err = nullptr;
-  const int rc = sqlite3_exec(db_.db_, std::string(sql).c_str(), nullptr, nullptr, &err);
+  const int rc = sqlite3_exec(conn_.db(), std::string(sql).c_str(), nullptr, nullptr, &err);
   sqlite3_free(err);
-  if (rc != SQLITE_OK) return FromSqlite(sqlite3_extended_errcode(db_.db_), sql, db_.db_);
+  if (rc != SQLITE_OK) return FromSqlite(sqlite3_extended_errcode(conn_.db()), sql, conn_.db());
   return absl::OkStatus();
 }
 
 absl::Status Transaction::Commit() {
   if (done_) return absl::FailedPreconditionError("transaction already finished");
-  const int rc = sqlite3_exec(db_.db_, "COMMIT", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return FromSqlite(rc, "COMMIT", db_.db_);
+  const int rc = sqlite3_exec(conn_.db(), "COMMIT", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return FromSqlite(rc, "COMMIT", conn_.db());
   done_ = true;
   return absl::OkStatus();
 }
 
-int64_t Transaction::Changes() const { return sqlite3_changes(db_.db_); }
+int64_t Transaction::Changes() const { return sqlite3_changes(conn_.db()); }
 
 absl::Status RunOnOneRow(Transaction& tx, Statement& q, absl::string_view what) {
   if (absl::Status s = q.Run(); !s.ok()) return s;
@@ -167,19 +235,12 @@ absl::Status RunOnOneRow(Transaction& tx, Statement& q, absl::string_view what) 
 
 // ---- Database ----
 
-absl::StatusOr<sqlite3_stmt*> Database::Cached(absl::string_view sql) {
-  auto it = cache_.find(std::string(sql));
-  if (it != cache_.end()) return it->second;
-  sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) return FromSqlite(rc, sql, db_);
-  cache_.emplace(std::string(sql), stmt);
-  return stmt;
-}
+Database::Database(std::unique_ptr<Connection> writer, std::string path)
+    : writer_(std::move(writer)), path_(std::move(path)) {}
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(
-    const std::string& path, const std::vector<Migration>& migrations) {
+    const std::string& path, const std::vector<Migration>& migrations,
+    const DatabaseOptions& options) {
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -187,23 +248,14 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     return absl::UnavailableError(
         absl::StrCat("cannot create directory ", parent.string(), ": ", ec.message()));
   }
-  sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                     SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
-  if (rc != SQLITE_OK) {
-    absl::Status s = FromSqlite(rc, absl::StrCat("open ", path), raw);
-    sqlite3_close(raw);
-    return absl::UnavailableError(s.message());
-  }
-  std::unique_ptr<Database> db(new Database(raw, path));
-  sqlite3_busy_timeout(raw, 5000);
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+  absl::StatusOr<std::unique_ptr<Connection>> writer = Connect(
+      path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, options);
+  if (!writer.ok()) return writer.status();
+  std::unique_ptr<Database> db(new Database(*std::move(writer), path));
+  for (const char* pragma : {"PRAGMA journal_mode=WAL",
+                             options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF",
                              "PRAGMA foreign_keys=ON"}) {
-    if (sqlite3_exec(raw, pragma, nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return FromSqlite(sqlite3_extended_errcode(raw), pragma, raw);
-    }
+    if (absl::Status s = db->writer_->Exec(pragma); !s.ok()) return s;
   }
   {
     Transaction tx(*db);
@@ -234,14 +286,57 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     if (s = tx.Commit(); !s.ok()) return s;
     db->schema_version_ = m.version;
   }
+  if (!IsMemory(path)) {
+    if (absl::Status s = db->OpenReaders(options); !s.ok()) return s;
+  }
   return db;
+}
+
+absl::Status Database::OpenReaders(const DatabaseOptions& options) {
+  absl::MutexLock pool(&pool_mu_);
+  for (int i = 0; i < options.readers; ++i) {
+    absl::StatusOr<std::unique_ptr<Connection>> reader =
+        Connect(path_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, options);
+    if (!reader.ok()) return reader.status();
+    // Belt and braces: a read transaction must never write, whatever it runs.
+    if (absl::Status s = (*reader)->Exec("PRAGMA query_only=1"); !s.ok()) return s;
+    free_readers_.push_back(reader->get());
+    readers_.push_back(*std::move(reader));
+  }
+  return absl::OkStatus();
 }
 
 Database::~Database() {
   absl::MutexLock lock(&mu_);
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
-  cache_.clear();
-  sqlite3_close(db_);
+  readers_.clear();
+  writer_.reset();
+}
+
+absl::Status Database::Read(absl::FunctionRef<absl::Status(Transaction&)> work) {
+  if (readers_.empty()) {
+    Transaction tx(*this);
+    if (!tx.begin_status().ok()) return tx.begin_status();
+    if (absl::Status s = work(tx); !s.ok()) return s;
+    return tx.Commit();
+  }
+  Connection* reader;
+  {
+    absl::MutexLock pool(&pool_mu_);
+    pool_mu_.Await(absl::Condition(
+        +[](std::vector<Connection*>* free) { return !free->empty(); }, &free_readers_));
+    reader = free_readers_.back();
+    free_readers_.pop_back();
+  }
+  absl::Status result;
+  {
+    Transaction tx(*reader, Transaction::ReadOnly{});
+    result = tx.begin_status();
+    if (result.ok()) result = work(tx);
+    if (result.ok()) result = tx.Commit();  // ends the read; nothing to make durable
+  }
+  absl::MutexLock pool(&pool_mu_);
+  free_readers_.push_back(reader);
+  return result;
 }
 
 absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> work) {
@@ -282,7 +377,7 @@ absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> 
       return me.result;
     }
     p->result = p->work(tx);
-    if (sqlite3_get_autocommit(db_) != 0) {
+    if (sqlite3_get_autocommit(writer_->db()) != 0) {
       // SQLite rolled the whole transaction back (I/O error, disk full, ...): the work done
       // so far in this batch is gone, so no call of it may succeed.
       const absl::Status gone = absl::UnavailableError(
@@ -303,13 +398,13 @@ absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> 
 }
 
 absl::Status Database::Ping() {
-  Transaction tx(*this);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  absl::StatusOr<Statement> q = tx.Prepare("SELECT 1");
-  if (!q.ok()) return q.status();
-  absl::StatusOr<bool> row = q->Step();
-  if (!row.ok()) return row.status();
-  return absl::OkStatus();
+  return Read([](Transaction& tx) -> absl::Status {
+    absl::StatusOr<Statement> q = tx.Prepare("SELECT COUNT(*) FROM schema_migrations");
+    if (!q.ok()) return q.status();
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace handoff::sqlite

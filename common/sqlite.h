@@ -77,21 +77,28 @@ class Statement {
   absl::Status bind_status_;
 };
 
-// One SQLite write transaction (BEGIN IMMEDIATE ... COMMIT). Holds the database's lock for
-// its whole life, so transactions never interleave. Rolls back unless Commit() succeeded.
+class Connection;
+
+// One SQLite transaction. A write transaction (BEGIN IMMEDIATE ... COMMIT) holds the
+// database's write lock for its whole life, so write transactions never interleave. A read
+// transaction (see Database::Read) runs on a read-only connection of its own and sees the
+// database as it was when it began, beside the writer. Rolls back unless Commit() succeeded.
 class Transaction {
  public:
   explicit Transaction(Database& db);
-  // For a caller that already holds the database's lock (group commit).
+  // For a caller that already holds the database's write lock (group commit).
   struct LockHeld {};
   Transaction(Database& db, LockHeld);
+  // A read transaction on `reader`, a connection the caller has checked out of the pool.
+  struct ReadOnly {};
+  Transaction(Connection& reader, ReadOnly);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
   // Status of BEGIN; check before use.
   const absl::Status& begin_status() const { return begin_status_; }
-  // A statement from the database's cache of prepared statements.
+  // A statement from the connection's cache of prepared statements.
   absl::StatusOr<Statement> Prepare(absl::string_view sql);
   // Runs SQL without results (may hold several statements).
   absl::Status Exec(absl::string_view sql);
@@ -102,9 +109,9 @@ class Transaction {
   int64_t Changes() const;
 
  private:
-  void Begin();
+  void Begin(const char* sql);
 
-  Database& db_;
+  Connection& conn_;
   std::optional<absl::MutexLock> lock_;
   absl::Status begin_status_;
   bool done_ = false;
@@ -116,6 +123,18 @@ struct Migration {
   std::string sql;
 };
 
+// How a Database is opened.
+struct DatabaseOptions {
+  // Read-only connections beside the writer: read transactions (Database::Read) use them
+  // and never wait for the write lock. 0: reads share the writer's connection and lock.
+  int readers = 4;
+  // Page cache of each connection, in KiB (SQLite's default is 2,000).
+  int cache_kib = 16 * 1024;
+  // false: synchronous=OFF, for bulk loading a new file that can simply be loaded again.
+  // A committed transaction may then be lost on a crash of the machine (not of the process).
+  bool durable = true;
+};
+
 // An SQLite database file in WAL mode with synchronous=FULL: a committed transaction is
 // on disk before Commit() returns, so nothing acknowledged is lost on a crash.
 class Database {
@@ -123,7 +142,8 @@ class Database {
   // Opens (creating if missing, with its parent directory) and applies `migrations` not
   // yet applied, each in its own transaction, recording them in schema_migrations.
   static absl::StatusOr<std::unique_ptr<Database>> Open(
-      const std::string& path, const std::vector<Migration>& migrations);
+      const std::string& path, const std::vector<Migration>& migrations,
+      const DatabaseOptions& options = DatabaseOptions());
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -136,6 +156,11 @@ class Database {
   // once the work is durable (or failed and left nothing behind).
   absl::Status RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> work);
 
+  // Runs `work` in a read transaction on a reader connection (waiting for a free one): it
+  // sees every transaction committed before it began and nothing after. Writing in it fails
+  // (the connection is read-only). Without readers, runs under the write lock instead.
+  absl::Status Read(absl::FunctionRef<absl::Status(Transaction&)> work);
+
   // A cheap read that proves the database answers (for health checks).
   absl::Status Ping();
   const std::string& path() const { return path_; }
@@ -144,14 +169,18 @@ class Database {
 
  private:
   friend class Transaction;
-  explicit Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  absl::StatusOr<sqlite3_stmt*> Cached(absl::string_view sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Database(std::unique_ptr<Connection> writer, std::string path);
+  absl::Status OpenReaders(const DatabaseOptions& options);
 
-  absl::Mutex mu_;
-  sqlite3* db_;
+  absl::Mutex mu_;  // the write lock
+  std::unique_ptr<Connection> writer_;
   std::string path_;
   int schema_version_ = 0;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_ ABSL_GUARDED_BY(mu_);
+
+  // Read-only connections and the ones not in use.
+  std::vector<std::unique_ptr<Connection>> readers_;
+  absl::Mutex pool_mu_;
+  std::vector<Connection*> free_readers_ ABSL_GUARDED_BY(pool_mu_);
 
   // Work waiting for group commit (see RunGrouped).
   struct PendingWork {

@@ -54,6 +54,16 @@ absl::Status RunTransaction(Database& db, Work& work) {
   });
 }
 
+// Runs read-only `work` on an `Impl` in a read transaction (see Database::Read): it does not
+// wait for writers, and any write it attempts fails.
+template <typename Impl, typename Work>
+absl::Status RunRead(Database& db, Work& work) {
+  return db.Read([&](Transaction& tx) -> absl::Status {
+    Impl impl(tx);
+    return work(impl);
+  });
+}
+
 }  // namespace handoff::sqlite
 
 #endif  // HANDOFF_COMMON_SQLITE_UNIT_OF_WORK_H_

@@ -88,7 +88,7 @@ grpc::ServerUnaryReactor* CampaignHandler::GetCampaign(grpc::CallbackServerConte
   return d_.runner.Run(ctx, "CampaignService/GetCampaign", [this, req, resp] {
     absl::StatusOr<std::string> id = ParseCampaignName(req->name(), "name");
     if (!id.ok()) return id.status();
-    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<Campaign> c = tx.GetCampaign(*id);
       if (!c.ok()) return c.status();
       ToProto(*c, resp->mutable_campaign());
@@ -108,7 +108,7 @@ grpc::ServerUnaryReactor* CampaignHandler::ListCampaigns(grpc::CallbackServerCon
     if (req->state() < 0 || req->state() > kCampaignStateMax) {
       return absl::InvalidArgumentError("state is not a valid CampaignState");
     }
-    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<Page<Campaign>> page =
           tx.ListCampaigns(static_cast<CampaignState>(req->state()), *after, *size);
       if (!page.ok()) return page.status();
@@ -185,7 +185,7 @@ grpc::ServerUnaryReactor* CampaignHandler::ListSpendEntries(grpc::CallbackServer
     if (!size.ok()) return size.status();
     absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
     if (!after.ok()) return after.status();
-    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<Campaign> c = tx.GetCampaign(*id);
       if (!c.ok()) return c.status();
       absl::StatusOr<Page<SpendEntry>> page = tx.ListSpend(*id, *after, *size);

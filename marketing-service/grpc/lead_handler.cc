@@ -142,7 +142,7 @@ grpc::ServerUnaryReactor* LeadHandler::GetLead(grpc::CallbackServerContext* ctx,
   return d_.runner.Run(ctx, "LeadService/GetLead", [this, req, resp] {
     absl::StatusOr<std::string> id = ParseLeadName(req->name(), "name");
     if (!id.ok()) return id.status();
-    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<Lead> lead = tx.GetLead(*id);
       if (!lead.ok()) return lead.status();
       return FillLead(tx, d_.leads, *lead, resp->mutable_lead());
@@ -177,7 +177,7 @@ grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ct
       if (!id.ok()) return id.status();
       filter.source_campaign_id = *id;
     }
-    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<Page<Lead>> page = tx.ListLeads(filter, *after, *size);
       if (!page.ok()) return page.status();
       for (const Lead& l : page->items) {

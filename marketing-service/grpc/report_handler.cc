@@ -22,7 +22,7 @@ grpc::ServerUnaryReactor* ReportHandler::GetCampaignPerformance(
     const auto model = req->model() == v1::ATTRIBUTION_MODEL_UNSPECIFIED
                            ? AttributionModel::kFirstTouch
                            : static_cast<AttributionModel>(req->model());
-    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<CampaignPerformance> p = ComputeCampaignPerformance(tx, *id, from, to, model);
       if (!p.ok()) return p.status();
       resp->set_campaign(CampaignName(*id));
@@ -47,7 +47,7 @@ grpc::ServerUnaryReactor* ReportHandler::GetLifecycleFunnel(
     grpc::CallbackServerContext* ctx, const v1::GetLifecycleFunnelRequest* req,
     v1::GetLifecycleFunnelResponse* resp) {
   return d_.runner.Run(ctx, "MarketingReportService/GetLifecycleFunnel", [this, resp] {
-    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> counts = tx.CountByStage();
       if (!counts.ok()) return counts.status();
       absl::StatusOr<std::vector<LeadStageChange>> history = tx.AllStageChanges();

@@ -58,7 +58,7 @@ grpc::ServerUnaryReactor* ScoringHandler::GetScoringPolicy(grpc::CallbackServerC
                                                            const v1::GetScoringPolicyRequest* req,
                                                            v1::GetScoringPolicyResponse* resp) {
   return d_.runner.Run(ctx, "ScoringService/GetScoringPolicy", [this, req, resp] {
-    return d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<ScoringPolicy> p = d_.leads.Policy(tx, req->version());
       if (!p.ok()) return p.status();
       ToProto(*p, resp->mutable_policy());

@@ -111,6 +111,9 @@ class MarketingStore {
   // Runs `work` in one transaction: committed when it returns OK, rolled back otherwise
   // (then nothing it wrote remains).
   virtual absl::Status Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) = 0;
+  // Runs read-only `work` in one read transaction: it sees one consistent state (what was
+  // committed when it began) and does not wait for writers. Any write in it fails.
+  virtual absl::Status Read(absl::FunctionRef<absl::Status(MarketingTx&)> work) = 0;
   // OK while the database answers.
   virtual absl::Status Ping() = 0;
   // Up to `limit` events with sequence > `after`, in order (for Watch*Events).

@@ -699,15 +699,20 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> SqliteMarketingStore::Open(
-    const std::string& path) {
+    const std::string& path, const sqlite::DatabaseOptions& options) {
   absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
-      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5}});
+      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5}},
+      options);
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteMarketingStore>(new SqliteMarketingStore(*std::move(db)));
 }
 
 absl::Status SqliteMarketingStore::Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) {
   return sqlite::RunTransaction<SqliteMarketingTx>(*db_, work);
+}
+
+absl::Status SqliteMarketingStore::Read(absl::FunctionRef<absl::Status(MarketingTx&)> work) {
+  return sqlite::RunRead<SqliteMarketingTx>(*db_, work);
 }
 
 absl::StatusOr<std::vector<EventRecord>> SqliteMarketingStore::ReadEvents(int64_t after, int limit) {

@@ -13,9 +13,11 @@ namespace handoff::marketing {
 class SqliteMarketingStore final : public MarketingStore {
  public:
   // Opens the file and applies pending migrations.
-  static absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> Open(
+      const std::string& path, const sqlite::DatabaseOptions& options = sqlite::DatabaseOptions());
 
   absl::Status Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) override;
+  absl::Status Read(absl::FunctionRef<absl::Status(MarketingTx&)> work) override;
   absl::Status Ping() override { return db_->Ping(); }
   absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) override;
   sqlite::Database& database() { return *db_; }

@@ -22,7 +22,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::GetOpportunity(grpc::CallbackServe
   return d_.runner.Run(ctx, "OpportunityService/GetOpportunity", [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->name(), "opportunities", "name");
     if (!id.ok()) return id.status();
-    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+    return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<Opportunity> o = tx.GetOpportunity(*id);
       if (!o.ok()) return o.status();
       ToProto(*o, d_.opportunities, resp->mutable_opportunity());
@@ -50,7 +50,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
     }
     filter.stage = static_cast<Stage>(req->stage());
     filter.lead = req->lead();
-    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+    return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<Page<Opportunity>> page = tx.ListOpportunities(filter, *after, *size);
       if (!page.ok()) return page.status();
       for (const Opportunity& o : page->items) ToProto(o, d_.opportunities, resp->add_opportunities());
@@ -119,7 +119,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListActivities(grpc::CallbackServe
     if (!size.ok()) return size.status();
     absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
     if (!after.ok()) return after.status();
-    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+    return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       if (absl::StatusOr<Opportunity> o = tx.GetOpportunity(*id); !o.ok()) return o.status();
       absl::StatusOr<Page<Activity>> page = tx.ListActivities(*id, *after, *size);
       if (!page.ok()) return page.status();
@@ -219,7 +219,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListTimeline(grpc::CallbackServerC
     if (!token.ok()) return token.status();
     TimelineCursor after;
     if (token->has_value()) after = {absl::FromUnixMicros((*token)->first), (*token)->second};
-    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+    return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       if (absl::StatusOr<Opportunity> o = tx.GetOpportunity(*id); !o.ok()) return o.status();
       absl::StatusOr<TimelinePage> page = tx.ListTimeline(*id, after, *size);
       if (!page.ok()) return page.status();

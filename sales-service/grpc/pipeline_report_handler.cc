@@ -77,7 +77,7 @@ absl::Status PipelineReportHandler::FillReport(const Req& req, Resp* resp, Read 
   absl::StatusOr<std::string> rep_id = ParseOptionalRep(req.rep());
   if (!rep_id.ok()) return rep_id.status();
   const std::string& currency = req.currency_code();
-  return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+  return d_.store.Read([&](SalesTx& tx) -> absl::Status {
     absl::StatusOr<RepScope> scope = ResolveReps(tx, *rep_id);
     if (!scope.ok()) return scope.status();
     auto rows = read(tx, scope->rep_id, currency);
@@ -123,7 +123,7 @@ grpc::ServerUnaryReactor* PipelineReportHandler::ListSlaBreaches(
       return absl::InvalidArgumentError("kind is not a valid SlaKind");
     }
     const absl::Time now = d_.clock.Now();
-    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+    return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<ServiceLevelReport> report =
           d_.opportunities.ServiceLevels(tx, static_cast<SlaKind>(req->kind()), *size);
       if (!report.ok()) return report.status();

@@ -30,7 +30,7 @@ grpc::ServerUnaryReactor* RepHandler::GetRep(grpc::CallbackServerContext* ctx,
   return d_.runner.Run(ctx, "RepService/GetRep", [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->name(), "reps", "name");
     if (!id.ok()) return id.status();
-    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+    return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<Rep> r = tx.GetRep(*id);
       if (!r.ok()) return r.status();
       ToProto(*r, resp->mutable_rep());
@@ -47,7 +47,7 @@ grpc::ServerUnaryReactor* RepHandler::ListReps(grpc::CallbackServerContext* ctx,
     if (!size.ok()) return size.status();
     absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
     if (!after.ok()) return after.status();
-    return d_.store.Run([&](SalesTx& tx) -> absl::Status {
+    return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<Page<Rep>> page = tx.ListReps(*after, *size);
       if (!page.ok()) return page.status();
       for (const Rep& r : page->items) ToProto(r, resp->add_reps());

@@ -117,6 +117,9 @@ class SalesStore {
   virtual ~SalesStore() = default;
   // One transaction: committed when `work` returns OK, rolled back otherwise.
   virtual absl::Status Run(absl::FunctionRef<absl::Status(SalesTx&)> work) = 0;
+  // Runs read-only `work` in one read transaction: it sees one consistent state (what was
+  // committed when it began) and does not wait for writers. Any write in it fails.
+  virtual absl::Status Read(absl::FunctionRef<absl::Status(SalesTx&)> work) = 0;
   virtual absl::Status Ping() = 0;
   // Up to `limit` events with sequence > `after`, in order (for Watch*Events).
   virtual absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) = 0;

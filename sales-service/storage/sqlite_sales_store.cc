@@ -693,8 +693,9 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteSalesStore>> SqliteSalesStore::Open(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(path, Migrations());
+absl::StatusOr<std::unique_ptr<SqliteSalesStore>> SqliteSalesStore::Open(
+    const std::string& path, const sqlite::DatabaseOptions& options) {
+  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(path, Migrations(), options);
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteSalesStore>(new SqliteSalesStore(*std::move(db)));
 }
@@ -705,6 +706,10 @@ std::vector<sqlite::Migration> SqliteSalesStore::Migrations() {
 
 absl::Status SqliteSalesStore::Run(absl::FunctionRef<absl::Status(SalesTx&)> work) {
   return sqlite::RunTransaction<SqliteSalesTx>(*db_, work);
+}
+
+absl::Status SqliteSalesStore::Read(absl::FunctionRef<absl::Status(SalesTx&)> work) {
+  return sqlite::RunRead<SqliteSalesTx>(*db_, work);
 }
 
 absl::StatusOr<std::vector<EventRecord>> SqliteSalesStore::ReadEvents(int64_t after, int limit) {

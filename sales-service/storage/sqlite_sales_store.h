@@ -13,10 +13,12 @@ namespace handoff::sales {
 // SalesStore on one SQLite file (WAL, synchronous=FULL). Transactions are serialised.
 class SqliteSalesStore final : public SalesStore {
  public:
-  static absl::StatusOr<std::unique_ptr<SqliteSalesStore>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<SqliteSalesStore>> Open(
+      const std::string& path, const sqlite::DatabaseOptions& options = sqlite::DatabaseOptions());
   // The schema migrations, oldest first (tests open a database at an older version).
   static std::vector<sqlite::Migration> Migrations();
   absl::Status Run(absl::FunctionRef<absl::Status(SalesTx&)> work) override;
+  absl::Status Read(absl::FunctionRef<absl::Status(SalesTx&)> work) override;
   absl::Status Ping() override { return db_->Ping(); }
   absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) override;
   sqlite::Database& database() { return *db_; }

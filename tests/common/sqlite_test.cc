@@ -1,5 +1,8 @@
 #include "common/sqlite.h"
 
+#include <atomic>
+#include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +36,93 @@ TEST(Database, AppliesOnlyNewMigrationsAndKeepsData) {
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Text(0), "a");
   EXPECT_EQ(q->Int(1), 7);
+}
+
+// The number of rows of t, read in a read transaction.
+absl::StatusOr<int64_t> CountRows(Database& db) {
+  int64_t n = -1;
+  absl::Status s = db.Read([&](Transaction& tx) -> absl::Status {
+    absl::StatusOr<Statement> q = tx.Prepare("SELECT COUNT(*) FROM t");
+    if (!q.ok()) return q.status();
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    n = q->Int(0);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+TEST(Database, ReadsRunBesideAnOpenWriteTransactionAndSeeOnlyCommittedRows) {
+  testing::TempDbPath path;
+  std::unique_ptr<Database> db =
+      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}});
+  ASSERT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('committed')").ok());
+  {
+    Transaction writer(*db);  // holds the write lock, with an uncommitted row
+    ASSERT_TRUE(writer.Exec("INSERT INTO t(name) VALUES('pending')").ok());
+    // On another thread: with reads under the write lock this would wait until the end.
+    std::future<absl::StatusOr<int64_t>> read =
+        std::async(std::launch::async, [&] { return CountRows(*db); });
+    ASSERT_EQ(read.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+        << "the read waited for the writer";
+    EXPECT_EQ(*read.get(), 1);
+    ASSERT_TRUE(writer.Commit().ok());
+  }
+  EXPECT_EQ(*CountRows(*db), 2);
+}
+
+TEST(Database, AWriteInAReadTransactionFailsAndChangesNothing) {
+  testing::TempDbPath path;
+  std::unique_ptr<Database> db =
+      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}});
+  absl::Status s = db->Read([](Transaction& tx) -> absl::Status {
+    absl::StatusOr<Statement> q = tx.Prepare("INSERT INTO t(name) VALUES('sneaky')");
+    if (!q.ok()) return q.status();
+    return q->Run();
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(*CountRows(*db), 0);
+}
+
+TEST(Database, WithoutReadersReadsTakeTheWriteLock) {
+  testing::TempDbPath path;
+  DatabaseOptions options;
+  options.readers = 0;
+  std::unique_ptr<Database> db =
+      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}}, options);
+  ASSERT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('a')").ok());
+  EXPECT_EQ(*CountRows(*db), 1);
+  std::future<absl::StatusOr<int64_t>> read;
+  {
+    Transaction writer(*db);
+    read = std::async(std::launch::async, [&] { return CountRows(*db); });
+    EXPECT_EQ(read.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+    ASSERT_TRUE(writer.Exec("INSERT INTO t(name) VALUES('b')").ok());
+    ASSERT_TRUE(writer.Commit().ok());
+  }
+  EXPECT_EQ(*read.get(), 2);
+}
+
+TEST(Database, ManyConcurrentReadsShareThePool) {
+  testing::TempDbPath path;
+  DatabaseOptions options;
+  options.readers = 2;
+  std::unique_ptr<Database> db =
+      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}}, options);
+  ASSERT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('a')").ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 50; ++k) {
+        absl::StatusOr<int64_t> n = CountRows(*db);
+        if (n.ok() && *n == 1) ok.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 400);
 }
 
 TEST(Database, GroupedWorkKeepsEachCallsOwnResult) {
