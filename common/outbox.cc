@@ -1,8 +1,11 @@
 #include "common/outbox.h"
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -62,35 +65,30 @@ absl::StatusOr<std::optional<absl::Time>> SqliteOutboxStore::NextDue() {
 }
 
 absl::Status SqliteOutboxStore::MarkDelivered(int64_t sequence) {
-  sqlite::Transaction tx(db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  absl::StatusOr<sqlite::Statement> q = tx.Prepare("DELETE FROM outbox WHERE sequence = ?");
-  if (!q.ok()) return q.status();
-  if (absl::Status s = q->Bind(1, sequence).Run(); !s.ok()) return s;
-  return tx.Commit();
+  return db_.RunGrouped([&](sqlite::Transaction& tx) -> absl::Status {
+    absl::StatusOr<sqlite::Statement> q = tx.Prepare("DELETE FROM outbox WHERE sequence = ?");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, sequence).Run();
+  });
 }
 
 absl::Status SqliteOutboxStore::Reschedule(int64_t sequence, absl::Time next_attempt,
                                            int attempts, absl::string_view error) {
-  sqlite::Transaction tx(db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-      "UPDATE outbox SET next_attempt_us = ?, attempts = ?, last_error = ? WHERE sequence = ?");
-  if (!q.ok()) return q.status();
-  absl::Status s =
-      q->BindTime(1, next_attempt).Bind(2, int64_t{attempts}).Bind(3, error).Bind(4, sequence).Run();
-  if (!s.ok()) return s;
-  return tx.Commit();
+  return db_.RunGrouped([&](sqlite::Transaction& tx) -> absl::Status {
+    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+        "UPDATE outbox SET next_attempt_us = ?, attempts = ?, last_error = ? WHERE sequence = ?");
+    if (!q.ok()) return q.status();
+    return q->BindTime(1, next_attempt).Bind(2, int64_t{attempts}).Bind(3, error).Bind(4, sequence).Run();
+  });
 }
 
 absl::Status SqliteOutboxStore::Park(int64_t sequence, absl::string_view error) {
-  sqlite::Transaction tx(db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-      "UPDATE outbox SET parked = 1, attempts = attempts + 1, last_error = ? WHERE sequence = ?");
-  if (!q.ok()) return q.status();
-  if (absl::Status s = q->Bind(1, error).Bind(2, sequence).Run(); !s.ok()) return s;
-  return tx.Commit();
+  return db_.RunGrouped([&](sqlite::Transaction& tx) -> absl::Status {
+    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+        "UPDATE outbox SET parked = 1, attempts = attempts + 1, last_error = ? WHERE sequence = ?");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, error).Bind(2, sequence).Run();
+  });
 }
 
 absl::StatusOr<OutboxBacklog> SqliteOutboxStore::Backlog(absl::Time now) {
@@ -203,42 +201,70 @@ void OutboxDispatcher::Loop() {
   }
 }
 
-absl::Duration OutboxDispatcher::DeliverDue() {
+void OutboxDispatcher::DeliverChain(const std::vector<const OutboxMessage*>& chain) {
   thread_local absl::BitGen gen;
+  for (const OutboxMessage* m : chain) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+    }
+    const absl::Status sent = deliver_(*m);
+    absl::Status recorded;
+    if (sent.ok()) {
+      recorded = store_.MarkDelivered(m->sequence);
+    } else if (IsRetryable(sent)) {
+      const int attempts = m->attempts + 1;
+      absl::Duration backoff = options_.initial_backoff * (1LL << std::min(attempts - 1, 20));
+      backoff = std::min(backoff, options_.max_backoff) * absl::Uniform(gen, 0.5, 1.5);
+      recorded = store_.Reschedule(m->sequence, clock_.Now() + backoff, attempts, sent.ToString());
+    } else {
+      LogError("outbox", absl::StrCat("message ", m->message_id, " (", m->topic, ", key ", m->key,
+                                      ") parked after a permanent failure: ", sent.ToString()));
+      recorded = store_.Park(m->sequence, sent.ToString());
+    }
+    if (!recorded.ok()) {
+      LogError("outbox", absl::StrCat("recording delivery of ", m->message_id,
+                                      " failed: ", recorded.ToString()));
+      return;  // the message is still due; later ones of its key must wait for it
+    }
+    if (!sent.ok()) return;  // a failed message holds back the later ones of its key
+  }
+}
+
+absl::Duration OutboxDispatcher::DeliverDue() {
   absl::StatusOr<std::vector<OutboxMessage>> due =
       store_.Due(clock_.Now(), options_.batch_size);
   if (!due.ok()) {
     LogError("outbox", absl::StrCat("reading the outbox failed: ", due.status().ToString()));
     return options_.poll_interval;
   }
-  std::set<std::string> failed_keys;
+  // One chain per key, in sequence order within it and chains ordered by their first
+  // message. Chains are independent, so up to `parallel_keys` go out at once: the receiver
+  // commits them together and each message's own record joins a group commit here.
+  std::vector<std::vector<const OutboxMessage*>> chains;
+  std::map<std::string, size_t> chain_of;
   for (const OutboxMessage& m : *due) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (stop_) return absl::ZeroDuration();
+    auto [it, added] = chain_of.emplace(m.key, chains.size());
+    if (added) chains.emplace_back();
+    chains[it->second].push_back(&m);
+  }
+  const size_t workers = std::min(chains.size(), static_cast<size_t>(std::max(1, options_.parallel_keys)));
+  if (workers <= 1) {
+    for (const auto& chain : chains) DeliverChain(chain);
+  } else {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> threads;
+    threads.reserve(workers);
+    for (size_t w = 0; w < workers; ++w) {
+      threads.emplace_back([&] {
+        for (size_t i = next.fetch_add(1); i < chains.size(); i = next.fetch_add(1)) DeliverChain(chains[i]);
+      });
     }
-    if (failed_keys.count(m.key) > 0) continue;
-    const absl::Status sent = deliver_(m);
-    absl::Status recorded;
-    if (sent.ok()) {
-      recorded = store_.MarkDelivered(m.sequence);
-    } else if (IsRetryable(sent)) {
-      failed_keys.insert(m.key);
-      const int attempts = m.attempts + 1;
-      absl::Duration backoff = options_.initial_backoff * (1LL << std::min(attempts - 1, 20));
-      backoff = std::min(backoff, options_.max_backoff) * absl::Uniform(gen, 0.5, 1.5);
-      recorded = store_.Reschedule(m.sequence, clock_.Now() + backoff, attempts,
-                                   sent.ToString());
-    } else {
-      failed_keys.insert(m.key);
-      LogError("outbox", absl::StrCat("message ", m.message_id, " (", m.topic, ", key ", m.key,
-                                      ") parked after a permanent failure: ", sent.ToString()));
-      recorded = store_.Park(m.sequence, sent.ToString());
-    }
-    if (!recorded.ok()) {
-      LogError("outbox", absl::StrCat("recording delivery of ", m.message_id,
-                                      " failed: ", recorded.ToString()));
-    }
+    for (std::thread& t : threads) t.join();
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_) return absl::ZeroDuration();
   }
   absl::StatusOr<std::optional<absl::Time>> next = store_.NextDue();
   if (!next.ok() || !next->has_value()) return options_.poll_interval;

@@ -62,8 +62,9 @@ class SqliteOutboxStore final : public OutboxStore {
   sqlite::Database& db_;
 };
 
-// Delivers outbox messages with a background thread: in sequence order, one key's
-// messages strictly in order (a failed message holds back the later ones of its key),
+// Delivers outbox messages with a background thread: one key's messages strictly in
+// sequence order (a failed message holds back the later ones of its key), several keys at
+// once,
 // exponential back-off with jitter on retryable failures, and parking on permanent ones.
 // Resumes after a restart because every state lives in the store.
 class OutboxDispatcher {
@@ -77,6 +78,8 @@ class OutboxDispatcher {
     // How often the store is polled when nothing signals new work.
     absl::Duration poll_interval = absl::Seconds(1);
     int batch_size = 100;
+    // Keys delivered at once (each key's messages still strictly in order).
+    int parallel_keys = 16;
   };
 
   OutboxDispatcher(OutboxStore& store, Deliver deliver, const Clock& clock, Options options);
@@ -97,6 +100,8 @@ class OutboxDispatcher {
 
  private:
   void Loop();
+  // Delivers one key's due messages in order, stopping at the first that fails.
+  void DeliverChain(const std::vector<const OutboxMessage*>& chain);
 
   OutboxStore& store_;
   Deliver deliver_;

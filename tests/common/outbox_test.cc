@@ -1,8 +1,11 @@
 #include "common/outbox.h"
 
+#include <atomic>
 #include <filesystem>
+#include <map>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "common/sqlite_unit_of_work.h"
 #include "gtest/gtest.h"
 
@@ -48,11 +51,13 @@ TEST_F(OutboxTest, DeliversInOrderAndAFailureHoldsBackOnlyItsKey) {
   Enqueue("a1", "lead-a");
   Enqueue("b1", "lead-b");
   Enqueue("a2", "lead-a");
-  std::vector<std::string> delivered;
-  bool fail_a = true;
+  std::vector<std::string> delivered;  // keys go out in parallel: guarded by mu
+  absl::Mutex mu;
+  std::atomic<bool> fail_a{true};
   OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
     EXPECT_EQ(m.payload, std::string("\0bin", 4));
     if (m.key == "lead-a" && fail_a) return absl::UnavailableError("down");
+    absl::MutexLock lock(&mu);
     delivered.push_back(m.message_id);
     return absl::OkStatus();
   }, clock_, {});
@@ -65,6 +70,35 @@ TEST_F(OutboxTest, DeliversInOrderAndAFailureHoldsBackOnlyItsKey) {
   clock_.Advance(absl::Seconds(1));
   d.DeliverDue();
   EXPECT_EQ(delivered, std::vector<std::string>({"b1", "a1", "a2"}));
+  EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
+}
+
+TEST_F(OutboxTest, DeliversSeveralKeysAtOnceEachInOrder) {
+  for (int n = 1; n <= 3; ++n) {
+    for (int k = 0; k < 8; ++k) Enqueue(absl::StrCat("k", k, "-", n), absl::StrCat("key-", k));
+  }
+  absl::Mutex mu;
+  std::map<std::string, std::vector<std::string>> by_key;
+  int in_flight = 0, most_in_flight = 0;
+  OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
+    {
+      absl::MutexLock lock(&mu);
+      most_in_flight = std::max(most_in_flight, ++in_flight);
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+    absl::MutexLock lock(&mu);
+    --in_flight;
+    by_key[m.key].push_back(m.message_id);
+    return absl::OkStatus();
+  }, clock_, {});
+  d.DeliverDue();
+  ASSERT_EQ(by_key.size(), 8u);
+  for (int k = 0; k < 8; ++k) {
+    EXPECT_EQ(by_key[absl::StrCat("key-", k)],
+              std::vector<std::string>({absl::StrCat("k", k, "-1"), absl::StrCat("k", k, "-2"),
+                                        absl::StrCat("k", k, "-3")}));
+  }
+  EXPECT_GT(most_in_flight, 1) << "keys were delivered one at a time";
   EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
 }
 
