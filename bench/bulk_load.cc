@@ -8,6 +8,7 @@
 // what the services use; speed comes from --batch rows per transaction. Deterministic for
 // a given --seed. The databases must be new (the loader refuses to add to existing leads).
 #include <cstdio>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
+#include "common/page_token.h"
+#include "marketing-service/domain/campaign_report.h"
 #include "marketing-service/storage/sqlite_marketing_store.h"
 #include "sales-service/storage/sqlite_sales_store.h"
 
@@ -29,6 +32,10 @@ ABSL_FLAG(int32_t, campaigns, 40, "Campaigns to create");
 ABSL_FLAG(int32_t, reps, 20, "Sales reps to create (with --sales_db)");
 ABSL_FLAG(int32_t, batch, 20000, "Leads per transaction");
 ABSL_FLAG(uint64_t, seed, 1, "Random seed");
+ABSL_FLAG(std::string, sample_out, "",
+          "Write a sample for the read benchmarks here: 'lead NAME' and 'page TOKEN' lines "
+          "(random leads, and ListLeads page tokens at random depths)");
+ABSL_FLAG(int32_t, sample_size, 10000, "Lines of each kind in --sample_out");
 
 namespace handoff::bench {
 namespace {
@@ -115,6 +122,20 @@ class Loader {
 
   const Totals& totals() const { return totals_; }
 
+  // Writes 'lead NAME' lines for the sampled leads and 'page TOKEN' lines for pages that
+  // start at random depths of the listing (leads are numbered 1..N in a new database).
+  absl::Status WriteSample(const std::string& path, int size) {
+    std::ofstream out(path);
+    for (const std::string& id : sample_) out << "lead " << ResourceName("leads", id) << "\n";
+    for (int i = 0; i < size && totals_.leads > 0; ++i) {
+      out << "page " << EncodePageToken(static_cast<int64_t>(rng_() % static_cast<uint64_t>(totals_.leads))) << "\n";
+    }
+    out.close();
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+    return absl::OkStatus();
+  }
+  void set_sample_size(int size) { sample_size_ = size; }
+
  private:
   absl::Status CheckEmpty() {
     return mkt_.Run([&](mkt::MarketingTx& tx) -> absl::Status {
@@ -180,7 +201,12 @@ class Loader {
   absl::Status Outcome(mkt::MarketingTx& tx, const mkt::Lead& l, mkt::Outcome o, Money amount,
                        absl::Time t) {
     ++totals_.outcomes;
-    return tx.InsertOutcome({l.id, l.opportunity, o, std::move(amount), t});
+    const mkt::OutcomeRecord record{l.id, l.opportunity, o, std::move(amount), t};
+    absl::StatusOr<int64_t> id = tx.InsertOutcome(record);
+    if (!id.ok()) return id.status();
+    // What ReportOutcome does for a win: the revenue shares for the campaign reports.
+    if (o == mkt::Outcome::kWon) return mkt::RecordWinAttribution(tx, *id, record);
+    return absl::OkStatus();
   }
 
   absl::Status WriteLead(mkt::MarketingTx& tx, int64_t n, int64_t total, double touches_per_lead,
@@ -287,6 +313,7 @@ class Loader {
     l.update_time = std::max(st, t);
     if (absl::Status s = tx.InsertLead(l); !s.ok()) return s;
     ++totals_.leads;
+    Sample(l.id);
     if (!h.lead_id.empty()) {
       h.lead = l;
       handed.push_back(std::move(h));
@@ -329,6 +356,16 @@ class Loader {
     return absl::OkStatus();
   }
 
+  // Reservoir sampling: every lead equally likely to be in the sample.
+  void Sample(const std::string& id) {
+    ++seen_;
+    if (static_cast<int>(sample_.size()) < sample_size_) {
+      sample_.push_back(id);
+    } else if (const uint64_t k = rng_() % seen_; k < sample_.size()) {
+      sample_[k] = id;
+    }
+  }
+
   const absl::Time kEnd = absl::Now() - absl::Hours(24 * 30);
   const absl::Time kStart = kEnd - absl::Hours(24 * 365);
   mkt::MarketingStore& mkt_;
@@ -337,6 +374,9 @@ class Loader {
   std::vector<std::string> campaigns_;
   std::vector<std::string> reps_;
   Totals totals_;
+  int sample_size_ = 0;
+  uint64_t seen_ = 0;
+  std::vector<std::string> sample_;
 };
 
 int Main() {
@@ -345,14 +385,19 @@ int Main() {
     std::fprintf(stderr, "bulk-load: --marketing_db is required\n");
     return 2;
   }
-  absl::StatusOr<std::unique_ptr<mkt::SqliteMarketingStore>> m = mkt::SqliteMarketingStore::Open(mpath);
+  // A new file that can simply be loaded again: no fsync, a large cache, no readers.
+  sqlite::DatabaseOptions options;
+  options.readers = 0;
+  options.cache_kib = 1024 * 1024;
+  options.durable = false;
+  absl::StatusOr<std::unique_ptr<mkt::SqliteMarketingStore>> m = mkt::SqliteMarketingStore::Open(mpath, options);
   if (!m.ok()) {
     std::fprintf(stderr, "bulk-load: %s\n", m.status().ToString().c_str());
     return 1;
   }
   std::unique_ptr<sales::SqliteSalesStore> s;
   if (const std::string spath = absl::GetFlag(FLAGS_sales_db); !spath.empty()) {
-    absl::StatusOr<std::unique_ptr<sales::SqliteSalesStore>> opened = sales::SqliteSalesStore::Open(spath);
+    absl::StatusOr<std::unique_ptr<sales::SqliteSalesStore>> opened = sales::SqliteSalesStore::Open(spath, options);
     if (!opened.ok()) {
       std::fprintf(stderr, "bulk-load: %s\n", opened.status().ToString().c_str());
       return 1;
@@ -360,6 +405,8 @@ int Main() {
     s = *std::move(opened);
   }
   Loader loader(**m, s.get(), absl::GetFlag(FLAGS_seed));
+  const std::string sample_path = absl::GetFlag(FLAGS_sample_out);
+  if (!sample_path.empty()) loader.set_sample_size(absl::GetFlag(FLAGS_sample_size));
   const absl::Time t0 = absl::Now();
   absl::Status st = loader.Run(absl::GetFlag(FLAGS_leads), absl::GetFlag(FLAGS_touches_per_lead),
                                absl::GetFlag(FLAGS_campaigns), absl::GetFlag(FLAGS_reps),
@@ -367,6 +414,12 @@ int Main() {
   if (!st.ok()) {
     std::fprintf(stderr, "bulk-load: %s\n", st.ToString().c_str());
     return 1;
+  }
+  if (!sample_path.empty()) {
+    if (absl::Status w = loader.WriteSample(sample_path, absl::GetFlag(FLAGS_sample_size)); !w.ok()) {
+      std::fprintf(stderr, "bulk-load: %s\n", w.ToString().c_str());
+      return 1;
+    }
   }
   const Totals& t = loader.totals();
   const double secs = absl::ToDoubleSeconds(absl::Now() - t0);

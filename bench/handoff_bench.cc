@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -29,10 +30,15 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "handoff/bench/v1/echo_service.grpc.pb.h"
+#include "handoff/marketing/v1/campaign_service.grpc.pb.h"
 #include "handoff/marketing/v1/lead_service.grpc.pb.h"
+#include "handoff/marketing/v1/report_service.grpc.pb.h"
 #include "handoff/sales/v1/opportunity_service.grpc.pb.h"
+#include "handoff/sales/v1/pipeline_report_service.grpc.pb.h"
 
-ABSL_FLAG(std::string, workload, "echo", "echo | capture | get_lead | list_leads | handoff");
+ABSL_FLAG(std::string, workload, "echo",
+          "echo | capture | touch | get_lead | list_leads | handoff | pipeline | campaign_report | "
+          "funnel | pipeline_report");
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "HOST:PORT of the server under test");
 ABSL_FLAG(std::string, sales_target, "127.0.0.1:50052", "handoff: HOST:PORT of sales-service");
 ABSL_FLAG(int32_t, concurrency, 16, "Closed loop: calls kept in flight");
@@ -40,7 +46,10 @@ ABSL_FLAG(double, rate, 0, "Open loop: calls per second on a fixed schedule; 0 =
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "How long to measure");
 ABSL_FLAG(int64_t, count, 0, "Stop after this many calls instead (0: use --duration)");
 ABSL_FLAG(double, duplicate_ratio, 0.1, "capture: share of captures of a person captured before");
-ABSL_FLAG(int32_t, setup_leads, 2000, "get_lead, list_leads: leads captured before measuring");
+ABSL_FLAG(int32_t, setup_leads, 2000, "get_lead, list_leads, touch: leads captured before measuring");
+ABSL_FLAG(std::string, sample, "",
+          "get_lead, list_leads, touch: read leads and page tokens from this file (written by "
+          "handoff-bulk-load --sample_out) instead of capturing and paging first");
 ABSL_FLAG(std::vector<std::string>, rss_pids, {}, "Processes whose peak RSS (VmHWM) to report");
 ABSL_FLAG(std::string, label, "", "Name of the run in the output (default: the workload)");
 ABSL_FLAG(std::string, json_out, "", "Append the result as one JSON line to this file");
@@ -75,6 +84,15 @@ Call<Req, Resp>* NewCall(Done done) {
   call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   call->done = std::move(done);
   return call;
+}
+
+// The callback of an async call: reports its status and frees it.
+template <typename C>
+std::function<void(grpc::Status)> Finish(C* call) {
+  return [call](grpc::Status s) {
+    call->done(s);
+    delete call;
+  };
 }
 
 class EchoWorkload final : public Workload {
@@ -127,37 +145,89 @@ class CaptureWorkload final : public Workload {
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_){42};
 };
 
-// Reads against a data set it captures first: GetLead of a random lead, or ListLeads
-// at a random page of the whole listing (keyset tokens collected while paging once).
-class ReadWorkload final : public Workload {
- public:
-  ReadWorkload(std::shared_ptr<grpc::Channel> ch, bool list, int setup_leads)
-      : stub_(mv1::LeadService::NewStub(ch)), list_(list), setup_leads_(setup_leads) {}
+// The leads and ListLeads page tokens a read workload picks from: read from a --sample
+// file, or made by capturing `setup_leads` leads and paging once through the listing.
+struct LeadSet {
+  std::vector<std::string> names;
+  std::vector<std::string> tokens;
 
-  absl::Status Setup() override {
+  absl::Status Load(mv1::LeadService::Stub& stub, const std::string& sample, int setup_leads) {
+    if (!sample.empty()) {
+      std::ifstream in(sample);
+      std::string kind, value;
+      while (in >> kind >> value) (kind == "lead" ? names : tokens).push_back(value);
+      if (names.empty() || tokens.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("no 'lead' and 'page' lines in ", sample));
+      }
+      return absl::OkStatus();
+    }
     const int64_t run = absl::ToUnixMicros(absl::Now());
-    for (int i = 0; i < setup_leads_; ++i) {
+    for (int i = 0; i < setup_leads; ++i) {
       mv1::CaptureLeadRequest req;
       req.mutable_contact()->set_email(absl::StrCat("read-", run, "-", i, "@example.org"));
+      req.mutable_consent()->set_email(true);
       req.set_request_id(absl::StrCat("read-", run, "-", i));
       mv1::CaptureLeadResponse resp;
       grpc::ClientContext ctx;
-      const grpc::Status s = stub_->CaptureLead(&ctx, req, &resp);
+      const grpc::Status s = stub.CaptureLead(&ctx, req, &resp);
       if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup capture: ", s.error_message()));
-      names_.push_back(resp.lead().name());
+      names.push_back(resp.lead().name());
     }
     mv1::ListLeadsRequest req;
     req.set_page_size(50);
-    tokens_.push_back("");
+    tokens.push_back("");
     while (true) {
       mv1::ListLeadsResponse resp;
       grpc::ClientContext ctx;
-      const grpc::Status s = stub_->ListLeads(&ctx, req, &resp);
+      const grpc::Status s = stub.ListLeads(&ctx, req, &resp);
       if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup list: ", s.error_message()));
+      if (names.empty()) {
+        for (const auto& l : resp.leads()) names.push_back(l.name());
+      }
       if (resp.next_page_token().empty()) break;
-      tokens_.push_back(resp.next_page_token());
+      tokens.push_back(resp.next_page_token());
       req.set_page_token(resp.next_page_token());
     }
+    if (names.empty()) return absl::FailedPreconditionError("no leads to read");
+    return absl::OkStatus();
+  }
+};
+
+// Reads and touches over a LeadSet: GetLead of a random lead, ListLeads at a random page
+// of the whole listing, or RecordTouch (a web visit) on a random lead.
+class LeadSetWorkload final : public Workload {
+ public:
+  enum class Kind { kGet, kList, kTouch };
+  LeadSetWorkload(std::shared_ptr<grpc::Channel> ch, Kind kind, std::string sample, int setup_leads)
+      : stub_(mv1::LeadService::NewStub(ch)), campaigns_(mv1::CampaignService::NewStub(ch)), kind_(kind), sample_(std::move(sample)), setup_leads_(setup_leads) {}
+
+  absl::Status Setup() override {
+    if (absl::Status s = set_.Load(*stub_, sample_, setup_leads_); !s.ok()) return s;
+    if (kind_ != Kind::kTouch) return absl::OkStatus();
+    // Touches name a campaign: any active one, or a new one made for the run.
+    mv1::ListCampaignsRequest list;
+    list.set_page_size(1);
+    list.set_state(mv1::CAMPAIGN_STATE_ACTIVE);
+    mv1::ListCampaignsResponse listed;
+    grpc::ClientContext ctx;
+    grpc::Status s = campaigns_->ListCampaigns(&ctx, list, &listed);
+    if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup list campaigns: ", s.error_message()));
+    if (!listed.campaigns().empty()) {
+      campaign_ = listed.campaigns(0).name();
+      return absl::OkStatus();
+    }
+    mv1::CreateCampaignRequest create;
+    create.mutable_campaign()->set_display_name("Benchmark touches");
+    create.mutable_campaign()->set_channel(mv1::CHANNEL_EMAIL);
+    create.mutable_campaign()->set_state(mv1::CAMPAIGN_STATE_ACTIVE);
+    create.mutable_campaign()->mutable_budget()->set_amount_minor(1000000);
+    create.mutable_campaign()->mutable_budget()->set_currency_code("EUR");
+    create.set_request_id(absl::StrCat("bench-campaign-", run_));
+    mv1::CreateCampaignResponse created;
+    grpc::ClientContext cctx;
+    s = campaigns_->CreateCampaign(&cctx, create, &created);
+    if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup create campaign: ", s.error_message()));
+    campaign_ = created.campaign().name();
     return absl::OkStatus();
   }
 
@@ -165,34 +235,115 @@ class ReadWorkload final : public Workload {
     size_t pick;
     {
       absl::MutexLock lock(&mu_);
-      pick = std::uniform_int_distribution<size_t>(0, (list_ ? tokens_.size() : names_.size()) - 1)(rng_);
+      const size_t n = kind_ == Kind::kList ? set_.tokens.size() : set_.names.size();
+      pick = std::uniform_int_distribution<size_t>(0, n - 1)(rng_);
     }
-    if (list_) {
-      auto* call = NewCall<mv1::ListLeadsRequest, mv1::ListLeadsResponse>(std::move(done));
-      call->req.set_page_size(50);
-      call->req.set_page_token(tokens_[pick]);
-      stub_->async()->ListLeads(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
-        call->done(s);
-        delete call;
-      });
-    } else {
-      auto* call = NewCall<mv1::GetLeadRequest, mv1::GetLeadResponse>(std::move(done));
-      call->req.set_name(names_[pick]);
-      stub_->async()->GetLead(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
-        call->done(s);
-        delete call;
-      });
+    switch (kind_) {
+      case Kind::kList: {
+        auto* call = NewCall<mv1::ListLeadsRequest, mv1::ListLeadsResponse>(std::move(done));
+        call->req.set_page_size(50);
+        call->req.set_page_token(set_.tokens[pick]);
+        stub_->async()->ListLeads(&call->ctx, &call->req, &call->resp, Finish(call));
+        break;
+      }
+      case Kind::kGet: {
+        auto* call = NewCall<mv1::GetLeadRequest, mv1::GetLeadResponse>(std::move(done));
+        call->req.set_name(set_.names[pick]);
+        stub_->async()->GetLead(&call->ctx, &call->req, &call->resp, Finish(call));
+        break;
+      }
+      case Kind::kTouch: {
+        auto* call = NewCall<mv1::RecordTouchRequest, mv1::RecordTouchResponse>(std::move(done));
+        call->req.set_lead(set_.names[pick]);
+        call->req.set_campaign(campaign_);
+        call->req.set_touch_type(mv1::TOUCH_TYPE_WEB_VISIT);
+        call->req.set_touch_id(absl::StrCat("bench-touch-", run_, "-", next_.fetch_add(1)));
+        stub_->async()->RecordTouch(&call->ctx, &call->req, &call->resp, Finish(call));
+        break;
+      }
     }
   }
 
  private:
   std::unique_ptr<mv1::LeadService::Stub> stub_;
-  const bool list_;
+  std::unique_ptr<mv1::CampaignService::Stub> campaigns_;
+  const Kind kind_;
+  std::string campaign_;
+  const std::string sample_;
   const int setup_leads_;
-  std::vector<std::string> names_;
-  std::vector<std::string> tokens_;
+  LeadSet set_;
+  const int64_t run_ = absl::ToUnixMicros(absl::Now());
+  std::atomic<int64_t> next_{0};
   absl::Mutex mu_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_){7};
+};
+
+// Reports: marketing's campaign performance (a random campaign over all time, a random
+// attribution model) or lifecycle funnel, or sales' pipeline report (all reps, EUR).
+class ReportWorkload final : public Workload {
+ public:
+  enum class Kind { kCampaign, kFunnel, kPipeline };
+  ReportWorkload(std::shared_ptr<grpc::Channel> ch, Kind kind)
+      : campaigns_(mv1::CampaignService::NewStub(ch)),
+        reports_(mv1::MarketingReportService::NewStub(ch)),
+        pipeline_(sv1::PipelineReportService::NewStub(ch)),
+        kind_(kind) {}
+
+  absl::Status Setup() override {
+    if (kind_ != Kind::kCampaign) return absl::OkStatus();
+    mv1::ListCampaignsRequest req;
+    req.set_page_size(100);
+    while (true) {
+      mv1::ListCampaignsResponse resp;
+      grpc::ClientContext ctx;
+      const grpc::Status s = campaigns_->ListCampaigns(&ctx, req, &resp);
+      if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup list campaigns: ", s.error_message()));
+      for (const auto& c : resp.campaigns()) names_.push_back(c.name());
+      if (resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
+    }
+    if (names_.empty()) return absl::FailedPreconditionError("no campaigns to report on");
+    return absl::OkStatus();
+  }
+
+  void Start(Done done) override {
+    switch (kind_) {
+      case Kind::kCampaign: {
+        size_t pick;
+        int model;
+        {
+          absl::MutexLock lock(&mu_);
+          pick = std::uniform_int_distribution<size_t>(0, names_.size() - 1)(rng_);
+          model = std::uniform_int_distribution<int>(1, 5)(rng_);
+        }
+        auto* call = NewCall<mv1::GetCampaignPerformanceRequest, mv1::GetCampaignPerformanceResponse>(std::move(done));
+        call->req.set_campaign(names_[pick]);
+        call->req.set_model(static_cast<mv1::AttributionModel>(model));
+        reports_->async()->GetCampaignPerformance(&call->ctx, &call->req, &call->resp, Finish(call));
+        break;
+      }
+      case Kind::kFunnel: {
+        auto* call = NewCall<mv1::GetLifecycleFunnelRequest, mv1::GetLifecycleFunnelResponse>(std::move(done));
+        reports_->async()->GetLifecycleFunnel(&call->ctx, &call->req, &call->resp, Finish(call));
+        break;
+      }
+      case Kind::kPipeline: {
+        auto* call = NewCall<sv1::GetPipelineReportRequest, sv1::GetPipelineReportResponse>(std::move(done));
+        call->req.set_currency_code("EUR");
+        pipeline_->async()->GetPipelineReport(&call->ctx, &call->req, &call->resp, Finish(call));
+        break;
+      }
+    }
+  }
+
+ private:
+  std::unique_ptr<mv1::CampaignService::Stub> campaigns_;
+  std::unique_ptr<mv1::MarketingReportService::Stub> reports_;
+  std::unique_ptr<sv1::PipelineReportService::Stub> pipeline_;
+  const Kind kind_;
+  std::vector<std::string> names_;
+  absl::Mutex mu_;
+  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_){11};
 };
 
 // The handoff: each call captures a new person and qualifies them by hand (QualifyLead
@@ -280,6 +431,186 @@ class HandoffWorkload final : public Workload {
   std::thread watcher_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Done> waiting_ ABSL_GUARDED_BY(mu_);
+};
+
+// The whole closed loop for one new person: capture, qualify (marketing hands the lead to
+// sales), then, once sales' WatchDealEvents shows the opportunity, accept it, log an e-mail
+// and close it won; the call completes when marketing's WatchLeadEvents shows the WON
+// outcome for the lead (the loop back). Latency: first call to outcome back. Each loop
+// runs its calls in order on one of --concurrency (closed) or 64 (open) worker threads.
+class PipelineWorkload final : public Workload {
+ public:
+  PipelineWorkload(std::shared_ptr<grpc::Channel> marketing, std::shared_ptr<grpc::Channel> sales, int threads)
+      : leads_(mv1::LeadService::NewStub(marketing)), deals_(sv1::OpportunityService::NewStub(sales)) {
+    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+
+  ~PipelineWorkload() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    for (std::thread& t : workers_) t.join();
+    deal_ctx_.TryCancel();
+    lead_ctx_.TryCancel();
+    if (deal_watcher_.joinable()) deal_watcher_.join();
+    if (lead_watcher_.joinable()) lead_watcher_.join();
+  }
+
+  absl::Status Setup() override {
+    deal_watcher_ = std::thread([this] {
+      sv1::WatchDealEventsRequest req;
+      auto reader = deals_->WatchDealEvents(&deal_ctx_, req);
+      sv1::WatchDealEventsResponse e;
+      while (reader->Read(&e)) {
+        if (e.event().type() == sv1::DEAL_EVENT_TYPE_CREATED) Signal(e.event().lead(), e.event().opportunity(), false);
+      }
+      reader->Finish();
+    });
+    lead_watcher_ = std::thread([this] {
+      mv1::WatchLeadEventsRequest req;
+      auto reader = leads_->WatchLeadEvents(&lead_ctx_, req);
+      mv1::WatchLeadEventsResponse e;
+      while (reader->Read(&e)) {
+        if (e.event().type() == mv1::LEAD_EVENT_TYPE_OUTCOME_REPORTED && e.event().outcome() == mv1::OUTCOME_WON) {
+          Signal(e.event().lead(), "", true);
+        }
+      }
+      reader->Finish();
+    });
+    return absl::OkStatus();
+  }
+
+  void Start(Done done) override {
+    absl::MutexLock lock(&mu_);
+    queue_.push_back(std::move(done));
+  }
+
+ private:
+  struct Waiter {
+    absl::Notification created;
+    std::string opportunity;
+    absl::Notification won;
+  };
+
+  void Signal(const std::string& lead, const std::string& opportunity, bool won) {
+    absl::MutexLock lock(&mu_);
+    auto it = waiters_.find(lead);
+    if (it == waiters_.end()) return;
+    if (won) {
+      if (!it->second->won.HasBeenNotified()) it->second->won.Notify();
+    } else if (!it->second->created.HasBeenNotified()) {
+      it->second->opportunity = opportunity;
+      it->second->created.Notify();
+    }
+  }
+
+  void Work() {
+    while (true) {
+      Done done;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](PipelineWorkload* w) ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->stopping_ || !w->queue_.empty(); },
+            this));
+        if (queue_.empty()) return;
+        done = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      done(Loop(next_.fetch_add(1)));
+    }
+  }
+
+  template <typename Method, typename Req, typename Resp>
+  static grpc::Status Call(Method method, const Req& req, Resp* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return method(&ctx, req, resp);
+  }
+
+  grpc::Status Loop(int64_t n) {
+    const std::string id = absl::StrCat(run_, "-", n);
+    mv1::CaptureLeadRequest capture;
+    capture.mutable_contact()->set_email(absl::StrCat("pipeline-", id, "@example.org"));
+    capture.mutable_consent()->set_email(true);
+    capture.set_request_id(absl::StrCat("pipeline-capture-", id));
+    mv1::CaptureLeadResponse captured;
+    grpc::Status s = Call([&](grpc::ClientContext* c, const auto& q, auto* r) { return leads_->CaptureLead(c, q, r); },
+                          capture, &captured);
+    if (!s.ok()) return s;
+    const std::string lead = captured.lead().name();
+    auto waiter = std::make_shared<Waiter>();
+    {
+      absl::MutexLock lock(&mu_);
+      waiters_[lead] = waiter;
+    }
+    struct Forget {
+      PipelineWorkload* w;
+      std::string lead;
+      ~Forget() {
+        absl::MutexLock lock(&w->mu_);
+        w->waiters_.erase(lead);
+      }
+    } forget{this, lead};
+
+    mv1::QualifyLeadRequest qualify;
+    qualify.set_name(lead);
+    qualify.set_reason("benchmark");
+    qualify.set_request_id(absl::StrCat("pipeline-qualify-", id));
+    mv1::QualifyLeadResponse qualified;
+    s = Call([&](grpc::ClientContext* c, const auto& q, auto* r) { return leads_->QualifyLead(c, q, r); }, qualify,
+             &qualified);
+    if (!s.ok()) return s;
+    if (!waiter->created.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no opportunity in sales within 10 s");
+    }
+    const std::string opp = waiter->opportunity;
+
+    sv1::AcceptOpportunityRequest accept;
+    accept.set_name(opp);
+    accept.set_request_id(absl::StrCat("pipeline-accept-", id));
+    sv1::AcceptOpportunityResponse accepted;
+    s = Call([&](grpc::ClientContext* c, const auto& q, auto* r) { return deals_->AcceptOpportunity(c, q, r); },
+             accept, &accepted);
+    if (!s.ok()) return s;
+
+    sv1::LogActivityRequest activity;
+    activity.set_opportunity(opp);
+    activity.mutable_activity()->set_type(sv1::ACTIVITY_TYPE_EMAIL);
+    activity.mutable_activity()->set_summary("sent the proposal");
+    activity.set_request_id(absl::StrCat("pipeline-email-", id));
+    sv1::LogActivityResponse logged;
+    s = Call([&](grpc::ClientContext* c, const auto& q, auto* r) { return deals_->LogActivity(c, q, r); }, activity,
+             &logged);
+    if (!s.ok()) return s;
+
+    sv1::CloseWonRequest close;
+    close.set_name(opp);
+    close.mutable_amount()->set_amount_minor(250000);
+    close.mutable_amount()->set_currency_code("EUR");
+    close.set_request_id(absl::StrCat("pipeline-won-", id));
+    sv1::CloseWonResponse closed;
+    s = Call([&](grpc::ClientContext* c, const auto& q, auto* r) { return deals_->CloseWon(c, q, r); }, close, &closed);
+    if (!s.ok()) return s;
+    if (!waiter->won.WaitForNotificationWithTimeout(absl::Seconds(10))) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no WON outcome back in marketing within 10 s");
+    }
+    return grpc::Status::OK;
+  }
+
+  std::unique_ptr<mv1::LeadService::Stub> leads_;
+  std::unique_ptr<sv1::OpportunityService::Stub> deals_;
+  const int64_t run_ = absl::ToUnixMicros(absl::Now());
+  std::atomic<int64_t> next_{0};
+  grpc::ClientContext deal_ctx_;
+  grpc::ClientContext lead_ctx_;
+  std::thread deal_watcher_;
+  std::thread lead_watcher_;
+  std::vector<std::thread> workers_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<Done> queue_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<Waiter>> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
 // Latencies and outcomes of the measured calls.
@@ -385,8 +716,20 @@ int Main() {
     w = std::make_unique<EchoWorkload>(channel);
   } else if (workload == "capture") {
     w = std::make_unique<CaptureWorkload>(channel, absl::GetFlag(FLAGS_duplicate_ratio));
-  } else if (workload == "get_lead" || workload == "list_leads") {
-    w = std::make_unique<ReadWorkload>(channel, workload == "list_leads", absl::GetFlag(FLAGS_setup_leads));
+  } else if (workload == "get_lead" || workload == "list_leads" || workload == "touch") {
+    const auto kind = workload == "get_lead"     ? LeadSetWorkload::Kind::kGet
+                      : workload == "list_leads" ? LeadSetWorkload::Kind::kList
+                                                 : LeadSetWorkload::Kind::kTouch;
+    w = std::make_unique<LeadSetWorkload>(channel, kind, absl::GetFlag(FLAGS_sample), absl::GetFlag(FLAGS_setup_leads));
+  } else if (workload == "campaign_report" || workload == "funnel" || workload == "pipeline_report") {
+    const auto kind = workload == "campaign_report" ? ReportWorkload::Kind::kCampaign
+                      : workload == "funnel"        ? ReportWorkload::Kind::kFunnel
+                                                    : ReportWorkload::Kind::kPipeline;
+    w = std::make_unique<ReportWorkload>(channel, kind);
+  } else if (workload == "pipeline") {
+    w = std::make_unique<PipelineWorkload>(
+        channel, grpc::CreateChannel(absl::GetFlag(FLAGS_sales_target), grpc::InsecureChannelCredentials()),
+        absl::GetFlag(FLAGS_rate) > 0 ? 64 : absl::GetFlag(FLAGS_concurrency));
   } else if (workload == "handoff") {
     if (absl::GetFlag(FLAGS_rate) <= 0) {
       std::fprintf(stderr, "handoff-bench: --workload=handoff needs --rate (open loop)\n");
@@ -396,7 +739,8 @@ int Main() {
         channel, grpc::CreateChannel(absl::GetFlag(FLAGS_sales_target), grpc::InsecureChannelCredentials()));
   } else {
     std::fprintf(stderr,
-                 "handoff-bench: --workload=%s is not one of echo, capture, get_lead, list_leads, handoff\n",
+                 "handoff-bench: --workload=%s is not one of echo, capture, touch, get_lead, list_leads, handoff, "
+                 "pipeline, campaign_report, funnel, pipeline_report\n",
                  workload.c_str());
     return 2;
   }

@@ -10,6 +10,7 @@
 #include "common/flags_env.h"
 #include "common/grpc/service_runtime.h"
 #include "common/logging.h"
+#include "marketing-service/domain/campaign_report.h"
 #include "marketing-service/grpc/handlers.h"
 #include "marketing-service/grpc/sales_delivery.h"
 #include "marketing-service/messaging/lead_event_log.h"
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
   if (!store.ok()) return FailStartup(kName, store.status());
   LogInfo(kName, absl::StrCat("database ", *path, " at schema version ",
                               (*store)->database().schema_version()));
+  if (absl::Status s = (*store)->Run([](MarketingTx& tx) { return AttributeEarlierWins(tx); }); !s.ok()) {
+    return FailStartup(kName, s);
+  }
 
   ServiceRuntime runtime({kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_metrics_listen),
                           absl::GetFlag(FLAGS_worker_threads), absl::GetFlag(FLAGS_max_queued_calls),

@@ -17,6 +17,37 @@ CampaignPerformance DerivePerformance(const CampaignCounts& counts, const Money&
   return p;
 }
 
+absl::Status RecordWinAttribution(MarketingTx& tx, int64_t outcome_id, const OutcomeRecord& win) {
+  absl::StatusOr<std::optional<absl::Time>> handoff = tx.LastHandoffUntil(win.lead_id, win.time);
+  if (!handoff.ok()) return handoff.status();
+  const absl::Time cutoff = handoff->value_or(win.time);
+  absl::StatusOr<std::vector<CampaignTouch>> touches = tx.CampaignTouchesUntil(win.lead_id, cutoff);
+  if (!touches.ok()) return touches.status();
+  for (int m = 1; m <= kAttributionModelMax; ++m) {
+    const auto model = static_cast<AttributionModel>(m);
+    for (const auto& [campaign, share] : Attribute(model, *touches, win.amount.amount_minor, cutoff)) {
+      if (absl::Status s =
+              tx.InsertAttribution(outcome_id, campaign, model, Money{share, win.amount.currency}, win.time);
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AttributeEarlierWins(MarketingTx& tx) {
+  absl::StatusOr<bool> pending = tx.TakeAttributionBackfill();
+  if (!pending.ok()) return pending.status();
+  if (!*pending) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::pair<int64_t, OutcomeRecord>>> wins = tx.UnattributedWins();
+  if (!wins.ok()) return wins.status();
+  for (const auto& [id, win] : *wins) {
+    if (absl::Status s = RecordWinAttribution(tx, id, win); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CampaignPerformance> ComputeCampaignPerformance(MarketingTx& tx,
                                                                const std::string& campaign_id,
                                                                absl::Time from, absl::Time to,
@@ -25,22 +56,10 @@ absl::StatusOr<CampaignPerformance> ComputeCampaignPerformance(MarketingTx& tx,
   if (!campaign.ok()) return campaign.status();
   absl::StatusOr<CampaignCounts> counts = tx.CountForCampaign(campaign_id, from, to);
   if (!counts.ok()) return counts.status();
-  absl::StatusOr<std::vector<OutcomeRecord>> wins = tx.ListWins(from, to);
-  if (!wins.ok()) return wins.status();
-  for (const OutcomeRecord& win : *wins) {
-    if (win.amount.currency != campaign->budget.currency) continue;
-    absl::StatusOr<std::optional<absl::Time>> handoff = tx.LastHandoffUntil(win.lead_id, win.time);
-    if (!handoff.ok()) return handoff.status();
-    const absl::Time cutoff = handoff->value_or(win.time);
-    absl::StatusOr<std::vector<CampaignTouch>> touches = tx.CampaignTouchesUntil(win.lead_id, cutoff);
-    if (!touches.ok()) return touches.status();
-    const std::map<std::string, int64_t> shares =
-        Attribute(model, *touches, win.amount.amount_minor, cutoff);
-    auto share = shares.find(campaign_id);
-    if (share == shares.end()) continue;
-    ++counts->won;
-    counts->revenue_minor += share->second;
-  }
+  absl::StatusOr<AttributedTotals> won = tx.SumAttributed(campaign_id, model, from, to, campaign->budget.currency);
+  if (!won.ok()) return won.status();
+  counts->won = won->wins;
+  counts->revenue_minor = won->revenue_minor;
   absl::StatusOr<int64_t> spend = tx.SpendBetween(campaign_id, from, to);
   if (!spend.ok()) return spend.status();
   return DerivePerformance(*counts, Money{*spend, campaign->budget.currency});

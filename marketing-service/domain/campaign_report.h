@@ -23,6 +23,15 @@ struct CampaignPerformance {
 // Derives the ratios from raw counts; integer arithmetic, rounded toward zero.
 CampaignPerformance DerivePerformance(const CampaignCounts& counts, const Money& spend);
 
+// Stores the shares of the win `outcome_id` under every attribution model: revenue is
+// credited to the campaigns that touched the lead before its last handoff (at or before the
+// win), fixed when the win is reported.
+absl::Status RecordWinAttribution(MarketingTx& tx, int64_t outcome_id, const OutcomeRecord& win);
+
+// Once after the upgrade that introduced stored attribution, attributes the wins stored
+// before it; otherwise does nothing. Run at start-up.
+absl::Status AttributeEarlierWins(MarketingTx& tx);
+
 // The report for [from, to) (InfinitePast / InfiniteFuture for open ends) with revenue
 // shared by `model` (see report_service.proto).
 absl::StatusOr<CampaignPerformance> ComputeCampaignPerformance(MarketingTx& tx,

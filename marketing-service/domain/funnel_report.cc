@@ -5,6 +5,28 @@
 
 namespace handoff::marketing {
 
+absl::StatusOr<FunnelReport> ReadFunnel(MarketingTx& tx) {
+  absl::StatusOr<FunnelCounts> counts = tx.GetFunnelCounts();
+  if (!counts.ok()) return counts.status();
+  FunnelReport r;
+  for (int s = 1; s <= kLifecycleStageMax; ++s) {
+    r.stages[s].now = counts->current[s];
+    r.stages[s].ever_entered = counts->ever_entered[s];
+    if (counts->stays[s] == 0) continue;
+    // The lower middle one for an even count, as BuildFunnel.
+    absl::StatusOr<absl::Duration> median =
+        tx.NthShortestStay(static_cast<LifecycleStage>(s), (counts->stays[s] - 1) / 2);
+    if (!median.ok()) return median.status();
+    r.stages[s].median_time = *median;
+  }
+  for (const FunnelCounts::Step& step : counts->steps) {
+    const int64_t entered = counts->ever_entered[static_cast<int>(step.from)];
+    r.conversions.push_back({step.from, step.to, entered, step.converted,
+                             entered > 0 ? step.converted * 10000 / entered : 0});
+  }
+  return r;
+}
+
 FunnelReport BuildFunnel(const std::vector<LeadStageChange>& history,
                          const std::array<int64_t, kLifecycleStageMax + 1>& now) {
   FunnelReport r;

@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "marketing-service/domain/model.h"
+#include "marketing-service/storage/marketing_store.h"
 
 namespace handoff::marketing {
 
@@ -38,7 +40,12 @@ struct FunnelReport {
   std::vector<FunnelConversion> conversions;  // LEAD->MQL, MQL->SALES_ACCEPTED, SALES_ACCEPTED->CUSTOMER
 };
 
-// `history` grouped by lead, each lead's changes in order; `now` counts per stage.
+// The funnel from the projection the store keeps (GetFunnelCounts), medians included:
+// what BuildFunnel computes from the whole history, at a cost that does not grow with it.
+absl::StatusOr<FunnelReport> ReadFunnel(MarketingTx& tx);
+
+// The definition: the funnel from the whole history. `history` grouped by lead, each
+// lead's changes in order; `now` counts per stage.
 FunnelReport BuildFunnel(const std::vector<LeadStageChange>& history,
                          const std::array<int64_t, kLifecycleStageMax + 1>& now);
 

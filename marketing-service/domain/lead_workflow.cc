@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/contact_fingerprint.h"
+#include "marketing-service/domain/campaign_report.h"
 #include "common/ids.h"
 #include "common/validation.h"
 #include "marketing-service/domain/contact_rules.h"
@@ -428,10 +429,12 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
     case Outcome::kUnspecified:
       break;
   }
-  if (absl::Status s = tx.InsertOutcome({lead->id, in.opportunity, in.outcome,
-                                         in.outcome == Outcome::kWon ? in.amount : Money{}, now});
-      !s.ok()) {
-    return s;
+  const OutcomeRecord record{lead->id, in.opportunity, in.outcome,
+                             in.outcome == Outcome::kWon ? in.amount : Money{}, now};
+  absl::StatusOr<int64_t> outcome_id = tx.InsertOutcome(record);
+  if (!outcome_id.ok()) return outcome_id.status();
+  if (in.outcome == Outcome::kWon) {
+    if (absl::Status s = RecordWinAttribution(tx, *outcome_id, record); !s.ok()) return s;
   }
   lead->opportunity = in.opportunity;
   lead->last_outcome = in.outcome;

@@ -48,11 +48,9 @@ grpc::ServerUnaryReactor* ReportHandler::GetLifecycleFunnel(
     v1::GetLifecycleFunnelResponse* resp) {
   return d_.runner.Run(ctx, "MarketingReportService/GetLifecycleFunnel", [this, resp] {
     return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
-      absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> counts = tx.CountByStage();
-      if (!counts.ok()) return counts.status();
-      absl::StatusOr<std::vector<LeadStageChange>> history = tx.AllStageChanges();
-      if (!history.ok()) return history.status();
-      const FunnelReport funnel = BuildFunnel(*history, *counts);
+      absl::StatusOr<FunnelReport> read = ReadFunnel(tx);
+      if (!read.ok()) return read.status();
+      const FunnelReport& funnel = *read;
       for (int stage = 1; stage <= kLifecycleStageMax; ++stage) {
         const FunnelStage& f = funnel.stages[stage];
         v1::StageCount* c = resp->add_stages();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -13,7 +14,6 @@
 #include "common/page.h"
 #include "common/unit_of_work.h"
 #include "marketing-service/domain/attribution.h"
-#include "marketing-service/domain/funnel_report.h"
 #include "marketing-service/domain/model.h"
 #include "marketing-service/domain/scoring_policy.h"
 
@@ -36,6 +36,25 @@ struct CampaignCounts {
   int64_t rejected = 0;
   int64_t won = 0;
   int64_t revenue_minor = 0;  // in the currency asked for
+};
+
+// Wins credited to one campaign: how many wins gave it a share, and the shares' sum.
+struct AttributedTotals {
+  int64_t wins = 0;
+  int64_t revenue_minor = 0;
+};
+
+// The funnel projection the store keeps up to date with each stage change.
+struct FunnelCounts {
+  std::array<int64_t, kLifecycleStageMax + 1> current{};       // leads in the stage now
+  std::array<int64_t, kLifecycleStageMax + 1> ever_entered{};  // leads that ever entered it
+  std::array<int64_t, kLifecycleStageMax + 1> stays{};         // ended stays in it
+  struct Step {
+    LifecycleStage from;
+    LifecycleStage to;
+    int64_t converted;  // leads that entered `to` after first entering `from`
+  };
+  std::vector<Step> steps;
 };
 
 // One transaction on marketing's data. Every method translates storage errors: missing
@@ -90,18 +109,30 @@ class MarketingTx : public UnitOfWork {
                                                           absl::Time from, absl::Time to) = 0;
   virtual absl::StatusOr<int64_t> SpendBetween(const std::string& campaign_id, absl::Time from,
                                                absl::Time to) = 0;
-  virtual absl::Status InsertOutcome(const OutcomeRecord& outcome) = 0;
-  // WON outcomes with time in [from, to), oldest first.
-  virtual absl::StatusOr<std::vector<OutcomeRecord>> ListWins(absl::Time from, absl::Time to) = 0;
+  // Stores an outcome; returns its id.
+  virtual absl::StatusOr<int64_t> InsertOutcome(const OutcomeRecord& outcome) = 0;
   // The lead's touches with a campaign and time <= before, in time order.
   virtual absl::StatusOr<std::vector<CampaignTouch>> CampaignTouchesUntil(const std::string& lead_id,
                                                                           absl::Time before) = 0;
   // When the lead last became an MQL at or before `before`, if ever.
   virtual absl::StatusOr<std::optional<absl::Time>> LastHandoffUntil(const std::string& lead_id,
                                                                      absl::Time before) = 0;
-  virtual absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> CountByStage() = 0;
-  // All stage history, grouped by lead, each lead's changes in order.
-  virtual absl::StatusOr<std::vector<LeadStageChange>> AllStageChanges() = 0;
+  // A campaign's share of the win `outcome_id` under `model`.
+  virtual absl::Status InsertAttribution(int64_t outcome_id, const std::string& campaign_id,
+                                         AttributionModel model, const Money& share, absl::Time time) = 0;
+  // The shares of `campaign_id` under `model` of wins in [from, to) in `currency`.
+  virtual absl::StatusOr<AttributedTotals> SumAttributed(const std::string& campaign_id,
+                                                         AttributionModel model, absl::Time from,
+                                                         absl::Time to, const std::string& currency) = 0;
+  // True once after the upgrade that introduced stored attribution: the caller must then
+  // attribute the wins stored before it (UnattributedWins).
+  virtual absl::StatusOr<bool> TakeAttributionBackfill() = 0;
+  // WON outcomes (with their ids) that have no stored shares, oldest first.
+  virtual absl::StatusOr<std::vector<std::pair<int64_t, OutcomeRecord>>> UnattributedWins() = 0;
+  // The funnel as the store keeps it with every stage change (AppendStageChange).
+  virtual absl::StatusOr<FunnelCounts> GetFunnelCounts() = 0;
+  // The length of the stage's ended stay of rank `n` (0 = shortest); NOT_FOUND past the end.
+  virtual absl::StatusOr<absl::Duration> NthShortestStay(LifecycleStage stage, int64_t n) = 0;
 };
 
 // Marketing's database.

@@ -152,6 +152,65 @@ CREATE INDEX outcomes_by_time ON outcomes(outcome, time_us);
 CREATE INDEX lead_stage_history_by_stage ON lead_stage_history(lead_id, stage, time_us);
 )sql";
 
+// Version 6: report projections kept up to date as the data changes, so the reports cost
+// the same at a million leads as at a thousand (issue 6):
+// - funnel_stages: per stage, the leads in it now and the leads that ever entered it;
+// - funnel_conversions: per step of the main path, the leads that entered the later stage
+//   after first entering the earlier one;
+// - stage_stays: the length of every ended stay, indexed for the median;
+// - attributed_revenue: each win's revenue shares per attribution model, fixed when the win
+//   is reported. Existing wins are attributed once at the next start-up (the pending row).
+// Existing history fills the first three here.
+constexpr char kSchemaV6[] = R"sql(
+CREATE TABLE funnel_stages (
+  stage         INTEGER PRIMARY KEY,
+  current_count INTEGER NOT NULL DEFAULT 0,
+  ever_entered  INTEGER NOT NULL DEFAULT 0,
+  stays         INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO funnel_stages(stage) VALUES (1), (2), (3), (4), (5), (6), (7), (8), (9);
+UPDATE funnel_stages SET
+  current_count = (SELECT COUNT(*) FROM leads WHERE leads.stage = funnel_stages.stage),
+  ever_entered = (SELECT COUNT(DISTINCT lead_id) FROM lead_stage_history h
+                  WHERE h.stage = funnel_stages.stage);
+CREATE TABLE funnel_conversions (
+  from_stage    INTEGER NOT NULL,
+  to_stage      INTEGER NOT NULL,
+  converted     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (from_stage, to_stage)
+);
+INSERT INTO funnel_conversions(from_stage, to_stage) VALUES (2, 3), (3, 4), (4, 7);
+UPDATE funnel_conversions SET converted = (
+  SELECT COUNT(*) FROM (SELECT lead_id, MIN(id) AS first_id FROM lead_stage_history f
+                        WHERE f.stage = funnel_conversions.from_stage GROUP BY lead_id) firsts
+  WHERE EXISTS (SELECT 1 FROM lead_stage_history t WHERE t.lead_id = firsts.lead_id
+                AND t.stage = funnel_conversions.to_stage AND t.id > firsts.first_id));
+CREATE TABLE stage_stays (
+  stage         INTEGER NOT NULL,
+  duration_us   INTEGER NOT NULL
+);
+INSERT INTO stage_stays(stage, duration_us)
+  SELECT stage, next_us - time_us FROM (
+    SELECT stage, time_us, LEAD(time_us) OVER (PARTITION BY lead_id ORDER BY id) AS next_us
+    FROM lead_stage_history)
+  WHERE next_us IS NOT NULL;
+CREATE INDEX stage_stays_by_duration ON stage_stays(stage, duration_us);
+UPDATE funnel_stages SET stays = (SELECT COUNT(*) FROM stage_stays s WHERE s.stage = funnel_stages.stage);
+CREATE TABLE attributed_revenue (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  outcome_id    INTEGER NOT NULL,
+  campaign_id   TEXT NOT NULL,
+  model         INTEGER NOT NULL,
+  amount_minor  INTEGER NOT NULL,
+  currency      TEXT NOT NULL,
+  time_us       INTEGER NOT NULL
+);
+CREATE INDEX attributed_revenue_by_campaign ON attributed_revenue(campaign_id, model, time_us);
+CREATE INDEX attributed_revenue_by_outcome ON attributed_revenue(outcome_id);
+CREATE TABLE attribution_backfill (pending INTEGER NOT NULL);
+INSERT INTO attribution_backfill(pending) VALUES (1);
+)sql";
+
 // Microseconds for range bounds; infinite bounds become the int64 extremes.
 int64_t Micros(absl::Time t) {
   if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
@@ -399,15 +458,103 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     return sqlite::ReadPage<Lead>(*q, limit, ReadLead);
   }
 
+  // Appends to the history and keeps the funnel projections (version 6) in step with it.
   absl::Status AppendStageChange(const std::string& lead_id, const StageChange& c) override {
+    const int64_t stage = static_cast<int>(c.stage);
+    // The stay that this change ends.
+    absl::StatusOr<Statement> last = tx_.Prepare(
+        "SELECT stage, time_us FROM lead_stage_history WHERE lead_id = ? ORDER BY id DESC LIMIT 1");
+    if (!last.ok()) return last.status();
+    last->Bind(1, lead_id);
+    absl::StatusOr<bool> had = last->Step();
+    if (!had.ok()) return had.status();
+    if (*had) {
+      const int64_t from = last->Int(0);
+      const int64_t stay_us = absl::ToUnixMicros(c.time) - last->Int(1);
+      if (absl::Status s = Exec("INSERT INTO stage_stays(stage, duration_us) VALUES(?, ?)", {from, stay_us});
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = Exec("UPDATE funnel_stages SET current_count = current_count - 1, stays = stays + 1"
+                                " WHERE stage = ?",
+                                {from});
+          !s.ok()) {
+        return s;
+      }
+    }
+    absl::StatusOr<bool> entered = HasEntered(lead_id, stage, 0);
+    if (!entered.ok()) return entered.status();
+    if (absl::Status s = Exec("UPDATE funnel_stages SET current_count = current_count + 1,"
+                              " ever_entered = ever_entered + ? WHERE stage = ?",
+                              {*entered ? 0 : 1, stage});
+        !s.ok()) {
+      return s;
+    }
+    // A conversion counts the first time the lead enters `to` after first entering `from`.
+    absl::StatusOr<Statement> steps = tx_.Prepare("SELECT from_stage FROM funnel_conversions WHERE to_stage = ?");
+    if (!steps.ok()) return steps.status();
+    steps->Bind(1, stage);
+    absl::StatusOr<std::vector<int64_t>> froms = sqlite::ReadAll<int64_t>(*steps, [](const Statement& r) { return r.Int(0); });
+    if (!froms.ok()) return froms.status();
+    for (const int64_t from : *froms) {
+      absl::StatusOr<Statement> first = tx_.Prepare(
+          "SELECT MIN(id) FROM lead_stage_history WHERE lead_id = ? AND stage = ?");
+      if (!first.ok()) return first.status();
+      first->Bind(1, lead_id).Bind(2, from);
+      absl::StatusOr<bool> row = first->Step();
+      if (!row.ok()) return row.status();
+      if (first->IsNull(0)) continue;  // never entered `from`
+      absl::StatusOr<bool> converted = HasEntered(lead_id, stage, first->Int(0));
+      if (!converted.ok()) return converted.status();
+      if (*converted) continue;
+      if (absl::Status s = Exec("UPDATE funnel_conversions SET converted = converted + 1"
+                                " WHERE from_stage = ? AND to_stage = ?",
+                                {from, stage});
+          !s.ok()) {
+        return s;
+      }
+    }
     absl::StatusOr<Statement> q = tx_.Prepare(
         "INSERT INTO lead_stage_history(lead_id, stage, time_us, reason) VALUES(?,?,?,?)");
     if (!q.ok()) return q.status();
-    return q->Bind(1, lead_id)
-        .Bind(2, int64_t{static_cast<int>(c.stage)})
-        .BindTime(3, c.time)
-        .Bind(4, c.reason)
-        .Run();
+    return q->Bind(1, lead_id).Bind(2, stage).BindTime(3, c.time).Bind(4, c.reason).Run();
+  }
+
+  absl::StatusOr<FunnelCounts> GetFunnelCounts() override {
+    FunnelCounts f;
+    absl::StatusOr<Statement> q =
+        tx_.Prepare("SELECT stage, current_count, ever_entered, stays FROM funnel_stages ORDER BY stage");
+    if (!q.ok()) return q.status();
+    while (true) {
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const int64_t stage = q->Int(0);
+      if (stage <= 0 || stage > kLifecycleStageMax) continue;
+      f.current[stage] = q->Int(1);
+      f.ever_entered[stage] = q->Int(2);
+      f.stays[stage] = q->Int(3);
+    }
+    absl::StatusOr<Statement> c =
+        tx_.Prepare("SELECT from_stage, to_stage, converted FROM funnel_conversions ORDER BY from_stage");
+    if (!c.ok()) return c.status();
+    absl::StatusOr<std::vector<FunnelCounts::Step>> steps = sqlite::ReadAll<FunnelCounts::Step>(
+        *c, [](const Statement& r) {
+          return FunnelCounts::Step{static_cast<LifecycleStage>(r.Int(0)), static_cast<LifecycleStage>(r.Int(1)),
+                                    r.Int(2)};
+        });
+    if (!steps.ok()) return steps.status();
+    f.steps = *std::move(steps);
+    return f;
+  }
+
+  absl::StatusOr<absl::Duration> NthShortestStay(LifecycleStage stage, int64_t n) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT duration_us FROM stage_stays WHERE stage = ? ORDER BY duration_us LIMIT 1 OFFSET ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, int64_t{static_cast<int>(stage)}).Bind(2, n);
+    return sqlite::ReadOne<absl::Duration>(
+        *q, [](const Statement& r) { return absl::Microseconds(r.Int(0)); }, "the stay");
   }
 
   absl::StatusOr<std::vector<StageChange>> StageHistory(const std::string& lead_id) override {
@@ -591,29 +738,71 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     return q->Int(0);
   }
 
-  absl::Status InsertOutcome(const OutcomeRecord& o) override {
+  absl::StatusOr<int64_t> InsertOutcome(const OutcomeRecord& o) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
         "INSERT INTO outcomes(lead_id, opportunity, outcome, amount_minor, currency, time_us)"
-        " VALUES(?,?,?,?,?,?)");
+        " VALUES(?,?,?,?,?,?) RETURNING id");
     if (!q.ok()) return q.status();
-    return q->Bind(1, o.lead_id)
+    q->Bind(1, o.lead_id)
         .Bind(2, o.opportunity)
         .Bind(3, int64_t{static_cast<int>(o.outcome)})
         .Bind(4, o.amount.amount_minor)
         .Bind(5, o.amount.currency)
-        .BindTime(6, o.time)
+        .BindTime(6, o.time);
+    absl::StatusOr<int64_t> id = sqlite::ReadOne<int64_t>(*q, [](const Statement& r) { return r.Int(0); }, "outcome");
+    if (!id.ok()) return id.status();
+    if (absl::Status s = q->Run(); !s.ok()) return s;  // finish the statement
+    return *id;
+  }
+
+  absl::Status InsertAttribution(int64_t outcome_id, const std::string& campaign_id, AttributionModel model,
+                                 const Money& share, absl::Time time) override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "INSERT INTO attributed_revenue(outcome_id, campaign_id, model, amount_minor, currency, time_us)"
+        " VALUES(?,?,?,?,?,?)");
+    if (!q.ok()) return q.status();
+    return q->Bind(1, outcome_id)
+        .Bind(2, campaign_id)
+        .Bind(3, int64_t{static_cast<int>(model)})
+        .Bind(4, share.amount_minor)
+        .Bind(5, share.currency)
+        .BindTime(6, time)
         .Run();
   }
 
-  absl::StatusOr<std::vector<OutcomeRecord>> ListWins(absl::Time from, absl::Time to) override {
+  absl::StatusOr<AttributedTotals> SumAttributed(const std::string& campaign_id, AttributionModel model,
+                                                 absl::Time from, absl::Time to,
+                                                 const std::string& currency) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
-        "SELECT lead_id, opportunity, outcome, amount_minor, currency, time_us FROM outcomes"
-        " WHERE outcome = ? AND time_us >= ? AND time_us < ? ORDER BY time_us, id");
+        "SELECT COUNT(*), COALESCE(SUM(amount_minor), 0) FROM attributed_revenue"
+        " WHERE campaign_id = ? AND model = ? AND time_us >= ? AND time_us < ? AND currency = ?");
     if (!q.ok()) return q.status();
-    q->Bind(1, int64_t{static_cast<int>(Outcome::kWon)}).Bind(2, Micros(from)).Bind(3, Micros(to));
-    return sqlite::ReadAll<OutcomeRecord>(*q, [](const Statement& r) {
-      return OutcomeRecord{r.Text(0), r.Text(1), static_cast<Outcome>(r.Int(2)),
-                           Money{r.Int(3), r.Text(4)}, r.Time(5)};
+    q->Bind(1, campaign_id)
+        .Bind(2, int64_t{static_cast<int>(model)})
+        .Bind(3, Micros(from))
+        .Bind(4, Micros(to))
+        .Bind(5, currency);
+    return sqlite::ReadOne<AttributedTotals>(
+        *q, [](const Statement& r) { return AttributedTotals{r.Int(0), r.Int(1)}; }, "attribution");
+  }
+
+  absl::StatusOr<bool> TakeAttributionBackfill() override {
+    absl::StatusOr<Statement> q = tx_.Prepare("DELETE FROM attribution_backfill");
+    if (!q.ok()) return q.status();
+    if (absl::Status s = q->Run(); !s.ok()) return s;
+    return tx_.Changes() > 0;
+  }
+
+  absl::StatusOr<std::vector<std::pair<int64_t, OutcomeRecord>>> UnattributedWins() override {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT id, lead_id, opportunity, outcome, amount_minor, currency, time_us FROM outcomes o"
+        " WHERE outcome = ? AND NOT EXISTS (SELECT 1 FROM attributed_revenue a WHERE a.outcome_id = o.id)"
+        " ORDER BY id");
+    if (!q.ok()) return q.status();
+    q->Bind(1, int64_t{static_cast<int>(Outcome::kWon)});
+    return sqlite::ReadAll<std::pair<int64_t, OutcomeRecord>>(*q, [](const Statement& r) {
+      return std::make_pair(r.Int(0), OutcomeRecord{r.Text(1), r.Text(2), static_cast<Outcome>(r.Int(3)),
+                                                    Money{r.Int(4), r.Text(5)}, r.Time(6)});
     });
   }
 
@@ -642,29 +831,25 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     return std::optional<absl::Time>(q->Time(0));
   }
 
-  absl::StatusOr<std::vector<LeadStageChange>> AllStageChanges() override {
-    absl::StatusOr<Statement> q = tx_.Prepare(
-        "SELECT lead_id, stage, time_us FROM lead_stage_history ORDER BY lead_id, id");
-    if (!q.ok()) return q.status();
-    return sqlite::ReadAll<LeadStageChange>(*q, [](const Statement& r) {
-      return LeadStageChange{r.Text(0), static_cast<LifecycleStage>(r.Int(1)), r.Time(2)};
-    });
-  }
-
-  absl::StatusOr<std::array<int64_t, kLifecycleStageMax + 1>> CountByStage() override {
-    absl::StatusOr<Statement> q = tx_.Prepare("SELECT stage, COUNT(*) FROM leads GROUP BY stage");
-    if (!q.ok()) return q.status();
-    std::array<int64_t, kLifecycleStageMax + 1> counts{};
-    while (true) {
-      absl::StatusOr<bool> row = q->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return counts;
-      const int64_t stage = q->Int(0);
-      if (stage > 0 && stage <= kLifecycleStageMax) counts[stage] = q->Int(1);
-    }
-  }
-
  private:
+  // Runs a statement without results, binding `params` to ?1, ?2, ...
+  absl::Status Exec(const char* sql, std::initializer_list<int64_t> params) {
+    absl::StatusOr<Statement> q = tx_.Prepare(sql);
+    if (!q.ok()) return q.status();
+    int i = 0;
+    for (const int64_t p : params) q->Bind(++i, p);
+    return q->Run();
+  }
+
+  // Whether the lead's history has an entry into `stage` after history row `after_id`.
+  absl::StatusOr<bool> HasEntered(const std::string& lead_id, int64_t stage, int64_t after_id) {
+    absl::StatusOr<Statement> q = tx_.Prepare(
+        "SELECT 1 FROM lead_stage_history WHERE lead_id = ? AND stage = ? AND id > ? LIMIT 1");
+    if (!q.ok()) return q.status();
+    q->Bind(1, lead_id).Bind(2, stage).Bind(3, after_id);
+    return q->Step();
+  }
+
   static void BindCampaign(Statement& q, const Campaign& c) {
     q.Bind(1, c.id)
         .Bind(2, c.display_name)
@@ -700,11 +885,18 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
 
 absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> SqliteMarketingStore::Open(
     const std::string& path, const sqlite::DatabaseOptions& options) {
-  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(
-      path, {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}, {5, kSchemaV5}},
-      options);
+  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(path, Migrations(), options);
   if (!db.ok()) return db.status();
   return std::unique_ptr<SqliteMarketingStore>(new SqliteMarketingStore(*std::move(db)));
+}
+
+std::vector<sqlite::Migration> SqliteMarketingStore::Migrations() {
+  return {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)},
+          {2, kSchemaV2},
+          {3, kSchemaV3},
+          {4, kSchemaV4},
+          {5, kSchemaV5},
+          {6, kSchemaV6}};
 }
 
 absl::Status SqliteMarketingStore::Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) {

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/sqlite.h"
 #include "marketing-service/storage/marketing_store.h"
@@ -15,6 +16,9 @@ class SqliteMarketingStore final : public MarketingStore {
   // Opens the file and applies pending migrations.
   static absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> Open(
       const std::string& path, const sqlite::DatabaseOptions& options = sqlite::DatabaseOptions());
+
+  // Every schema version, in order (for upgrade tests).
+  static std::vector<sqlite::Migration> Migrations();
 
   absl::Status Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) override;
   absl::Status Read(absl::FunctionRef<absl::Status(MarketingTx&)> work) override;

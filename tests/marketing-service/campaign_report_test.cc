@@ -151,5 +151,22 @@ TEST_F(CampaignReportTest, LastTouchBeforeTheHandoffTakesItAll) {
   EXPECT_EQ(Report(b_, AttributionModel::kLastTouch).revenue.amount_minor, 16000);
 }
 
+TEST_F(CampaignReportTest, WinsFromBeforeStoredAttributionAreAttributedOnceAtStartUp) {
+  // As a version 5 database upgraded: the wins are there, their shares are not.
+  {
+    sqlite::Transaction tx(store_->database());
+    ASSERT_TRUE(tx.Exec("DELETE FROM attributed_revenue; INSERT INTO attribution_backfill(pending) VALUES (1);").ok());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  EXPECT_EQ(Report(b_, AttributionModel::kLinear).revenue.amount_minor, 0);
+  Run([&](MarketingTx& tx) { return AttributeEarlierWins(tx); });
+  EXPECT_EQ(Report(b_, AttributionModel::kLinear).revenue.amount_minor, 11000);
+  EXPECT_EQ(Report(b_, AttributionModel::kLinear).counts.won, 2);
+  EXPECT_EQ(Report(a_, AttributionModel::kFirstTouch).revenue.amount_minor, 10000);
+  // The next start-up has nothing left to do and counts nothing twice.
+  Run([&](MarketingTx& tx) { return AttributeEarlierWins(tx); });
+  EXPECT_EQ(Report(b_, AttributionModel::kLinear).revenue.amount_minor, 11000);
+}
+
 }  // namespace
 }  // namespace handoff::marketing
