@@ -35,6 +35,7 @@
 #include "handoff/marketing/v1/report_service.grpc.pb.h"
 #include "handoff/sales/v1/opportunity_service.grpc.pb.h"
 #include "handoff/sales/v1/pipeline_report_service.grpc.pb.h"
+#include "handoff/sales/v1/rep_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, workload, "echo",
           "echo | capture | touch | get_lead | list_leads | handoff | pipeline | campaign_report | "
@@ -181,7 +182,7 @@ struct LeadSet {
       grpc::ClientContext ctx;
       const grpc::Status s = stub.ListLeads(&ctx, req, &resp);
       if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup list: ", s.error_message()));
-      if (names.empty()) {
+      if (setup_leads == 0) {  // read what is there
         for (const auto& l : resp.leads()) names.push_back(l.name());
       }
       if (resp.next_page_token().empty()) break;
@@ -441,7 +442,9 @@ class HandoffWorkload final : public Workload {
 class PipelineWorkload final : public Workload {
  public:
   PipelineWorkload(std::shared_ptr<grpc::Channel> marketing, std::shared_ptr<grpc::Channel> sales, int threads)
-      : leads_(mv1::LeadService::NewStub(marketing)), deals_(sv1::OpportunityService::NewStub(sales)) {
+      : leads_(mv1::LeadService::NewStub(marketing)),
+        deals_(sv1::OpportunityService::NewStub(sales)),
+        reps_(sv1::RepService::NewStub(sales)) {
     for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
   }
 
@@ -458,6 +461,26 @@ class PipelineWorkload final : public Workload {
   }
 
   absl::Status Setup() override {
+    // Sales needs reps to assign the handoffs to: four, when there are none.
+    sv1::ListRepsRequest list;
+    list.set_page_size(1);
+    sv1::ListRepsResponse listed;
+    grpc::ClientContext ctx;
+    if (grpc::Status s = reps_->ListReps(&ctx, list, &listed); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat("setup list reps: ", s.error_message()));
+    }
+    for (int i = 0; listed.reps().empty() && i < 4; ++i) {
+      sv1::CreateRepRequest create;
+      create.mutable_rep()->set_display_name(absl::StrCat("Bench rep ", i + 1));
+      create.mutable_rep()->set_email(absl::StrCat("bench-rep-", run_, "-", i, "@example.org"));
+      create.mutable_rep()->set_capacity(10000);
+      create.set_request_id(absl::StrCat("bench-rep-", run_, "-", i));
+      sv1::CreateRepResponse created;
+      grpc::ClientContext cctx;
+      if (grpc::Status s = reps_->CreateRep(&cctx, create, &created); !s.ok()) {
+        return absl::UnavailableError(absl::StrCat("setup create rep: ", s.error_message()));
+      }
+    }
     deal_watcher_ = std::thread([this] {
       sv1::WatchDealEventsRequest req;
       auto reader = deals_->WatchDealEvents(&deal_ctx_, req);
@@ -600,6 +623,7 @@ class PipelineWorkload final : public Workload {
 
   std::unique_ptr<mv1::LeadService::Stub> leads_;
   std::unique_ptr<sv1::OpportunityService::Stub> deals_;
+  std::unique_ptr<sv1::RepService::Stub> reps_;
   const int64_t run_ = absl::ToUnixMicros(absl::Now());
   std::atomic<int64_t> next_{0};
   grpc::ClientContext deal_ctx_;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build, run and test Handoff:
 # the C++ toolchain and libraries from Debian, Python gRPC for the walkthrough client,
-# and buf (npm) for linting the protos. Idempotent: installs only what is missing.
+# and buf (npm) for linting the protos; with the argument "bench", also what the benchmark
+# suite needs. Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,8 @@ packages=(
   python3 python3-grpcio python3-grpc-tools
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+# bench/run.sh also plots (gnuplot) and counts rows (sqlite3).
+[ "${1:-}" = "bench" ] && packages+=(gnuplot-nox sqlite3)
 
 missing=()
 for p in "${packages[@]}"; do

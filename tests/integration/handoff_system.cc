@@ -20,6 +20,8 @@ void HandoffSystem::SetUp() {
                                        "--database=sqlite:" + dir_.path() + "/sales.db",
                                        "--marketing_address=" + m_addr};
   for (const std::string& flag : ExtraSalesFlags()) sales_flags.push_back(flag);
+  BeforeStart();
+  if (HasFatalFailure()) return;
   sales_ = std::make_unique<ServiceProcess>(HANDOFF_SALES_BINARY, std::move(sales_flags),
                                             dir_.path() + "/sales.log");
   ASSERT_TRUE(sales_->Start()) << sales_->Log();

@@ -54,6 +54,9 @@ class HandoffSystem : public ::testing::Test {
 
   // Flags added to sales-service's command line (a fixture may override).
   virtual std::vector<std::string> ExtraSalesFlags() const { return {}; }
+  // Runs before the services start, e.g. to fill their databases in dir_ (a fixture may
+  // override).
+  virtual void BeforeStart() {}
 
   // Shared steps of the scenarios; each EXPECTs its call to succeed.
   marketing::v1::Campaign CreateCampaign(int64_t budget_minor) {

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Turns the JSON lines of a bench/run.sh suite into the table, the result JSON and plots.
+
+Usage: report.py RUNS_JSONL OUT_JSON PLOT_PREFIX SUITE_SECONDS
+Ratios: every run's throughput to the echo baseline's; closed-loop captures also to the
+store's one-capture-per-transaction limit; scale runs to the same workload at the
+smallest size (latency and throughput). Plots (gnuplot, PNG): PLOT_PREFIX-latency.png
+(p50/p99 of CaptureLead and echo against offered load) and PLOT_PREFIX-scale.png (p50 of
+each read and report against the number of leads).
+"""
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+
+runs_path, out_path, plot_prefix, suite_seconds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+runs = [json.loads(line) for line in open(runs_path)]
+by = {r["label"]: r for r in runs}
+echo = by["echo-baseline"]["throughput"]
+store = by["store-one-per-tx"]["throughput"]
+
+
+def rss_mib(r, i):
+    v = list(r.get("peak_rss_kib", {}).values())
+    return v[i] / 1024 if len(v) > i else None
+
+
+for r in runs:
+    r["throughput_ratio_to_echo"] = round(r["throughput"] / echo, 3) if echo else None
+    if r["workload"] == "capture" and r["mode"] == "closed":
+        r["throughput_ratio_to_store"] = round(r["throughput"] / store, 3)
+
+# Scale: label scale-N-workload.
+scale = {}
+for r in runs:
+    m = re.match(r"scale-(\d+)-(.+)$", r["label"])
+    if m and r["workload"] != "startup":
+        scale.setdefault(m.group(2), {})[int(m.group(1))] = r
+sizes = sorted({n for w in scale.values() for n in w})
+for w, at in scale.items():
+    base = at[sizes[0]]
+    for n, r in at.items():
+        r["leads"] = n
+        r["p50_ratio_to_smallest"] = round(r["p50_ms"] / base["p50_ms"], 2) if base["p50_ms"] else None
+        r["throughput_ratio_to_smallest"] = round(r["throughput"] / base["throughput"], 2) if base["throughput"] else None
+
+result = {
+    "machine": {"cores": os.cpu_count(), "kernel": platform.release()},
+    "suite_seconds": suite_seconds,
+    "runs": runs,
+}
+json.dump(result, open(out_path, "w"), indent=2)
+
+print("\n%-28s %10s %8s %8s %8s %8s %7s %7s" % ("run", "calls/s", "p50 ms", "p99 ms", "p99.9", "vs echo", "errors", "RSS MiB"))
+for r in runs:
+    if r["workload"] == "startup" or r["label"].startswith("scale-"):
+        continue
+    ratio = "%7.0f%%" % (100 * r["throughput_ratio_to_echo"]) if r["workload"] not in ("handoff", "pipeline") else "       -"
+    rss = rss_mib(r, 0)
+    print("%-28s %10.0f %8.2f %8.2f %8.2f %8s %7d %7s" % (r["label"], r["throughput"], r["p50_ms"], r["p99_ms"],
+          r["p999_ms"], ratio, r["errors"], "%.0f" % rss if rss else "-"))
+cap = by["capture-max"]
+print("\ncapture-max is %.0f%% of echo and %.0f%% of the store's one-capture-per-transaction limit"
+      % (100 * cap["throughput_ratio_to_echo"], 100 * cap["throughput_ratio_to_store"]))
+
+if scale:
+    print("\nscale (closed loop x8; ratios to %d leads)" % sizes[0])
+    print("%-18s %10s %10s %8s %8s %10s %10s %10s" % ("workload", "leads", "calls/s", "p50 ms", "p99 ms", "p50 ratio", "mkt MiB", "sales MiB"))
+    for w in sorted(scale):
+        for n in sizes:
+            r = scale[w].get(n)
+            if r is None:
+                continue
+            print("%-18s %10d %10.0f %8.2f %8.2f %9.2fx %10.0f %10.0f" % (w, n, r["throughput"], r["p50_ms"], r["p99_ms"],
+                  r["p50_ratio_to_smallest"] or 0, rss_mib(r, 0) or 0, rss_mib(r, 1) or 0))
+for label in ["startup"] + ["scale-%d-startup" % n for n in sizes]:
+    starts = sorted(r["p50_ms"] for r in runs if r["workload"] == "startup" and r["label"].rsplit("-", 1)[0] == label)
+    if starts:
+        leads = next(r["leads"] for r in runs if r["workload"] == "startup" and r["label"].rsplit("-", 1)[0] == label)
+        print("start-up to SERVING, %s leads: median %d ms (of %s)" % (leads, starts[len(starts) // 2], starts))
+print("\nsuite took %d s; written: %s" % (suite_seconds, out_path))
+
+# Plots.
+def gnuplot(script):
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    lat = os.path.join(tmp, "latency.dat")
+    with open(lat, "w") as f:
+        for pct in (25, 50, 75, 90, 100):
+            c, e = by.get("capture-at-%d%%" % pct), by.get("echo-at-%d%%" % pct)
+            if c and e:
+                offered = float(re.match(r"open ([0-9.]+)/s", c["mode"]).group(1))
+                f.write("%f %f %f %f %f\n" % (offered, c["p50_ms"], c["p99_ms"], e["p50_ms"], e["p99_ms"]))
+    gnuplot("""
+set terminal pngcairo size 900,540 noenhanced
+set output '%s-latency.png'
+set title 'CaptureLead vs the echo baseline: latency against offered load (open loop, %d cores shared)'
+set xlabel 'offered load (calls/s; the last point is the closed-loop maximum)'
+set ylabel 'latency (ms)'
+set logscale y
+set key top left
+set grid
+plot '%s' using 1:3 with linespoints title 'CaptureLead p99', \\
+     '%s' using 1:2 with linespoints title 'CaptureLead p50', \\
+     '%s' using 1:5 with linespoints title 'echo p99', \\
+     '%s' using 1:4 with linespoints title 'echo p50'
+""" % (plot_prefix, os.cpu_count(), lat, lat, lat, lat))
+    if scale:
+        files = []
+        for w in sorted(scale):
+            path = os.path.join(tmp, "scale-%s.dat" % w)
+            with open(path, "w") as f:
+                for n in sizes:
+                    if n in scale[w]:
+                        f.write("%d %f %f\n" % (n, scale[w][n]["p50_ms"], scale[w][n]["p99_ms"]))
+            files.append((w, path))
+        plots = ", ".join("'%s' using 1:2 with linespoints title '%s p50'" % (p, w) for w, p in files)
+        gnuplot("""
+set terminal pngcairo size 900,540 noenhanced
+set output '%s-scale.png'
+set title 'Reads and reports against data size (closed loop x8)'
+set xlabel 'leads (5 touches each)'
+set ylabel 'p50 latency (ms)'
+set logscale x
+set logscale y
+set key top left
+set grid
+plot %s
+""" % (plot_prefix, plots))
+print("plots: %s-latency.png, %s-scale.png" % (plot_prefix, plot_prefix))
