@@ -10,7 +10,8 @@
 
 namespace handoff {
 
-// A new random identifier: 32 lower-case hex characters (128 bits).
+// A new identifier: 32 lower-case hex characters (128 bits): 48 bits of the time in
+// milliseconds, then 80 random bits, so ids sort roughly by creation time.
 std::string NewId();
 
 // Builds "collection/id".
