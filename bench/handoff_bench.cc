@@ -501,6 +501,12 @@ class PipelineWorkload final : public Workload {
       }
       reader->Finish();
     });
+    // The watchers start at the beginning of both event logs: one loop before measuring
+    // brings them to the end (its events are the newest), so no measured loop waits for
+    // them to read old history.
+    if (grpc::Status s = Loop(-1); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat("warm-up loop: ", s.error_message()));
+    }
     return absl::OkStatus();
   }
 
@@ -584,8 +590,8 @@ class PipelineWorkload final : public Workload {
     s = Call([&](grpc::ClientContext* c, const auto& q, auto* r) { return leads_->QualifyLead(c, q, r); }, qualify,
              &qualified);
     if (!s.ok()) return s;
-    if (!waiter->created.WaitForNotificationWithTimeout(absl::Seconds(10))) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no opportunity in sales within 10 s");
+    if (!waiter->created.WaitForNotificationWithTimeout(absl::Seconds(n < 0 ? 60 : 10))) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no opportunity in sales in time");
     }
     const std::string opp = waiter->opportunity;
 
@@ -615,8 +621,8 @@ class PipelineWorkload final : public Workload {
     sv1::CloseWonResponse closed;
     s = Call([&](grpc::ClientContext* c, const auto& q, auto* r) { return deals_->CloseWon(c, q, r); }, close, &closed);
     if (!s.ok()) return s;
-    if (!waiter->won.WaitForNotificationWithTimeout(absl::Seconds(10))) {
-      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no WON outcome back in marketing within 10 s");
+    if (!waiter->won.WaitForNotificationWithTimeout(absl::Seconds(n < 0 ? 60 : 10))) {
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no WON outcome back in marketing in time");
     }
     return grpc::Status::OK;
   }

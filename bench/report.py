@@ -58,7 +58,7 @@ print("\n%-28s %10s %8s %8s %8s %8s %7s %7s" % ("run", "calls/s", "p50 ms", "p99
 for r in runs:
     if r["workload"] == "startup" or r["label"].startswith("scale-"):
         continue
-    ratio = "%7.0f%%" % (100 * r["throughput_ratio_to_echo"]) if r["workload"] not in ("handoff", "pipeline") else "       -"
+    ratio = "%7.0f%%" % (100 * r["throughput_ratio_to_echo"]) if r["workload"] not in ("handoff", "pipeline") else "-"
     rss = rss_mib(r, 0)
     print("%-28s %10.0f %8.2f %8.2f %8.2f %8s %7d %7s" % (r["label"], r["throughput"], r["p50_ms"], r["p99_ms"],
           r["p999_ms"], ratio, r["errors"], "%.0f" % rss if rss else "-"))
@@ -67,7 +67,7 @@ print("\ncapture-max is %.0f%% of echo and %.0f%% of the store's one-capture-per
       % (100 * cap["throughput_ratio_to_echo"], 100 * cap["throughput_ratio_to_store"]))
 
 if scale:
-    print("\nscale (closed loop x8; ratios to %d leads)" % sizes[0])
+    print("\nscale (reads closed loop x8, reports x1; ratios to %d leads)" % sizes[0])
     print("%-18s %10s %10s %8s %8s %10s %10s %10s" % ("workload", "leads", "calls/s", "p50 ms", "p99 ms", "p50 ratio", "mkt MiB", "sales MiB"))
     for w in sorted(scale):
         for n in sizes:
@@ -94,7 +94,7 @@ with tempfile.TemporaryDirectory() as tmp:
         for pct in (25, 50, 75, 90, 100):
             c, e = by.get("capture-at-%d%%" % pct), by.get("echo-at-%d%%" % pct)
             if c and e:
-                offered = float(re.match(r"open ([0-9.]+)/s", c["mode"]).group(1))
+                offered = c["rate"]
                 f.write("%f %f %f %f %f\n" % (offered, c["p50_ms"], c["p99_ms"], e["p50_ms"], e["p99_ms"]))
     gnuplot("""
 set terminal pngcairo size 900,540 noenhanced
@@ -123,7 +123,7 @@ plot '%s' using 1:3 with linespoints title 'CaptureLead p99', \\
         gnuplot("""
 set terminal pngcairo size 900,540 noenhanced
 set output '%s-scale.png'
-set title 'Reads and reports against data size (closed loop x8)'
+set title 'Reads (closed loop x8) and reports (one at a time) against data size'
 set xlabel 'leads (5 touches each)'
 set ylabel 'p50 latency (ms)'
 set logscale x

@@ -1,5 +1,6 @@
 #include "common/outbox.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -163,10 +164,12 @@ TEST_F(OutboxTest, BacklogReportsDepthAndOldestAge) {
 
 TEST_F(OutboxTest, ParkedMessagesAreListedAndRequeuedForDelivery) {
   for (const char* id : {"a1", "b1", "c1"}) Enqueue(id, std::string("lead-") + id);
-  bool refuse = true;
-  std::vector<std::string> delivered;
+  std::atomic<bool> refuse{true};
+  absl::Mutex mu;
+  std::vector<std::string> delivered;  // keys go out in parallel: guarded by mu
   OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
     if (refuse) return absl::NotFoundError("leads/x not found");
+    absl::MutexLock lock(&mu);
     delivered.push_back(m.message_id);
     return absl::OkStatus();
   }, clock_, {});
@@ -192,6 +195,8 @@ TEST_F(OutboxTest, ParkedMessagesAreListedAndRequeuedForDelivery) {
   EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 2);
   EXPECT_EQ(*store_->Requeue({}, clock_.Now()), 2);
   d.DeliverDue();
+  ASSERT_EQ(delivered.size(), 3u);
+  std::sort(delivered.begin() + 1, delivered.end());  // a1 and b1 went out together
   EXPECT_EQ(delivered, std::vector<std::string>({"c1", "a1", "b1"}));
   EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 0);
 }
