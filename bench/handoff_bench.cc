@@ -347,6 +347,31 @@ class ReportWorkload final : public Workload {
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_){11};
 };
 
+// Sales needs reps to assign handoffs to (a handoff without one waits, and the service-level
+// monitor later assigns the backlog in a burst): creates four when there are none.
+absl::Status EnsureReps(sv1::RepService::Stub& reps, int64_t run) {
+  sv1::ListRepsRequest list;
+  list.set_page_size(1);
+  sv1::ListRepsResponse listed;
+  grpc::ClientContext ctx;
+  if (grpc::Status s = reps.ListReps(&ctx, list, &listed); !s.ok()) {
+    return absl::UnavailableError(absl::StrCat("setup list reps: ", s.error_message()));
+  }
+  for (int i = 0; listed.reps().empty() && i < 4; ++i) {
+    sv1::CreateRepRequest create;
+    create.mutable_rep()->set_display_name(absl::StrCat("Bench rep ", i + 1));
+    create.mutable_rep()->set_email(absl::StrCat("bench-rep-", run, "-", i, "@example.org"));
+    create.mutable_rep()->set_capacity(10000);
+    create.set_request_id(absl::StrCat("bench-rep-", run, "-", i));
+    sv1::CreateRepResponse created;
+    grpc::ClientContext cctx;
+    if (grpc::Status s = reps.CreateRep(&cctx, create, &created); !s.ok()) {
+      return absl::UnavailableError(absl::StrCat("setup create rep: ", s.error_message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // The handoff: each call captures a new person and qualifies them by hand (QualifyLead
 // queues the handoff in marketing's outbox); it completes when sales' WatchDealEvents
 // shows the opportunity created for that lead. Latency: capture start to opportunity
@@ -354,7 +379,9 @@ class ReportWorkload final : public Workload {
 class HandoffWorkload final : public Workload {
  public:
   HandoffWorkload(std::shared_ptr<grpc::Channel> marketing, std::shared_ptr<grpc::Channel> sales)
-      : leads_(mv1::LeadService::NewStub(marketing)), deals_(sv1::OpportunityService::NewStub(sales)) {}
+      : leads_(mv1::LeadService::NewStub(marketing)),
+        deals_(sv1::OpportunityService::NewStub(sales)),
+        reps_(sv1::RepService::NewStub(sales)) {}
 
   ~HandoffWorkload() override {
     watch_ctx_.TryCancel();
@@ -362,6 +389,7 @@ class HandoffWorkload final : public Workload {
   }
 
   absl::Status Setup() override {
+    if (absl::Status s = EnsureReps(*reps_, run_); !s.ok()) return s;
     sv1::WatchDealEventsRequest req;  // from the start: the suite runs on a fresh database
     reader_ = deals_->WatchDealEvents(&watch_ctx_, req);
     watcher_ = std::thread([this] {
@@ -425,6 +453,7 @@ class HandoffWorkload final : public Workload {
  private:
   std::unique_ptr<mv1::LeadService::Stub> leads_;
   std::unique_ptr<sv1::OpportunityService::Stub> deals_;
+  std::unique_ptr<sv1::RepService::Stub> reps_;
   const int64_t run_ = absl::ToUnixMicros(absl::Now());
   std::atomic<int64_t> next_{0};
   grpc::ClientContext watch_ctx_;
@@ -461,26 +490,7 @@ class PipelineWorkload final : public Workload {
   }
 
   absl::Status Setup() override {
-    // Sales needs reps to assign the handoffs to: four, when there are none.
-    sv1::ListRepsRequest list;
-    list.set_page_size(1);
-    sv1::ListRepsResponse listed;
-    grpc::ClientContext ctx;
-    if (grpc::Status s = reps_->ListReps(&ctx, list, &listed); !s.ok()) {
-      return absl::UnavailableError(absl::StrCat("setup list reps: ", s.error_message()));
-    }
-    for (int i = 0; listed.reps().empty() && i < 4; ++i) {
-      sv1::CreateRepRequest create;
-      create.mutable_rep()->set_display_name(absl::StrCat("Bench rep ", i + 1));
-      create.mutable_rep()->set_email(absl::StrCat("bench-rep-", run_, "-", i, "@example.org"));
-      create.mutable_rep()->set_capacity(10000);
-      create.set_request_id(absl::StrCat("bench-rep-", run_, "-", i));
-      sv1::CreateRepResponse created;
-      grpc::ClientContext cctx;
-      if (grpc::Status s = reps_->CreateRep(&cctx, create, &created); !s.ok()) {
-        return absl::UnavailableError(absl::StrCat("setup create rep: ", s.error_message()));
-      }
-    }
+    if (absl::Status s = EnsureReps(*reps_, run_); !s.ok()) return s;
     deal_watcher_ = std::thread([this] {
       sv1::WatchDealEventsRequest req;
       auto reader = deals_->WatchDealEvents(&deal_ctx_, req);

@@ -8,7 +8,7 @@ namespace handoff::sales {
 absl::StatusOr<ServiceLevelSweep> ServiceLevelMonitor::RunOnce() {
   ServiceLevelSweep total;
   // Bounded, so a flood of breaches cannot keep the pass (and the write lock) forever.
-  for (int round = 0; round < 100; ++round) {
+  for (int round = 0; round < kMaxRounds; ++round) {
     ServiceLevelSweep pass;
     absl::Status s = store_.Run([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<ServiceLevelSweep> r = flow_.CheckServiceLevels(tx, kBatch);

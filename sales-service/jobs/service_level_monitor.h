@@ -17,7 +17,11 @@ namespace handoff::sales {
 // outbox and event watchers wake up.
 class ServiceLevelMonitor {
  public:
-  static constexpr int kBatch = 100;
+  // Opportunities per transaction: small, because the transaction holds sales' write lock
+  // and every sales write waits for it.
+  static constexpr int kBatch = 10;
+  // Transactions per pass at most, so a flood cannot keep one pass going forever.
+  static constexpr int kMaxRounds = 1000;
 
   ServiceLevelMonitor(SalesStore& store, const OpportunityWorkflow& flow, absl::Duration interval,
                       std::function<void()> committed)
