@@ -53,11 +53,17 @@ absl::StatusOr<int64_t> CountRows(Database& db) {
   return n;
 }
 
+// A database with table t(id, name) and one row in it, opened with `options`.
+std::unique_ptr<Database> OpenWithOneRow(const std::string& path, const DatabaseOptions& options = {}) {
+  std::unique_ptr<Database> db =
+      *Database::Open(path, {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}}, options);
+  EXPECT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('a')").ok());
+  return db;
+}
+
 TEST(Database, ReadsRunBesideAnOpenWriteTransactionAndSeeOnlyCommittedRows) {
   testing::TempDbPath path;
-  std::unique_ptr<Database> db =
-      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}});
-  ASSERT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('committed')").ok());
+  std::unique_ptr<Database> db = OpenWithOneRow(path.path());
   {
     Transaction writer(*db);  // holds the write lock, with an uncommitted row
     ASSERT_TRUE(writer.Exec("INSERT INTO t(name) VALUES('pending')").ok());
@@ -89,9 +95,7 @@ TEST(Database, WithoutReadersReadsTakeTheWriteLock) {
   testing::TempDbPath path;
   DatabaseOptions options;
   options.readers = 0;
-  std::unique_ptr<Database> db =
-      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}}, options);
-  ASSERT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('a')").ok());
+  std::unique_ptr<Database> db = OpenWithOneRow(path.path(), options);
   EXPECT_EQ(*CountRows(*db), 1);
   std::future<absl::StatusOr<int64_t>> read;
   {
@@ -108,9 +112,7 @@ TEST(Database, ManyConcurrentReadsShareThePool) {
   testing::TempDbPath path;
   DatabaseOptions options;
   options.readers = 2;
-  std::unique_ptr<Database> db =
-      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}}, options);
-  ASSERT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('a')").ok());
+  std::unique_ptr<Database> db = OpenWithOneRow(path.path(), options);
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {
