@@ -17,51 +17,51 @@ namespace handoff {
 // ---- SqliteOutboxStore ----
 
 absl::StatusOr<std::vector<OutboxMessage>> SqliteOutboxStore::Due(absl::Time now, int limit) {
-  sqlite::Transaction tx(db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  // Every unparked message in order, not just the due ones: a key whose earliest message
-  // is not yet due must hold back its later messages, and the caller needs to see that.
-  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-      "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
-      " create_time_us, last_error FROM outbox WHERE parked = 0 ORDER BY sequence LIMIT ?");
-  if (!q.ok()) return q.status();
-  q->Bind(1, int64_t{limit});
-  std::vector<OutboxMessage> out;
-  std::set<std::string> held;
-  while (true) {
-    absl::StatusOr<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    OutboxMessage m;
-    m.sequence = q->Int(0);
-    m.message_id = q->Text(1);
-    m.topic = q->Text(2);
-    m.key = q->Text(3);
-    m.payload = q->Blob(4);
-    m.attempts = static_cast<int>(q->Int(5));
-    m.next_attempt_time = q->Time(6);
-    m.create_time = q->Time(7);
-    m.last_error = q->Text(8);
-    if (held.count(m.key) > 0) continue;
-    if (m.next_attempt_time > now) {
-      held.insert(m.key);
-      continue;
+  return sqlite::ReadValue(db_, [&](sqlite::Transaction& tx) -> absl::StatusOr<std::vector<OutboxMessage>> {
+    // Every unparked message in order, not just the due ones: a key whose earliest message
+    // is not yet due must hold back its later messages, and the caller needs to see that.
+    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+        "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
+        " create_time_us, last_error FROM outbox WHERE parked = 0 ORDER BY sequence LIMIT ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, int64_t{limit});
+    std::vector<OutboxMessage> out;
+    std::set<std::string> held;
+    while (true) {
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      OutboxMessage m;
+      m.sequence = q->Int(0);
+      m.message_id = q->Text(1);
+      m.topic = q->Text(2);
+      m.key = q->Text(3);
+      m.payload = q->Blob(4);
+      m.attempts = static_cast<int>(q->Int(5));
+      m.next_attempt_time = q->Time(6);
+      m.create_time = q->Time(7);
+      m.last_error = q->Text(8);
+      if (held.count(m.key) > 0) continue;
+      if (m.next_attempt_time > now) {
+        held.insert(m.key);
+        continue;
+      }
+      out.push_back(std::move(m));
     }
-    out.push_back(std::move(m));
-  }
-  return out;
+    return out;
+  });
 }
 
 absl::StatusOr<std::optional<absl::Time>> SqliteOutboxStore::NextDue() {
-  sqlite::Transaction tx(db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  absl::StatusOr<sqlite::Statement> q =
-      tx.Prepare("SELECT MIN(next_attempt_us) FROM outbox WHERE parked = 0");
-  if (!q.ok()) return q.status();
-  absl::StatusOr<bool> row = q->Step();
-  if (!row.ok()) return row.status();
-  if (!*row || q->IsNull(0)) return std::optional<absl::Time>();
-  return std::optional<absl::Time>(q->Time(0));
+  return sqlite::ReadValue(db_, [&](sqlite::Transaction& tx) -> absl::StatusOr<std::optional<absl::Time>> {
+    absl::StatusOr<sqlite::Statement> q =
+        tx.Prepare("SELECT MIN(next_attempt_us) FROM outbox WHERE parked = 0");
+    if (!q.ok()) return q.status();
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row || q->IsNull(0)) return std::optional<absl::Time>();
+    return std::optional<absl::Time>(q->Time(0));
+  });
 }
 
 absl::Status SqliteOutboxStore::MarkDelivered(int64_t sequence) {
@@ -92,39 +92,39 @@ absl::Status SqliteOutboxStore::Park(int64_t sequence, absl::string_view error) 
 }
 
 absl::StatusOr<OutboxBacklog> SqliteOutboxStore::Backlog(absl::Time now) {
-  sqlite::Transaction tx(db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-      "SELECT COALESCE(SUM(parked = 0), 0), COALESCE(SUM(parked = 1), 0),"
-      " MIN(CASE WHEN parked = 0 THEN create_time_us END) FROM outbox");
-  if (!q.ok()) return q.status();
-  absl::StatusOr<bool> row = q->Step();
-  if (!row.ok()) return row.status();
-  OutboxBacklog b;
-  b.pending = q->Int(0);
-  b.parked = q->Int(1);
-  if (!q->IsNull(2)) b.oldest_age = std::max(absl::ZeroDuration(), now - q->Time(2));
-  return b;
+  return sqlite::ReadValue(db_, [&](sqlite::Transaction& tx) -> absl::StatusOr<OutboxBacklog> {
+    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+        "SELECT COALESCE(SUM(parked = 0), 0), COALESCE(SUM(parked = 1), 0),"
+        " MIN(CASE WHEN parked = 0 THEN create_time_us END) FROM outbox");
+    if (!q.ok()) return q.status();
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    OutboxBacklog b;
+    b.pending = q->Int(0);
+    b.parked = q->Int(1);
+    if (!q->IsNull(2)) b.oldest_age = std::max(absl::ZeroDuration(), now - q->Time(2));
+    return b;
+  });
 }
 
 absl::StatusOr<Page<OutboxMessage>> SqliteOutboxStore::ListParked(int64_t after, int limit) {
-  sqlite::Transaction tx(db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-      "SELECT sequence, message_id, topic, key, attempts, last_error, create_time_us FROM outbox"
-      " WHERE parked = 1 AND sequence > ? ORDER BY sequence LIMIT ?");
-  if (!q.ok()) return q.status();
-  q->Bind(1, after).Bind(2, int64_t{limit + 1});
-  return sqlite::ReadPage<OutboxMessage>(*q, limit, [](const sqlite::Statement& r) {
-    OutboxMessage m;
-    m.sequence = r.Int(0);
-    m.message_id = r.Text(1);
-    m.topic = r.Text(2);
-    m.key = r.Text(3);
-    m.attempts = static_cast<int>(r.Int(4));
-    m.last_error = r.Text(5);
-    m.create_time = r.Time(6);
-    return m;
+  return sqlite::ReadValue(db_, [&](sqlite::Transaction& tx) -> absl::StatusOr<Page<OutboxMessage>> {
+    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+        "SELECT sequence, message_id, topic, key, attempts, last_error, create_time_us FROM outbox"
+        " WHERE parked = 1 AND sequence > ? ORDER BY sequence LIMIT ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, after).Bind(2, int64_t{limit + 1});
+    return sqlite::ReadPage<OutboxMessage>(*q, limit, [](const sqlite::Statement& r) {
+      OutboxMessage m;
+      m.sequence = r.Int(0);
+      m.message_id = r.Text(1);
+      m.topic = r.Text(2);
+      m.key = r.Text(3);
+      m.attempts = static_cast<int>(r.Int(4));
+      m.last_error = r.Text(5);
+      m.create_time = r.Time(6);
+      return m;
+    });
   });
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -191,6 +192,19 @@ class Database {
   absl::Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::vector<PendingWork*> queue_ ABSL_GUARDED_BY(queue_mu_);
 };
+
+// Runs `read` (Transaction& -> absl::StatusOr<T>) in a read transaction (Database::Read)
+// and returns what it returned.
+template <typename Read>
+auto ReadValue(Database& db, Read read) -> decltype(read(std::declval<Transaction&>())) {
+  decltype(read(std::declval<Transaction&>())) out = absl::UnknownError("not read");
+  absl::Status s = db.Read([&](Transaction& tx) -> absl::Status {
+    out = read(tx);
+    return out.status();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
 
 // Reads a keyset page from `q`, which selects the cursor (seq) as column 0, ordered by it,
 // with LIMIT limit + 1: the extra row only tells that more follow.

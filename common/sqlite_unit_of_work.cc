@@ -102,22 +102,16 @@ absl::Status ForgetResponsesContaining(Transaction& tx, const std::vector<std::s
 }
 
 absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit) {
-  std::vector<EventRecord> events;
-  absl::Status s = db.Read([&](Transaction& tx) -> absl::Status {
+  return ReadValue(db, [&](Transaction& tx) -> absl::StatusOr<std::vector<EventRecord>> {
     absl::StatusOr<Statement> q = tx.Prepare(
         "SELECT sequence, type, subject, payload, time_us FROM events WHERE sequence > ?"
         " ORDER BY sequence LIMIT ?");
     if (!q.ok()) return q.status();
     q->Bind(1, after).Bind(2, int64_t{limit});
-    absl::StatusOr<std::vector<EventRecord>> read = ReadAll<EventRecord>(*q, [](const Statement& r) {
+    return ReadAll<EventRecord>(*q, [](const Statement& r) {
       return EventRecord{r.Int(0), r.Text(1), r.Text(2), r.Blob(3), r.Time(4)};
     });
-    if (!read.ok()) return read.status();
-    events = *std::move(read);
-    return absl::OkStatus();
   });
-  if (!s.ok()) return s;
-  return events;
 }
 
 absl::StatusOr<int64_t> PruneRequestLog(Database& db, absl::Time before, int limit) {
