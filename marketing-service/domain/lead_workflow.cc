@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/contact_fingerprint.h"
-#include "marketing-service/domain/campaign_report.h"
 #include "common/ids.h"
 #include "common/validation.h"
+#include "marketing-service/domain/campaign_report.h"
 #include "marketing-service/domain/contact_rules.h"
 #include "marketing-service/domain/lifecycle.h"
 
@@ -66,15 +66,13 @@ absl::StatusOr<bool> LeadWorkflow::Engage(MarketingTx& tx, Lead& lead, absl::Tim
 }
 
 absl::Status LeadWorkflow::PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time now,
-                                        const std::string& reason) const {
+                                        const std::string& reason, std::vector<TouchAt> touches) const {
   if (absl::Status s = MoveStage(tx, lead, LifecycleStage::kMql, now, reason); !s.ok()) return s;
   lead.owner = Owner::kSalesPending;
   lead.ever_mql = true;
   absl::StatusOr<std::vector<std::string>> campaigns = tx.TouchedCampaigns(lead.id);
   if (!campaigns.ok()) return campaigns.status();
-  absl::StatusOr<std::vector<TouchAt>> touches = tx.TouchHistory(lead.id);
-  if (!touches.ok()) return touches.status();
-  return sales_.QueueHandoff(tx, HandoffNotice{lead, *std::move(campaigns), now, *std::move(touches)});
+  return sales_.QueueHandoff(tx, HandoffNotice{lead, *std::move(campaigns), now, std::move(touches)});
 }
 
 absl::Status LeadWorkflow::Save(MarketingTx& tx, Lead& lead, absl::Time now, LeadEventType type,
@@ -103,7 +101,8 @@ absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now,
     return PromoteToMql(tx, lead, now,
                         absl::StrCat("score ", lead.score, " reached threshold ",
                                      policy->mql_threshold, " (scoring policy v",
-                                     policy->version, ")"));
+                                     policy->version, ")"),
+                        *std::move(touches));
   }
   return absl::OkStatus();
 }
@@ -283,8 +282,11 @@ absl::StatusOr<Lead> LeadWorkflow::Qualify(MarketingTx& tx, const std::string& l
         absl::StrCat("leads/", lead_id, " is already with sales"));
   }
   const absl::Time now = clock_.Now();
+  absl::StatusOr<std::vector<TouchAt>> touches = tx.TouchHistory(lead->id);
+  if (!touches.ok()) return touches.status();
   if (absl::Status s = PromoteToMql(tx, *lead, now,
-                                    reason.empty() ? "qualified by hand" : absl::StrCat("qualified by hand: ", reason));
+                                    reason.empty() ? "qualified by hand" : absl::StrCat("qualified by hand: ", reason),
+                                    *std::move(touches));
       !s.ok()) {
     return s;
   }

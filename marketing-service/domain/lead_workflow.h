@@ -140,8 +140,10 @@ class LeadWorkflow {
                          const std::string& reason) const;
   // A subscriber that showed a buying signal becomes a LEAD; true when it moved.
   absl::StatusOr<bool> Engage(MarketingTx& tx, Lead& lead, absl::Time now, const std::string& why) const;
-  absl::Status PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time now,
-                            const std::string& reason) const;
+  // Makes the lead an MQL and queues its handoff; `touches` is its touch history, oldest
+  // first (the caller has usually just read it for the score).
+  absl::Status PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time now, const std::string& reason,
+                            std::vector<TouchAt> touches) const;
 
   const Clock& clock_;
   ScoringPolicy initial_policy_;
