@@ -111,4 +111,9 @@ Activity FromProto(const v1::Activity& p) {
   return a;
 }
 
+absl::StatusOr<std::string> ParseOptionalRep(const std::string& name) {
+  if (name.empty()) return std::string();
+  return ParseNameField(name, "reps", "rep");
+}
+
 }  // namespace handoff::sales

@@ -17,6 +17,9 @@ void ToProto(const Opportunity& o, const OpportunityWorkflow& rules, v1::Opportu
 void ToProto(const Activity& a, v1::Activity* out);
 void ToProto(const TimelineEntry& e, v1::TimelineEntry* out);
 Activity FromProto(const v1::Activity& a);
+// The id of an optional "reps/{id}" filter field named `rep`: "" when empty,
+// INVALID_ARGUMENT naming the field when malformed.
+absl::StatusOr<std::string> ParseOptionalRep(const std::string& name);
 
 }  // namespace handoff::sales
 

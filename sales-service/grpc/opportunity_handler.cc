@@ -40,11 +40,9 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
     absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
     if (!after.ok()) return after.status();
     OpportunityFilter filter;
-    if (!req->rep().empty()) {
-      absl::StatusOr<std::string> rep = ParseNameField(req->rep(), "reps", "rep");
-      if (!rep.ok()) return rep.status();
-      filter.rep_id = *rep;
-    }
+    absl::StatusOr<std::string> rep = ParseOptionalRep(req->rep());
+    if (!rep.ok()) return rep.status();
+    filter.rep_id = *rep;
     if (req->stage() < 0 || req->stage() > kStageMax) {
       return absl::InvalidArgumentError("stage is not a valid Stage");
     }

@@ -17,11 +17,6 @@ struct RepScope {
   std::vector<std::string> listed;
 };
 
-absl::StatusOr<std::string> ParseOptionalRep(const std::string& name) {
-  if (name.empty()) return std::string();
-  return ParseNameField(name, "reps", "rep");
-}
-
 absl::StatusOr<RepScope> ResolveReps(SalesTx& tx, const std::string& rep_id) {
   RepScope scope{rep_id, {}};
   if (!rep_id.empty()) {
