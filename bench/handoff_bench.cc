@@ -101,10 +101,7 @@ class EchoWorkload final : public Workload {
   explicit EchoWorkload(std::shared_ptr<grpc::Channel> ch) : stub_(v1::EchoService::NewStub(ch)) {}
   void Start(Done done) override {
     auto* call = NewCall<v1::EchoRequest, v1::EchoResponse>(std::move(done));
-    stub_->async()->Echo(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
-      call->done(s);
-      delete call;
-    });
+    stub_->async()->Echo(&call->ctx, &call->req, &call->resp, Finish(call));
   }
 
  private:
@@ -131,10 +128,7 @@ class CaptureWorkload final : public Workload {
     call->req.mutable_contact()->set_company("Load Test Ltd");
     call->req.mutable_consent()->set_email(true);
     call->req.set_request_id(absl::StrCat("bench-", run_, "-", n));
-    stub_->async()->CaptureLead(&call->ctx, &call->req, &call->resp, [call](grpc::Status s) {
-      call->done(s);
-      delete call;
-    });
+    stub_->async()->CaptureLead(&call->ctx, &call->req, &call->resp, Finish(call));
   }
 
  private:
