@@ -73,12 +73,11 @@ struct Totals {
 
 // What one lead needs on the sales side.
 struct Handed {
-  std::string lead_id;
-  std::string opportunity_id;
-  mkt::Lead lead;
+  mkt::Lead lead;              // as stored in marketing
+  std::string opportunity_id;  // empty: never reached sales
   absl::Time handoff_time;
   absl::Time close_time;  // InfinitePast: still open
-  bool won = false;
+  bool won() const { return lead.stage == mkt::LifecycleStage::kCustomer; }
 };
 
 class Loader {
@@ -281,7 +280,6 @@ class Loader {
       h.handoff_time = st;
     }
     if (fate != mkt::LifecycleStage::kMql && reached_mql) {
-      h.lead_id = l.id;
       h.opportunity_id = NewId();
       l.opportunity = ResourceName("opportunities", h.opportunity_id);
       if (fate == mkt::LifecycleStage::kRecycled) {
@@ -311,7 +309,6 @@ class Loader {
           l.won_count = 1;
           l.last_outcome = mkt::Outcome::kWon;
           h.close_time = st;
-          h.won = true;
         }
       }
     }
@@ -319,7 +316,7 @@ class Loader {
     if (absl::Status s = tx.InsertLead(l); !s.ok()) return s;
     ++totals_.leads;
     Sample(l.id);
-    if (!h.lead_id.empty()) {
+    if (!h.opportunity_id.empty()) {
       h.lead = l;
       handed.push_back(std::move(h));
     }
@@ -329,21 +326,21 @@ class Loader {
   absl::Status WriteOpportunity(sales::SalesTx& tx, const Handed& h) {
     sales::Opportunity o;
     o.id = h.opportunity_id;
-    o.lead = ResourceName("leads", h.lead_id);
+    o.lead = ResourceName("leads", h.lead.id);
     o.contact = h.lead.contact;
     o.consent = h.lead.consent;
     o.marketing.score = h.lead.score;
     o.marketing.campaigns = {ResourceName("campaigns", h.lead.source_campaign_id)};
     o.rep_id = reps_[rng_() % reps_.size()];
     o.handoff_time = o.create_time = o.stage_time = o.pending_since = h.handoff_time;
-    o.amount = Money{h.won ? h.lead.won_revenue.amount_minor : 10'000'00, kCurrency};
+    o.amount = Money{h.won() ? h.lead.won_revenue.amount_minor : 10'000'00, kCurrency};
     if (h.lead.stage == mkt::LifecycleStage::kRecycled) {
       o.acceptance = sales::Acceptance::kRejected;
       o.reject_reason = sales::RejectReason::kNotAFit;
     } else {
       o.acceptance = sales::Acceptance::kAccepted;
       o.accept_time = o.first_touch_time = h.handoff_time + absl::Hours(2);
-      o.stage = h.won ? sales::Stage::kClosedWon : sales::Stage::kContacted;
+      o.stage = h.won() ? sales::Stage::kClosedWon : sales::Stage::kContacted;
     }
     if (h.close_time != absl::InfinitePast()) o.close_time = h.close_time;
     o.update_time = std::max(o.handoff_time, o.close_time);
