@@ -19,7 +19,7 @@ class EchoHandler final : public v1::EchoService::CallbackService {
   explicit EchoHandler(UnaryRunner& runner) : runner_(runner) {}
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const v1::EchoRequest* req,
                                  v1::EchoResponse* resp) override {
-    return runner_.Run(ctx, "EchoService/Echo", [req, resp] {
+    return runner_.Run(ctx, "EchoService/Echo", *req, [req, resp] {
       resp->set_payload(req->payload());
       return absl::OkStatus();
     });

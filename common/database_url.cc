@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/validation.h"
 
 namespace handoff {
 
@@ -15,7 +16,7 @@ absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(absl::string_view url) {
     return DatabaseUrl{DatabaseUrl::Kind::kPostgres, std::string(url)};
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "--database: \"", url, "\" is neither sqlite:PATH nor postgres://..."));
+      "--database: ", Quote(url), " is neither sqlite:PATH nor postgres://..."));
 }
 
 absl::StatusOr<std::string> SqlitePathOf(absl::string_view url) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "common/validation.h"
 
 namespace handoff {
 
@@ -54,7 +55,7 @@ absl::Status RunIdempotent(UnitOfWork& uow, const Clock& clock, absl::string_vie
     const RequestRecord& r = **seen;
     if (r.method != method || r.fingerprint != fingerprint) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "request_id \"", request_id, "\" was already used for a different request (",
+          "request_id ", Quote(request_id), " was already used for a different request (",
           r.method, "); use a new request_id for a new call"));
     }
     if (!response->ParseFromString(r.response)) {

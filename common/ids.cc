@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/validation.h"
 
 namespace handoff {
 
@@ -42,7 +43,7 @@ absl::StatusOr<std::string> ParseNameField(absl::string_view name, absl::string_
   std::optional<std::string> id = ParseResourceName(name, collection);
   if (!id) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", name, "\" is not of the form ", collection, "/{id}"));
+        absl::StrCat(field, ": ", Quote(name), " is not of the form ", collection, "/{id}"));
   }
   return *id;
 }

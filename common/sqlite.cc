@@ -28,6 +28,11 @@ absl::Status FromSqlite(int code, absl::string_view context, sqlite3* db) {
     case SQLITE_LOCKED:
       return absl::UnavailableError(detail);
     default:
+      // SUM() past 64 bits: the data is fine, the figure asked for does not fit.
+      if (db != nullptr && absl::string_view(sqlite3_errmsg(db)) == "integer overflow") {
+        return absl::OutOfRangeError(
+            "a sum in this result exceeds 64-bit minor units; ask for a narrower range");
+      }
       return absl::InternalError(detail);
   }
 }

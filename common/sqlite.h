@@ -25,8 +25,8 @@ struct sqlite3_stmt;
 namespace handoff::sqlite {
 
 // Translates an SQLite result code into an absl::Status with its meaning: unique or
-// primary-key violation -> ALREADY_EXISTS, busy/locked -> UNAVAILABLE, anything else ->
-// INTERNAL.
+// primary-key violation -> ALREADY_EXISTS, busy/locked -> UNAVAILABLE, a SUM() overflowing
+// 64 bits -> OUT_OF_RANGE, anything else -> INTERNAL.
 absl::Status FromSqlite(int code, absl::string_view context, sqlite3* db);
 
 class Database;

@@ -8,9 +8,9 @@
 namespace handoff {
 
 grpc::ServerUnaryReactor* DeliveryHandler::GetDeliveryBacklog(
-    grpc::CallbackServerContext* ctx, const ops::v1::GetDeliveryBacklogRequest*,
+    grpc::CallbackServerContext* ctx, const ops::v1::GetDeliveryBacklogRequest* req,
     ops::v1::GetDeliveryBacklogResponse* resp) {
-  return runner_.Run(ctx, "DeliveryService/GetDeliveryBacklog", [this, resp]() -> absl::Status {
+  return runner_.Run(ctx, "DeliveryService/GetDeliveryBacklog", *req, [this, resp]() -> absl::Status {
     absl::StatusOr<OutboxBacklog> b = store_.Backlog(clock_.Now());
     if (!b.ok()) return b.status();
     resp->set_pending(b->pending);
@@ -23,7 +23,7 @@ grpc::ServerUnaryReactor* DeliveryHandler::GetDeliveryBacklog(
 grpc::ServerUnaryReactor* DeliveryHandler::ListParkedMessages(
     grpc::CallbackServerContext* ctx, const ops::v1::ListParkedMessagesRequest* req,
     ops::v1::ListParkedMessagesResponse* resp) {
-  return runner_.Run(ctx, "DeliveryService/ListParkedMessages", [this, req, resp]() -> absl::Status {
+  return runner_.Run(ctx, "DeliveryService/ListParkedMessages", *req, [this, req, resp]() -> absl::Status {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
     absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
@@ -48,7 +48,7 @@ grpc::ServerUnaryReactor* DeliveryHandler::ListParkedMessages(
 grpc::ServerUnaryReactor* DeliveryHandler::RetryParkedMessages(
     grpc::CallbackServerContext* ctx, const ops::v1::RetryParkedMessagesRequest* req,
     ops::v1::RetryParkedMessagesResponse* resp) {
-  return runner_.Run(ctx, "DeliveryService/RetryParkedMessages", [this, req, resp]() -> absl::Status {
+  return runner_.Run(ctx, "DeliveryService/RetryParkedMessages", *req, [this, req, resp]() -> absl::Status {
     if (req->all() == (req->sequences_size() > 0)) {
       return absl::InvalidArgumentError("give either sequences or all = true");
     }

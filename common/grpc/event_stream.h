@@ -169,7 +169,7 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
     Step([this, &events]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       fetching_ = false;
       if (!events.ok()) {
-        Fail(ToGrpcStatus(events.status()));
+        Fail(ToCallerStatus(events.status()));
         return;
       }
       for (EventRecord& e : *events) pending_.push_back(std::move(e));

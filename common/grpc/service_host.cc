@@ -32,6 +32,9 @@ absl::Status ServiceHost::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  // gRPC sets SO_REUSEPORT by default, so a second process on the same port would bind
+  // beside this one and take half its calls. One port, one server: the second must fail.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Let clients keep idle connections alive with pings (see MakeServiceChannel).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
@@ -39,8 +42,9 @@ absl::Status ServiceHost::Start() {
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_.reset();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen,
-                                               " (address in use or invalid?)"));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options_.listen,
+        ": the address is in use (is another instance running?) or invalid; check --listen"));
   }
   const std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
   LogInfo(options_.name, absl::StrCat("listening on ", host, ":", port_));

@@ -9,6 +9,15 @@ namespace handoff {
 
 // absl and gRPC share the canonical code numbers; these keep code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// The most of a status message sent to a caller; longer ones are cut (default clients
+// refuse metadata over 8 KiB, and would report RESOURCE_EXHAUSTED instead).
+inline constexpr size_t kMaxStatusMessageBytes = 1024;
+
+// What a caller is told: the code, and the message cut to kMaxStatusMessageBytes. INTERNAL
+// and UNKNOWN (bugs; the server logs their details) say only that, so storage internals
+// such as SQL never reach callers.
+grpc::Status ToCallerStatus(const absl::Status& status);
 absl::Status ToAbslStatus(const grpc::Status& status);
 
 }  // namespace handoff

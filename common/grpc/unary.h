@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "common/grpc/metrics.h"
+#include "common/grpc/request_validation.h"
 #include "common/grpc/status.h"
 #include "common/logging.h"
 #include "common/worker_pool.h"
@@ -21,12 +22,17 @@ class UnaryRunner {
  public:
   UnaryRunner(WorkerPool& pool, Metrics& metrics) : pool_(pool), metrics_(metrics) {}
 
-  // `work` returns absl::Status and fills the response it captured.
+  // `work` returns absl::Status and fills the response it captured. `request` is checked
+  // first for what no handler should have to repeat (timestamps within their range).
   template <typename Work>
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, const char* method,
-                                Work work) {
+                                const google::protobuf::Message& request, Work work) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const absl::Time start = absl::Now();
+    if (absl::Status s = ValidateTimestamps(request); !s.ok()) {
+      Finish(reactor, method, start, s);
+      return reactor;
+    }
     auto task = [this, reactor, context, method, start, work = std::move(work)]() mutable {
       absl::Status status;
       if (context->IsCancelled()) {
@@ -50,7 +56,7 @@ class UnaryRunner {
       LogError(method, status.ToString());
     }
     metrics_.RecordRpc(method, status.code(), absl::Now() - start);
-    reactor->Finish(ToGrpcStatus(status));
+    reactor->Finish(ToCallerStatus(status));
   }
 
   WorkerPool& pool_;

@@ -27,6 +27,8 @@ inline constexpr absl::Duration kTimeDecayHalfLife = absl::Hours(24 * 7);
 // `handoff`) by `model`. Shares are whole minor units summing exactly to amount_minor:
 // each campaign gets the floor of its exact share, and the units left go one each to the
 // largest fractional parts (ties to the smaller campaign id). No touches: no shares.
+// Integer arithmetic only (time-decay weights in 2^-32 steps), so any amount_minor gives
+// exact shares in bounded time.
 std::map<std::string, int64_t> Attribute(AttributionModel model,
                                          const std::vector<CampaignTouch>& touches,
                                          int64_t amount_minor, absl::Time handoff);

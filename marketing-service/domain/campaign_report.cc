@@ -1,5 +1,7 @@
 #include "marketing-service/domain/campaign_report.h"
 
+#include <limits>
+
 namespace handoff::marketing {
 
 CampaignPerformance DerivePerformance(const CampaignCounts& counts, const Money& spend) {
@@ -10,9 +12,12 @@ CampaignPerformance DerivePerformance(const CampaignCounts& counts, const Money&
   p.cost_per_lead = Money{counts.leads > 0 ? spend.amount_minor / counts.leads : 0, spend.currency};
   p.cost_per_acquisition = Money{counts.won > 0 ? spend.amount_minor / counts.won : 0, spend.currency};
   if (spend.amount_minor > 0) {
-    // __int128 keeps (revenue - spend) * 10000 exact for any int64 amounts.
+    // __int128 keeps (revenue - spend) * 10000 exact for any int64 amounts; the ratio itself
+    // can pass 64 bits (huge revenue on a tiny spend) and then stops at the int64 limit.
     const __int128 num = (static_cast<__int128>(counts.revenue_minor) - spend.amount_minor) * 10000;
-    p.roi_basis_points = static_cast<int64_t>(num / spend.amount_minor);
+    const __int128 roi = num / spend.amount_minor;
+    const __int128 limit = std::numeric_limits<int64_t>::max();
+    p.roi_basis_points = static_cast<int64_t>(roi > limit ? limit : roi < -limit ? -limit : roi);
   }
   return p;
 }

@@ -1,7 +1,5 @@
 #include "marketing-service/domain/campaign_workflow.h"
 
-#include <limits>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
@@ -12,8 +10,8 @@ namespace handoff::marketing {
 namespace {
 
 absl::Status ValidateCampaign(const Campaign& c) {
-  if (c.display_name.empty() || c.display_name.size() > 200) {
-    return absl::InvalidArgumentError("campaign.display_name must be 1 to 200 characters");
+  if (absl::Status s = ValidateRequiredText(c.display_name, 200, "campaign.display_name"); !s.ok()) {
+    return s;
   }
   const int channel = static_cast<int>(c.channel);
   if (channel <= 0 || channel > kChannelMax) {
@@ -22,8 +20,9 @@ absl::Status ValidateCampaign(const Campaign& c) {
   if (absl::Status s = ValidateCurrency(c.budget.currency, "campaign.budget.currency_code"); !s.ok()) {
     return s;
   }
-  if (c.budget.amount_minor < 0) {
-    return absl::InvalidArgumentError("campaign.budget.amount_minor must not be negative");
+  if (c.budget.amount_minor < 0 || c.budget.amount_minor > kMaxAmountMinor) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "campaign.budget.amount_minor must be 0 to ", kMaxAmountMinor, " minor units"));
   }
   if (c.start_time != absl::InfinitePast() && c.end_time != absl::InfinitePast() &&
       c.end_time < c.start_time) {
@@ -159,12 +158,16 @@ absl::StatusOr<Campaign> CampaignWorkflow::Archive(MarketingTx& tx, const std::s
 
 absl::StatusOr<Campaign> CampaignWorkflow::RecordSpend(MarketingTx& tx,
                                                        const SpendRequest& spend) const {
-  if (spend.amount.amount_minor <= 0) {
-    return absl::InvalidArgumentError("amount.amount_minor must be greater than zero");
+  if (spend.amount.amount_minor <= 0 || spend.amount.amount_minor > kMaxAmountMinor) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "amount.amount_minor must be 1 to ", kMaxAmountMinor, " minor units"));
   }
-  if (spend.allow_over_budget && spend.over_budget_reason.empty()) {
+  if (spend.allow_over_budget && absl::StripAsciiWhitespace(spend.over_budget_reason).empty()) {
     return absl::InvalidArgumentError(
-        "over_budget_reason is required when allow_over_budget is true");
+        "over_budget_reason is required (not blank) when allow_over_budget is true");
+  }
+  if (spend.over_budget_reason.size() > 1000) {
+    return absl::InvalidArgumentError("over_budget_reason is longer than 1000 characters");
   }
   if (spend.note.size() > 1000) return absl::InvalidArgumentError("note is longer than 1000 characters");
   if (spend.recorded_by.size() > 200) {
@@ -180,10 +183,10 @@ absl::StatusOr<Campaign> CampaignWorkflow::RecordSpend(MarketingTx& tx,
     return absl::FailedPreconditionError(
         absl::StrCat("campaigns/", spend.campaign_id, " is archived; no spend can be recorded"));
   }
-  if (spend.amount.amount_minor > std::numeric_limits<int64_t>::max() - c->spent_minor) {
-    return absl::InvalidArgumentError("amount.amount_minor is too large");
-  }
-  const int64_t total = c->spent_minor + spend.amount.amount_minor;
+  absl::StatusOr<int64_t> sum = AddToTotal(c->spent_minor, spend.amount.amount_minor,
+                                            absl::StrCat("campaigns/", spend.campaign_id, "'s spend"));
+  if (!sum.ok()) return sum.status();
+  const int64_t total = *sum;
   if (total > c->budget.amount_minor && !spend.allow_over_budget) {
     return absl::FailedPreconditionError(absl::StrCat(
         "spend would reach ", total, " of a budget of ", c->budget.amount_minor, " ",

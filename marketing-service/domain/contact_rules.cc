@@ -6,50 +6,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/validation.h"
 
 namespace handoff::marketing {
-
-absl::StatusOr<std::string> NormalizeEmail(absl::string_view email, absl::string_view field) {
-  std::string e = absl::AsciiStrToLower(absl::StripAsciiWhitespace(email));
-  const size_t at = e.find('@');
-  const bool ok = !e.empty() && e.size() <= 254 && at != std::string::npos && at > 0 &&
-                  e.find('@', at + 1) == std::string::npos &&
-                  e.find_first_of(" \t\r\n,;<>") == std::string::npos &&
-                  e.find('.', at + 2) != std::string::npos && e.back() != '.';
-  if (!ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", email, "\" is not an e-mail address like name@example.com"));
-  }
-  return e;
-}
-
-absl::StatusOr<std::string> NormalizePhone(absl::string_view phone, absl::string_view field) {
-  absl::string_view p = absl::StripAsciiWhitespace(phone);
-  std::string digits;
-  bool international = false;
-  if (absl::ConsumePrefix(&p, "+")) {
-    international = true;
-  } else if (absl::ConsumePrefix(&p, "00")) {
-    international = true;
-  }
-  for (char c : p) {
-    if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
-      digits.push_back(c);
-    } else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')' && c != '/') {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": \"", phone, "\" contains '", std::string(1, c), "'"));
-    }
-  }
-  if (!international) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", phone, "\" needs the country code, e.g. +49 151 12345678"));
-  }
-  if (digits.size() < 7 || digits.size() > 15 || digits[0] == '0') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", phone, "\" must have 7 to 15 digits after the country prefix"));
-  }
-  return absl::StrCat("+", digits);
-}
 
 absl::StatusOr<Contact> NormalizeContact(const Contact& in) {
   Contact out;
@@ -85,7 +44,7 @@ absl::StatusOr<Contact> NormalizeContact(const Contact& in) {
     if (cc.size() != 2 || !absl::ascii_isalpha(static_cast<unsigned char>(cc[0])) ||
         !absl::ascii_isalpha(static_cast<unsigned char>(cc[1]))) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "contact.country_code: \"", in.country_code, "\" is not an ISO 3166-1 alpha-2 code"));
+          "contact.country_code: ", Quote(in.country_code), " is not an ISO 3166-1 alpha-2 code"));
     }
     out.country_code = cc;
   }

@@ -384,9 +384,12 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
           return s;
         }
       }
+      absl::StatusOr<int64_t> revenue = AddToTotal(lead->won_revenue.amount_minor, in.amount.amount_minor,
+                                                   absl::StrCat("leads/", lead->id, "'s won revenue"));
+      if (!revenue.ok()) return revenue.status();
       lead->owner = Owner::kMarketing;  // marketing is forever: repeat business
       lead->won_revenue.currency = in.amount.currency;
-      lead->won_revenue.amount_minor += in.amount.amount_minor;
+      lead->won_revenue.amount_minor = *revenue;
       ++lead->won_count;
       break;
     }

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/validation.h"
 
 namespace handoff::marketing {
 
@@ -50,7 +51,7 @@ absl::Status NormalizePolicy(ScoringPolicy& p) {
     if (c.size() != 2 || !absl::ascii_isalpha(static_cast<unsigned char>(c[0])) ||
         !absl::ascii_isalpha(static_cast<unsigned char>(c[1]))) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "policy.target_countries: \"", c, "\" is not an ISO 3166-1 alpha-2 code"));
+          "policy.target_countries: ", Quote(c), " is not an ISO 3166-1 alpha-2 code"));
     }
   }
   if (p.decay_half_life < absl::ZeroDuration() || p.decay_half_life > absl::Hours(24 * 3650)) {

@@ -4,6 +4,7 @@
 #include "common/page_token.h"
 #include "marketing-service/grpc/convert.h"
 #include "marketing-service/grpc/handlers.h"
+#include "common/validation.h"
 
 namespace handoff::marketing {
 namespace {
@@ -56,7 +57,7 @@ absl::StatusOr<CampaignPatch> PatchFromProto(const v1::UpdateCampaignRequest& re
       patch.utm = marketing::FromProto(p.utm());
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
-          "update_mask: \"", path, "\" cannot be updated; allowed: display_name, state, budget, "
+          "update_mask: ", Quote(path), " cannot be updated; allowed: display_name, state, budget, "
           "start_time, end_time, parent, utm"));
     }
   }
@@ -69,7 +70,7 @@ absl::StatusOr<CampaignPatch> PatchFromProto(const v1::UpdateCampaignRequest& re
 grpc::ServerUnaryReactor* CampaignHandler::CreateCampaign(grpc::CallbackServerContext* ctx,
                                                           const v1::CreateCampaignRequest* req,
                                                           v1::CreateCampaignResponse* resp) {
-  return d_.runner.Run(ctx, "CampaignService/CreateCampaign", [this, req, resp] {
+  return d_.runner.Run(ctx, "CampaignService/CreateCampaign", *req, [this, req, resp] {
     absl::StatusOr<Campaign> input = FromProto(req->campaign());
     if (!input.ok()) return input.status();
     return RunMutation(d_.store, d_.clock, "CampaignService/CreateCampaign", *req,
@@ -85,7 +86,7 @@ grpc::ServerUnaryReactor* CampaignHandler::CreateCampaign(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* CampaignHandler::GetCampaign(grpc::CallbackServerContext* ctx,
                                                        const v1::GetCampaignRequest* req,
                                                        v1::GetCampaignResponse* resp) {
-  return d_.runner.Run(ctx, "CampaignService/GetCampaign", [this, req, resp] {
+  return d_.runner.Run(ctx, "CampaignService/GetCampaign", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseCampaignName(req->name(), "name");
     if (!id.ok()) return id.status();
     return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
@@ -100,7 +101,7 @@ grpc::ServerUnaryReactor* CampaignHandler::GetCampaign(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* CampaignHandler::ListCampaigns(grpc::CallbackServerContext* ctx,
                                                          const v1::ListCampaignsRequest* req,
                                                          v1::ListCampaignsResponse* resp) {
-  return d_.runner.Run(ctx, "CampaignService/ListCampaigns", [this, req, resp] {
+  return d_.runner.Run(ctx, "CampaignService/ListCampaigns", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
     absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
@@ -122,7 +123,7 @@ grpc::ServerUnaryReactor* CampaignHandler::ListCampaigns(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* CampaignHandler::UpdateCampaign(grpc::CallbackServerContext* ctx,
                                                           const v1::UpdateCampaignRequest* req,
                                                           v1::UpdateCampaignResponse* resp) {
-  return d_.runner.Run(ctx, "CampaignService/UpdateCampaign", [this, req, resp] {
+  return d_.runner.Run(ctx, "CampaignService/UpdateCampaign", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseCampaignName(req->campaign().name(), "campaign.name");
     if (!id.ok()) return id.status();
     absl::StatusOr<CampaignPatch> patch = PatchFromProto(*req);
@@ -140,7 +141,7 @@ grpc::ServerUnaryReactor* CampaignHandler::UpdateCampaign(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* CampaignHandler::ArchiveCampaign(grpc::CallbackServerContext* ctx,
                                                            const v1::ArchiveCampaignRequest* req,
                                                            v1::ArchiveCampaignResponse* resp) {
-  return d_.runner.Run(ctx, "CampaignService/ArchiveCampaign", [this, req, resp] {
+  return d_.runner.Run(ctx, "CampaignService/ArchiveCampaign", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseCampaignName(req->name(), "name");
     if (!id.ok()) return id.status();
     return RunMutation(d_.store, d_.clock, "CampaignService/ArchiveCampaign", *req,
@@ -156,7 +157,7 @@ grpc::ServerUnaryReactor* CampaignHandler::ArchiveCampaign(grpc::CallbackServerC
 grpc::ServerUnaryReactor* CampaignHandler::RecordSpend(grpc::CallbackServerContext* ctx,
                                                        const v1::RecordSpendRequest* req,
                                                        v1::RecordSpendResponse* resp) {
-  return d_.runner.Run(ctx, "CampaignService/RecordSpend", [this, req, resp] {
+  return d_.runner.Run(ctx, "CampaignService/RecordSpend", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseCampaignName(req->campaign(), "campaign");
     if (!id.ok()) return id.status();
     SpendRequest spend{*id,
@@ -178,7 +179,7 @@ grpc::ServerUnaryReactor* CampaignHandler::RecordSpend(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* CampaignHandler::ListSpendEntries(grpc::CallbackServerContext* ctx,
                                                             const v1::ListSpendEntriesRequest* req,
                                                             v1::ListSpendEntriesResponse* resp) {
-  return d_.runner.Run(ctx, "CampaignService/ListSpendEntries", [this, req, resp] {
+  return d_.runner.Run(ctx, "CampaignService/ListSpendEntries", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseCampaignName(req->campaign(), "campaign");
     if (!id.ok()) return id.status();
     absl::StatusOr<int> size = ClampPageSize(req->page_size());

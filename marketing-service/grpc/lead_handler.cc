@@ -1,6 +1,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/convert.h"
 #include "common/grpc/event_stream.h"
+#include "common/grpc/request_validation.h"
 #include "common/grpc/status.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
@@ -56,7 +57,8 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportLeadsReques
  private:
   void HandleRow() {
     v1::CaptureLeadResponse captured;
-    const absl::Status s = handler_.Capture(row_.row(), &captured, /*request_id_optional=*/true);
+    absl::Status s = ValidateTimestamps(row_.row());
+    if (s.ok()) s = handler_.Capture(row_.row(), &captured, /*request_id_optional=*/true);
     if (s.ok()) {
       if (captured.merged()) {
         response_->add_row_statuses(v1::IMPORT_ROW_STATUS_MERGED);
@@ -75,8 +77,9 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportLeadsReques
       response_->set_rejected_count(response_->rejected_count() + 1);
     } else {
       // Storage trouble is not the row's fault: stop, so the caller retries the rest.
-      Finish(grpc::Status(ToGrpcStatus(s).error_code(),
-                          absl::StrCat("row ", rows_, ": ", s.message(), " (rows before it are stored)")));
+      const grpc::Status told = ToCallerStatus(s);
+      Finish(grpc::Status(told.error_code(), absl::StrCat("row ", rows_, ": ", told.error_message(),
+                                                          " (rows before it are stored)")));
       return;
     }
     ++rows_;
@@ -128,7 +131,7 @@ grpc::ServerUnaryReactor* LeadHandler::CaptureLead(grpc::CallbackServerContext* 
                                                    const v1::CaptureLeadRequest* req,
                                                    v1::CaptureLeadResponse* resp) {
   return d_.runner.Run(ctx, "LeadService/CaptureLead",
-                       [this, req, resp] { return Capture(*req, resp, false); });
+                       *req, [this, req, resp] { return Capture(*req, resp, false); });
 }
 
 grpc::ServerReadReactor<v1::ImportLeadsRequest>* LeadHandler::ImportLeads(
@@ -139,7 +142,7 @@ grpc::ServerReadReactor<v1::ImportLeadsRequest>* LeadHandler::ImportLeads(
 grpc::ServerUnaryReactor* LeadHandler::GetLead(grpc::CallbackServerContext* ctx,
                                                const v1::GetLeadRequest* req,
                                                v1::GetLeadResponse* resp) {
-  return d_.runner.Run(ctx, "LeadService/GetLead", [this, req, resp] {
+  return d_.runner.Run(ctx, "LeadService/GetLead", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseLeadName(req->name(), "name");
     if (!id.ok()) return id.status();
     return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
@@ -153,7 +156,7 @@ grpc::ServerUnaryReactor* LeadHandler::GetLead(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ctx,
                                                  const v1::ListLeadsRequest* req,
                                                  v1::ListLeadsResponse* resp) {
-  return d_.runner.Run(ctx, "LeadService/ListLeads", [this, req, resp] {
+  return d_.runner.Run(ctx, "LeadService/ListLeads", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
     absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
@@ -192,7 +195,7 @@ grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* LeadHandler::RecordTouch(grpc::CallbackServerContext* ctx,
                                                    const v1::RecordTouchRequest* req,
                                                    v1::RecordTouchResponse* resp) {
-  return d_.runner.Run(ctx, "LeadService/RecordTouch", [this, req, resp] {
+  return d_.runner.Run(ctx, "LeadService/RecordTouch", *req, [this, req, resp] {
     TouchInput in;
     absl::StatusOr<std::string> lead = ParseLeadName(req->lead(), "lead");
     if (!lead.ok()) return lead.status();
@@ -218,7 +221,7 @@ grpc::ServerUnaryReactor* LeadHandler::RecordTouch(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* LeadHandler::QualifyLead(grpc::CallbackServerContext* ctx,
                                                    const v1::QualifyLeadRequest* req,
                                                    v1::QualifyLeadResponse* resp) {
-  return d_.runner.Run(ctx, "LeadService/QualifyLead", [this, req, resp] {
+  return d_.runner.Run(ctx, "LeadService/QualifyLead", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseLeadName(req->name(), "name");
     if (!id.ok()) return id.status();
     absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/QualifyLead", *req,
@@ -235,7 +238,7 @@ grpc::ServerUnaryReactor* LeadHandler::QualifyLead(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* LeadHandler::DisqualifyLead(grpc::CallbackServerContext* ctx,
                                                       const v1::DisqualifyLeadRequest* req,
                                                       v1::DisqualifyLeadResponse* resp) {
-  return d_.runner.Run(ctx, "LeadService/DisqualifyLead", [this, req, resp] {
+  return d_.runner.Run(ctx, "LeadService/DisqualifyLead", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseLeadName(req->name(), "name");
     if (!id.ok()) return id.status();
     absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/DisqualifyLead", *req,
@@ -252,7 +255,7 @@ grpc::ServerUnaryReactor* LeadHandler::DisqualifyLead(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* LeadHandler::UpdateConsent(grpc::CallbackServerContext* ctx,
                                                      const v1::UpdateConsentRequest* req,
                                                      v1::UpdateConsentResponse* resp) {
-  return d_.runner.Run(ctx, "LeadService/UpdateConsent", [this, req, resp] {
+  return d_.runner.Run(ctx, "LeadService/UpdateConsent", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
     if (!id.ok()) return id.status();
     absl::Status s = RunMutation(
@@ -270,7 +273,7 @@ grpc::ServerUnaryReactor* LeadHandler::UpdateConsent(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* LeadHandler::ReportOutcome(grpc::CallbackServerContext* ctx,
                                                      const v1::ReportOutcomeRequest* req,
                                                      v1::ReportOutcomeResponse* resp) {
-  return d_.runner.Run(ctx, "LeadService/ReportOutcome", [this, req, resp] {
+  return d_.runner.Run(ctx, "LeadService/ReportOutcome", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
     if (!id.ok()) return id.status();
     if (!ParseResourceName(req->opportunity(), "opportunities")) {
@@ -296,7 +299,7 @@ grpc::ServerUnaryReactor* LeadHandler::ReportOutcome(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* LeadHandler::EraseContact(grpc::CallbackServerContext* ctx,
                                                     const v1::EraseContactRequest* req,
                                                     v1::EraseContactResponse* resp) {
-  return d_.runner.Run(ctx, "LeadService/EraseContact", [this, req, resp] {
+  return d_.runner.Run(ctx, "LeadService/EraseContact", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
     if (!id.ok()) return id.status();
     absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/EraseContact", *req,

@@ -57,7 +57,7 @@ absl::StatusOr<ScoringPolicy> FromProto(const v1::ScoringPolicy& in) {
 grpc::ServerUnaryReactor* ScoringHandler::GetScoringPolicy(grpc::CallbackServerContext* ctx,
                                                            const v1::GetScoringPolicyRequest* req,
                                                            v1::GetScoringPolicyResponse* resp) {
-  return d_.runner.Run(ctx, "ScoringService/GetScoringPolicy", [this, req, resp] {
+  return d_.runner.Run(ctx, "ScoringService/GetScoringPolicy", *req, [this, req, resp] {
     return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<ScoringPolicy> p = d_.leads.Policy(tx, req->version());
       if (!p.ok()) return p.status();
@@ -70,7 +70,7 @@ grpc::ServerUnaryReactor* ScoringHandler::GetScoringPolicy(grpc::CallbackServerC
 grpc::ServerUnaryReactor* ScoringHandler::UpdateScoringPolicy(
     grpc::CallbackServerContext* ctx, const v1::UpdateScoringPolicyRequest* req,
     v1::UpdateScoringPolicyResponse* resp) {
-  return d_.runner.Run(ctx, "ScoringService/UpdateScoringPolicy", [this, req, resp] {
+  return d_.runner.Run(ctx, "ScoringService/UpdateScoringPolicy", *req, [this, req, resp] {
     absl::StatusOr<ScoringPolicy> policy = FromProto(req->policy());
     if (!policy.ok()) return policy.status();
     return RunMutation(d_.store, d_.clock, "ScoringService/UpdateScoringPolicy", *req,

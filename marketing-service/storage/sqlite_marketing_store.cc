@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/sqlite_unit_of_work.h"
+#include "common/validation.h"
 
 namespace handoff::marketing {
 namespace {
@@ -876,9 +877,9 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
   // The unique UTM index speaks for the caller: say which codes are taken.
   static absl::Status UtmTaken(absl::Status s, const UtmCodes& utm) {
     if (s.code() != absl::StatusCode::kAlreadyExists) return s;
-    return absl::AlreadyExistsError(absl::StrCat("another campaign already has the UTM codes source=\"",
-                                                 utm.source, "\" medium=\"", utm.medium,
-                                                 "\" campaign=\"", utm.campaign, "\""));
+    return absl::AlreadyExistsError(absl::StrCat("another campaign already has the UTM codes source=",
+                                                 Quote(utm.source), " medium=", Quote(utm.medium),
+                                                 " campaign=", Quote(utm.campaign)));
   }
 
   absl::StatusOr<std::optional<Lead>> FindLeadBy(const char* column, const std::string& value) {

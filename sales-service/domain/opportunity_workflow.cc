@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/contact_address.h"
 #include "common/ids.h"
 #include "common/validation.h"
 
@@ -32,14 +33,8 @@ void RestartAcceptWindow(Opportunity& opp, absl::Time now) {
 }
 
 absl::Status ValidateRep(const Rep& r) {
-  if (r.display_name.empty() || r.display_name.size() > 200) {
-    return absl::InvalidArgumentError("rep.display_name must be 1 to 200 characters");
-  }
-  const size_t at = r.email.find('@');
-  if (r.email.empty() || at == std::string::npos || at == 0 || r.email.size() > 254 ||
-      r.email.find('.', at) == std::string::npos || r.email.find(' ') != std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("rep.email: \"", r.email, "\" is not an e-mail address"));
-  }
+  if (absl::Status s = ValidateRequiredText(r.display_name, 200, "rep.display_name"); !s.ok()) return s;
+  if (absl::Status s = NormalizeEmail(r.email, "rep.email").status(); !s.ok()) return s;
   if (r.capacity < 1 || r.capacity > 10000) {
     return absl::InvalidArgumentError("rep.capacity must be 1 to 10000");
   }
@@ -51,7 +46,7 @@ absl::Status ValidateRep(const Rep& r) {
     if (t.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(t[0])) ||
         !absl::ascii_isupper(static_cast<unsigned char>(t[1]))) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "rep.territories: \"", t, "\" is not an upper-case ISO 3166-1 alpha-2 code"));
+          "rep.territories: ", Quote(t), " is not an upper-case ISO 3166-1 alpha-2 code"));
     }
   }
   return absl::OkStatus();
@@ -171,6 +166,13 @@ absl::StatusOr<HandoffResult> OpportunityWorkflow::Handoff(SalesTx& tx, const Ha
   }
   if (in.contact.email.empty() && in.contact.phone.empty()) {
     return absl::InvalidArgumentError("contact: email or phone is required");
+  }
+  // Marketing sends normalised addresses; anything else is a bad request, not a contact.
+  if (!in.contact.email.empty()) {
+    if (absl::Status s = NormalizeEmail(in.contact.email, "contact.email").status(); !s.ok()) return s;
+  }
+  if (!in.contact.phone.empty()) {
+    if (absl::Status s = NormalizePhone(in.contact.phone, "contact.phone").status(); !s.ok()) return s;
   }
   absl::StatusOr<std::optional<Opportunity>> open = tx.FindOpenForLead(in.lead);
   if (!open.ok()) return open.status();
@@ -375,7 +377,9 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CloseWon(SalesTx& tx, const std
   absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
   if (!opp.ok()) return opp.status();
   if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
-  const absl::Time when = close_time == absl::InfinitePast() ? clock_.Now() : close_time;
+  absl::StatusOr<absl::Time> closed = CloseTime(*opp, close_time);
+  if (!closed.ok()) return closed.status();
+  const absl::Time when = *closed;
   if (absl::Status s = EnterStage(tx, *opp, Stage::kClosedWon, when, "won"); !s.ok()) return s;
   opp->amount = amount;
   opp->close_time = when;
@@ -385,6 +389,22 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CloseWon(SalesTx& tx, const std
     return s;
   }
   return opp;
+}
+
+absl::StatusOr<absl::Time> OpportunityWorkflow::CloseTime(const Opportunity& opp,
+                                                          absl::Time requested) const {
+  const absl::Time now = clock_.Now();
+  if (requested == absl::InfinitePast()) return now;
+  if (requested < opp.create_time) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "close_time ", absl::FormatTime(requested), " is before ", OppName(opp.id), " was created (",
+        absl::FormatTime(opp.create_time), ")"));
+  }
+  if (requested > now + kClockSkew) {
+    return absl::InvalidArgumentError(absl::StrCat("close_time ", absl::FormatTime(requested),
+                                                   " is in the future; a deal closes when it closes"));
+  }
+  return std::min(requested, now);
 }
 
 absl::StatusOr<Opportunity> OpportunityWorkflow::CloseLost(SalesTx& tx, const std::string& id,
@@ -404,7 +424,9 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CloseLost(SalesTx& tx, const st
   absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
   if (!opp.ok()) return opp.status();
   if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
-  const absl::Time when = close_time == absl::InfinitePast() ? clock_.Now() : close_time;
+  absl::StatusOr<absl::Time> closed = CloseTime(*opp, close_time);
+  if (!closed.ok()) return closed.status();
+  const absl::Time when = *closed;
   static const char* const kNames[] = {"", "price", "competitor", "product fit",
                                        "no decision", "timing", "other"};
   std::string why = kNames[r];

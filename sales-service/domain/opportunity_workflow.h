@@ -156,7 +156,14 @@ class OpportunityWorkflow {
   absl::Time FirstTouchDue(const Opportunity& opp) const;
   const PipelineConfig& config() const { return config_; }
 
+ // How far a caller's clock may run ahead of ours: a close_time up to this far in the
+  // future counts as now.
+  static constexpr absl::Duration kClockSkew = absl::Minutes(5);
+
  private:
+  // The close time of `opp`: now when `requested` is unset; INVALID_ARGUMENT before the
+  // opportunity was created or more than kClockSkew in the future.
+  absl::StatusOr<absl::Time> CloseTime(const Opportunity& opp, absl::Time requested) const;
   absl::StatusOr<Opportunity> Load(SalesTx& tx, const std::string& id, const std::string& etag) const;
   // Stores the opportunity (new version) and records `type`.
   absl::Status Save(SalesTx& tx, Opportunity& opp, DealEventType type) const;

@@ -2,6 +2,9 @@
 
 #include <type_traits>
 
+#include "absl/strings/str_cat.h"
+#include "common/validation.h"
+
 namespace handoff::sales {
 namespace {
 
@@ -11,6 +14,20 @@ int64_t Weighted(int64_t amount_minor, int percent) {
 
 bool Matches(const std::string& rep_id, const std::string& row_rep) {
   return rep_id.empty() || rep_id == row_rep;
+}
+
+// Every figure of a report sums a subset of its rows, so when the amounts of all rows fit
+// within kMaxTotalMinor, no figure can overflow.
+template <typename Row>
+absl::Status CheckTotal(const std::vector<Row>& rows) {
+  __int128 total = 0;
+  for (const Row& r : rows) total += r.amount_minor;
+  if (total > kMaxTotalMinor) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "the opportunities of this report sum to more than ", kMaxTotalMinor,
+        " minor units; ask for a narrower period or one rep"));
+  }
+  return absl::OkStatus();
 }
 
 // Figures from the rows of `rep_id` (empty: all rows).
@@ -72,8 +89,9 @@ ForecastFigures Forecast(const std::vector<ForecastRow>& rows, const std::string
 
 // Overall figures, then one entry per rep, each from `figures(rows, rep_id, rules)`.
 template <typename Report, typename Row, typename Figures>
-Report Build(const std::vector<Row>& rows, const std::vector<std::string>& rep_ids,
-             const OpportunityWorkflow& rules, Figures figures) {
+absl::StatusOr<Report> Build(const std::vector<Row>& rows, const std::vector<std::string>& rep_ids,
+                             const OpportunityWorkflow& rules, Figures figures) {
+  if (absl::Status s = CheckTotal(rows); !s.ok()) return s;
   Report report;
   report.overall = figures(rows, "", rules);
   for (const std::string& id : rep_ids) report.by_rep.emplace_back(id, figures(rows, id, rules));
@@ -82,13 +100,13 @@ Report Build(const std::vector<Row>& rows, const std::vector<std::string>& rep_i
 
 }  // namespace
 
-PipelineReport BuildPipelineReport(const std::vector<PipelineRow>& rows,
+absl::StatusOr<PipelineReport> BuildPipelineReport(const std::vector<PipelineRow>& rows,
                                    const std::vector<std::string>& rep_ids,
                                    const OpportunityWorkflow& rules) {
   return Build<PipelineReport>(rows, rep_ids, rules, Pipeline);
 }
 
-ForecastReport BuildForecast(const std::vector<ForecastRow>& rows,
+absl::StatusOr<ForecastReport> BuildForecast(const std::vector<ForecastRow>& rows,
                              const std::vector<std::string>& rep_ids,
                              const OpportunityWorkflow& rules) {
   return Build<ForecastReport>(rows, rep_ids, rules, Forecast);

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "sales-service/domain/opportunity_workflow.h"
 #include "sales-service/storage/sales_store.h"
@@ -32,7 +33,9 @@ struct PipelineReport {
 };
 
 // Overall figures from every row; one entry per id in `rep_ids` from that rep's rows.
-PipelineReport BuildPipelineReport(const std::vector<PipelineRow>& rows,
+// OUT_OF_RANGE when the rows' amounts sum to more than kMaxTotalMinor (a figure could
+// overflow).
+absl::StatusOr<PipelineReport> BuildPipelineReport(const std::vector<PipelineRow>& rows,
                                    const std::vector<std::string>& rep_ids,
                                    const OpportunityWorkflow& rules);
 
@@ -50,7 +53,8 @@ struct ForecastReport {
   std::vector<std::pair<std::string, ForecastFigures>> by_rep;
 };
 
-ForecastReport BuildForecast(const std::vector<ForecastRow>& rows,
+// As BuildPipelineReport, for the forecast.
+absl::StatusOr<ForecastReport> BuildForecast(const std::vector<ForecastRow>& rows,
                              const std::vector<std::string>& rep_ids,
                              const OpportunityWorkflow& rules);
 

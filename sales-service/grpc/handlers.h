@@ -119,7 +119,7 @@ class OpportunityHandler final : public v1::OpportunityService::CallbackService 
   grpc::ServerUnaryReactor* Mutate(grpc::CallbackServerContext* ctx, const char* method,
                                    const std::string& name, const char* field, const Req* req,
                                    Resp* resp, Change change) {
-    return d_.runner.Run(ctx, method, [this, method, name, field, req, resp, change] {
+    return d_.runner.Run(ctx, method, *req, [this, method, name, field, req, resp, change] {
       absl::StatusOr<std::string> id = ParseNameField(name, "opportunities", field);
       if (!id.ok()) return id.status();
       absl::Status s = RunMutation(d_.store, d_.clock, method, *req, req->request_id(), resp,

@@ -6,7 +6,7 @@ namespace handoff::sales {
 grpc::ServerUnaryReactor* HandoffHandler::HandoffLead(grpc::CallbackServerContext* ctx,
                                                       const v1::HandoffLeadRequest* req,
                                                       v1::HandoffLeadResponse* resp) {
-  return d_.runner.Run(ctx, "HandoffService/HandoffLead", [this, req, resp] {
+  return d_.runner.Run(ctx, "HandoffService/HandoffLead", *req, [this, req, resp] {
     HandoffInput in;
     in.lead = req->lead();
     in.contact = handoff::FromProto(req->contact());
@@ -38,7 +38,7 @@ grpc::ServerUnaryReactor* HandoffHandler::HandoffLead(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* HandoffHandler::UpdateLeadConsent(grpc::CallbackServerContext* ctx,
                                                             const v1::UpdateLeadConsentRequest* req,
                                                             v1::UpdateLeadConsentResponse* resp) {
-  return d_.runner.Run(ctx, "HandoffService/UpdateLeadConsent", [this, req, resp] {
+  return d_.runner.Run(ctx, "HandoffService/UpdateLeadConsent", *req, [this, req, resp] {
     return RunMutation(d_.store, d_.clock, "HandoffService/UpdateLeadConsent", *req,
                        req->request_id(), resp, [&](SalesTx& tx) -> absl::Status {
                          absl::StatusOr<int> n = d_.opportunities.UpdateConsent(
@@ -53,7 +53,7 @@ grpc::ServerUnaryReactor* HandoffHandler::UpdateLeadConsent(grpc::CallbackServer
 grpc::ServerUnaryReactor* HandoffHandler::EraseLead(grpc::CallbackServerContext* ctx,
                                                     const v1::EraseLeadRequest* req,
                                                     v1::EraseLeadResponse* resp) {
-  return d_.runner.Run(ctx, "HandoffService/EraseLead", [this, req, resp] {
+  return d_.runner.Run(ctx, "HandoffService/EraseLead", *req, [this, req, resp] {
     return RunMutation(d_.store, d_.clock, "HandoffService/EraseLead", *req, req->request_id(),
                        resp, [&](SalesTx& tx) -> absl::Status {
                          absl::StatusOr<int> n = d_.opportunities.EraseLead(tx, req->lead());

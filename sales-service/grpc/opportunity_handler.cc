@@ -7,6 +7,7 @@
 #include "common/page_token.h"
 #include "common/ids.h"
 #include "sales-service/grpc/handlers.h"
+#include "common/validation.h"
 
 namespace handoff::sales {
 namespace {
@@ -19,7 +20,7 @@ std::optional<Money> OptionalMoney(bool has, const common::v1::Money& m) {
 grpc::ServerUnaryReactor* OpportunityHandler::GetOpportunity(grpc::CallbackServerContext* ctx,
                                                              const v1::GetOpportunityRequest* req,
                                                              v1::GetOpportunityResponse* resp) {
-  return d_.runner.Run(ctx, "OpportunityService/GetOpportunity", [this, req, resp] {
+  return d_.runner.Run(ctx, "OpportunityService/GetOpportunity", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->name(), "opportunities", "name");
     if (!id.ok()) return id.status();
     return d_.store.Read([&](SalesTx& tx) -> absl::Status {
@@ -34,7 +35,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::GetOpportunity(grpc::CallbackServe
 grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
     grpc::CallbackServerContext* ctx, const v1::ListOpportunitiesRequest* req,
     v1::ListOpportunitiesResponse* resp) {
-  return d_.runner.Run(ctx, "OpportunityService/ListOpportunities", [this, req, resp] {
+  return d_.runner.Run(ctx, "OpportunityService/ListOpportunities", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
     absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
@@ -47,6 +48,9 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
       return absl::InvalidArgumentError("stage is not a valid Stage");
     }
     filter.stage = static_cast<Stage>(req->stage());
+    if (!req->lead().empty()) {
+      if (absl::Status s = ParseNameField(req->lead(), "leads", "lead").status(); !s.ok()) return s;
+    }
     filter.lead = req->lead();
     return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<Page<Opportunity>> page = tx.ListOpportunities(filter, *after, *size);
@@ -91,7 +95,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::AssignOpportunity(
 grpc::ServerUnaryReactor* OpportunityHandler::LogActivity(grpc::CallbackServerContext* ctx,
                                                           const v1::LogActivityRequest* req,
                                                           v1::LogActivityResponse* resp) {
-  return d_.runner.Run(ctx, "OpportunityService/LogActivity", [this, req, resp] {
+  return d_.runner.Run(ctx, "OpportunityService/LogActivity", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->opportunity(), "opportunities", "opportunity");
     if (!id.ok()) return id.status();
     absl::Status s = RunMutation(d_.store, d_.clock, "OpportunityService/LogActivity", *req,
@@ -110,7 +114,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::LogActivity(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* OpportunityHandler::ListActivities(grpc::CallbackServerContext* ctx,
                                                              const v1::ListActivitiesRequest* req,
                                                              v1::ListActivitiesResponse* resp) {
-  return d_.runner.Run(ctx, "OpportunityService/ListActivities", [this, req, resp] {
+  return d_.runner.Run(ctx, "OpportunityService/ListActivities", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->opportunity(), "opportunities", "opportunity");
     if (!id.ok()) return id.status();
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
@@ -197,8 +201,8 @@ grpc::ServerUnaryReactor* OpportunityHandler::UpdateOpportunity(
                       patch.committed = o.committed();
                     } else {
                       return absl::InvalidArgumentError(absl::StrCat(
-                          "update_mask: \"", path,
-                          "\" cannot be changed here; allowed: amount, expected_close_time, committed"));
+                          "update_mask: ", Quote(path),
+                          " cannot be changed here; allowed: amount, expected_close_time, committed"));
                     }
                   }
                   return d_.opportunities.Update(tx, id, patch, req->etag());
@@ -208,7 +212,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::UpdateOpportunity(
 grpc::ServerUnaryReactor* OpportunityHandler::ListTimeline(grpc::CallbackServerContext* ctx,
                                                            const v1::ListTimelineRequest* req,
                                                            v1::ListTimelineResponse* resp) {
-  return d_.runner.Run(ctx, "OpportunityService/ListTimeline", [this, req, resp] {
+  return d_.runner.Run(ctx, "OpportunityService/ListTimeline", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->name(), "opportunities", "name");
     if (!id.ok()) return id.status();
     absl::StatusOr<int> size = ClampPageSize(req->page_size());

@@ -77,7 +77,9 @@ absl::Status PipelineReportHandler::FillReport(const Req& req, Resp* resp, Read 
     if (!scope.ok()) return scope.status();
     auto rows = read(tx, scope->rep_id, currency);
     if (!rows.ok()) return rows.status();
-    ReportToProto(build(*rows, scope->listed, d_.opportunities), currency, resp);
+    auto report = build(*rows, scope->listed, d_.opportunities);
+    if (!report.ok()) return report.status();
+    ReportToProto(*report, currency, resp);
     return absl::OkStatus();
   });
 }
@@ -85,7 +87,7 @@ absl::Status PipelineReportHandler::FillReport(const Req& req, Resp* resp, Read 
 grpc::ServerUnaryReactor* PipelineReportHandler::GetPipelineReport(
     grpc::CallbackServerContext* ctx, const v1::GetPipelineReportRequest* req,
     v1::GetPipelineReportResponse* resp) {
-  return d_.runner.Run(ctx, "PipelineReportService/GetPipelineReport", [this, req, resp] {
+  return d_.runner.Run(ctx, "PipelineReportService/GetPipelineReport", *req, [this, req, resp] {
     return FillReport(*req, resp, [](SalesTx& tx, const std::string& rep_id, const std::string& currency) {
       return tx.PipelineRows(rep_id, currency);
     }, BuildPipelineReport);
@@ -95,7 +97,7 @@ grpc::ServerUnaryReactor* PipelineReportHandler::GetPipelineReport(
 grpc::ServerUnaryReactor* PipelineReportHandler::GetForecast(grpc::CallbackServerContext* ctx,
                                                              const v1::GetForecastRequest* req,
                                                              v1::GetForecastResponse* resp) {
-  return d_.runner.Run(ctx, "PipelineReportService/GetForecast", [this, req, resp] {
+  return d_.runner.Run(ctx, "PipelineReportService/GetForecast", *req, [this, req, resp] {
     if (!req->has_start_time() || !req->has_end_time()) {
       return absl::InvalidArgumentError("start_time and end_time are required");
     }
@@ -111,7 +113,7 @@ grpc::ServerUnaryReactor* PipelineReportHandler::GetForecast(grpc::CallbackServe
 grpc::ServerUnaryReactor* PipelineReportHandler::ListSlaBreaches(
     grpc::CallbackServerContext* ctx, const v1::ListSlaBreachesRequest* req,
     v1::ListSlaBreachesResponse* resp) {
-  return d_.runner.Run(ctx, "PipelineReportService/ListSlaBreaches", [this, req, resp] {
+  return d_.runner.Run(ctx, "PipelineReportService/ListSlaBreaches", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
     if (req->kind() < 0 || req->kind() > static_cast<int>(SlaKind::kFirstTouch)) {

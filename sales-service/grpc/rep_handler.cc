@@ -2,13 +2,14 @@
 #include "common/page_token.h"
 #include "common/ids.h"
 #include "sales-service/grpc/handlers.h"
+#include "common/validation.h"
 
 namespace handoff::sales {
 
 grpc::ServerUnaryReactor* RepHandler::CreateRep(grpc::CallbackServerContext* ctx,
                                                 const v1::CreateRepRequest* req,
                                                 v1::CreateRepResponse* resp) {
-  return d_.runner.Run(ctx, "RepService/CreateRep", [this, req, resp] {
+  return d_.runner.Run(ctx, "RepService/CreateRep", *req, [this, req, resp] {
     const v1::Rep& p = req->rep();
     RepInput in{p.display_name(),
                 p.email(),
@@ -27,7 +28,7 @@ grpc::ServerUnaryReactor* RepHandler::CreateRep(grpc::CallbackServerContext* ctx
 
 grpc::ServerUnaryReactor* RepHandler::GetRep(grpc::CallbackServerContext* ctx,
                                              const v1::GetRepRequest* req, v1::GetRepResponse* resp) {
-  return d_.runner.Run(ctx, "RepService/GetRep", [this, req, resp] {
+  return d_.runner.Run(ctx, "RepService/GetRep", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->name(), "reps", "name");
     if (!id.ok()) return id.status();
     return d_.store.Read([&](SalesTx& tx) -> absl::Status {
@@ -42,7 +43,7 @@ grpc::ServerUnaryReactor* RepHandler::GetRep(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* RepHandler::ListReps(grpc::CallbackServerContext* ctx,
                                                const v1::ListRepsRequest* req,
                                                v1::ListRepsResponse* resp) {
-  return d_.runner.Run(ctx, "RepService/ListReps", [this, req, resp] {
+  return d_.runner.Run(ctx, "RepService/ListReps", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
     absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
@@ -60,7 +61,7 @@ grpc::ServerUnaryReactor* RepHandler::ListReps(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* RepHandler::UpdateRep(grpc::CallbackServerContext* ctx,
                                                 const v1::UpdateRepRequest* req,
                                                 v1::UpdateRepResponse* resp) {
-  return d_.runner.Run(ctx, "RepService/UpdateRep", [this, req, resp] {
+  return d_.runner.Run(ctx, "RepService/UpdateRep", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->rep().name(), "reps", "rep.name");
     if (!id.ok()) return id.status();
     if (req->update_mask().paths_size() == 0) {
@@ -81,7 +82,7 @@ grpc::ServerUnaryReactor* RepHandler::UpdateRep(grpc::CallbackServerContext* ctx
         patch.status = static_cast<RepStatus>(p.status());
       } else {
         return absl::InvalidArgumentError(absl::StrCat(
-            "update_mask: \"", path, "\" cannot be updated; allowed: display_name, territories, "
+            "update_mask: ", Quote(path), " cannot be updated; allowed: display_name, territories, "
             "capacity, status"));
       }
     }

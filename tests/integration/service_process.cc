@@ -48,6 +48,7 @@ ServiceProcess::~ServiceProcess() { Kill(); }
 bool ServiceProcess::Start() {
   // The log is appended to across restarts: only a line written by this start counts.
   const size_t log_from = Log().size();
+  exit_code_ = -1;
   pid_ = fork();
   if (pid_ == 0) {
     const int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -66,6 +67,7 @@ bool ServiceProcess::Start() {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -28,8 +28,12 @@ class ServiceProcess {
   ServiceProcess(std::string binary, std::vector<std::string> args, std::string log_path);
   ~ServiceProcess();  // SIGKILLs a process still running
 
-  // Starts the binary and waits (up to 10 s) until this run logs "listening on".
+  // Starts the binary and waits (up to 10 s) until this run logs "listening on". False
+  // when it did not; exit_code() then tells how it ended.
   bool Start();
+  // The exit status of a run that ended during Start (-1 if killed by a signal or still
+  // running).
+  int exit_code() const { return exit_code_; }
   // SIGTERM, then waits for exit; returns the exit status (-1 on timeout or signal).
   int Stop();
   void Kill();
@@ -41,6 +45,7 @@ class ServiceProcess {
   std::vector<std::string> args_;
   std::string log_path_;
   pid_t pid_ = -1;
+  int exit_code_ = -1;
 };
 
 }  // namespace handoff::testing

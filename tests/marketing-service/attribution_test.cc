@@ -1,5 +1,7 @@
 #include "marketing-service/domain/attribution.h"
 
+#include <limits>
+
 #include "gtest/gtest.h"
 
 namespace handoff::marketing {
@@ -57,6 +59,30 @@ TEST(Attribute, SharesAlwaysAddUpToTheDeal) {
       EXPECT_EQ(sum, amount) << "model " << model << " amount " << amount;
     }
   }
+}
+
+TEST(Attribute, TheLargestAmountsShareExactlyAndInBoundedTime) {
+  // Floating point once looped for ever here: int64 amounts near the limit lost units.
+  for (int64_t amount : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max() - 1,
+                         int64_t{1'000'000'000'000'000}}) {
+    for (int model = 1; model <= kAttributionModelMax; ++model) {
+      __int128 sum = 0;
+      for (const auto& [campaign, share] :
+           Attribute(static_cast<AttributionModel>(model), Journey(), amount, kHandoff)) {
+        EXPECT_GT(share, 0);
+        sum += share;
+      }
+      EXPECT_TRUE(sum == amount) << "model " << model << " amount " << amount;
+    }
+  }
+}
+
+TEST(Attribute, TimeDecayKeepsAShareForTouchesYearsOld) {
+  const std::vector<CampaignTouch> touches = {{"ancient", kHandoff - absl::Hours(24 * 365 * 5)},
+                                              {"new", kHandoff}};
+  const Shares s = Attribute(AttributionModel::kTimeDecay, touches, int64_t{1} << 40, kHandoff);
+  EXPECT_EQ(s.at("ancient"), 256);  // weight 1 of 2^32 + 1
+  EXPECT_EQ(s.at("ancient") + s.at("new"), int64_t{1} << 40);
 }
 
 TEST(Attribute, NoTouchesNoShares) {

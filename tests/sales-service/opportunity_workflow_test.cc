@@ -516,7 +516,7 @@ TEST_F(ReportTest, PipelineOverallAndByRepMatchHandComputedFigures) {
       {"b", Stage::kClosedLost, 1, 500, 0},
       {"", Stage::kNew, 4, 0, 0},                      // unassigned: overall only
   };
-  const PipelineReport r = BuildPipelineReport(rows, {"a", "b", "c"}, flow_);
+  const PipelineReport r = BuildPipelineReport(rows, {"a", "b", "c"}, flow_).value();
   const PipelineFigures& all = r.overall;
   EXPECT_EQ(all.stages[static_cast<int>(Stage::kNew)].count, 4);
   EXPECT_EQ(all.stages[static_cast<int>(Stage::kProposal)].weighted_minor, 6000);
@@ -544,7 +544,7 @@ TEST_F(ReportTest, ForecastAddsWonWeightedAndCommittedByRep) {
       {"b", Stage::kQualified, 1, 999, 999},     // 40 % of 999 = 399
       {"b", Stage::kNew, 1, 1000, 0},            // 10 % = 100
   };
-  const ForecastReport r = BuildForecast(rows, {"a", "b"}, flow_);
+  const ForecastReport r = BuildForecast(rows, {"a", "b"}, flow_).value();
   EXPECT_EQ(r.overall.won_minor, 5000);
   EXPECT_EQ(r.overall.won_count, 1);
   EXPECT_EQ(r.overall.open_count, 4);
@@ -560,6 +560,8 @@ TEST_F(ReportTest, ForecastAddsWonWeightedAndCommittedByRep) {
 
 TEST_F(OpportunityWorkflowTest, StoreFeedsTheForecastOnlyWithDealsOfThePeriodAndCurrency) {
   const Rep anna = AddRep("anna");
+  const Opportunity early = Accepted();  // closes before the period
+  clock_.Advance(absl::Hours(2));
   const absl::Time start = clock_.Now();
   const absl::Time end = start + absl::Hours(24 * 30);
   auto plan = [&](const Opportunity& o, Money amount, absl::Time close, bool committed) {
@@ -573,17 +575,17 @@ TEST_F(OpportunityWorkflowTest, StoreFeedsTheForecastOnlyWithDealsOfThePeriodAnd
   plan(Accepted(), Money{2000, "EUR"}, end, false);                      // end is exclusive
   plan(Accepted(), Money{4000, "USD"}, start + absl::Hours(48), true);   // counted, not summed
   const Opportunity won = Accepted();
+  clock_.Advance(absl::Hours(6));  // close times lie in the past, after the deals were made
   ASSERT_TRUE(InTx<Opportunity>([&](SalesTx& tx) {
     return flow_.CloseWon(tx, won.id, Money{8000, "EUR"}, start + absl::Hours(5), "");
   }).ok());
-  const Opportunity early = Accepted();
   ASSERT_TRUE(InTx<Opportunity>([&](SalesTx& tx) {
     return flow_.CloseWon(tx, early.id, Money{16000, "EUR"}, start - absl::Hours(1), "");
   }).ok());
   const std::vector<ForecastRow> rows = *InTx<std::vector<ForecastRow>>([&](SalesTx& tx) {
     return tx.ForecastRows("", "EUR", start, end);
   });
-  const ForecastReport r = BuildForecast(rows, {anna.id}, flow_);
+  const ForecastReport r = BuildForecast(rows, {anna.id}, flow_).value();
   EXPECT_EQ(r.overall.won_minor, 8000);
   EXPECT_EQ(r.overall.won_count, 1);
   EXPECT_EQ(r.overall.open_count, 2);
@@ -591,6 +593,27 @@ TEST_F(OpportunityWorkflowTest, StoreFeedsTheForecastOnlyWithDealsOfThePeriodAnd
   EXPECT_EQ(r.overall.weighted_minor, 8000 + 100);
   EXPECT_EQ(r.overall.committed_minor, 8000 + 1000);
   EXPECT_EQ(r.by_rep[0].second.committed_minor, 9000);
+}
+
+TEST_F(OpportunityWorkflowTest, CloseTimeBeforeTheDealExistedOrInTheFutureIsRefused) {
+  AddRep("anna");
+  const Opportunity o = Accepted();
+  for (absl::Time bad : {o.create_time - absl::Seconds(1), clock_.Now() + absl::Hours(1)}) {
+    absl::StatusOr<Opportunity> won = InTx<Opportunity>(
+        [&](SalesTx& tx) { return flow_.CloseWon(tx, o.id, Money{100, "EUR"}, bad, ""); });
+    EXPECT_EQ(won.status().code(), absl::StatusCode::kInvalidArgument) << won.status();
+    EXPECT_NE(won.status().message().find("close_time"), absl::string_view::npos);
+    absl::StatusOr<Opportunity> lost = InTx<Opportunity>([&](SalesTx& tx) {
+      return flow_.CloseLost(tx, o.id, LossReason::kPrice, "", "", bad, "");
+    });
+    EXPECT_EQ(lost.status().code(), absl::StatusCode::kInvalidArgument) << lost.status();
+  }
+  // A clock a little ahead counts as now.
+  absl::StatusOr<Opportunity> won = InTx<Opportunity>([&](SalesTx& tx) {
+    return flow_.CloseWon(tx, o.id, Money{100, "EUR"}, clock_.Now() + absl::Minutes(1), "");
+  });
+  ASSERT_TRUE(won.ok()) << won.status();
+  EXPECT_EQ(won->close_time, clock_.Now());
 }
 
 TEST(SalesSchema, UpgradeFromVersionOneKeepsEveryDealAndBuildsItsTimeline) {
