@@ -7,6 +7,7 @@
 #include "absl/flags/parse.h"
 #include "common/grpc/service_runtime.h"
 #include "handoff/bench/v1/echo_service.grpc.pb.h"
+#include "common/grpc/parse_check.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50059", "gRPC address HOST:PORT (port 0: any free port)");
 ABSL_FLAG(int32_t, worker_threads, 8, "Threads running the handler, as in the services");
@@ -14,9 +15,11 @@ ABSL_FLAG(int32_t, worker_threads, 8, "Threads running the handler, as in the se
 namespace handoff::bench {
 namespace {
 
-class EchoHandler final : public v1::EchoService::CallbackService {
+class EchoHandler final : public ParseCheckedService<v1::EchoService::CallbackService> {
  public:
-  explicit EchoHandler(UnaryRunner& runner) : runner_(runner) {}
+  explicit EchoHandler(UnaryRunner& runner) : runner_(runner) {
+    CheckParsing(this, &EchoHandler::Echo);
+  }
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx, const v1::EchoRequest* req,
                                  v1::EchoResponse* resp) override {
     return runner_.Run(ctx, "EchoService/Echo", *req, [req, resp] {

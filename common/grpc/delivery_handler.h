@@ -7,16 +7,20 @@
 #include "common/grpc/unary.h"
 #include "common/outbox.h"
 #include "handoff/ops/v1/delivery_service.grpc.pb.h"
+#include "common/grpc/parse_check.h"
 
 namespace handoff {
 
 // handoff.ops.v1.DeliveryService over a service's outbox: the backlog, parked messages,
 // and requeueing them (`requeued` wakes the dispatcher).
-class DeliveryHandler final : public ops::v1::DeliveryService::CallbackService {
+class DeliveryHandler final : public ParseCheckedService<ops::v1::DeliveryService::CallbackService> {
  public:
   DeliveryHandler(OutboxStore& store, const Clock& clock, UnaryRunner& runner,
                   std::function<void()> requeued)
-      : store_(store), clock_(clock), runner_(runner), requeued_(std::move(requeued)) {}
+      : store_(store), clock_(clock), runner_(runner), requeued_(std::move(requeued)) {
+    CheckParsing(this, &DeliveryHandler::GetDeliveryBacklog, &DeliveryHandler::ListParkedMessages,
+                 &DeliveryHandler::RetryParkedMessages);
+  }
 
   grpc::ServerUnaryReactor* GetDeliveryBacklog(grpc::CallbackServerContext* ctx,
                                                const ops::v1::GetDeliveryBacklogRequest* req,

@@ -28,6 +28,16 @@ absl::Status CheckCampaignOpen(MarketingTx& tx, const std::string& campaign_id) 
   return absl::OkStatus();
 }
 
+// An erased lead is an anonymous record: nothing may bring it back into the funnel or
+// reach the person through it. The person returns only through a fresh capture with
+// consent, which makes a new lead.
+absl::Status CheckNotErased(const Lead& lead, absl::string_view action) {
+  if (!lead.erased) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "leads/", lead.id, " was erased at the person's request; it cannot be ", action,
+      ". Capture the person again with fresh consent (a new lead)"));
+}
+
 constexpr TouchType kOutbound[] = {TouchType::kEmailSent, TouchType::kMailSent, TouchType::kSmsSent,
                                    TouchType::kCallMade};
 
@@ -96,7 +106,7 @@ absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now,
   // and customers come back through QualifyLead, so a past high score does not bounce them
   // straight back to sales.
   const bool fresh = lead.stage == LifecycleStage::kSubscriber || lead.stage == LifecycleStage::kLead;
-  if (fresh && lead.owner == Owner::kMarketing && lead.score >= policy->mql_threshold) {
+  if (fresh && !lead.erased && lead.owner == Owner::kMarketing && lead.score >= policy->mql_threshold) {
     *handed_off = true;
     return PromoteToMql(tx, lead, now,
                         absl::StrCat("score ", lead.score, " reached threshold ",
@@ -215,6 +225,7 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
   }
   absl::StatusOr<Lead> lead = tx.GetLead(in.lead_id);
   if (!lead.ok()) return lead.status();
+  if (absl::Status s = CheckNotErased(*lead, "touched"); !s.ok()) return s;
   if (absl::Status s = CheckCampaignOpen(tx, in.campaign_id); !s.ok()) return s;
   if (IsOutbound(in.type)) {
     if (lead->stage == LifecycleStage::kDisqualified) {
@@ -277,6 +288,7 @@ absl::StatusOr<Lead> LeadWorkflow::Qualify(MarketingTx& tx, const std::string& l
   if (reason.size() > 1000) return absl::InvalidArgumentError("reason is longer than 1000 characters");
   absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
   if (!lead.ok()) return lead.status();
+  if (absl::Status s = CheckNotErased(*lead, "qualified"); !s.ok()) return s;
   if (lead->owner != Owner::kMarketing) {
     return absl::FailedPreconditionError(
         absl::StrCat("leads/", lead_id, " is already with sales"));
@@ -319,6 +331,7 @@ absl::StatusOr<Lead> LeadWorkflow::UpdateConsent(MarketingTx& tx, const std::str
                                                  const Consent& consent) const {
   absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
   if (!lead.ok()) return lead.status();
+  if (absl::Status s = CheckNotErased(*lead, "given consent"); !s.ok()) return s;
   lead->consent = consent;
   if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kConsentChanged, false); !s.ok()) {
     return s;

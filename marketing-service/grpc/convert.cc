@@ -70,7 +70,7 @@ void ToProto(const LeadView& view, v1::Lead* out) {
   handoff::ToProto(l.update_time, out->mutable_update_time());
   out->set_etag(EtagOf(l.version));
   out->set_erased(l.erased);
-  handoff::ToProto(l.erase_time, out->mutable_erase_time());
+  handoff::ToProtoIfSet(l.erase_time, [&] { return out->mutable_erase_time(); });
 }
 
 }  // namespace handoff::marketing

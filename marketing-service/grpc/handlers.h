@@ -12,6 +12,7 @@
 #include "marketing-service/domain/campaign_workflow.h"
 #include "marketing-service/domain/lead_workflow.h"
 #include "marketing-service/storage/marketing_store.h"
+#include "common/grpc/parse_check.h"
 
 // gRPC handlers of marketing-service: proto in, domain call, proto out. No rules here.
 namespace handoff::marketing {
@@ -27,9 +28,11 @@ struct HandlerDeps {
   const LeadWorkflow& leads;
 };
 
-class CampaignHandler final : public v1::CampaignService::CallbackService {
+class CampaignHandler final : public ParseCheckedService<v1::CampaignService::CallbackService> {
  public:
-  explicit CampaignHandler(HandlerDeps deps) : d_(deps) {}
+  explicit CampaignHandler(HandlerDeps deps) : d_(deps) {
+    CheckParsing(this, &CampaignHandler::CreateCampaign, &CampaignHandler::GetCampaign, &CampaignHandler::ListCampaigns, &CampaignHandler::UpdateCampaign, &CampaignHandler::ArchiveCampaign, &CampaignHandler::RecordSpend, &CampaignHandler::ListSpendEntries);
+  }
   grpc::ServerUnaryReactor* CreateCampaign(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCampaignRequest* req,
                                            v1::CreateCampaignResponse* resp) override;
@@ -56,9 +59,11 @@ class CampaignHandler final : public v1::CampaignService::CallbackService {
   HandlerDeps d_;
 };
 
-class LeadHandler final : public v1::LeadService::CallbackService {
+class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackService> {
  public:
-  explicit LeadHandler(HandlerDeps deps) : d_(deps) {}
+  explicit LeadHandler(HandlerDeps deps) : d_(deps) {
+    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
+  }
   grpc::ServerUnaryReactor* CaptureLead(grpc::CallbackServerContext* ctx,
                                         const v1::CaptureLeadRequest* req,
                                         v1::CaptureLeadResponse* resp) override;
@@ -102,9 +107,11 @@ class LeadHandler final : public v1::LeadService::CallbackService {
   HandlerDeps d_;
 };
 
-class ScoringHandler final : public v1::ScoringService::CallbackService {
+class ScoringHandler final : public ParseCheckedService<v1::ScoringService::CallbackService> {
  public:
-  explicit ScoringHandler(HandlerDeps deps) : d_(deps) {}
+  explicit ScoringHandler(HandlerDeps deps) : d_(deps) {
+    CheckParsing(this, &ScoringHandler::GetScoringPolicy, &ScoringHandler::UpdateScoringPolicy);
+  }
   grpc::ServerUnaryReactor* GetScoringPolicy(grpc::CallbackServerContext* ctx,
                                              const v1::GetScoringPolicyRequest* req,
                                              v1::GetScoringPolicyResponse* resp) override;
@@ -116,9 +123,11 @@ class ScoringHandler final : public v1::ScoringService::CallbackService {
   HandlerDeps d_;
 };
 
-class ReportHandler final : public v1::MarketingReportService::CallbackService {
+class ReportHandler final : public ParseCheckedService<v1::MarketingReportService::CallbackService> {
  public:
-  explicit ReportHandler(HandlerDeps deps) : d_(deps) {}
+  explicit ReportHandler(HandlerDeps deps) : d_(deps) {
+    CheckParsing(this, &ReportHandler::GetCampaignPerformance, &ReportHandler::GetLifecycleFunnel);
+  }
   grpc::ServerUnaryReactor* GetCampaignPerformance(
       grpc::CallbackServerContext* ctx, const v1::GetCampaignPerformanceRequest* req,
       v1::GetCampaignPerformanceResponse* resp) override;

@@ -15,6 +15,7 @@
 #include "sales-service/domain/opportunity_workflow.h"
 #include "sales-service/grpc/convert.h"
 #include "sales-service/storage/sales_store.h"
+#include "common/grpc/parse_check.h"
 
 // gRPC handlers of sales-service: proto in, domain call, proto out. No rules here.
 namespace handoff::sales {
@@ -27,9 +28,11 @@ struct HandlerDeps {
   const OpportunityWorkflow& opportunities;
 };
 
-class HandoffHandler final : public v1::HandoffService::CallbackService {
+class HandoffHandler final : public ParseCheckedService<v1::HandoffService::CallbackService> {
  public:
-  explicit HandoffHandler(HandlerDeps deps) : d_(deps) {}
+  explicit HandoffHandler(HandlerDeps deps) : d_(deps) {
+    CheckParsing(this, &HandoffHandler::HandoffLead, &HandoffHandler::UpdateLeadConsent, &HandoffHandler::EraseLead);
+  }
   grpc::ServerUnaryReactor* HandoffLead(grpc::CallbackServerContext* ctx,
                                         const v1::HandoffLeadRequest* req,
                                         v1::HandoffLeadResponse* resp) override;
@@ -44,9 +47,11 @@ class HandoffHandler final : public v1::HandoffService::CallbackService {
   HandlerDeps d_;
 };
 
-class RepHandler final : public v1::RepService::CallbackService {
+class RepHandler final : public ParseCheckedService<v1::RepService::CallbackService> {
  public:
-  explicit RepHandler(HandlerDeps deps) : d_(deps) {}
+  explicit RepHandler(HandlerDeps deps) : d_(deps) {
+    CheckParsing(this, &RepHandler::CreateRep, &RepHandler::GetRep, &RepHandler::ListReps, &RepHandler::UpdateRep);
+  }
   grpc::ServerUnaryReactor* CreateRep(grpc::CallbackServerContext* ctx,
                                       const v1::CreateRepRequest* req,
                                       v1::CreateRepResponse* resp) override;
@@ -63,9 +68,11 @@ class RepHandler final : public v1::RepService::CallbackService {
   HandlerDeps d_;
 };
 
-class OpportunityHandler final : public v1::OpportunityService::CallbackService {
+class OpportunityHandler final : public ParseCheckedService<v1::OpportunityService::CallbackService> {
  public:
-  explicit OpportunityHandler(HandlerDeps deps) : d_(deps) {}
+  explicit OpportunityHandler(HandlerDeps deps) : d_(deps) {
+    CheckParsing(this, &OpportunityHandler::GetOpportunity, &OpportunityHandler::ListOpportunities, &OpportunityHandler::AcceptOpportunity, &OpportunityHandler::RejectOpportunity, &OpportunityHandler::AssignOpportunity, &OpportunityHandler::LogActivity, &OpportunityHandler::ListActivities, &OpportunityHandler::AdvanceStage, &OpportunityHandler::CloseWon, &OpportunityHandler::CloseLost, &OpportunityHandler::CreateUpsell, &OpportunityHandler::ReopenOpportunity, &OpportunityHandler::UpdateOpportunity, &OpportunityHandler::ListTimeline, &OpportunityHandler::WatchDealEvents);
+  }
   grpc::ServerUnaryReactor* GetOpportunity(grpc::CallbackServerContext* ctx,
                                            const v1::GetOpportunityRequest* req,
                                            v1::GetOpportunityResponse* resp) override;
@@ -137,9 +144,11 @@ class OpportunityHandler final : public v1::OpportunityService::CallbackService 
   HandlerDeps d_;
 };
 
-class PipelineReportHandler final : public v1::PipelineReportService::CallbackService {
+class PipelineReportHandler final : public ParseCheckedService<v1::PipelineReportService::CallbackService> {
  public:
-  explicit PipelineReportHandler(HandlerDeps deps) : d_(deps) {}
+  explicit PipelineReportHandler(HandlerDeps deps) : d_(deps) {
+    CheckParsing(this, &PipelineReportHandler::GetPipelineReport, &PipelineReportHandler::GetForecast, &PipelineReportHandler::ListSlaBreaches);
+  }
   grpc::ServerUnaryReactor* GetPipelineReport(grpc::CallbackServerContext* ctx,
                                               const v1::GetPipelineReportRequest* req,
                                               v1::GetPipelineReportResponse* resp) override;
