@@ -3,6 +3,9 @@
 #include <cstdlib>
 
 #include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
@@ -22,6 +25,18 @@ absl::Status ApplyFlagsFromEnvironment(absl::string_view prefix,
     }
   }
   return absl::OkStatus();
+}
+
+void ConfigureFlagHelp(absl::string_view program, absl::string_view usage) {
+  absl::SetProgramUsageMessage(usage);
+  absl::FlagsUsageConfig config;
+  // Each binary defines its own flags in its main.cc; Abseil's default looks for a file
+  // named after the program and found none ("No flags matched").
+  config.contains_help_flags = [](absl::string_view file) { return absl::EndsWith(file, "/main.cc"); };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  const std::string version = absl::StrCat(program, " ", HANDOFF_VERSION, " (", HANDOFF_BUILD_TYPE, " build)\n");
+  config.version_string = [version] { return version; };
+  absl::SetFlagsUsageConfig(config);
 }
 
 }  // namespace handoff

@@ -15,6 +15,11 @@ namespace handoff {
 absl::Status ApplyFlagsFromEnvironment(absl::string_view prefix,
                                        const std::vector<std::string>& flag_names);
 
+// Sets the binary's --help text (`usage`, then the flags defined in its main.cc with their
+// defaults) and its --version line ("<program> <version> (<build type> build)"). Call
+// before absl::ParseCommandLine.
+void ConfigureFlagHelp(absl::string_view program, absl::string_view usage);
+
 }  // namespace handoff
 
 #endif  // HANDOFF_COMMON_FLAGS_ENV_H_
