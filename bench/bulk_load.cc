@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "common/ids.h"
 #include "common/page_token.h"
+#include "handoff/marketing/v1/lead_service.pb.h"
 #include "marketing-service/domain/campaign_report.h"
 #include "marketing-service/storage/sqlite_marketing_store.h"
 #include "sales-service/storage/sqlite_sales_store.h"
@@ -132,7 +133,11 @@ class Loader {
     std::ofstream out(path);
     for (const std::string& id : sample_) out << "lead " << ResourceName("leads", id) << "\n";
     for (int i = 0; i < size && totals_.leads > 0; ++i) {
-      out << "page " << EncodePageToken(static_cast<int64_t>(rng_() % static_cast<uint64_t>(totals_.leads))) << "\n";
+      // Tokens of the unfiltered ListLeads, as the service issues them.
+      out << "page "
+          << EncodePageToken(handoff::marketing::v1::ListLeadsRequest(),
+                             static_cast<int64_t>(rng_() % static_cast<uint64_t>(totals_.leads)))
+          << "\n";
     }
     out.close();
     if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));

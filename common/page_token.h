@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
 
 namespace handoff {
 
@@ -17,15 +18,21 @@ constexpr int kMaxPageSize = 500;
 // page_size: 0 -> default 50, above 500 -> 500, negative -> INVALID_ARGUMENT.
 absl::StatusOr<int> ClampPageSize(int32_t page_size);
 
-// An opaque token for a keyset cursor.
-std::string EncodePageToken(int64_t cursor);
-// 0 for an empty token; INVALID_ARGUMENT ("page_token") for one we did not issue.
-absl::StatusOr<int64_t> DecodePageToken(absl::string_view token);
+// Page tokens are opaque and bound to the list request they continue: the request's type
+// (which list) and a fingerprint of every field but page_token and page_size (its
+// filters). A token presented with another list or other filters is INVALID_ARGUMENT.
 
-// A token for a two-part keyset cursor (for example a time and a sequence).
-std::string EncodePageToken(int64_t first, int64_t second);
-// nullopt for an empty token; INVALID_ARGUMENT ("page_token") for one we did not issue.
-absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> DecodePairPageToken(absl::string_view token);
+// A token for the page after keyset cursor `cursor` of `request`'s list.
+std::string EncodePageToken(const google::protobuf::Message& request, int64_t cursor);
+// The cursor in `request`'s page_token: 0 when it is empty; INVALID_ARGUMENT
+// ("page_token") for a token not issued for this list with these filters.
+absl::StatusOr<int64_t> DecodePageToken(const google::protobuf::Message& request);
+
+// The same for a two-part keyset cursor (for example a time and a sequence).
+std::string EncodePageToken(const google::protobuf::Message& request, int64_t first, int64_t second);
+// nullopt when page_token is empty.
+absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> DecodePairPageToken(
+    const google::protobuf::Message& request);
 
 }  // namespace handoff
 

@@ -26,7 +26,7 @@ grpc::ServerUnaryReactor* DeliveryHandler::ListParkedMessages(
   return runner_.Run(ctx, "DeliveryService/ListParkedMessages", *req, [this, req, resp]() -> absl::Status {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    absl::StatusOr<int64_t> after = DecodePageToken(*req);
     if (!after.ok()) return after.status();
     absl::StatusOr<Page<OutboxMessage>> page = store_.ListParked(*after, *size);
     if (!page.ok()) return page.status();
@@ -40,7 +40,7 @@ grpc::ServerUnaryReactor* DeliveryHandler::ListParkedMessages(
       p->set_last_error(m.last_error);
       ToProto(m.create_time, p->mutable_create_time());
     }
-    if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+    if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
     return absl::OkStatus();
   });
 }

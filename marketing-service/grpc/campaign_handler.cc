@@ -104,7 +104,7 @@ grpc::ServerUnaryReactor* CampaignHandler::ListCampaigns(grpc::CallbackServerCon
   return d_.runner.Run(ctx, "CampaignService/ListCampaigns", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    absl::StatusOr<int64_t> after = DecodePageToken(*req);
     if (!after.ok()) return after.status();
     if (req->state() < 0 || req->state() > kCampaignStateMax) {
       return absl::InvalidArgumentError("state is not a valid CampaignState");
@@ -114,7 +114,7 @@ grpc::ServerUnaryReactor* CampaignHandler::ListCampaigns(grpc::CallbackServerCon
           tx.ListCampaigns(static_cast<CampaignState>(req->state()), *after, *size);
       if (!page.ok()) return page.status();
       for (const Campaign& c : page->items) ToProto(c, resp->add_campaigns());
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
       return absl::OkStatus();
     });
   });
@@ -184,7 +184,7 @@ grpc::ServerUnaryReactor* CampaignHandler::ListSpendEntries(grpc::CallbackServer
     if (!id.ok()) return id.status();
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    absl::StatusOr<int64_t> after = DecodePageToken(*req);
     if (!after.ok()) return after.status();
     return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<Campaign> c = tx.GetCampaign(*id);
@@ -199,7 +199,7 @@ grpc::ServerUnaryReactor* CampaignHandler::ListSpendEntries(grpc::CallbackServer
         p->set_over_budget_reason(e.over_budget_reason);
         handoff::ToProto(e.time, p->mutable_record_time());
       }
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
       return absl::OkStatus();
     });
   });

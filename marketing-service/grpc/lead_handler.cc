@@ -159,7 +159,7 @@ grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ct
   return d_.runner.Run(ctx, "LeadService/ListLeads", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    absl::StatusOr<int64_t> after = DecodePageToken(*req);
     if (!after.ok()) return after.status();
     LeadFilter filter;
     if (req->lifecycle_stage() < 0 || req->lifecycle_stage() > kLifecycleStageMax) {
@@ -186,7 +186,7 @@ grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ct
       for (const Lead& l : page->items) {
         if (absl::Status s = FillLead(tx, d_.leads, l, resp->add_leads()); !s.ok()) return s;
       }
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
       return absl::OkStatus();
     });
   });

@@ -38,7 +38,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
   return d_.runner.Run(ctx, "OpportunityService/ListOpportunities", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    absl::StatusOr<int64_t> after = DecodePageToken(*req);
     if (!after.ok()) return after.status();
     OpportunityFilter filter;
     absl::StatusOr<std::string> rep = ParseOptionalRep(req->rep());
@@ -56,7 +56,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
       absl::StatusOr<Page<Opportunity>> page = tx.ListOpportunities(filter, *after, *size);
       if (!page.ok()) return page.status();
       for (const Opportunity& o : page->items) ToProto(o, d_.opportunities, resp->add_opportunities());
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
       return absl::OkStatus();
     });
   });
@@ -119,14 +119,14 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListActivities(grpc::CallbackServe
     if (!id.ok()) return id.status();
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    absl::StatusOr<int64_t> after = DecodePageToken(*req);
     if (!after.ok()) return after.status();
     return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       if (absl::StatusOr<Opportunity> o = tx.GetOpportunity(*id); !o.ok()) return o.status();
       absl::StatusOr<Page<Activity>> page = tx.ListActivities(*id, *after, *size);
       if (!page.ok()) return page.status();
       for (const Activity& a : page->items) ToProto(a, resp->add_activities());
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
       return absl::OkStatus();
     });
   });
@@ -217,7 +217,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListTimeline(grpc::CallbackServerC
     if (!id.ok()) return id.status();
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> token = DecodePairPageToken(req->page_token());
+    absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> token = DecodePairPageToken(*req);
     if (!token.ok()) return token.status();
     TimelineCursor after;
     if (token->has_value()) after = {absl::FromUnixMicros((*token)->first), (*token)->second};
@@ -227,7 +227,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListTimeline(grpc::CallbackServerC
       if (!page.ok()) return page.status();
       for (const TimelineEntry& e : page->entries) ToProto(e, resp->add_entries());
       if (page->next) {
-        resp->set_next_page_token(EncodePageToken(absl::ToUnixMicros(page->next->time), page->next->seq));
+        resp->set_next_page_token(EncodePageToken(*req, absl::ToUnixMicros(page->next->time), page->next->seq));
       }
       return absl::OkStatus();
     });

@@ -46,13 +46,13 @@ grpc::ServerUnaryReactor* RepHandler::ListReps(grpc::CallbackServerContext* ctx,
   return d_.runner.Run(ctx, "RepService/ListReps", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(req->page_token());
+    absl::StatusOr<int64_t> after = DecodePageToken(*req);
     if (!after.ok()) return after.status();
     return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<Page<Rep>> page = tx.ListReps(*after, *size);
       if (!page.ok()) return page.status();
       for (const Rep& r : page->items) ToProto(r, resp->add_reps());
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*page->next_cursor));
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
       return absl::OkStatus();
     });
   });
