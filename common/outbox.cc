@@ -22,7 +22,7 @@ absl::StatusOr<std::vector<OutboxMessage>> SqliteOutboxStore::Due(absl::Time now
     // is not yet due must hold back its later messages, and the caller needs to see that.
     absl::StatusOr<sqlite::Statement> q = tx.Prepare(
         "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
-        " create_time_us, last_error FROM outbox WHERE parked = 0 ORDER BY sequence LIMIT ?");
+        " create_time_us, last_error, refusals FROM outbox WHERE parked = 0 ORDER BY sequence LIMIT ?");
     if (!q.ok()) return q.status();
     q->Bind(1, int64_t{limit});
     std::vector<OutboxMessage> out;
@@ -41,6 +41,7 @@ absl::StatusOr<std::vector<OutboxMessage>> SqliteOutboxStore::Due(absl::Time now
       m.next_attempt_time = q->Time(6);
       m.create_time = q->Time(7);
       m.last_error = q->Text(8);
+      m.refusals = static_cast<int>(q->Int(9));
       if (held.count(m.key) > 0) continue;
       if (m.next_attempt_time > now) {
         held.insert(m.key);
@@ -73,12 +74,18 @@ absl::Status SqliteOutboxStore::MarkDelivered(int64_t sequence) {
 }
 
 absl::Status SqliteOutboxStore::Reschedule(int64_t sequence, absl::Time next_attempt,
-                                           int attempts, absl::string_view error) {
+                                           int attempts, int refusals, absl::string_view error) {
   return db_.RunGrouped([&](sqlite::Transaction& tx) -> absl::Status {
     absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-        "UPDATE outbox SET next_attempt_us = ?, attempts = ?, last_error = ? WHERE sequence = ?");
+        "UPDATE outbox SET next_attempt_us = ?, attempts = ?, refusals = ?, last_error = ?"
+        " WHERE sequence = ?");
     if (!q.ok()) return q.status();
-    return q->BindTime(1, next_attempt).Bind(2, int64_t{attempts}).Bind(3, error).Bind(4, sequence).Run();
+    return q->BindTime(1, next_attempt)
+        .Bind(2, int64_t{attempts})
+        .Bind(3, int64_t{refusals})
+        .Bind(4, error)
+        .Bind(5, sequence)
+        .Run();
   });
 }
 
@@ -134,7 +141,8 @@ absl::StatusOr<int64_t> SqliteOutboxStore::Requeue(const std::vector<int64_t>& s
   int64_t moved = 0;
   auto requeue = [&](bool one, int64_t sequence) -> absl::Status {
     absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-        "UPDATE outbox SET parked = 0, next_attempt_us = ?1 WHERE parked = 1 AND (?2 = 0 OR sequence = ?3)");
+        "UPDATE outbox SET parked = 0, refusals = 0, next_attempt_us = ?1"
+        " WHERE parked = 1 AND (?2 = 0 OR sequence = ?3)");
     if (!q.ok()) return q.status();
     if (absl::Status s = q->BindTime(1, now).Bind(2, int64_t{one}).Bind(3, sequence).Run(); !s.ok()) return s;
     moved += tx.Changes();
@@ -190,6 +198,27 @@ bool OutboxDispatcher::IsRetryable(const absl::Status& status) {
   }
 }
 
+bool OutboxDispatcher::IsTransportFailure(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kCancelled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status OutboxDispatcher::ParkMessage(const OutboxMessage& m, const std::string& why) {
+  LogError("outbox", absl::StrCat("message ", m.message_id, " (", m.topic, ", key ", m.key,
+                                  ") parked: ", why, "; later messages of its key go on, and "
+                                  "RetryParkedMessages sends it again"));
+  absl::Status s = store_.Park(m.sequence, why);
+  if (s.ok() && options_.on_park) options_.on_park(m, why);
+  return s;
+}
+
 void OutboxDispatcher::Loop() {
   while (true) {
     const absl::Duration wait = DeliverDue();
@@ -210,17 +239,24 @@ void OutboxDispatcher::DeliverChain(const std::vector<const OutboxMessage*>& cha
     }
     const absl::Status sent = deliver_(*m);
     absl::Status recorded;
+    const int attempts = m->attempts + 1;
+    const int refusals = m->refusals + (sent.ok() || IsTransportFailure(sent) ? 0 : 1);
+    const absl::Duration age = clock_.Now() - m->create_time;
     if (sent.ok()) {
       recorded = store_.MarkDelivered(m->sequence);
-    } else if (IsRetryable(sent)) {
-      const int attempts = m->attempts + 1;
+    } else if (!IsRetryable(sent)) {
+      recorded = ParkMessage(*m, absl::StrCat("permanent failure: ", sent.ToString()));
+    } else if (refusals >= options_.max_refusals) {
+      recorded = ParkMessage(*m, absl::StrCat("refused ", refusals, " times (budget ",
+                                              options_.max_refusals, "), last: ", sent.ToString()));
+    } else if (age >= options_.max_age) {
+      recorded = ParkMessage(*m, absl::StrCat("undelivered after ", absl::FormatDuration(age), " (budget ",
+                                              absl::FormatDuration(options_.max_age), "), last: ",
+                                              sent.ToString()));
+    } else {
       absl::Duration backoff = options_.initial_backoff * (1LL << std::min(attempts - 1, 20));
       backoff = std::min(backoff, options_.max_backoff) * absl::Uniform(gen, 0.5, 1.5);
-      recorded = store_.Reschedule(m->sequence, clock_.Now() + backoff, attempts, sent.ToString());
-    } else {
-      LogError("outbox", absl::StrCat("message ", m->message_id, " (", m->topic, ", key ", m->key,
-                                      ") parked after a permanent failure: ", sent.ToString()));
-      recorded = store_.Park(m->sequence, sent.ToString());
+      recorded = store_.Reschedule(m->sequence, clock_.Now() + backoff, attempts, refusals, sent.ToString());
     }
     if (!recorded.ok()) {
       LogError("outbox", absl::StrCat("recording delivery of ", m->message_id,

@@ -35,7 +35,7 @@ class OutboxStore {
   virtual absl::StatusOr<std::optional<absl::Time>> NextDue() = 0;
   virtual absl::Status MarkDelivered(int64_t sequence) = 0;
   virtual absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts,
-                                  absl::string_view error) = 0;
+                                  int refusals, absl::string_view error) = 0;
   virtual absl::Status Park(int64_t sequence, absl::string_view error) = 0;
   virtual absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) = 0;
   // Parked messages with sequence > `after`, oldest first (payload left empty).
@@ -51,7 +51,7 @@ class SqliteOutboxStore final : public OutboxStore {
   absl::StatusOr<std::vector<OutboxMessage>> Due(absl::Time now, int limit) override;
   absl::StatusOr<std::optional<absl::Time>> NextDue() override;
   absl::Status MarkDelivered(int64_t sequence) override;
-  absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts,
+  absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts, int refusals,
                           absl::string_view error) override;
   absl::Status Park(int64_t sequence, absl::string_view error) override;
   absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) override;
@@ -64,9 +64,10 @@ class SqliteOutboxStore final : public OutboxStore {
 
 // Delivers outbox messages with a background thread: one key's messages strictly in
 // sequence order (a failed message holds back the later ones of its key), several keys at
-// once,
-// exponential back-off with jitter on retryable failures, and parking on permanent ones.
-// Resumes after a restart because every state lives in the store.
+// once, exponential back-off with jitter on retryable failures, and parking on permanent
+// ones or once a message's retry budget is spent (so one message that can never succeed
+// holds its key back for a bounded time, not for ever). Resumes after a restart because
+// every state lives in the store.
 class OutboxDispatcher {
  public:
   // Sends one message; returns the receiver's status. Must apply its own deadline.
@@ -80,6 +81,16 @@ class OutboxDispatcher {
     int batch_size = 100;
     // Keys delivered at once (each key's messages still strictly in order).
     int parallel_keys = 16;
+    // Retry budget. A message the receiver refused this many times with a retryable
+    // status (FAILED_PRECONDITION, ABORTED, INTERNAL, ...) is parked. Transport failures
+    // (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, CANCELLED: the receiver was not
+    // reached or was overloaded) do not count, so an outage of the peer parks nothing.
+    int max_refusals = 20;
+    // A message still not delivered this long after it was queued is parked, whatever
+    // failed.
+    absl::Duration max_age = absl::Hours(72);
+    // Called with the message and the reason each time a message is parked.
+    std::function<void(const OutboxMessage&, absl::string_view)> on_park;
   };
 
   OutboxDispatcher(OutboxStore& store, Deliver deliver, const Clock& clock, Options options);
@@ -93,6 +104,9 @@ class OutboxDispatcher {
 
   // Whether a status means "try again later" rather than "will never succeed".
   static bool IsRetryable(const absl::Status& status);
+  // Whether a retryable status means the receiver was not reached (or shed load), rather
+  // than that it answered and refused.
+  static bool IsTransportFailure(const absl::Status& status);
 
   // One delivery round over what is due now (the background thread calls it in a loop;
   // tests call it directly). Returns how long to wait before the next round.
@@ -102,6 +116,8 @@ class OutboxDispatcher {
   void Loop();
   // Delivers one key's due messages in order, stopping at the first that fails.
   void DeliverChain(const std::vector<const OutboxMessage*>& chain);
+  // Parks `m` with `why`, logging it and telling on_park.
+  absl::Status ParkMessage(const OutboxMessage& m, const std::string& why);
 
   OutboxStore& store_;
   Deliver deliver_;

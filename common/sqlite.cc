@@ -27,6 +27,9 @@ absl::Status FromSqlite(int code, absl::string_view context, sqlite3* db) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return absl::UnavailableError(detail);
+    case SQLITE_INTERRUPT:
+      return absl::UnavailableError(
+          "the write took longer than the store's time bound (--write_timeout) and was undone; retry");
     default:
       // SUM() past 64 bits: the data is fine, the figure asked for does not fit.
       if (db != nullptr && absl::string_view(sqlite3_errmsg(db)) == "integer overflow") {
@@ -168,7 +171,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& path, int
     return absl::UnavailableError(s.message());
   }
   auto conn = std::make_unique<Connection>(raw);
-  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_busy_timeout(raw, static_cast<int>(std::clamp<int64_t>(
+                                absl::ToInt64Milliseconds(options.write_timeout), 1, 600'000)));
   const std::string cache = absl::StrCat("PRAGMA cache_size=-", std::max(64, options.cache_kib));
   if (absl::Status s = conn->Exec(cache.c_str()); !s.ok()) return s;
   return conn;
@@ -257,6 +261,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
       path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, options);
   if (!writer.ok()) return writer.status();
   std::unique_ptr<Database> db(new Database(*std::move(writer), path));
+  db->write_timeout_ = options.write_timeout;
+  // Checked every 1,000 virtual-machine steps: a clock read, cheap beside the steps.
+  sqlite3_progress_handler(db->writer_->db(), 1000, &Database::InterruptIfOverdue, db.get());
   for (const char* pragma : {"PRAGMA journal_mode=WAL",
                              options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF",
                              "PRAGMA foreign_keys=ON"}) {
@@ -344,27 +351,66 @@ absl::Status Database::Read(absl::FunctionRef<absl::Status(Transaction&)> work) 
   return result;
 }
 
+int Database::InterruptIfOverdue(void* self) {
+  const auto* db = static_cast<Database*>(self);
+  const int64_t started = db->work_started_us_.load(std::memory_order_relaxed);
+  if (started == 0) return 0;
+  return absl::ToUnixMicros(absl::Now()) - started > absl::ToInt64Microseconds(db->write_timeout_) ? 1 : 0;
+}
+
+absl::Status Database::CheckWriter() {
+  const int64_t started = work_started_us_.load(std::memory_order_relaxed);
+  if (started != 0) {
+    const absl::Duration held = absl::Now() - absl::FromUnixMicros(started);
+    if (held > write_timeout_) {
+      return absl::UnavailableError(absl::StrCat("one call has held the writer for ", absl::FormatDuration(held),
+                                                 ", past the time bound of ", absl::FormatDuration(write_timeout_)));
+    }
+  }
+  if (!writes_failing_.load()) return absl::OkStatus();
+  // An empty write transaction: takes the write lock, writes nothing, syncs nothing.
+  if (absl::Status s = RunGrouped([](Transaction&) { return absl::OkStatus(); }); !s.ok()) {
+    return absl::UnavailableError(absl::StrCat("writes fail: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> work) {
   PendingWork me{work, absl::OkStatus(), false};
-  {
-    absl::MutexLock queue(&queue_mu_);
-    queue_.push_back(&me);
-  }
-  absl::MutexLock lock(&mu_);  // whoever gets the lock runs everything waiting
   std::vector<PendingWork*> batch;
   {
     absl::MutexLock queue(&queue_mu_);
+    queue_.push_back(&me);
+    // Wait for a previous holder to run this work, or for the writer to be free (then
+    // this call runs everything waiting) -- but not longer than the time bound.
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return me.done || !batch_running_; };
+    if (!queue_mu_.AwaitWithTimeout(absl::Condition(&ready), write_timeout_) && !me.done) {
+      auto it = std::find(queue_.begin(), queue_.end(), &me);
+      if (it != queue_.end()) {
+        queue_.erase(it);
+        return absl::UnavailableError(absl::StrCat(
+            "the store's writer has been busy for ", absl::FormatDuration(write_timeout_),
+            " (--write_timeout); nothing was written; retry with back-off"));
+      }
+      // A running batch took this work: it must finish before `work` goes out of scope.
+      queue_mu_.Await(absl::Condition(&me.done));
+    }
     if (me.done) return me.result;  // a previous holder ran it
+    batch_running_ = true;
     batch.swap(queue_);
   }
+  absl::MutexLock lock(&mu_);
   // Hands each call its result: with `commit` failed, the calls that had succeeded fail
   // with it (calls that failed keep their own error; they wrote nothing either way).
   auto finish = [&](const absl::Status& commit) {
+    work_started_us_.store(0, std::memory_order_relaxed);
+    writes_failing_.store(!commit.ok());
     absl::MutexLock queue(&queue_mu_);
     for (PendingWork* p : batch) {
       if (!commit.ok() && p->result.ok()) p->result = commit;
       p->done = true;
     }
+    batch_running_ = false;
   };
   // The transaction is lost mid-batch: every call of the batch fails with `why`.
   auto fail_all = [&](const absl::Status& why) {
@@ -381,7 +427,9 @@ absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> 
       finish(s);
       return me.result;
     }
+    work_started_us_.store(absl::ToUnixMicros(absl::Now()), std::memory_order_relaxed);
     p->result = p->work(tx);
+    work_started_us_.store(0, std::memory_order_relaxed);
     if (sqlite3_get_autocommit(writer_->db()) != 0) {
       // SQLite rolled the whole transaction back (I/O error, disk full, ...): the work done
       // so far in this batch is gone, so no call of it may succeed.

@@ -1,6 +1,7 @@
 #ifndef HANDOFF_COMMON_SQLITE_H_
 #define HANDOFF_COMMON_SQLITE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -134,6 +135,12 @@ struct DatabaseOptions {
   // false: synchronous=OFF, for bulk loading a new file that can simply be loaded again.
   // A committed transaction may then be lost on a crash of the machine (not of the process).
   bool durable = true;
+  // The time bound of the write path: a call waits at most this long for the writer
+  // (then UNAVAILABLE), one call's work in a write transaction is interrupted after this
+  // long (its statements fail, the call gets UNAVAILABLE), and waiting for another
+  // process's lock on the file gives up after it. CheckWriter reports a writer that
+  // exceeds it.
+  absl::Duration write_timeout = absl::Seconds(5);
 };
 
 // An SQLite database file in WAL mode with synchronous=FULL: a committed transaction is
@@ -164,6 +171,11 @@ class Database {
 
   // A cheap read that proves the database answers (for health checks).
   absl::Status Ping();
+  // Whether the write path works, for health checks: UNAVAILABLE while one call's work
+  // has held the writer longer than write_timeout (a stuck call), or while writes fail
+  // for want of the lock or the disk (checked by an empty write transaction, only after
+  // a write failed so; an idle, healthy writer costs nothing).
+  absl::Status CheckWriter();
   const std::string& path() const { return path_; }
   // Highest migration version applied.
   int schema_version() const { return schema_version_; }
@@ -172,6 +184,15 @@ class Database {
   friend class Transaction;
   Database(std::unique_ptr<Connection> writer, std::string path);
   absl::Status OpenReaders(const DatabaseOptions& options);
+
+  // SQLite's progress handler on the writer: interrupts work past write_timeout.
+  static int InterruptIfOverdue(void* self);
+
+  absl::Duration write_timeout_ = absl::Seconds(5);
+  // When the work now holding the writer began (Unix microseconds), 0 when idle.
+  std::atomic<int64_t> work_started_us_{0};
+  // A batch failed for want of the lock, disk or time; cleared by a committed batch.
+  std::atomic<bool> writes_failing_{false};
 
   absl::Mutex mu_;  // the write lock
   std::unique_ptr<Connection> writer_;
@@ -191,6 +212,8 @@ class Database {
   };
   absl::Mutex queue_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::vector<PendingWork*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  // A caller has taken the queue and runs it (or waits for mu_ to).
+  bool batch_running_ ABSL_GUARDED_BY(queue_mu_) = false;
 };
 
 // Runs `read` (Transaction& -> absl::StatusOr<T>) in a read transaction (Database::Read)

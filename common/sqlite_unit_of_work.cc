@@ -33,6 +33,10 @@ CREATE TABLE events (
 );
 )sql";
 
+const char kOutboxRefusalsSchema[] = R"sql(
+ALTER TABLE outbox ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,
                                                          absl::string_view request_id) {
   absl::StatusOr<Statement> q = tx.Prepare(

@@ -31,7 +31,8 @@ struct OutboxMessage {
   std::string topic;        // what kind of message, e.g. "handoff"
   std::string key;          // ordering key (a lead): messages of one key go in order
   std::string payload;      // serialized request for the receiver
-  int attempts = 0;
+  int attempts = 0;         // every delivery attempt
+  int refusals = 0;         // attempts the receiver answered with a retryable refusal
   absl::Time next_attempt_time;
   absl::Time create_time;
   std::string last_error;
@@ -75,9 +76,11 @@ class UnitOfWork {
 // Queues `request` (a request message of the other service's API, with a request_id
 // field) in the outbox: `message_id` becomes its request_id, so the receiver acts on it
 // once however often it is delivered. `key` orders messages (one lead's go in order).
+// `request` is taken by reference, not by value: `key` often views one of its fields, and
+// moving the request into a parameter would empty that field before it is read.
 template <typename Request>
 absl::Status EnqueueRequest(UnitOfWork& uow, absl::string_view topic, absl::string_view key,
-                            absl::Time now, std::string message_id, Request request) {
+                            absl::Time now, std::string message_id, Request&& request) {
   OutboxMessage m;
   m.message_id = std::move(message_id);
   m.topic = std::string(topic);

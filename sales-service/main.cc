@@ -43,6 +43,21 @@ ABSL_FLAG(int32_t, max_queued_calls, 2048, "Calls waiting for a worker before RE
 ABSL_FLAG(absl::Duration, delivery_deadline, absl::Seconds(5),
           "Deadline of each call delivering a message to marketing");
 
+ABSL_FLAG(int32_t, delivery_max_refusals, 20,
+          "Retry budget: a message the marketing refused this many times with a retryable status is "
+          "parked (transport failures do not count)");
+ABSL_FLAG(absl::Duration, delivery_max_age, absl::Hours(72),
+          "Retry budget: a message still undelivered this long after it was queued is parked");
+ABSL_FLAG(absl::Duration, write_timeout, absl::Seconds(5),
+          "Time bound of the write path: waiting for the writer, one call's work in a write "
+          "transaction, waiting for another process's lock; past it the call fails UNAVAILABLE "
+          "and health turns NOT_SERVING");
+ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
+          "After SIGTERM, keep serving this long with health NOT_SERVING (so load balancers "
+          "stop routing) before refusing new calls");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "After the drain, how long in-flight calls may take to finish");
+
 int main(int argc, char** argv) {
   using namespace handoff;
   using namespace handoff::sales;
@@ -55,7 +70,8 @@ int main(int argc, char** argv) {
           "HANDOFF_", {"listen", "database", "marketing_address", "metrics_listen", "accept_sla",
                        "first_touch_sla", "reassign_on_accept_breach", "sla_check_interval",
                        "stage_probabilities", "request_retention", "worker_threads", "max_queued_calls",
-                       "delivery_deadline"});
+                       "delivery_deadline", "delivery_max_refusals", "delivery_max_age", "write_timeout",
+                       "shutdown_drain", "shutdown_grace"});
       !s.ok()) {
     return FailStartup(kName, s);
   }
@@ -80,15 +96,30 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::string> path = SqlitePathOf(absl::GetFlag(FLAGS_database));
   if (!path.ok()) return FailStartup(kName, path.status());
-  absl::StatusOr<std::unique_ptr<SqliteSalesStore>> store = SqliteSalesStore::Open(*path);
+  sqlite::DatabaseOptions database_options;
+  database_options.write_timeout = absl::GetFlag(FLAGS_write_timeout);
+  if (database_options.write_timeout <= absl::ZeroDuration()) {
+    return FailStartup(kName, absl::InvalidArgumentError("--write_timeout must be positive"));
+  }
+  absl::StatusOr<std::unique_ptr<SqliteSalesStore>> store = SqliteSalesStore::Open(*path, database_options);
   if (!store.ok()) return FailStartup(kName, store.status());
   LogInfo(kName, absl::StrCat("database ", *path, " at schema version ",
                               (*store)->database().schema_version()));
 
-  ServiceRuntime runtime({kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_metrics_listen),
-                          absl::GetFlag(FLAGS_worker_threads), absl::GetFlag(FLAGS_max_queued_calls),
-                          absl::GetFlag(FLAGS_marketing_address), absl::GetFlag(FLAGS_delivery_deadline),
-                          absl::GetFlag(FLAGS_request_retention)});
+  ServiceRuntime::Options runtime_options;
+  runtime_options.name = kName;
+  runtime_options.listen = absl::GetFlag(FLAGS_listen);
+  runtime_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  runtime_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  runtime_options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
+  runtime_options.peer_address = absl::GetFlag(FLAGS_marketing_address);
+  runtime_options.delivery_deadline = absl::GetFlag(FLAGS_delivery_deadline);
+  runtime_options.delivery_max_refusals = absl::GetFlag(FLAGS_delivery_max_refusals);
+  runtime_options.delivery_max_age = absl::GetFlag(FLAGS_delivery_max_age);
+  runtime_options.request_retention = absl::GetFlag(FLAGS_request_retention);
+  runtime_options.shutdown_drain = absl::GetFlag(FLAGS_shutdown_drain);
+  runtime_options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  ServiceRuntime runtime(std::move(runtime_options));
   MarketingDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
       (*store)->database(), [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });

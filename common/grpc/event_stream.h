@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -20,7 +21,8 @@
 
 namespace handoff {
 
-// Wakes event watchers when a transaction that appended events has committed.
+// Wakes event watchers when a transaction that appended events has committed, and once
+// more when the server shuts down (then closed() is true and watchers end their streams).
 class EventHub {
  public:
   using Id = uint64_t;
@@ -29,6 +31,12 @@ class EventHub {
     subscribers_[next_] = std::move(wake);
     return next_++;
   }
+  // Marks the hub closed and wakes every watcher; later watchers see it closed at once.
+  void Close() {
+    closed_.store(true);
+    Notify();
+  }
+  bool closed() const { return closed_.load(); }
   void Unsubscribe(Id id) {
     absl::MutexLock lock(&mu_);
     subscribers_.erase(id);
@@ -42,6 +50,7 @@ class EventHub {
  private:
   absl::Mutex mu_;
   Id next_ ABSL_GUARDED_BY(mu_) = 1;
+  std::atomic<bool> closed_{false};
   std::map<Id, std::function<void()>> subscribers_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -68,7 +77,7 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
   EventWatchReactor(int64_t after, WorkerPool& pool, EventHub& hub, ReadEvents read)
       : after_(after), pool_(pool), hub_(hub), read_(std::move(read)) {
     hub_id_ = hub_.Subscribe([this] { Wake(); });
-    Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { more_ = true; });
+    Wake();
   }
 
   void OnWriteDone(bool ok) override {
@@ -92,9 +101,16 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
  private:
   enum class Action { kNone, kWrite, kFetch, kFinish };
 
-  // Called by the hub after a commit.
+  // Called by the hub after a commit, or when it closes at shutdown.
   void Wake() {
-    Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { more_ = true; });
+    Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      if (hub_.closed()) {
+        Fail(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "server shutting down: reconnect elsewhere and resume after the last sequence received"));
+        return;
+      }
+      more_ = true;
+    });
   }
 
   // Applies `change` under the lock, decides what to do next, and does it outside the lock

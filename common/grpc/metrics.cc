@@ -42,4 +42,8 @@ prometheus::Gauge& Metrics::Gauge(const std::string& name, const std::string& he
   return prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
 }
 
+prometheus::Counter& Metrics::Counter(const std::string& name, const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(*registry_).Add({});
+}
+
 }  // namespace handoff

@@ -25,6 +25,7 @@ class Metrics {
   absl::Status Expose(const std::string& address);
   void RecordRpc(absl::string_view method, absl::StatusCode code, absl::Duration elapsed);
   prometheus::Gauge& Gauge(const std::string& name, const std::string& help);
+  prometheus::Counter& Counter(const std::string& name, const std::string& help);
   prometheus::Registry& registry() { return *registry_; }
 
  private:

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/logging.h"
 
 namespace handoff {
@@ -104,9 +105,16 @@ void ServiceHost::Shutdown() {
   }
   if (health_thread_.joinable()) health_thread_.join();
   if (server_ == nullptr) return;
-  // Tell load balancers and probes first, then stop taking calls and drain.
+  // Tell load balancers and probes first, keep serving while they stop routing here, then
+  // end streams, stop taking calls and drain.
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health != nullptr) health->Shutdown();
+  LogInfo(options_.name, "health: NOT_SERVING (shutting down)");
+  if (options_.shutdown_drain > absl::ZeroDuration()) {
+    LogInfo(options_.name, absl::StrCat("draining for ", absl::FormatDuration(options_.shutdown_drain)));
+    absl::SleepFor(options_.shutdown_drain);
+  }
+  if (before_stop_) before_stop_();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(options_.shutdown_grace));
   server_->Wait();

@@ -30,7 +30,10 @@ class ServiceHost {
     std::string listen;                          // HOST:PORT; port 0 picks a free one
     std::string name;                            // for logs, e.g. "marketing-service"
     absl::Duration health_interval = absl::Seconds(1);
-    absl::Duration shutdown_grace = absl::Seconds(10);  // in-flight calls get this long
+    // After SIGTERM, serve this long with health NOT_SERVING so that load balancers and
+    // endpoints stop routing here first.
+    absl::Duration shutdown_drain = absl::ZeroDuration();
+    absl::Duration shutdown_grace = absl::Seconds(10);  // then in-flight calls get this long
   };
 
   explicit ServiceHost(Options options);
@@ -41,13 +44,17 @@ class ServiceHost {
   void AddService(grpc::Service* service, const std::string& full_name);
   // Returns OK while the service can do its work (its storage answers).
   void SetHealthProbe(std::function<absl::Status()> probe);
+  // Runs at shutdown after the drain, just before the server stops taking calls (to end
+  // open streams).
+  void SetBeforeStop(std::function<void()> before_stop) { before_stop_ = std::move(before_stop); }
 
   // Binds and starts serving. Logs "listening on HOST:PORT" with the real port.
   absl::Status Start();
   int port() const { return port_; }
 
-  // Waits for SIGTERM or SIGINT, then: health NOT_SERVING at once, stop accepting calls,
-  // let in-flight calls finish within shutdown_grace, and return.
+  // Waits for SIGTERM or SIGINT, then: health NOT_SERVING at once, keep serving for
+  // shutdown_drain, end streams (SetBeforeStop), stop accepting calls, let in-flight calls
+  // finish within shutdown_grace, and return.
   void WaitForShutdown();
   // The same shutdown without a signal (tests, fatal errors).
   void Shutdown();
@@ -59,6 +66,7 @@ class ServiceHost {
   Options options_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::function<absl::Status()> probe_;
+  std::function<void()> before_stop_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Mutex mu_;

@@ -8,13 +8,25 @@
 #include "common/sqlite_unit_of_work.h"
 
 namespace handoff {
+namespace {
+
+ServiceHost::Options HostOptions(const ServiceRuntime::Options& o) {
+  ServiceHost::Options host;
+  host.listen = o.listen;
+  host.name = o.name;
+  host.shutdown_drain = o.shutdown_drain;
+  host.shutdown_grace = o.shutdown_grace;
+  return host;
+}
+
+}  // namespace
 
 ServiceRuntime::ServiceRuntime(Options options)
     : options_(std::move(options)),
       pool_(static_cast<size_t>(std::max(1, options_.worker_threads)),
             static_cast<size_t>(std::max(1, options_.max_queued_calls))),
       runner_(pool_, metrics_),
-      host_({options_.listen, options_.name}) {}
+      host_(HostOptions(options_)) {}
 
 std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {
   return MakeServiceChannel(options_.peer_address);
@@ -22,8 +34,14 @@ std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {
 
 OutboxDispatcher& ServiceRuntime::UseOutbox(sqlite::Database& db, OutboxDispatcher::Deliver deliver) {
   outbox_store_ = std::make_unique<SqliteOutboxStore>(db);
-  dispatcher_ = std::make_unique<OutboxDispatcher>(*outbox_store_, std::move(deliver), clock_,
-                                                   OutboxDispatcher::Options{});
+  OutboxDispatcher::Options delivery;
+  delivery.max_refusals = std::max(1, options_.delivery_max_refusals);
+  delivery.max_age = options_.delivery_max_age;
+  prometheus::Counter& parked = metrics_.Counter(
+      "handoff_outbox_parked_total",
+      "Messages parked (permanent failure or retry budget spent) since the process started");
+  delivery.on_park = [&parked](const OutboxMessage&, absl::string_view) { parked.Increment(); };
+  dispatcher_ = std::make_unique<OutboxDispatcher>(*outbox_store_, std::move(deliver), clock_, delivery);
   delivery_handler_ = std::make_unique<DeliveryHandler>(*outbox_store_, clock_, runner_,
                                                         [this] { dispatcher_->Notify(); });
   host_.AddService(delivery_handler_.get(), "handoff.ops.v1.DeliveryService");
@@ -68,16 +86,22 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
       "handoff_outbox_pending", "Messages for the other service not yet delivered");
   prometheus::Gauge& oldest = metrics_.Gauge(
       "handoff_outbox_oldest_age_seconds", "Age of the oldest undelivered message");
-  host_.SetHealthProbe([this, probe = std::move(storage_probe), &backlog, &oldest]() -> absl::Status {
+  prometheus::Gauge& parked = metrics_.Gauge(
+      "handoff_outbox_parked", "Messages parked, waiting for an operator (RetryParkedMessages)");
+  host_.SetHealthProbe([this, probe = std::move(storage_probe), &backlog, &oldest, &parked]() -> absl::Status {
     if (absl::Status s = probe(); !s.ok()) return s;
     if (outbox_store_ != nullptr) {
       absl::StatusOr<OutboxBacklog> b = outbox_store_->Backlog(clock_.Now());
       if (!b.ok()) return b.status();
       backlog.Set(static_cast<double>(b->pending));
       oldest.Set(absl::ToDoubleSeconds(b->oldest_age));
+      parked.Set(static_cast<double>(b->parked));
     }
     return absl::OkStatus();
   });
+  // Streams never end by themselves: end them at shutdown, so the server need not wait
+  // out the grace period for them.
+  host_.SetBeforeStop([this] { events_.Close(); });
   if (absl::Status s = host_.Start(); !s.ok()) return FailStartup(options_.name, s);
   if (dispatcher_ != nullptr) dispatcher_->Start();
   if (housekeeping_ != nullptr) housekeeping_->Start();

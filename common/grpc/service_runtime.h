@@ -36,8 +36,15 @@ class ServiceRuntime {
     int max_queued_calls = 2048;
     std::string peer_address;     // the other service
     absl::Duration delivery_deadline = absl::Seconds(5);
+    // The outbox's retry budget (OutboxDispatcher::Options::max_refusals, max_age).
+    int delivery_max_refusals = 20;
+    absl::Duration delivery_max_age = absl::Hours(72);
     // How long answers to request_ids are kept (retries within it act once).
     absl::Duration request_retention = absl::Hours(72);
+    // After SIGTERM: serve this long with health NOT_SERVING, then give in-flight calls
+    // shutdown_grace to finish (ServiceHost::Options).
+    absl::Duration shutdown_drain = absl::ZeroDuration();
+    absl::Duration shutdown_grace = absl::Seconds(10);
   };
 
   // The shortest request_retention accepted: clients may retry for a day.

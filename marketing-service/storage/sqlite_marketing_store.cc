@@ -908,7 +908,8 @@ std::vector<sqlite::Migration> SqliteMarketingStore::Migrations() {
           {4, kSchemaV4},
           {5, kSchemaV5},
           {6, kSchemaV6},
-          {7, kSchemaV7}};
+          {7, kSchemaV7},
+          {8, sqlite::kOutboxRefusalsSchema}};
 }
 
 absl::Status SqliteMarketingStore::Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) {

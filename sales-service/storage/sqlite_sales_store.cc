@@ -709,7 +709,8 @@ absl::StatusOr<std::unique_ptr<SqliteSalesStore>> SqliteSalesStore::Open(
 }
 
 std::vector<sqlite::Migration> SqliteSalesStore::Migrations() {
-  return {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3}};
+  return {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3},
+          {4, sqlite::kOutboxRefusalsSchema}};
 }
 
 absl::Status SqliteSalesStore::Run(absl::FunctionRef<absl::Status(SalesTx&)> work) {

@@ -19,7 +19,11 @@ class SqliteSalesStore final : public SalesStore {
   static std::vector<sqlite::Migration> Migrations();
   absl::Status Run(absl::FunctionRef<absl::Status(SalesTx&)> work) override;
   absl::Status Read(absl::FunctionRef<absl::Status(SalesTx&)> work) override;
-  absl::Status Ping() override { return db_->Ping(); }
+  // Reads answer and the write path is not stuck or failing.
+  absl::Status Ping() override {
+    if (absl::Status s = db_->Ping(); !s.ok()) return s;
+    return db_->CheckWriter();
+  }
   absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) override;
   sqlite::Database& database() { return *db_; }
 
