@@ -22,7 +22,8 @@ absl::StatusOr<std::vector<OutboxMessage>> SqliteOutboxStore::Due(absl::Time now
     // is not yet due must hold back its later messages, and the caller needs to see that.
     absl::StatusOr<sqlite::Statement> q = tx.Prepare(
         "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
-        " create_time_us, last_error, refusals FROM outbox WHERE parked = 0 ORDER BY sequence LIMIT ?");
+        " create_time_us, last_error, refusals, COALESCE(budget_since_us, create_time_us)"
+        " FROM outbox WHERE parked = 0 ORDER BY sequence LIMIT ?");
     if (!q.ok()) return q.status();
     q->Bind(1, int64_t{limit});
     std::vector<OutboxMessage> out;
@@ -42,6 +43,7 @@ absl::StatusOr<std::vector<OutboxMessage>> SqliteOutboxStore::Due(absl::Time now
       m.create_time = q->Time(7);
       m.last_error = q->Text(8);
       m.refusals = static_cast<int>(q->Int(9));
+      m.budget_since = q->Time(10);
       if (held.count(m.key) > 0) continue;
       if (m.next_attempt_time > now) {
         held.insert(m.key);
@@ -141,7 +143,7 @@ absl::StatusOr<int64_t> SqliteOutboxStore::Requeue(const std::vector<int64_t>& s
   int64_t moved = 0;
   auto requeue = [&](bool one, int64_t sequence) -> absl::Status {
     absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-        "UPDATE outbox SET parked = 0, refusals = 0, next_attempt_us = ?1"
+        "UPDATE outbox SET parked = 0, refusals = 0, budget_since_us = ?1, next_attempt_us = ?1"
         " WHERE parked = 1 AND (?2 = 0 OR sequence = ?3)");
     if (!q.ok()) return q.status();
     if (absl::Status s = q->BindTime(1, now).Bind(2, int64_t{one}).Bind(3, sequence).Run(); !s.ok()) return s;
@@ -241,7 +243,7 @@ void OutboxDispatcher::DeliverChain(const std::vector<const OutboxMessage*>& cha
     absl::Status recorded;
     const int attempts = m->attempts + 1;
     const int refusals = m->refusals + (sent.ok() || IsTransportFailure(sent) ? 0 : 1);
-    const absl::Duration age = clock_.Now() - m->create_time;
+    const absl::Duration age = clock_.Now() - m->budget_since;
     if (sent.ok()) {
       recorded = store_.MarkDelivered(m->sequence);
     } else if (!IsRetryable(sent)) {

@@ -86,8 +86,8 @@ class OutboxDispatcher {
     // (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, CANCELLED: the receiver was not
     // reached or was overloaded) do not count, so an outage of the peer parks nothing.
     int max_refusals = 20;
-    // A message still not delivered this long after it was queued is parked, whatever
-    // failed.
+    // A message still not delivered this long after it was queued (or requeued by
+    // RetryParkedMessages) is parked, whatever failed.
     absl::Duration max_age = absl::Hours(72);
     // Called with the message and the reason each time a message is parked.
     std::function<void(const OutboxMessage&, absl::string_view)> on_park;

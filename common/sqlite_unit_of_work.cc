@@ -35,6 +35,7 @@ CREATE TABLE events (
 
 const char kOutboxRefusalsSchema[] = R"sql(
 ALTER TABLE outbox ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN budget_since_us INTEGER;
 )sql";
 
 absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,

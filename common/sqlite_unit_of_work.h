@@ -12,7 +12,8 @@ namespace handoff::sqlite {
 // Schema of the request log and the outbox; every service includes it in its migration 1.
 extern const char kUnitOfWorkSchema[];
 // A later migration each service applies once: the outbox counts refusals apart from
-// transport failures (the retry budget, see OutboxDispatcher::Options).
+// transport failures, and when a message's age budget started (its creation, or the
+// operator's RetryParkedMessages); see OutboxDispatcher::Options.
 extern const char kOutboxRefusalsSchema[];
 
 absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,

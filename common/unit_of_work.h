@@ -34,6 +34,7 @@ struct OutboxMessage {
   int attempts = 0;         // every delivery attempt
   int refusals = 0;         // attempts the receiver answered with a retryable refusal
   absl::Time next_attempt_time;
+  absl::Time budget_since;  // the age budget counts from here (creation or last requeue)
   absl::Time create_time;
   std::string last_error;
 };

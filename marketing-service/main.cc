@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   using namespace handoff::marketing;
   constexpr char kName[] = "marketing-service";
   BlockShutdownSignals();
+  PollIdleChannelsOften();
   ConfigureFlagHelp(kName,
       "Handoff marketing-service: campaigns and lead generation. Every flag can also be set "
       "through the environment as HANDOFF_<FLAG> (e.g. HANDOFF_LISTEN); command-line wins.");

@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   using namespace handoff::sales;
   constexpr char kName[] = "sales-service";
   BlockShutdownSignals();
+  PollIdleChannelsOften();
   ConfigureFlagHelp(kName,
       "Handoff sales-service: prospect engagement and closing. Every flag can also be set "
       "through the environment as HANDOFF_<FLAG> (e.g. HANDOFF_LISTEN); command-line wins.");

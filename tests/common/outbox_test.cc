@@ -21,7 +21,7 @@ class OutboxTest : public ::testing::Test {
               ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db"))
                 .string();
     std::filesystem::remove(path_);
-    db_ = *sqlite::Database::Open(path_, {{1, sqlite::kUnitOfWorkSchema}});
+    db_ = *sqlite::Database::Open(path_, {{1, sqlite::kUnitOfWorkSchema}, {2, sqlite::kOutboxRefusalsSchema}});
     store_ = std::make_unique<SqliteOutboxStore>(*db_);
   }
   void TearDown() override {
@@ -139,10 +139,67 @@ TEST_F(OutboxTest, PermanentFailureIsParkedAndNotRetried) {
   EXPECT_EQ(b.parked, 1);
 }
 
+TEST_F(OutboxTest, RefusalsPastTheBudgetParkAndLaterMessagesOfTheKeyGoOn) {
+  Enqueue("poison", "k");
+  Enqueue("next", "k");
+  std::vector<std::string> delivered;
+  std::vector<std::string> parked;
+  OutboxDispatcher::Options options;
+  options.max_refusals = 3;
+  options.on_park = [&](const OutboxMessage& m, absl::string_view) { parked.push_back(m.message_id); };
+  OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
+    if (m.message_id == "poison") return absl::FailedPreconditionError("never true");
+    delivered.push_back(m.message_id);
+    return absl::OkStatus();
+  }, clock_, options);
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(parked.empty()) << round;
+    d.DeliverDue();
+    clock_.Advance(absl::Minutes(1));
+  }
+  EXPECT_EQ(parked, std::vector<std::string>{"poison"});
+  const Page<OutboxMessage> page = *store_->ListParked(0, 10);
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].key, "k");
+  EXPECT_NE(page.items[0].last_error.find("refused 3 times"), std::string::npos) << page.items[0].last_error;
+  d.DeliverDue();
+  EXPECT_EQ(delivered, std::vector<std::string>{"next"});
+}
+
+TEST_F(OutboxTest, TransportFailuresSpendOnlyTheAgeBudgetWhichRequeueRestarts) {
+  Enqueue("a1", "k");
+  OutboxDispatcher::Options options;
+  options.max_refusals = 2;
+  options.max_age = absl::Hours(1);
+  bool up = false;
+  int sent = 0;
+  OutboxDispatcher d(*store_, [&](const OutboxMessage&) {
+    if (!up) return absl::UnavailableError("peer down");
+    ++sent;
+    return absl::OkStatus();
+  }, clock_, options);
+  for (int round = 0; round < 50; ++round) {  // many attempts within the hour: not parked
+    d.DeliverDue();
+    clock_.Advance(absl::Seconds(60));
+  }
+  EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 0);
+  clock_.Advance(absl::Minutes(15));
+  d.DeliverDue();  // past the hour
+  EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 1);
+  ASSERT_EQ(*store_->Requeue({}, clock_.Now()), 1);
+  d.DeliverDue();  // still down, but the requeue gave it a fresh hour
+  EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 0);
+  up = true;
+  clock_.Advance(absl::Minutes(1));
+  d.DeliverDue();
+  EXPECT_EQ(sent, 1);
+  EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
+}
+
 TEST_F(OutboxTest, MessagesSurviveReopeningTheDatabase) {
   Enqueue("a1", "k");
   store_.reset();
-  db_ = *sqlite::Database::Open(path_, {{1, sqlite::kUnitOfWorkSchema}});
+  db_ = *sqlite::Database::Open(path_, {{1, sqlite::kUnitOfWorkSchema}, {2, sqlite::kOutboxRefusalsSchema}});
   store_ = std::make_unique<SqliteOutboxStore>(*db_);
   std::vector<std::string> delivered;
   OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {

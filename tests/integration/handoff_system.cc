@@ -11,11 +11,12 @@ void HandoffSystem::SetUp() {
   sales_port_ = FreeLoopbackPort();
   const std::string m_addr = "127.0.0.1:" + std::to_string(marketing_port_);
   const std::string s_addr = "127.0.0.1:" + std::to_string(sales_port_);
-  marketing_ = std::make_unique<ServiceProcess>(
-      HANDOFF_MARKETING_BINARY,
-      std::vector<std::string>{"--listen=" + m_addr, "--database=sqlite:" + dir_.path() + "/marketing.db",
-                               "--sales_address=" + s_addr},
-      dir_.path() + "/marketing.log");
+  std::vector<std::string> marketing_flags{"--listen=" + m_addr,
+                                           "--database=sqlite:" + dir_.path() + "/marketing.db",
+                                           "--sales_address=" + s_addr};
+  for (const std::string& flag : ExtraMarketingFlags()) marketing_flags.push_back(flag);
+  marketing_ = std::make_unique<ServiceProcess>(HANDOFF_MARKETING_BINARY, std::move(marketing_flags),
+                                                dir_.path() + "/marketing.log");
   std::vector<std::string> sales_flags{"--listen=" + s_addr,
                                        "--database=sqlite:" + dir_.path() + "/sales.db",
                                        "--marketing_address=" + m_addr};

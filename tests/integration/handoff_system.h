@@ -54,6 +54,8 @@ class HandoffSystem : public ::testing::Test {
 
   // Flags added to sales-service's command line (a fixture may override).
   virtual std::vector<std::string> ExtraSalesFlags() const { return {}; }
+  // Flags added to marketing-service's command line (a fixture may override).
+  virtual std::vector<std::string> ExtraMarketingFlags() const { return {}; }
   // Runs before the services start, e.g. to fill their databases in dir_ (a fixture may
   // override).
   virtual void BeforeStart() {}

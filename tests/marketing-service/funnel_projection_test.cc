@@ -122,7 +122,7 @@ TEST_F(FunnelProjectionTest, KeptFunnelEqualsTheDefinitionOnRandomHistories) {
 TEST_F(FunnelProjectionTest, UpgradeBuildsTheFunnelFromExistingHistory) {
   WriteRandomHistory(80, 7);
   const FunnelReport want = Expected();
-  // Back to version 5 (undoing 6 and 7): the projections did not exist, only the history.
+  // Back to version 5 (undoing 6 to 8): the projections did not exist, only the history.
   store_.reset();
   {
     std::unique_ptr<sqlite::Database> db =
@@ -132,6 +132,7 @@ TEST_F(FunnelProjectionTest, UpgradeBuildsTheFunnelFromExistingHistory) {
                         " DROP TABLE attributed_revenue; DROP TABLE attribution_backfill;"
                         " DROP INDEX leads_by_campaign_time; DROP INDEX touches_by_campaign;"
                         " CREATE INDEX touches_by_campaign ON touches(campaign_id, merged_capture);"
+                        " ALTER TABLE outbox DROP COLUMN refusals;"
                         " DELETE FROM schema_migrations WHERE version >= 6;")
                     .ok());
     ASSERT_TRUE(tx.Commit().ok());
