@@ -177,6 +177,66 @@ TEST(Database, AConstraintViolationInAGroupRollsBackOnlyThatCall) {
   EXPECT_TRUE(insert("b").ok());
 }
 
+// One stuck call must not block every other write for ever: the others give up within
+// the time bound, write nothing, and CheckWriter reports the stuck writer.
+TEST(Database, CallsWaitingBehindAStuckCallFailWithinTheBoundAndWriteNothing) {
+  testing::TempDbPath path;
+  DatabaseOptions options;
+  options.write_timeout = absl::Milliseconds(200);
+  std::unique_ptr<Database> db = *Database::Open(path.path(), {{1, "CREATE TABLE t(x INTEGER);"}}, options);
+  std::atomic<bool> holding{false};
+  std::atomic<bool> release{false};
+  std::thread stuck([&] {
+    EXPECT_TRUE(db->RunGrouped([&](Transaction&) {
+                    holding = true;
+                    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                    return absl::OkStatus();
+                  }).ok());
+  });
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto start = std::chrono::steady_clock::now();
+  bool ran = false;
+  const absl::Status waited = db->RunGrouped([&](Transaction& tx) {
+    ran = true;
+    return tx.Exec("INSERT INTO t VALUES(1)");
+  });
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(waited.code(), absl::StatusCode::kUnavailable) << waited;
+  EXPECT_FALSE(ran);
+  EXPECT_GE(took, std::chrono::milliseconds(190));
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  // By now the stuck call has held the writer past the bound.
+  EXPECT_EQ(db->CheckWriter().code(), absl::StatusCode::kUnavailable);
+  release = true;
+  stuck.join();
+  EXPECT_TRUE(db->CheckWriter().ok());
+  ASSERT_TRUE(db->RunGrouped([](Transaction& tx) { return tx.Exec("INSERT INTO t VALUES(2)"); }).ok());
+}
+
+TEST(Database, AStatementRunningPastTheBoundIsInterruptedAndUndone) {
+  testing::TempDbPath path;
+  DatabaseOptions options;
+  options.write_timeout = absl::Milliseconds(200);
+  std::unique_ptr<Database> db = *Database::Open(path.path(), {{1, "CREATE TABLE t(x INTEGER);"}}, options);
+  const auto start = std::chrono::steady_clock::now();
+  const absl::Status s = db->RunGrouped([](Transaction& tx) {
+    // Seconds of work: a billion-row recursive count.
+    return tx.Exec("INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c"
+                   " WHERE x < 1000000000) SELECT count(*) FROM c");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
+  const absl::Status counted = db->Read([](Transaction& tx) -> absl::Status {
+    absl::StatusOr<Statement> q = tx.Prepare("SELECT COUNT(*) FROM t");
+    if (!q.ok()) return q.status();
+    EXPECT_TRUE(*q->Step());
+    EXPECT_EQ(q->Int(0), 0);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(counted.ok()) << counted;
+  EXPECT_TRUE(db->CheckWriter().ok());  // the writer works again
+}
+
 TEST(Database, FailedMigrationIsReportedAndLeavesTheVersion) {
   testing::TempDbPath path;
   absl::StatusOr<std::unique_ptr<Database>> db =

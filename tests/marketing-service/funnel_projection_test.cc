@@ -132,7 +132,7 @@ TEST_F(FunnelProjectionTest, UpgradeBuildsTheFunnelFromExistingHistory) {
                         " DROP TABLE attributed_revenue; DROP TABLE attribution_backfill;"
                         " DROP INDEX leads_by_campaign_time; DROP INDEX touches_by_campaign;"
                         " CREATE INDEX touches_by_campaign ON touches(campaign_id, merged_capture);"
-                        " ALTER TABLE outbox DROP COLUMN refusals;"
+                        " ALTER TABLE outbox DROP COLUMN refusals; ALTER TABLE outbox DROP COLUMN budget_since_us;"
                         " DELETE FROM schema_migrations WHERE version >= 6;")
                     .ok());
     ASSERT_TRUE(tx.Commit().ok());
