@@ -235,6 +235,14 @@ class RetryBudgetTest : public DefectsTest {
     return body;
   }
 
+  // Waits until `delivery` lists exactly one parked message, into `parked`.
+  bool AwaitOneParked(ops::v1::DeliveryService::Stub& delivery, ops::v1::ListParkedMessagesResponse* parked) {
+    return Eventually([&] {
+      parked->Clear();
+      return delivery.ListParkedMessages(Ctx().get(), {}, parked).ok() && parked->messages_size() == 1;
+    });
+  }
+
   const int metrics_port_ = FreeLoopbackPort();
 };
 
@@ -243,10 +251,7 @@ TEST_F(RetryBudgetTest, AHandoffPastItsAgeIsParkedUnderItsLeadAndRetriedOnReques
   const std::string lead = CaptureEmail("parked@example.com");
   Qualify(lead);
   ops::v1::ListParkedMessagesResponse parked;
-  ASSERT_TRUE(Eventually([&] {
-    parked.Clear();
-    return marketing_delivery_->ListParkedMessages(Ctx().get(), {}, &parked).ok() && parked.messages_size() == 1;
-  })) << marketing_->Log();
+  ASSERT_TRUE(AwaitOneParked(*marketing_delivery_, &parked)) << marketing_->Log();
   EXPECT_EQ(parked.messages(0).key(), lead);
   EXPECT_EQ(parked.messages(0).topic(), "sales.HandoffLead");
   EXPECT_NE(parked.messages(0).last_error().find("undelivered after"), std::string::npos)
@@ -284,10 +289,7 @@ TEST_F(RetryBudgetTest, AnOutcomeMarketingKeepsRefusingIsParkedAfterItsRefusalBu
   sv1::AcceptOpportunityResponse accepted;
   ASSERT_TRUE(opportunities_->AcceptOpportunity(Ctx().get(), accept, &accepted).ok());
   ops::v1::ListParkedMessagesResponse parked;
-  ASSERT_TRUE(Eventually([&] {
-    parked.Clear();
-    return sales_delivery_->ListParkedMessages(Ctx().get(), {}, &parked).ok() && parked.messages_size() == 1;
-  })) << sales_->Log();
+  ASSERT_TRUE(AwaitOneParked(*sales_delivery_, &parked)) << sales_->Log();
   EXPECT_EQ(parked.messages(0).key(), lead);
   EXPECT_EQ(parked.messages(0).attempts(), 3);
   EXPECT_NE(parked.messages(0).last_error().find("refused 3 times"), std::string::npos)
