@@ -63,12 +63,11 @@ class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackSe
  public:
   explicit LeadHandler(HandlerDeps deps) : d_(deps) {
     CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
+    ServeImportLeadsRaw();
   }
   grpc::ServerUnaryReactor* CaptureLead(grpc::CallbackServerContext* ctx,
                                         const v1::CaptureLeadRequest* req,
                                         v1::CaptureLeadResponse* resp) override;
-  grpc::ServerReadReactor<v1::ImportLeadsRequest>* ImportLeads(
-      grpc::CallbackServerContext* ctx, v1::ImportLeadsResponse* resp) override;
   grpc::ServerUnaryReactor* GetLead(grpc::CallbackServerContext* ctx,
                                     const v1::GetLeadRequest* req,
                                     v1::GetLeadResponse* resp) override;
@@ -104,6 +103,9 @@ class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackSe
   WorkerPool& pool() { return d_.pool; }
 
  private:
+  // ImportLeads is served on raw bytes, each row parsed by the reactor (lead_handler.cc).
+  void ServeImportLeadsRaw();
+
   HandlerDeps d_;
 };
 

@@ -25,17 +25,22 @@ absl::Status FillLead(MarketingTx& tx, const LeadWorkflow& leads, const Lead& le
 }
 
 // Reads an ImportLeads stream one row at a time: a row is read only after the previous
-// one was stored, so memory stays bounded however long the stream is.
-class ImportReactor final : public grpc::ServerReadReactor<v1::ImportLeadsRequest> {
+// one was stored, so memory stays bounded however long the stream is. Rows arrive as raw
+// bytes and are parsed here: gRPC's typed reader reports a row that cannot be parsed like
+// the end of the stream, which ended the import with OK and the rest of the rows unread.
+class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  ImportReactor(LeadHandler& handler, v1::ImportLeadsResponse* response)
-      : handler_(handler), response_(response) {
-    StartRead(&row_);
+  ImportReactor(LeadHandler& handler, grpc::ByteBuffer* response)
+      : handler_(handler), response_out_(response) {
+    StartRead(&row_bytes_);
   }
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client finished sending
-      Finish(grpc::Status::OK);
+      bool own_buffer = false;
+      const grpc::Status s =
+          grpc::SerializationTraits<v1::ImportLeadsResponse>::Serialize(response_, response_out_, &own_buffer);
+      Finish(s);
       return;
     }
     if (rows_ >= kMaxImportRows) {
@@ -57,24 +62,30 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportLeadsReques
  private:
   void HandleRow() {
     v1::CaptureLeadResponse captured;
-    absl::Status s = ValidateTimestamps(row_.row());
+    absl::Status s;
+    if (!grpc::SerializationTraits<v1::ImportLeadsRequest>::Deserialize(&row_bytes_, &row_).ok()) {
+      s = absl::InvalidArgumentError(
+          "the row could not be parsed as handoff.marketing.v1.ImportLeadsRequest (invalid UTF-8 in a "
+          "string field, or truncated or corrupt bytes)");
+    }
+    if (s.ok()) s = ValidateTimestamps(row_.row());
     if (s.ok()) s = handler_.Capture(row_.row(), &captured, /*request_id_optional=*/true);
     if (s.ok()) {
       if (captured.merged()) {
-        response_->add_row_statuses(v1::IMPORT_ROW_STATUS_MERGED);
-        response_->set_merged_count(response_->merged_count() + 1);
+        response_.add_row_statuses(v1::IMPORT_ROW_STATUS_MERGED);
+        response_.set_merged_count(response_.merged_count() + 1);
       } else {
-        response_->add_row_statuses(v1::IMPORT_ROW_STATUS_CREATED);
-        response_->set_created_count(response_->created_count() + 1);
+        response_.add_row_statuses(v1::IMPORT_ROW_STATUS_CREATED);
+        response_.set_created_count(response_.created_count() + 1);
       }
     } else if (s.code() == absl::StatusCode::kInvalidArgument ||
                s.code() == absl::StatusCode::kNotFound ||
                s.code() == absl::StatusCode::kFailedPrecondition) {
-      response_->add_row_statuses(v1::IMPORT_ROW_STATUS_REJECTED);
-      v1::ImportRowRejection* rejection = response_->add_rejections();
+      response_.add_row_statuses(v1::IMPORT_ROW_STATUS_REJECTED);
+      v1::ImportRowRejection* rejection = response_.add_rejections();
       rejection->set_row(rows_);
       rejection->set_error(std::string(s.message()));
-      response_->set_rejected_count(response_->rejected_count() + 1);
+      response_.set_rejected_count(response_.rejected_count() + 1);
     } else {
       // Storage trouble is not the row's fault: stop, so the caller retries the rest.
       const grpc::Status told = ToCallerStatus(s);
@@ -84,11 +95,14 @@ class ImportReactor final : public grpc::ServerReadReactor<v1::ImportLeadsReques
     }
     ++rows_;
     row_.Clear();
-    StartRead(&row_);
+    row_bytes_.Clear();
+    StartRead(&row_bytes_);
   }
 
   LeadHandler& handler_;
-  v1::ImportLeadsResponse* response_;
+  grpc::ByteBuffer* response_out_;
+  v1::ImportLeadsResponse response_;
+  grpc::ByteBuffer row_bytes_;
   v1::ImportLeadsRequest row_;
   int64_t rows_ = 0;
 };
@@ -134,9 +148,15 @@ grpc::ServerUnaryReactor* LeadHandler::CaptureLead(grpc::CallbackServerContext* 
                        *req, [this, req, resp] { return Capture(*req, resp, false); });
 }
 
-grpc::ServerReadReactor<v1::ImportLeadsRequest>* LeadHandler::ImportLeads(
-    grpc::CallbackServerContext* ctx, v1::ImportLeadsResponse* resp) {
-  return new ImportReactor(*this, resp);
+void LeadHandler::ServeImportLeadsRaw() {
+  const google::protobuf::MethodDescriptor* m =
+      v1::ImportLeadsRequest::descriptor()->file()->pool()->FindMethodByName(
+          "handoff.marketing.v1.LeadService.ImportLeads");
+  MarkMethodRawCallback(
+      m->index(), new grpc::internal::CallbackClientStreamingHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                      [this](grpc::CallbackServerContext*, grpc::ByteBuffer* response) {
+                        return new ImportReactor(*this, response);
+                      }));
 }
 
 grpc::ServerUnaryReactor* LeadHandler::GetLead(grpc::CallbackServerContext* ctx,

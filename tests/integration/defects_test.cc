@@ -476,6 +476,57 @@ TEST_F(DefectsTest, UnparsableRequestsAreInvalidArgumentSayingSo) {
   EXPECT_EQ(CampaignCount(), 0);
 }
 
+// An ImportLeads row that cannot be parsed ended the import with OK and nothing counted.
+TEST_F(DefectsTest, AnUnparsableImportRowIsRejectedAndTheRowsAfterItAreImported) {
+  auto row = [](const std::string& email) {
+    mv1::ImportLeadsRequest r;
+    r.mutable_row()->mutable_contact()->set_email(email);
+    return r.SerializeAsString();
+  };
+  const std::vector<std::string> rows = {row("first@example.com"), std::string("\x0a\x03\xff\xfe\xfd", 5),
+                                         row("third@example.com")};
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(marketing_port_), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto await = [&] {
+    void* tag = nullptr;
+    bool ok = false;
+    return cq.Next(&tag, &ok) && ok;
+  };
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(&ctx, "/handoff.marketing.v1.LeadService/ImportLeads", &cq);
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(await());
+  for (const std::string& bytes : rows) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer buffer(&slice, 1);
+    call->Write(buffer, reinterpret_cast<void*>(2));
+    ASSERT_TRUE(await());
+  }
+  call->WritesDone(reinterpret_cast<void*>(3));
+  ASSERT_TRUE(await());
+  grpc::ByteBuffer reply;
+  call->Read(&reply, reinterpret_cast<void*>(4));
+  ASSERT_TRUE(await());
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  await();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(reply.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  mv1::ImportLeadsResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(bytes));
+  EXPECT_EQ(resp.created_count(), 2);
+  EXPECT_EQ(resp.rejected_count(), 1);
+  ASSERT_EQ(resp.rejections_size(), 1);
+  EXPECT_EQ(resp.rejections(0).row(), 1);
+  EXPECT_NE(resp.rejections(0).error().find("could not be parsed"), std::string::npos) << resp.rejections(0).error();
+}
+
 // 9. Page tokens were accepted by any list and with other filters.
 TEST_F(DefectsTest, APageTokenWorksOnlyForItsListAndFilters) {
   for (int i = 0; i < 3; ++i) CaptureEmail("page" + std::to_string(i) + "@example.com");
