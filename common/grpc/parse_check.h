@@ -102,8 +102,11 @@ const google::protobuf::MethodDescriptor* MethodOf() {
 }  // namespace parse_check
 
 // Base of a callback handler class: `Service` is the generated `X::CallbackService`. Call
-// CheckParsing(&Self::Method, ...) in the constructor with every RPC of the service; a
-// request that cannot be parsed then gets INVALID_ARGUMENT instead of UNIMPLEMENTED.
+// CheckParsing(this, &Self::Method, ...) in the constructor with every unary and
+// server-streaming RPC of the service; a request that cannot be parsed then gets
+// INVALID_ARGUMENT instead of UNIMPLEMENTED. (A client-streaming RPC must parse its
+// messages itself, from raw bytes: gRPC's typed reader reports a message that fails to
+// parse like the end of the stream. See LeadHandler::ServeImportLeadsRaw.)
 template <typename Service>
 class ParseCheckedService : public Service {
  protected:
@@ -111,7 +114,7 @@ class ParseCheckedService : public Service {
   void CheckParsing(Self* self, Methods... methods) {
     const google::protobuf::ServiceDescriptor* s = nullptr;
     (Wrap(self, methods, &s), ...);
-    // Every method but client-streaming ones (whose reads simply fail) must be listed.
+    // Every method but client-streaming ones must be listed.
     int expected = 0;
     for (int i = 0; i < s->method_count(); ++i) expected += s->method(i)->client_streaming() ? 0 : 1;
     if (expected != static_cast<int>(sizeof...(methods))) {

@@ -35,7 +35,7 @@ std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {
 OutboxDispatcher& ServiceRuntime::UseOutbox(sqlite::Database& db, OutboxDispatcher::Deliver deliver) {
   outbox_store_ = std::make_unique<SqliteOutboxStore>(db);
   OutboxDispatcher::Options delivery;
-  delivery.max_refusals = std::max(1, options_.delivery_max_refusals);
+  delivery.max_refusals = options_.delivery_max_refusals;
   delivery.max_age = options_.delivery_max_age;
   prometheus::Counter& parked = metrics_.Counter(
       "handoff_outbox_parked_total",
@@ -78,6 +78,16 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
     return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
         "--request_retention=", absl::FormatDuration(options_.request_retention),
         " is below the minimum of ", absl::FormatDuration(kMinRequestRetention))));
+  }
+  if (options_.delivery_max_refusals < 1 || options_.delivery_max_age <= absl::ZeroDuration()) {
+    return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
+        "--delivery_max_refusals=", options_.delivery_max_refusals, " and --delivery_max_age=",
+        absl::FormatDuration(options_.delivery_max_age), ": both must be positive")));
+  }
+  if (options_.shutdown_drain < absl::ZeroDuration() || options_.shutdown_grace <= absl::ZeroDuration()) {
+    return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
+        "--shutdown_drain=", absl::FormatDuration(options_.shutdown_drain), " must not be negative and --shutdown_grace=",
+        absl::FormatDuration(options_.shutdown_grace), " must be positive")));
   }
   if (absl::Status s = metrics_.Expose(options_.metrics_listen); !s.ok()) {
     return FailStartup(options_.name, s);
