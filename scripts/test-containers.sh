@@ -46,9 +46,8 @@ for svc in marketing-service sales-service; do
   podman build -q --format docker --build-arg BASE_IMAGE="$base" -f "$svc/Dockerfile" -t "handoff/$svc:test" . >/dev/null
 done
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-mport=$(free_port)
-sport=$(free_port)
+source scripts/lib/services.sh
+{ read -r mport; read -r sport; } < <(free_ports 2)
 # One pod: the two containers share its network namespace and reach each other on
 # localhost, as two containers of a Kubernetes pod or a compose network would by name.
 podman pod create --name "$pod" -p "127.0.0.1:$mport:50051" -p "127.0.0.1:$sport:50052" >/dev/null

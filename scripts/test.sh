@@ -16,9 +16,7 @@ echo "test: buf lint clean"
 echo "test: walkthrough client against both binaries"
 data=$(mktemp -d)
 trap 'stop_services >/dev/null 2>&1 || true; rm -rf "$data"' EXIT
-mport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-metrics_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+{ read -r mport; read -r sport; read -r metrics_port; } < <(free_ports 3)
 MARKETING_METRICS="127.0.0.1:$metrics_port" start_services 127.0.0.1 "$mport" "$sport" "$data"
 /usr/bin/python3 scripts/demo.py --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport"
 /usr/bin/python3 - "$metrics_port" <<'PY'

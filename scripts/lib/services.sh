@@ -1,4 +1,14 @@
-# Start/stop helpers for both services, sourced by run.sh and test.sh.
+# Start/stop helpers for both services, sourced by run.sh, test.sh and test-containers.sh.
+
+# Prints N distinct free loopback ports, one per line. All are bound at once before any is
+# released: separate probes could be handed the same ephemeral port twice.
+free_ports() {
+  /usr/bin/python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
 # Requires: build/ holds the binaries. Sets MARKETING_PID and SALES_PID.
 
 BUILD_DIR=${BUILD_DIR:-build}
