@@ -7,7 +7,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "marketing-service/domain/model.h"
-#include "marketing-service/storage/marketing_store.h"
+#include "marketing-service/domain/ports.h"
 
 namespace handoff::marketing {
 

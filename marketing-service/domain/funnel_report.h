@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "marketing-service/domain/model.h"
-#include "marketing-service/storage/marketing_store.h"
+#include "marketing-service/domain/ports.h"
 
 namespace handoff::marketing {
 

@@ -9,41 +9,11 @@
 #include "common/unit_of_work.h"
 #include "marketing-service/domain/model.h"
 #include "marketing-service/domain/scoring_policy.h"
-#include "marketing-service/storage/marketing_store.h"
+#include "marketing-service/domain/ports.h"
 
 namespace handoff::marketing {
 
 // What marketing tells sales when it hands a lead off.
-struct HandoffNotice {
-  Lead lead;
-  std::vector<std::string> campaign_ids;  // campaigns that touched the lead, first first
-  absl::Time time;
-  std::vector<TouchAt> touches;           // every touch, oldest first (for the summary)
-};
-
-// Messages to sales, queued in the caller's transaction (so they leave if and only if the
-// change that causes them commits).
-class SalesGateway {
- public:
-  virtual ~SalesGateway() = default;
-  virtual absl::Status QueueHandoff(UnitOfWork& uow, const HandoffNotice& notice) = 0;
-  virtual absl::Status QueueConsentChange(UnitOfWork& uow, const Lead& lead) = 0;
-  virtual absl::Status QueueErasure(UnitOfWork& uow, const Lead& lead) = 0;
-};
-
-// Values of handoff.marketing.v1.LeadEventType.
-enum class LeadEventType {
-  kCaptured = 1, kMerged, kTouched, kHandedOff, kConsentChanged, kOutcomeReported, kErased,
-  kDisqualified, kEngaged,
-};
-
-// Appends lead events in the caller's transaction (streamed by WatchLeadEvents).
-class LeadEventLog {
- public:
-  virtual ~LeadEventLog() = default;
-  virtual absl::Status Record(UnitOfWork& uow, LeadEventType type, const Lead& lead) = 0;
-};
-
 struct CaptureInput {
   Contact contact;
   Consent consent;

@@ -11,7 +11,7 @@
 #include "handoff/marketing/v1/scoring_service.grpc.pb.h"
 #include "marketing-service/domain/campaign_workflow.h"
 #include "marketing-service/domain/lead_workflow.h"
-#include "marketing-service/storage/marketing_store.h"
+#include "marketing-service/domain/ports.h"
 #include "common/grpc/parse_check.h"
 
 // gRPC handlers of marketing-service: proto in, domain call, proto out. No rules here.

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "common/sqlite.h"
-#include "marketing-service/storage/marketing_store.h"
+#include "marketing-service/domain/ports.h"
 
 namespace handoff::marketing {
 

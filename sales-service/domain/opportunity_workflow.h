@@ -10,40 +10,11 @@
 #include "common/unit_of_work.h"
 #include "sales-service/domain/model.h"
 #include "sales-service/domain/pipeline_rules.h"
-#include "sales-service/storage/sales_store.h"
+#include "sales-service/domain/ports.h"
 
 namespace handoff::sales {
 
 // What sales reports back to marketing about a lead.
-struct OutcomeNotice {
-  std::string lead;         // "leads/{id}"
-  std::string opportunity_id;
-  Outcome outcome = Outcome::kUnspecified;
-  std::string reason;
-  Money amount;             // for kWon
-  absl::Time time;
-};
-
-// Messages to marketing, queued in the caller's transaction.
-class MarketingGateway {
- public:
-  virtual ~MarketingGateway() = default;
-  virtual absl::Status QueueOutcome(UnitOfWork& uow, const OutcomeNotice& notice) = 0;
-};
-
-// Values of handoff.sales.v1.DealEventType.
-enum class DealEventType {
-  kCreated = 1, kAssigned, kAccepted, kRejected, kActivityLogged, kStageAdvanced, kWon, kLost,
-  kAcceptSlaBreached, kFirstTouchSlaBreached, kReopened, kUpdated,
-};
-
-// Appends deal events in the caller's transaction (streamed by WatchDealEvents).
-class DealEventLog {
- public:
-  virtual ~DealEventLog() = default;
-  virtual absl::Status Record(UnitOfWork& uow, DealEventType type, const Opportunity& opp) = 0;
-};
-
 struct HandoffInput {
   std::string lead;
   Contact contact;

@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "sales-service/domain/opportunity_workflow.h"
-#include "sales-service/storage/sales_store.h"
+#include "sales-service/domain/ports.h"
 
 namespace handoff::sales {
 

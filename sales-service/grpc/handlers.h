@@ -14,7 +14,7 @@
 #include "handoff/sales/v1/rep_service.grpc.pb.h"
 #include "sales-service/domain/opportunity_workflow.h"
 #include "sales-service/grpc/convert.h"
-#include "sales-service/storage/sales_store.h"
+#include "sales-service/domain/ports.h"
 #include "common/grpc/parse_check.h"
 
 // gRPC handlers of sales-service: proto in, domain call, proto out. No rules here.

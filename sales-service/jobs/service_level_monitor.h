@@ -7,7 +7,7 @@
 #include "absl/time/time.h"
 #include "common/periodic_task.h"
 #include "sales-service/domain/opportunity_workflow.h"
-#include "sales-service/storage/sales_store.h"
+#include "sales-service/domain/ports.h"
 
 namespace handoff::sales {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "common/sqlite.h"
-#include "sales-service/storage/sales_store.h"
+#include "sales-service/domain/ports.h"
 
 namespace handoff::sales {
 

@@ -1,5 +1,9 @@
-#ifndef HANDOFF_MARKETING_STORAGE_MARKETING_STORE_H_
-#define HANDOFF_MARKETING_STORAGE_MARKETING_STORE_H_
+#ifndef HANDOFF_MARKETING_DOMAIN_PORTS_H_
+#define HANDOFF_MARKETING_DOMAIN_PORTS_H_
+
+// The ports the domain owns: what its rules need from storage (the transaction and store
+// interfaces), from the other service (the gateway the outbox implements) and from the event
+// log. storage/ and messaging/ implement them; nothing here names a backend.
 
 #include <array>
 #include <cstdint>
@@ -151,6 +155,36 @@ class MarketingStore {
   virtual absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) = 0;
 };
 
+struct HandoffNotice {
+  Lead lead;
+  std::vector<std::string> campaign_ids;  // campaigns that touched the lead, first first
+  absl::Time time;
+  std::vector<TouchAt> touches;           // every touch, oldest first (for the summary)
+};
+
+// Messages to sales, queued in the caller's transaction (so they leave if and only if the
+// change that causes them commits).
+class SalesGateway {
+ public:
+  virtual ~SalesGateway() = default;
+  virtual absl::Status QueueHandoff(UnitOfWork& uow, const HandoffNotice& notice) = 0;
+  virtual absl::Status QueueConsentChange(UnitOfWork& uow, const Lead& lead) = 0;
+  virtual absl::Status QueueErasure(UnitOfWork& uow, const Lead& lead) = 0;
+};
+
+// Values of handoff.marketing.v1.LeadEventType.
+enum class LeadEventType {
+  kCaptured = 1, kMerged, kTouched, kHandedOff, kConsentChanged, kOutcomeReported, kErased,
+  kDisqualified, kEngaged,
+};
+
+// Appends lead events in the caller's transaction (streamed by WatchLeadEvents).
+class LeadEventLog {
+ public:
+  virtual ~LeadEventLog() = default;
+  virtual absl::Status Record(UnitOfWork& uow, LeadEventType type, const Lead& lead) = 0;
+};
+
 }  // namespace handoff::marketing
 
-#endif  // HANDOFF_MARKETING_STORAGE_MARKETING_STORE_H_
+#endif  // HANDOFF_MARKETING_DOMAIN_PORTS_H_

@@ -1,5 +1,9 @@
-#ifndef HANDOFF_SALES_STORAGE_SALES_STORE_H_
-#define HANDOFF_SALES_STORAGE_SALES_STORE_H_
+#ifndef HANDOFF_SALES_DOMAIN_PORTS_H_
+#define HANDOFF_SALES_DOMAIN_PORTS_H_
+
+// The ports the domain owns: what its rules need from storage (the transaction and store
+// interfaces), from the other service (the gateway the outbox implements) and from the event
+// log. storage/ and messaging/ implement them; nothing here names a backend.
 
 #include <cstdint>
 #include <optional>
@@ -125,6 +129,35 @@ class SalesStore {
   virtual absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) = 0;
 };
 
+struct OutcomeNotice {
+  std::string lead;         // "leads/{id}"
+  std::string opportunity_id;
+  Outcome outcome = Outcome::kUnspecified;
+  std::string reason;
+  Money amount;             // for kWon
+  absl::Time time;
+};
+
+// Messages to marketing, queued in the caller's transaction.
+class MarketingGateway {
+ public:
+  virtual ~MarketingGateway() = default;
+  virtual absl::Status QueueOutcome(UnitOfWork& uow, const OutcomeNotice& notice) = 0;
+};
+
+// Values of handoff.sales.v1.DealEventType.
+enum class DealEventType {
+  kCreated = 1, kAssigned, kAccepted, kRejected, kActivityLogged, kStageAdvanced, kWon, kLost,
+  kAcceptSlaBreached, kFirstTouchSlaBreached, kReopened, kUpdated,
+};
+
+// Appends deal events in the caller's transaction (streamed by WatchDealEvents).
+class DealEventLog {
+ public:
+  virtual ~DealEventLog() = default;
+  virtual absl::Status Record(UnitOfWork& uow, DealEventType type, const Opportunity& opp) = 0;
+};
+
 }  // namespace handoff::sales
 
-#endif  // HANDOFF_SALES_STORAGE_SALES_STORE_H_
+#endif  // HANDOFF_SALES_DOMAIN_PORTS_H_
