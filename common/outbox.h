@@ -3,17 +3,19 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/page.h"
-#include "common/sqlite.h"
 #include "common/unit_of_work.h"
 
 namespace handoff {
@@ -43,23 +45,6 @@ class OutboxStore {
   // Unparks the given messages (all parked ones when `sequences` is empty) for delivery at
   // `now`; returns how many moved.
   virtual absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) = 0;
-};
-
-class SqliteOutboxStore final : public OutboxStore {
- public:
-  explicit SqliteOutboxStore(sqlite::Database& db) : db_(db) {}
-  absl::StatusOr<std::vector<OutboxMessage>> Due(absl::Time now, int limit) override;
-  absl::StatusOr<std::optional<absl::Time>> NextDue() override;
-  absl::Status MarkDelivered(int64_t sequence) override;
-  absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts, int refusals,
-                          absl::string_view error) override;
-  absl::Status Park(int64_t sequence, absl::string_view error) override;
-  absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) override;
-  absl::StatusOr<Page<OutboxMessage>> ListParked(int64_t after, int limit) override;
-  absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) override;
-
- private:
-  sqlite::Database& db_;
 };
 
 // Delivers outbox messages with a background thread: one key's messages strictly in

@@ -10,6 +10,8 @@
 #include "common/database_url.h"
 #include "common/flags_env.h"
 #include "common/grpc/service_runtime.h"
+#include "common/sqlite_outbox_store.h"
+#include "common/sqlite_unit_of_work.h"
 #include "common/logging.h"
 #include "marketing-service/domain/campaign_report.h"
 #include "marketing-service/grpc/handlers.h"
@@ -87,6 +89,7 @@ int main(int argc, char** argv) {
     return FailStartup(kName, s);
   }
 
+  SqliteOutboxStore outbox((*store)->database());  // outlives the runtime that delivers it
   ServiceRuntime::Options runtime_options;
   runtime_options.name = kName;
   runtime_options.listen = absl::GetFlag(FLAGS_listen);
@@ -103,7 +106,9 @@ int main(int argc, char** argv) {
   ServiceRuntime runtime(std::move(runtime_options));
   SalesDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
-      (*store)->database(), [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });
+      outbox,
+      [&store](absl::Time before, int limit) { return sqlite::PruneRequestLog((*store)->database(), before, limit); },
+      [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });
 
   ScoringPolicy policy = ScoringPolicy::Default();
   policy.mql_threshold = absl::GetFlag(FLAGS_mql_threshold);

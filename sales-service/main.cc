@@ -11,6 +11,8 @@
 #include "common/database_url.h"
 #include "common/flags_env.h"
 #include "common/grpc/service_runtime.h"
+#include "common/sqlite_outbox_store.h"
+#include "common/sqlite_unit_of_work.h"
 #include "common/logging.h"
 #include "sales-service/grpc/handlers.h"
 #include "sales-service/grpc/marketing_delivery.h"
@@ -107,6 +109,7 @@ int main(int argc, char** argv) {
   LogInfo(kName, absl::StrCat("database ", *path, " at schema version ",
                               (*store)->database().schema_version()));
 
+  SqliteOutboxStore outbox((*store)->database());  // outlives the runtime that delivers it
   ServiceRuntime::Options runtime_options;
   runtime_options.name = kName;
   runtime_options.listen = absl::GetFlag(FLAGS_listen);
@@ -123,7 +126,9 @@ int main(int argc, char** argv) {
   ServiceRuntime runtime(std::move(runtime_options));
   MarketingDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
-      (*store)->database(), [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });
+      outbox,
+      [&store](absl::Time before, int limit) { return sqlite::PruneRequestLog((*store)->database(), before, limit); },
+      [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });
 
   OutboxMarketingGateway gateway(runtime.clock());
   ProtoDealEventLog events(runtime.clock());

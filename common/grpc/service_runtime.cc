@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/channel.h"
 #include "common/logging.h"
-#include "common/sqlite_unit_of_work.h"
 
 namespace handoff {
 namespace {
@@ -32,8 +31,9 @@ std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {
   return MakeServiceChannel(options_.peer_address);
 }
 
-OutboxDispatcher& ServiceRuntime::UseOutbox(sqlite::Database& db, OutboxDispatcher::Deliver deliver) {
-  outbox_store_ = std::make_unique<SqliteOutboxStore>(db);
+OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, RequestLogPruner prune,
+                                            OutboxDispatcher::Deliver deliver) {
+  outbox_store_ = &outbox;
   OutboxDispatcher::Options delivery;
   delivery.max_refusals = options_.delivery_max_refusals;
   delivery.max_age = options_.delivery_max_age;
@@ -47,11 +47,11 @@ OutboxDispatcher& ServiceRuntime::UseOutbox(sqlite::Database& db, OutboxDispatch
   host_.AddService(delivery_handler_.get(), "handoff.ops.v1.DeliveryService");
   // Answers to request_ids older than the retention are dropped in small batches, so the
   // write lock is never held long.
-  housekeeping_ = std::make_unique<PeriodicTask>(absl::Minutes(10), [this, &db] {
+  housekeeping_ = std::make_unique<PeriodicTask>(absl::Minutes(10), [this, prune = std::move(prune)] {
     const absl::Time before = clock_.Now() - options_.request_retention;
     int64_t pruned = 0;
     for (int round = 0; round < 1000; ++round) {
-      absl::StatusOr<int64_t> n = sqlite::PruneRequestLog(db, before, 1000);
+      absl::StatusOr<int64_t> n = prune(before, 1000);
       if (!n.ok()) {
         LogWarning(options_.name, absl::StrCat("pruning the request log failed: ", n.status().ToString()));
         break;

@@ -17,7 +17,6 @@
 #include "common/grpc/unary.h"
 #include "common/outbox.h"
 #include "common/periodic_task.h"
-#include "common/sqlite.h"
 #include "common/worker_pool.h"
 
 namespace handoff {
@@ -60,10 +59,14 @@ class ServiceRuntime {
   // A channel to the peer service (retry policy and keepalive set).
   std::shared_ptr<grpc::Channel> PeerChannel() const;
 
-  // Creates the dispatcher that delivers `db`'s outbox with `deliver`, serves
-  // handoff.ops.v1.DeliveryService over it, and prunes `db`'s request log past
-  // request_retention. Call once, before the handlers that notify it are built.
-  OutboxDispatcher& UseOutbox(sqlite::Database& db, OutboxDispatcher::Deliver deliver);
+  // Deletes up to `limit` answers to request_ids stored before `before`; returns how many.
+  using RequestLogPruner = std::function<absl::StatusOr<int64_t>(absl::Time before, int limit)>;
+
+  // Creates the dispatcher that delivers `outbox` with `deliver`, serves
+  // handoff.ops.v1.DeliveryService over it, and prunes the request log past
+  // request_retention with `prune`. The store must outlive the runtime. Call once, before
+  // the handlers that notify it are built.
+  OutboxDispatcher& UseOutbox(OutboxStore& outbox, RequestLogPruner prune, OutboxDispatcher::Deliver deliver);
   void AddService(grpc::Service* service, const std::string& full_name);
 
   // Event watchers wait on this hub.
@@ -84,7 +87,7 @@ class ServiceRuntime {
   UnaryRunner runner_;
   ServiceHost host_;
   EventHub events_;
-  std::unique_ptr<SqliteOutboxStore> outbox_store_;
+  OutboxStore* outbox_store_ = nullptr;
   std::unique_ptr<OutboxDispatcher> dispatcher_;
   std::unique_ptr<DeliveryHandler> delivery_handler_;
   std::unique_ptr<PeriodicTask> housekeeping_;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "common/sqlite_outbox_store.h"
 #include "common/sqlite_unit_of_work.h"
 #include "gtest/gtest.h"
 

@@ -1,0 +1,35 @@
+#ifndef HANDOFF_COMMON_SQLITE_OUTBOX_STORE_H_
+#define HANDOFF_COMMON_SQLITE_OUTBOX_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "common/outbox.h"
+#include "common/sqlite.h"
+
+namespace handoff {
+
+// The outbox table of an SQLite database (schema: sqlite::kUnitOfWorkSchema and
+// sqlite::kOutboxRefusalsSchema). Reads run on reader connections; records go through
+// group commit.
+class SqliteOutboxStore final : public OutboxStore {
+ public:
+  explicit SqliteOutboxStore(sqlite::Database& db) : db_(db) {}
+  absl::StatusOr<std::vector<OutboxMessage>> Due(absl::Time now, int limit) override;
+  absl::StatusOr<std::optional<absl::Time>> NextDue() override;
+  absl::Status MarkDelivered(int64_t sequence) override;
+  absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts, int refusals,
+                          absl::string_view error) override;
+  absl::Status Park(int64_t sequence, absl::string_view error) override;
+  absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) override;
+  absl::StatusOr<Page<OutboxMessage>> ListParked(int64_t after, int limit) override;
+  absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) override;
+
+ private:
+  sqlite::Database& db_;
+};
+
+}  // namespace handoff
+
+#endif  // HANDOFF_COMMON_SQLITE_OUTBOX_STORE_H_
