@@ -46,7 +46,7 @@ ABSL_FLAG(absl::Duration, delivery_deadline, absl::Seconds(5),
           "Deadline of each call delivering a message to marketing");
 
 ABSL_FLAG(int32_t, delivery_max_refusals, 20,
-          "Retry budget: a message the marketing refused this many times with a retryable status is "
+          "Retry budget: a message marketing-service refused this many times with a retryable status is "
           "parked (transport failures do not count)");
 ABSL_FLAG(absl::Duration, delivery_max_age, absl::Hours(72),
           "Retry budget: a message still undelivered this long after it was queued is parked");

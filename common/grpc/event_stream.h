@@ -185,7 +185,7 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
     Step([this, &events]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       fetching_ = false;
       if (!events.ok()) {
-        Fail(ToCallerStatus(events.status()));
+        Fail(ToCallerStatus(events.status(), "event stream"));
         return;
       }
       for (EventRecord& e : *events) pending_.push_back(std::move(e));

@@ -36,25 +36,23 @@ absl::Status CheckTimestamp(const Message& m, const std::string& path) {
 }
 
 absl::Status Walk(const Message& m, const std::string& prefix) {
-  if (m.GetDescriptor()->full_name() == google::protobuf::Timestamp::descriptor()->full_name()) {
-    return CheckTimestamp(m, prefix);
-  }
+  if (m.GetDescriptor() == google::protobuf::Timestamp::descriptor()) return CheckTimestamp(m, prefix);
   const Reflection* r = m.GetReflection();
   const auto* d = m.GetDescriptor();
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
     if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    // Only set fields are walked, and only their paths are built: this runs on every call.
+    if (f->is_repeated() ? r->FieldSize(m, f) == 0 : !r->HasField(m, f)) continue;
     const std::string path = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
-    if (f->is_repeated()) {
-      const int n = r->FieldSize(m, f);
-      for (int k = 0; k < n; ++k) {
-        if (absl::Status s = Walk(r->GetRepeatedMessage(m, f, k), absl::StrCat(path, "[", k, "]"));
-            !s.ok()) {
-          return s;
-        }
-      }
-    } else if (r->HasField(m, f)) {
+    if (!f->is_repeated()) {
       if (absl::Status s = Walk(r->GetMessage(m, f), path); !s.ok()) return s;
+      continue;
+    }
+    for (int k = 0; k < r->FieldSize(m, f); ++k) {
+      if (absl::Status s = Walk(r->GetRepeatedMessage(m, f, k), absl::StrCat(path, "[", k, "]")); !s.ok()) {
+        return s;
+      }
     }
   }
   return absl::OkStatus();

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "common/logging.h"
+
 namespace handoff {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -9,10 +11,11 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-grpc::Status ToCallerStatus(const absl::Status& status) {
+grpc::Status ToCallerStatus(const absl::Status& status, absl::string_view method) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
   if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
+    LogError(method, status.ToString());
     return grpc::Status(code, "internal error: the server logged the details; retrying may not help");
   }
   std::string message(status.message());

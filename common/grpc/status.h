@@ -4,6 +4,7 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace handoff {
 
@@ -14,10 +15,10 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // refuse metadata over 8 KiB, and would report RESOURCE_EXHAUSTED instead).
 inline constexpr size_t kMaxStatusMessageBytes = 1024;
 
-// What a caller is told: the code, and the message cut to kMaxStatusMessageBytes. INTERNAL
-// and UNKNOWN (bugs; the server logs their details) say only that, so storage internals
-// such as SQL never reach callers.
-grpc::Status ToCallerStatus(const absl::Status& status);
+// What a caller of `method` is told: the code, and the message cut to
+// kMaxStatusMessageBytes. INTERNAL and UNKNOWN (bugs) are logged here with their details
+// and say only that to the caller, so storage internals such as SQL never reach callers.
+grpc::Status ToCallerStatus(const absl::Status& status, absl::string_view method);
 absl::Status ToAbslStatus(const grpc::Status& status);
 
 }  // namespace handoff

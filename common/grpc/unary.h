@@ -10,7 +10,6 @@
 #include "common/grpc/metrics.h"
 #include "common/grpc/request_validation.h"
 #include "common/grpc/status.h"
-#include "common/logging.h"
 #include "common/worker_pool.h"
 
 namespace handoff {
@@ -52,11 +51,8 @@ class UnaryRunner {
  private:
   void Finish(grpc::ServerUnaryReactor* reactor, const char* method, absl::Time start,
               const absl::Status& status) {
-    if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown) {
-      LogError(method, status.ToString());
-    }
     metrics_.RecordRpc(method, status.code(), absl::Now() - start);
-    reactor->Finish(ToCallerStatus(status));
+    reactor->Finish(ToCallerStatus(status, method));
   }
 
   WorkerPool& pool_;

@@ -88,7 +88,7 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       response_.set_rejected_count(response_.rejected_count() + 1);
     } else {
       // Storage trouble is not the row's fault: stop, so the caller retries the rest.
-      const grpc::Status told = ToCallerStatus(s);
+      const grpc::Status told = ToCallerStatus(s, "LeadService/ImportLeads");
       Finish(grpc::Status(told.error_code(), absl::StrCat("row ", rows_, ": ", told.error_message(),
                                                           " (rows before it are stored)")));
       return;
