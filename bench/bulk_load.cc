@@ -3,7 +3,7 @@
 // spread over a year with their touches, stage history along the lifecycle, outcomes for
 // the leads sales took, and in sales the matching opportunities with their timeline.
 //
-// It writes through the services' own stores (SqliteMarketingStore, SqliteSalesStore), so
+// It writes through the services' own stores (SqlMarketingStore, SqlSalesStore), so
 // the schema, its migrations and whatever the stores maintain beside the rows are exactly
 // what the services use; speed comes from --batch rows per transaction. Deterministic for
 // a given --seed. The databases must be new (the loader refuses to add to existing leads).
@@ -22,8 +22,8 @@
 #include "common/page_token.h"
 #include "handoff/marketing/v1/lead_service.pb.h"
 #include "marketing-service/domain/campaign_report.h"
-#include "marketing-service/storage/sqlite_marketing_store.h"
-#include "sales-service/storage/sqlite_sales_store.h"
+#include "marketing-service/storage/sql_marketing_store.h"
+#include "sales-service/storage/sql_sales_store.h"
 
 ABSL_FLAG(std::string, marketing_db, "", "Marketing SQLite file to create (required)");
 ABSL_FLAG(std::string, sales_db, "", "Sales SQLite file to create; empty: marketing only");
@@ -393,18 +393,18 @@ int Main() {
     return 2;
   }
   // A new file that can simply be loaded again: no fsync, a large cache, no readers.
-  sqlite::DatabaseOptions options;
-  options.readers = 0;
-  options.cache_kib = 1024 * 1024;
-  options.durable = false;
-  absl::StatusOr<std::unique_ptr<mkt::SqliteMarketingStore>> m = mkt::SqliteMarketingStore::Open(mpath, options);
+  DatabaseOptions options;
+  options.sqlite_readers = 0;
+  options.sqlite_cache_kib = 1024 * 1024;
+  options.sqlite_durable = false;
+  absl::StatusOr<std::unique_ptr<mkt::SqlMarketingStore>> m = mkt::SqlMarketingStore::OpenSqlite(mpath, options);
   if (!m.ok()) {
     std::fprintf(stderr, "bulk-load: %s\n", m.status().ToString().c_str());
     return 1;
   }
-  std::unique_ptr<sales::SqliteSalesStore> s;
+  std::unique_ptr<sales::SqlSalesStore> s;
   if (const std::string spath = absl::GetFlag(FLAGS_sales_db); !spath.empty()) {
-    absl::StatusOr<std::unique_ptr<sales::SqliteSalesStore>> opened = sales::SqliteSalesStore::Open(spath, options);
+    absl::StatusOr<std::unique_ptr<sales::SqlSalesStore>> opened = sales::SqlSalesStore::OpenSqlite(spath, options);
     if (!opened.ok()) {
       std::fprintf(stderr, "bulk-load: %s\n", opened.status().ToString().c_str());
       return 1;

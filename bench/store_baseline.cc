@@ -1,6 +1,6 @@
 // bench/store-baseline: the raw limit of marketing's store, for comparison with CaptureLead
 // in the same run. Writes the rows a new-person capture writes (lead, stage history entry,
-// touch, request-log entry, event) straight through SqliteMarketingStore, no gRPC and no
+// touch, request-log entry, event) straight through SqlMarketingStore, no gRPC and no
 // rules: first one transaction per capture (what the service does; every commit fsync'ed),
 // then --batch captures per transaction (what group commit could reach). Prints one line
 // per mode and, with --json_out, appends one JSON line each.
@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
-#include "marketing-service/storage/sqlite_marketing_store.h"
+#include "marketing-service/storage/sql_marketing_store.h"
 
 ABSL_FLAG(int32_t, rows, 5000, "Captures to write in each mode");
 ABSL_FLAG(int32_t, batch, 100, "Captures per transaction in the batched mode");
@@ -59,7 +59,7 @@ absl::Status WriteCapture(MarketingTx& tx, int64_t n, absl::Time now) {
 int RunMode(const std::string& dir, const std::string& mode, int rows, int batch) {
   const std::string path = absl::StrCat(dir, "/", mode, ".db");
   std::filesystem::remove(path);
-  absl::StatusOr<std::unique_ptr<marketing::SqliteMarketingStore>> store = marketing::SqliteMarketingStore::Open(path);
+  absl::StatusOr<std::unique_ptr<marketing::SqlMarketingStore>> store = marketing::SqlMarketingStore::OpenSqlite(path);
   if (!store.ok()) {
     std::fprintf(stderr, "store-baseline: %s\n", store.status().ToString().c_str());
     return 1;

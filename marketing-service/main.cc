@@ -7,22 +7,23 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "common/database_url.h"
+#include "common/database_flags.h"
 #include "common/flags_env.h"
 #include "common/grpc/service_runtime.h"
-#include "common/sqlite_outbox_store.h"
-#include "common/sqlite_unit_of_work.h"
+#include "common/sql/outbox_store.h"
+#include "common/sql/unit_of_work.h"
 #include "common/logging.h"
 #include "marketing-service/domain/campaign_report.h"
 #include "marketing-service/grpc/handlers.h"
 #include "marketing-service/grpc/sales_delivery.h"
 #include "marketing-service/messaging/lead_event_log.h"
 #include "marketing-service/messaging/outbox_sales_gateway.h"
-#include "marketing-service/storage/sqlite_marketing_store.h"
+#include "marketing-service/storage/sql_marketing_store.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, database, "sqlite:var/marketing.db",
-          "Database: sqlite:PATH (created if missing)");
+          "Database: sqlite:PATH (a file, created if missing) or a PostgreSQL URI "
+          "postgres://USER@HOST:PORT/DB?sslmode=... (password: --database_password_file or PGPASSWORD)");
 ABSL_FLAG(std::string, sales_address, "127.0.0.1:50052", "sales-service gRPC address HOST:PORT");
 ABSL_FLAG(std::string, metrics_listen, "",
           "Prometheus /metrics address HOST:PORT; empty disables");
@@ -45,10 +46,6 @@ ABSL_FLAG(int32_t, delivery_max_refusals, 20,
           "parked (transport failures do not count)");
 ABSL_FLAG(absl::Duration, delivery_max_age, absl::Hours(72),
           "Retry budget: a message still undelivered this long after it was queued is parked");
-ABSL_FLAG(absl::Duration, write_timeout, absl::Seconds(5),
-          "Time bound of the write path: waiting for the writer, one call's work in a write "
-          "transaction, waiting for another process's lock; past it the call fails UNAVAILABLE "
-          "and health turns NOT_SERVING");
 ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
           "After SIGTERM, keep serving this long with health NOT_SERVING (so load balancers "
           "stop routing) before refusing new calls");
@@ -67,29 +64,25 @@ int main(int argc, char** argv) {
   if (absl::Status s = ApplyFlagsFromEnvironment(
           "HANDOFF_", {"listen", "database", "sales_address", "metrics_listen", "mql_threshold",
                        "outbound_cap", "outbound_window", "request_retention", "worker_threads", "max_queued_calls",
-                       "delivery_deadline", "delivery_max_refusals", "delivery_max_age", "write_timeout",
-                       "shutdown_drain", "shutdown_grace"});
+                       "delivery_deadline", "delivery_max_refusals", "delivery_max_age", "shutdown_drain",
+                       "shutdown_grace", "write_timeout", "database_pool_size", "database_password_file"});
       !s.ok()) {
     return FailStartup(kName, s);
   }
   absl::ParseCommandLine(argc, argv);
 
-  absl::StatusOr<std::string> path = SqlitePathOf(absl::GetFlag(FLAGS_database));
-  if (!path.ok()) return FailStartup(kName, path.status());
-  sqlite::DatabaseOptions database_options;
-  database_options.write_timeout = absl::GetFlag(FLAGS_write_timeout);
-  if (database_options.write_timeout <= absl::ZeroDuration()) {
-    return FailStartup(kName, absl::InvalidArgumentError("--write_timeout must be positive"));
-  }
-  absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> store = SqliteMarketingStore::Open(*path, database_options);
+  absl::StatusOr<DatabaseOptions> database_options = DatabaseOptionsFromFlags(kName);
+  if (!database_options.ok()) return FailStartup(kName, database_options.status());
+  const std::string database_url = absl::GetFlag(FLAGS_database);
+  absl::StatusOr<std::unique_ptr<SqlMarketingStore>> store = SqlMarketingStore::Open(database_url, *database_options);
   if (!store.ok()) return FailStartup(kName, store.status());
-  LogInfo(kName, absl::StrCat("database ", *path, " at schema version ",
+  LogInfo(kName, absl::StrCat("database ", RedactDatabaseUrl(database_url), " at schema version ",
                               (*store)->database().schema_version()));
   if (absl::Status s = (*store)->Run([](MarketingTx& tx) { return AttributeEarlierWins(tx); }); !s.ok()) {
     return FailStartup(kName, s);
   }
 
-  SqliteOutboxStore outbox((*store)->database());  // outlives the runtime that delivers it
+  SqlOutboxStore outbox((*store)->database());  // outlives the runtime that delivers it
   ServiceRuntime::Options runtime_options;
   runtime_options.name = kName;
   runtime_options.listen = absl::GetFlag(FLAGS_listen);
@@ -107,7 +100,7 @@ int main(int argc, char** argv) {
   SalesDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
       outbox,
-      [&store](absl::Time before, int limit) { return sqlite::PruneRequestLog((*store)->database(), before, limit); },
+      [&store](absl::Time before, int limit) { return sql::PruneRequestLog((*store)->database(), before, limit); },
       [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });
 
   ScoringPolicy policy = ScoringPolicy::Default();

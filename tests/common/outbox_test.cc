@@ -7,12 +7,17 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "common/sqlite_outbox_store.h"
-#include "common/sqlite_unit_of_work.h"
+#include "common/sql/outbox_store.h"
+#include "common/sql/unit_of_work.h"
+#include "common/sqlite/database.h"
 #include "gtest/gtest.h"
+#include "marketing-service/storage/sql_marketing_store.h"
 
 namespace handoff {
 namespace {
+
+// The request log, outbox and events tables, as a service has them.
+std::vector<sql::Migration> UnitOfWorkMigrations() { return marketing::SqlMarketingStore::SqliteMigrations(); }
 
 class OutboxTest : public ::testing::Test {
  protected:
@@ -22,8 +27,8 @@ class OutboxTest : public ::testing::Test {
               ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db"))
                 .string();
     std::filesystem::remove(path_);
-    db_ = *sqlite::Database::Open(path_, {{1, sqlite::kUnitOfWorkSchema}, {2, sqlite::kOutboxRefusalsSchema}});
-    store_ = std::make_unique<SqliteOutboxStore>(*db_);
+    db_ = *sqlite::Database::Open(path_, UnitOfWorkMigrations());
+    store_ = std::make_unique<SqlOutboxStore>(*db_);
   }
   void TearDown() override {
     store_.reset();
@@ -39,14 +44,14 @@ class OutboxTest : public ::testing::Test {
     m.key = key;
     m.payload = std::string("\0bin", 4);
     m.create_time = m.next_attempt_time = clock_.Now();
-    ASSERT_TRUE(sqlite::Enqueue(tx, m).ok());
+    ASSERT_TRUE(sql::Enqueue(tx, m).ok());
     ASSERT_TRUE(tx.Commit().ok());
   }
 
   FakeClock clock_{absl::FromUnixSeconds(1'000'000)};
   std::string path_;
   std::unique_ptr<sqlite::Database> db_;
-  std::unique_ptr<SqliteOutboxStore> store_;
+  std::unique_ptr<SqlOutboxStore> store_;
 };
 
 TEST_F(OutboxTest, DeliversInOrderAndAFailureHoldsBackOnlyItsKey) {
@@ -200,8 +205,8 @@ TEST_F(OutboxTest, TransportFailuresSpendOnlyTheAgeBudgetWhichRequeueRestarts) {
 TEST_F(OutboxTest, MessagesSurviveReopeningTheDatabase) {
   Enqueue("a1", "k");
   store_.reset();
-  db_ = *sqlite::Database::Open(path_, {{1, sqlite::kUnitOfWorkSchema}, {2, sqlite::kOutboxRefusalsSchema}});
-  store_ = std::make_unique<SqliteOutboxStore>(*db_);
+  db_ = *sqlite::Database::Open(path_, UnitOfWorkMigrations());
+  store_ = std::make_unique<SqlOutboxStore>(*db_);
   std::vector<std::string> delivered;
   OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
     delivered.push_back(m.message_id);
@@ -263,19 +268,19 @@ TEST_F(OutboxTest, RequestLogForgetsOnlyAnswersOlderThanTheCutoff) {
   {
     sqlite::Transaction tx(*db_);
     for (int i = 0; i < 5; ++i) {
-      ASSERT_TRUE(sqlite::SaveRequest(tx, {"old-" + std::to_string(i), "M", "f", "r",
+      ASSERT_TRUE(sql::SaveRequest(tx, {"old-" + std::to_string(i), "M", "f", "r",
                                            clock_.Now() - absl::Hours(30)}).ok());
     }
-    ASSERT_TRUE(sqlite::SaveRequest(tx, {"fresh", "M", "f", "r", clock_.Now() - absl::Hours(1)}).ok());
+    ASSERT_TRUE(sql::SaveRequest(tx, {"fresh", "M", "f", "r", clock_.Now() - absl::Hours(1)}).ok());
     ASSERT_TRUE(tx.Commit().ok());
   }
   const absl::Time cutoff = clock_.Now() - absl::Hours(24);
-  EXPECT_EQ(*sqlite::PruneRequestLog(*db_, cutoff, 3), 3);  // batches of at most `limit`
-  EXPECT_EQ(*sqlite::PruneRequestLog(*db_, cutoff, 3), 2);
-  EXPECT_EQ(*sqlite::PruneRequestLog(*db_, cutoff, 3), 0);
+  EXPECT_EQ(*sql::PruneRequestLog(*db_, cutoff, 3), 3);  // batches of at most `limit`
+  EXPECT_EQ(*sql::PruneRequestLog(*db_, cutoff, 3), 2);
+  EXPECT_EQ(*sql::PruneRequestLog(*db_, cutoff, 3), 0);
   sqlite::Transaction tx(*db_);
-  EXPECT_TRUE(sqlite::FindRequest(tx, "fresh")->has_value());
-  EXPECT_FALSE(sqlite::FindRequest(tx, "old-0")->has_value());
+  EXPECT_TRUE(sql::FindRequest(tx, "fresh")->has_value());
+  EXPECT_FALSE(sql::FindRequest(tx, "old-0")->has_value());
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "common/sqlite.h"
+#include "common/sqlite/database.h"
 
 #include <atomic>
 #include <chrono>
@@ -21,14 +21,14 @@ absl::Status Exec(Database& db, const std::string& sql) {
 
 TEST(Database, AppliesOnlyNewMigrationsAndKeepsData) {
   testing::TempDbPath path;
-  const Migration v1{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"};
+  const Migration v1{1, "v1", "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"};
   {
     std::unique_ptr<Database> db = *Database::Open(path.path(), {v1});
     EXPECT_EQ(db->schema_version(), 1);
     ASSERT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('a')").ok());
   }
   std::unique_ptr<Database> db =
-      *Database::Open(path.path(), {v1, {2, "ALTER TABLE t ADD COLUMN extra INTEGER NOT NULL DEFAULT 7;"}});
+      *Database::Open(path.path(), {v1, {2, "v2", "ALTER TABLE t ADD COLUMN extra INTEGER NOT NULL DEFAULT 7;"}});
   EXPECT_EQ(db->schema_version(), 2);
   Transaction tx(*db);
   absl::StatusOr<Statement> q = tx.Prepare("SELECT name, extra FROM t");
@@ -41,7 +41,7 @@ TEST(Database, AppliesOnlyNewMigrationsAndKeepsData) {
 // The number of rows of t, read in a read transaction.
 absl::StatusOr<int64_t> CountRows(Database& db) {
   int64_t n = -1;
-  absl::Status s = db.Read([&](Transaction& tx) -> absl::Status {
+  absl::Status s = db.Read([&](sql::Transaction& tx) -> absl::Status {
     absl::StatusOr<Statement> q = tx.Prepare("SELECT COUNT(*) FROM t");
     if (!q.ok()) return q.status();
     absl::StatusOr<bool> row = q->Step();
@@ -56,7 +56,7 @@ absl::StatusOr<int64_t> CountRows(Database& db) {
 // A database with table t(id, name) and one row in it, opened with `options`.
 std::unique_ptr<Database> OpenWithOneRow(const std::string& path, const DatabaseOptions& options = {}) {
   std::unique_ptr<Database> db =
-      *Database::Open(path, {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}}, options);
+      *Database::Open(path, {{1, "v1", "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}}, options);
   EXPECT_TRUE(Exec(*db, "INSERT INTO t(name) VALUES('a')").ok());
   return db;
 }
@@ -81,8 +81,8 @@ TEST(Database, ReadsRunBesideAnOpenWriteTransactionAndSeeOnlyCommittedRows) {
 TEST(Database, AWriteInAReadTransactionFailsAndChangesNothing) {
   testing::TempDbPath path;
   std::unique_ptr<Database> db =
-      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}});
-  absl::Status s = db->Read([](Transaction& tx) -> absl::Status {
+      *Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);"}});
+  absl::Status s = db->Read([](sql::Transaction& tx) -> absl::Status {
     absl::StatusOr<Statement> q = tx.Prepare("INSERT INTO t(name) VALUES('sneaky')");
     if (!q.ok()) return q.status();
     return q->Run();
@@ -130,7 +130,7 @@ TEST(Database, ManyConcurrentReadsShareThePool) {
 TEST(Database, GroupedWorkKeepsEachCallsOwnResult) {
   testing::TempDbPath path;
   std::unique_ptr<Database> db =
-      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"}});
+      *Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"}});
   constexpr int kThreads = 16;
   std::vector<absl::Status> results(kThreads);
   std::vector<std::thread> threads;
@@ -164,7 +164,7 @@ TEST(Database, GroupedWorkKeepsEachCallsOwnResult) {
 TEST(Database, AConstraintViolationInAGroupRollsBackOnlyThatCall) {
   testing::TempDbPath path;
   std::unique_ptr<Database> db =
-      *Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"}});
+      *Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE);"}});
   auto insert = [&](const std::string& name) {
     return db->RunGrouped([&](Transaction& tx) -> absl::Status {
       absl::StatusOr<Statement> q = tx.Prepare("INSERT INTO t(name) VALUES(?)");
@@ -183,7 +183,7 @@ TEST(Database, CallsWaitingBehindAStuckCallFailWithinTheBoundAndWriteNothing) {
   testing::TempDbPath path;
   DatabaseOptions options;
   options.write_timeout = absl::Milliseconds(200);
-  std::unique_ptr<Database> db = *Database::Open(path.path(), {{1, "CREATE TABLE t(x INTEGER);"}}, options);
+  std::unique_ptr<Database> db = *Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(x INTEGER);"}}, options);
   std::atomic<bool> holding{false};
   std::atomic<bool> release{false};
   std::thread stuck([&] {
@@ -217,7 +217,7 @@ TEST(Database, AStatementRunningPastTheBoundIsInterruptedAndUndone) {
   testing::TempDbPath path;
   DatabaseOptions options;
   options.write_timeout = absl::Milliseconds(200);
-  std::unique_ptr<Database> db = *Database::Open(path.path(), {{1, "CREATE TABLE t(x INTEGER);"}}, options);
+  std::unique_ptr<Database> db = *Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(x INTEGER);"}}, options);
   const auto start = std::chrono::steady_clock::now();
   const absl::Status s = db->RunGrouped([](Transaction& tx) {
     // Seconds of work: a billion-row recursive count.
@@ -226,7 +226,7 @@ TEST(Database, AStatementRunningPastTheBoundIsInterruptedAndUndone) {
   });
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
-  const absl::Status counted = db->Read([](Transaction& tx) -> absl::Status {
+  const absl::Status counted = db->Read([](sql::Transaction& tx) -> absl::Status {
     absl::StatusOr<Statement> q = tx.Prepare("SELECT COUNT(*) FROM t");
     if (!q.ok()) return q.status();
     EXPECT_TRUE(*q->Step());
@@ -240,16 +240,26 @@ TEST(Database, AStatementRunningPastTheBoundIsInterruptedAndUndone) {
 TEST(Database, FailedMigrationIsReportedAndLeavesTheVersion) {
   testing::TempDbPath path;
   absl::StatusOr<std::unique_ptr<Database>> db =
-      Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER);"}, {2, "NOT SQL AT ALL;"}});
+      Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(id INTEGER);"}, {2, "v2", "NOT SQL AT ALL;"}});
   ASSERT_FALSE(db.ok());
   EXPECT_NE(db.status().message().find("migration 2"), absl::string_view::npos);
-  EXPECT_EQ((*Database::Open(path.path(), {{1, "CREATE TABLE t(id INTEGER);"}}))->schema_version(), 1);
+  EXPECT_EQ((*Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(id INTEGER);"}}))->schema_version(), 1);
+}
+
+TEST(Database, ADatabaseAtANewerSchemaThanTheBinaryIsRefused) {
+  testing::TempDbPath path;
+  ASSERT_TRUE(Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(id INTEGER);"},
+                                           {2, "v2", "CREATE TABLE u(id INTEGER);"}}).ok());
+  absl::StatusOr<std::unique_ptr<Database>> older = Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(id INTEGER);"}});
+  ASSERT_EQ(older.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(older.status().message().find("schema version 2, newer than this binary knows (1)"), absl::string_view::npos)
+      << older.status();
 }
 
 TEST(Database, UniqueViolationIsAlreadyExistsAndRollsBack) {
   testing::TempDbPath path;
   std::unique_ptr<Database> db =
-      *Database::Open(path.path(), {{1, "CREATE TABLE t(name TEXT UNIQUE);"}});
+      *Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(name TEXT UNIQUE);"}});
   ASSERT_TRUE(Exec(*db, "INSERT INTO t VALUES('a')").ok());
   {
     Transaction tx(*db);

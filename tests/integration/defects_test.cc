@@ -571,7 +571,7 @@ TEST(ServiceBinaries, HelpListsTheirOwnFlagsAndVersionNamesTheBuild) {
     };
     const std::string help = run("--help");
     EXPECT_EQ(help.find("No flags matched"), std::string::npos) << help;
-    for (const char* flag : {"--listen", "--database", "--write_timeout", "--delivery_max_refusals", "default:"}) {
+    for (const char* flag : {"--listen", "--database", "--write_timeout", "--database_pool_size", "--database_password_file", "--delivery_max_refusals", "default:"}) {
       EXPECT_NE(help.find(flag), std::string::npos) << binary << " --help lacks " << flag;
     }
     const std::string version = run("--version");

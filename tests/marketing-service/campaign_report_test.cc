@@ -1,9 +1,10 @@
 #include "marketing-service/domain/campaign_report.h"
 
+#include "common/sqlite/database.h"
 #include "gtest/gtest.h"
 #include "marketing-service/domain/campaign_workflow.h"
 #include "marketing-service/domain/lead_workflow.h"
-#include "marketing-service/storage/sqlite_marketing_store.h"
+#include "marketing-service/storage/sql_marketing_store.h"
 #include "tests/temp_path.h"
 
 namespace handoff::marketing {
@@ -31,7 +32,7 @@ class NoEvents : public LeadEventLog {
 class CampaignReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = *SqliteMarketingStore::Open(db_.path());
+    store_ = *SqlMarketingStore::OpenSqlite(db_.path());
     a_ = NewCampaign("A");
     b_ = NewCampaign("B");
     Spend(a_, 3000);
@@ -116,7 +117,7 @@ class CampaignReportTest : public ::testing::Test {
   NoSales sales_;
   NoEvents events_;
   LeadWorkflow leads_{clock_, ScoringPolicy::Default(), sales_, events_};
-  std::unique_ptr<SqliteMarketingStore> store_;
+  std::unique_ptr<SqlMarketingStore> store_;
   std::string a_, b_;
 };
 
@@ -154,7 +155,7 @@ TEST_F(CampaignReportTest, LastTouchBeforeTheHandoffTakesItAll) {
 TEST_F(CampaignReportTest, WinsFromBeforeStoredAttributionAreAttributedOnceAtStartUp) {
   // As a version 5 database upgraded: the wins are there, their shares are not.
   {
-    sqlite::Transaction tx(store_->database());
+    sqlite::Transaction tx(static_cast<sqlite::Database&>(store_->database()));
     ASSERT_TRUE(tx.Exec("DELETE FROM attributed_revenue; INSERT INTO attribution_backfill(pending) VALUES (1);").ok());
     ASSERT_TRUE(tx.Commit().ok());
   }

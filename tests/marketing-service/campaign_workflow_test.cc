@@ -3,7 +3,7 @@
 #include "common/ids.h"
 #include "gtest/gtest.h"
 #include "marketing-service/domain/campaign_report.h"
-#include "marketing-service/storage/sqlite_marketing_store.h"
+#include "marketing-service/storage/sql_marketing_store.h"
 #include "tests/temp_path.h"
 
 namespace handoff::marketing {
@@ -11,7 +11,7 @@ namespace {
 
 class CampaignWorkflowTest : public ::testing::Test {
  protected:
-  void SetUp() override { store_ = *SqliteMarketingStore::Open(db_.path()); }
+  void SetUp() override { store_ = *SqlMarketingStore::OpenSqlite(db_.path()); }
 
   Campaign Draft() {
     Campaign c;
@@ -64,7 +64,7 @@ class CampaignWorkflowTest : public ::testing::Test {
   testing::TempDbPath db_;
   FakeClock clock_{absl::FromUnixSeconds(1'700'000'000)};
   CampaignWorkflow campaigns_{clock_};
-  std::unique_ptr<SqliteMarketingStore> store_;
+  std::unique_ptr<SqlMarketingStore> store_;
 };
 
 TEST_F(CampaignWorkflowTest, CreateDefaultsToDraftAndRefusesMissingFields) {

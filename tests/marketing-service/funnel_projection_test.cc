@@ -5,9 +5,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/sqlite/database.h"
 #include "gtest/gtest.h"
 #include "marketing-service/domain/funnel_report.h"
-#include "marketing-service/storage/sqlite_marketing_store.h"
+#include "marketing-service/storage/sql_marketing_store.h"
 #include "tests/temp_path.h"
 
 namespace handoff::marketing {
@@ -18,7 +19,7 @@ using S = LifecycleStage;
 // Random walks along the lifecycle, with loops (recycled, back to MQL) and repeats.
 class FunnelProjectionTest : public ::testing::Test {
  protected:
-  void SetUp() override { store_ = *SqliteMarketingStore::Open(db_.path()); }
+  void SetUp() override { store_ = *SqlMarketingStore::OpenSqlite(db_.path()); }
 
   // Writes `leads` leads whose steps interleave (history ids mix leads), each lead's
   // times strictly increasing.
@@ -61,13 +62,13 @@ class FunnelProjectionTest : public ::testing::Test {
   FunnelReport Expected() {
     std::vector<LeadStageChange> history;
     std::array<int64_t, kLifecycleStageMax + 1> now{};
-    sqlite::Database& db = store_->database();
-    EXPECT_TRUE(db.Read([&](sqlite::Transaction& tx) -> absl::Status {
-      absl::StatusOr<sqlite::Statement> q =
+    sql::Database& db = store_->database();
+    EXPECT_TRUE(db.Read([&](sql::Transaction& tx) -> absl::Status {
+      absl::StatusOr<sql::Statement> q =
           tx.Prepare("SELECT lead_id, stage, time_us FROM lead_stage_history ORDER BY lead_id, id");
       if (!q.ok()) return q.status();
       while (*q->Step()) history.push_back({q->Text(0), static_cast<S>(q->Int(1)), q->Time(2)});
-      absl::StatusOr<sqlite::Statement> c = tx.Prepare("SELECT stage, COUNT(*) FROM leads GROUP BY stage");
+      absl::StatusOr<sql::Statement> c = tx.Prepare("SELECT stage, COUNT(*) FROM leads GROUP BY stage");
       if (!c.ok()) return c.status();
       while (*c->Step()) now[c->Int(0)] = c->Int(1);
       return absl::OkStatus();
@@ -105,7 +106,7 @@ class FunnelProjectionTest : public ::testing::Test {
   }
 
   testing::TempDbPath db_;
-  std::unique_ptr<SqliteMarketingStore> store_;
+  std::unique_ptr<SqlMarketingStore> store_;
 };
 
 TEST_F(FunnelProjectionTest, KeptFunnelEqualsTheDefinitionOnRandomHistories) {
@@ -126,7 +127,7 @@ TEST_F(FunnelProjectionTest, UpgradeBuildsTheFunnelFromExistingHistory) {
   store_.reset();
   {
     std::unique_ptr<sqlite::Database> db =
-        *sqlite::Database::Open(db_.path(), SqliteMarketingStore::Migrations());
+        *sqlite::Database::Open(db_.path(), SqlMarketingStore::SqliteMigrations());
     sqlite::Transaction tx(*db);
     ASSERT_TRUE(tx.Exec("DROP TABLE funnel_stages; DROP TABLE funnel_conversions; DROP TABLE stage_stays;"
                         " DROP TABLE attributed_revenue; DROP TABLE attribution_backfill;"
@@ -137,8 +138,8 @@ TEST_F(FunnelProjectionTest, UpgradeBuildsTheFunnelFromExistingHistory) {
                     .ok());
     ASSERT_TRUE(tx.Commit().ok());
   }
-  store_ = *SqliteMarketingStore::Open(db_.path());
-  EXPECT_EQ(store_->database().schema_version(), static_cast<int>(SqliteMarketingStore::Migrations().size()));
+  store_ = *SqlMarketingStore::OpenSqlite(db_.path());
+  EXPECT_EQ(store_->database().schema_version(), static_cast<int>(SqlMarketingStore::SqliteMigrations().size()));
   ExpectSame(want, Kept());
 }
 

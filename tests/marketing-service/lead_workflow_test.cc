@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "marketing-service/domain/campaign_workflow.h"
-#include "marketing-service/storage/sqlite_marketing_store.h"
+#include "marketing-service/storage/sql_marketing_store.h"
 #include "tests/temp_path.h"
 
 namespace handoff::marketing {
@@ -43,7 +43,7 @@ class RecordingLeadEventLog : public LeadEventLog {
 class LeadWorkflowTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = *SqliteMarketingStore::Open(db_.path());
+    store_ = *SqlMarketingStore::OpenSqlite(db_.path());
     ASSERT_TRUE(store_->Run([&](MarketingTx& tx) {
       Campaign c;
       c.display_name = "Newsletter";
@@ -91,7 +91,7 @@ class LeadWorkflowTest : public ::testing::Test {
   RecordingSalesGateway sales_;
   RecordingLeadEventLog events_;
   LeadWorkflow leads_{clock_, ScoringPolicy::Default(), sales_, events_};
-  std::unique_ptr<SqliteMarketingStore> store_;
+  std::unique_ptr<SqlMarketingStore> store_;
   std::string campaign_;
   int captures_ = 0;
 };

@@ -3,9 +3,10 @@
 #include <vector>
 
 #include "common/ids.h"
+#include "common/sqlite/database.h"
 #include "gtest/gtest.h"
 #include "sales-service/domain/pipeline_report.h"
-#include "sales-service/storage/sqlite_sales_store.h"
+#include "sales-service/storage/sql_sales_store.h"
 #include "tests/temp_path.h"
 
 namespace handoff::sales {
@@ -31,7 +32,7 @@ class RecordingDealEventLog : public DealEventLog {
 
 class OpportunityWorkflowTest : public ::testing::Test {
  protected:
-  void SetUp() override { store_ = *SqliteSalesStore::Open(db_.path()); }
+  void SetUp() override { store_ = *SqlSalesStore::OpenSqlite(db_.path()); }
 
   template <typename T, typename Fn>
   absl::StatusOr<T> InTx(Fn fn) {
@@ -77,7 +78,7 @@ class OpportunityWorkflowTest : public ::testing::Test {
   RecordingMarketingGateway marketing_;
   RecordingDealEventLog events_;
   OpportunityWorkflow flow_{clock_, PipelineConfig{}, marketing_, events_};
-  std::unique_ptr<SqliteSalesStore> store_;
+  std::unique_ptr<SqlSalesStore> store_;
   int leads_ = 0;
 };
 
@@ -622,7 +623,7 @@ TEST(SalesSchema, UpgradeFromVersionOneKeepsEveryDealAndBuildsItsTimeline) {
   auto us = [&](absl::Duration d) { return std::to_string(absl::ToUnixMicros(t0 + d)); };
   {
     std::unique_ptr<sqlite::Database> v1 =
-        *sqlite::Database::Open(path.path(), {SqliteSalesStore::Migrations()[0]});
+        *sqlite::Database::Open(path.path(), {SqlSalesStore::SqliteMigrations()[0]});
     sqlite::Transaction tx(*v1);
     ASSERT_TRUE(tx.Exec(
         "INSERT INTO reps(id, display_name, email, territories, capacity, status, last_assigned_seq,"
@@ -643,8 +644,8 @@ TEST(SalesSchema, UpgradeFromVersionOneKeepsEveryDealAndBuildsItsTimeline) {
                     .ok());
     ASSERT_TRUE(tx.Commit().ok());
   }
-  std::unique_ptr<SqliteSalesStore> store = *SqliteSalesStore::Open(path.path());
-  EXPECT_EQ(store->database().schema_version(), static_cast<int>(SqliteSalesStore::Migrations().size()));
+  std::unique_ptr<SqlSalesStore> store = *SqlSalesStore::OpenSqlite(path.path());
+  EXPECT_EQ(store->database().schema_version(), static_cast<int>(SqlSalesStore::SqliteMigrations().size()));
   Opportunity o;
   TimelinePage page;
   ASSERT_TRUE(store->Run([&](SalesTx& tx) -> absl::Status {

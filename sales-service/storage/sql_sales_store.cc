@@ -1,4 +1,4 @@
-#include "sales-service/storage/sqlite_sales_store.h"
+#include "sales-service/storage/sql_sales_store.h"
 
 #include <initializer_list>
 #include <limits>
@@ -8,160 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/sqlite_unit_of_work.h"
+#include "common/sql/unit_of_work.h"
 
 namespace handoff::sales {
 namespace {
 
-using sqlite::Statement;
-
-constexpr char kSchemaV1[] = R"sql(
-CREATE TABLE reps (
-  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-  id            TEXT NOT NULL UNIQUE,
-  display_name  TEXT NOT NULL,
-  email         TEXT NOT NULL UNIQUE,
-  territories   TEXT NOT NULL,
-  capacity      INTEGER NOT NULL,
-  status        INTEGER NOT NULL,
-  last_assigned_seq INTEGER NOT NULL,
-  create_us     INTEGER NOT NULL,
-  update_us     INTEGER NOT NULL,
-  version       INTEGER NOT NULL
-);
-CREATE TABLE counters (
-  name          TEXT PRIMARY KEY,
-  value         INTEGER NOT NULL
-);
-CREATE TABLE opportunities (
-  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-  id            TEXT NOT NULL UNIQUE,
-  lead          TEXT NOT NULL,
-  email         TEXT NOT NULL,
-  phone         TEXT NOT NULL,
-  given_name    TEXT NOT NULL,
-  family_name   TEXT NOT NULL,
-  company       TEXT NOT NULL,
-  title         TEXT NOT NULL,
-  country_code  TEXT NOT NULL,
-  consent_email INTEGER NOT NULL,
-  consent_phone INTEGER NOT NULL,
-  consent_sms   INTEGER NOT NULL,
-  consent_mail  INTEGER NOT NULL,
-  do_not_contact INTEGER NOT NULL,
-  mkt_score     INTEGER NOT NULL,
-  mkt_campaigns TEXT NOT NULL,
-  mkt_touch_count INTEGER NOT NULL,
-  kind          INTEGER NOT NULL,
-  parent_id     TEXT NOT NULL,
-  rep_id        TEXT NOT NULL,
-  unassigned_reason TEXT NOT NULL,
-  acceptance    INTEGER NOT NULL,
-  reject_reason INTEGER NOT NULL,
-  stage         INTEGER NOT NULL,
-  amount_minor  INTEGER NOT NULL,
-  currency      TEXT NOT NULL,
-  loss_reason   INTEGER NOT NULL,
-  reason_text   TEXT NOT NULL,
-  competitor    TEXT NOT NULL,
-  handoff_us    INTEGER,
-  accept_us     INTEGER,
-  close_us      INTEGER,
-  create_us     INTEGER NOT NULL,
-  update_us     INTEGER NOT NULL,
-  version       INTEGER NOT NULL,
-  is_open       INTEGER NOT NULL
-);
--- At most one open new-business opportunity per lead, enforced by the database too.
-CREATE UNIQUE INDEX opportunities_open_new_business ON opportunities(lead)
-  WHERE is_open = 1 AND kind = 1;
-CREATE INDEX opportunities_by_lead ON opportunities(lead, seq);
-CREATE INDEX opportunities_by_rep ON opportunities(rep_id, is_open);
-CREATE INDEX opportunities_pending ON opportunities(acceptance, handoff_us);
-CREATE TABLE assignments (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  opportunity_id TEXT NOT NULL,
-  rep_id        TEXT NOT NULL,
-  time_us       INTEGER NOT NULL,
-  reason        TEXT NOT NULL
-);
-CREATE INDEX assignments_by_opportunity ON assignments(opportunity_id);
-CREATE TABLE activities (
-  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-  id            TEXT NOT NULL UNIQUE,
-  opportunity_id TEXT NOT NULL,
-  type          INTEGER NOT NULL,
-  call_outcome  INTEGER NOT NULL,
-  meeting_status INTEGER NOT NULL,
-  summary       TEXT NOT NULL,
-  next_step     TEXT NOT NULL,
-  next_step_due_us INTEGER,
-  time_us       INTEGER NOT NULL,
-  rep_id        TEXT NOT NULL
-);
-CREATE INDEX activities_by_opportunity ON activities(opportunity_id, seq);
-)sql";
-
-// Forecast fields, service-level bookkeeping, and one timeline of stage changes,
-// assignments and activities (the assignments table moves into it).
-constexpr char kSchemaV2[] = R"sql(
-ALTER TABLE opportunities ADD COLUMN expected_close_us INTEGER;
-ALTER TABLE opportunities ADD COLUMN committed INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE opportunities ADD COLUMN stage_us INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE opportunities ADD COLUMN first_touch_us INTEGER;
-ALTER TABLE opportunities ADD COLUMN pending_since_us INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE opportunities ADD COLUMN accept_breached INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE opportunities ADD COLUMN first_touch_breached INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE opportunities ADD COLUMN reopen_count INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE opportunities ADD COLUMN mkt_first_touch_us INTEGER;
-ALTER TABLE opportunities ADD COLUMN mkt_last_touch_us INTEGER;
-ALTER TABLE opportunities ADD COLUMN mkt_touch_types TEXT NOT NULL DEFAULT '';
-UPDATE opportunities SET stage_us = COALESCE(close_us, update_us),
-  pending_since_us = COALESCE(handoff_us, create_us),
-  first_touch_us = (SELECT MIN(a.time_us) FROM activities a
-                    WHERE a.opportunity_id = opportunities.id AND a.type <> 6);
-CREATE TABLE timeline (
-  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-  opportunity_id TEXT NOT NULL,
-  time_us       INTEGER NOT NULL,
-  kind          INTEGER NOT NULL,  -- 1 activity, 2 stage change, 3 assignment
-  activity_id   TEXT NOT NULL,
-  from_stage    INTEGER NOT NULL,
-  to_stage      INTEGER NOT NULL,
-  time_in_from_us INTEGER NOT NULL,
-  rep_id        TEXT NOT NULL,
-  reason        TEXT NOT NULL
-);
-CREATE INDEX timeline_by_opportunity ON timeline(opportunity_id, time_us, seq);
-INSERT INTO timeline(opportunity_id, time_us, kind, activity_id, from_stage, to_stage,
-                     time_in_from_us, rep_id, reason)
-  SELECT id, create_us, 2, '', 0, 1, 0, '', 'created' FROM opportunities;
-INSERT INTO timeline(opportunity_id, time_us, kind, activity_id, from_stage, to_stage,
-                     time_in_from_us, rep_id, reason)
-  SELECT id, stage_us, 2, '', 1, stage, stage_us - create_us, rep_id,
-         'recorded before stage history was kept' FROM opportunities WHERE stage <> 1;
-INSERT INTO timeline(opportunity_id, time_us, kind, activity_id, from_stage, to_stage,
-                     time_in_from_us, rep_id, reason)
-  SELECT opportunity_id, time_us, 3, '', 0, 0, 0, rep_id, reason FROM assignments ORDER BY id;
-INSERT INTO timeline(opportunity_id, time_us, kind, activity_id, from_stage, to_stage,
-                     time_in_from_us, rep_id, reason)
-  SELECT opportunity_id, time_us, 1, id, 0, 0, 0, rep_id, '' FROM activities ORDER BY seq;
-DROP TABLE assignments;
-DROP INDEX opportunities_pending;
-CREATE INDEX opportunities_pending ON opportunities(acceptance, pending_since_us);
-CREATE INDEX opportunities_untouched ON opportunities(accept_us)
-  WHERE acceptance = 2 AND is_open = 1 AND kind = 1 AND first_touch_us IS NULL;
-CREATE INDEX opportunities_expected_close ON opportunities(expected_close_us) WHERE is_open = 1;
-CREATE INDEX opportunities_won ON opportunities(close_us) WHERE stage = 6;
-)sql";
-
-// Version 3: the pipeline report reads a narrow covering index (grouped by rep and stage
-// as the report is) instead of every wide opportunity row: at 150,000 opportunities,
-// ~460 ms -> see docs/performance.md.
-constexpr char kSchemaV3[] = R"sql(
-CREATE INDEX opportunities_pipeline ON opportunities(rep_id, stage, acceptance, currency, amount_minor,
-  close_us, create_us);
-)sql";
+using sql::Statement;
 
 std::vector<std::string> SplitList(const std::string& s) {
   if (s.empty()) return {};
@@ -350,7 +202,7 @@ TimelineEntry ReadTimelineEntry(const Statement& q, const std::string& opportuni
   return e;
 }
 
-class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
+class SqlSalesTx final : public sql::UnitOfWorkOn<SalesTx> {
  public:
   using UnitOfWorkOn::UnitOfWorkOn;
 
@@ -359,7 +211,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         tx_.Prepare(absl::StrCat("SELECT ", kRepColumns, " FROM reps r WHERE r.id = ?"));
     if (!q.ok()) return q.status();
     q->Bind(1, id);
-    return sqlite::ReadOne<Rep>(*q, ReadRep, absl::StrCat("reps/", id));
+    return sql::ReadOne<Rep>(*q, ReadRep, absl::StrCat("reps/", id));
   }
 
   absl::Status InsertRep(const Rep& r) override {
@@ -382,7 +234,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         " WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindRep(*q, r);
-    return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("reps/", r.id));
+    return sql::RunOnOneRow(tx_, *q, absl::StrCat("reps/", r.id));
   }
 
   absl::StatusOr<Page<Rep>> ListReps(int64_t after, int limit) override {
@@ -390,14 +242,14 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         "SELECT ", kRepColumns, " FROM reps r WHERE r.seq > ? ORDER BY r.seq LIMIT ?"));
     if (!q.ok()) return q.status();
     q->Bind(1, after).Bind(2, int64_t{limit + 1});
-    return sqlite::ReadPage<Rep>(*q, limit, ReadRep);
+    return sql::ReadPage<Rep>(*q, limit, ReadRep);
   }
 
   absl::StatusOr<std::vector<Rep>> AllReps() override {
     absl::StatusOr<Statement> q =
         tx_.Prepare(absl::StrCat("SELECT ", kRepColumns, " FROM reps r ORDER BY r.seq"));
     if (!q.ok()) return q.status();
-    return sqlite::ReadAll<Rep>(*q, ReadRep);
+    return sql::ReadAll<Rep>(*q, ReadRep);
   }
 
   absl::StatusOr<int64_t> NextAssignmentSeq() override {
@@ -455,7 +307,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         tx_.Prepare(absl::StrCat("SELECT ", kOppColumns, " FROM opportunities WHERE id = ?"));
     if (!q.ok()) return q.status();
     q->Bind(1, id);
-    return sqlite::ReadOne<Opportunity>(*q, ReadOpp, absl::StrCat("opportunities/", id));
+    return sql::ReadOne<Opportunity>(*q, ReadOpp, absl::StrCat("opportunities/", id));
   }
 
   absl::Status InsertOpportunity(const Opportunity& o) override {
@@ -485,7 +337,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         " mkt_last_touch_us = ?46, mkt_touch_types = ?47 WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindOpp(*q, o);
-    return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("opportunities/", o.id));
+    return sql::RunOnOneRow(tx_, *q, absl::StrCat("opportunities/", o.id));
   }
 
   absl::StatusOr<Page<Opportunity>> ListOpportunities(const OpportunityFilter& f, int64_t after,
@@ -500,7 +352,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         .Bind(3, int64_t{static_cast<int>(f.stage)})
         .Bind(4, f.lead)
         .Bind(5, int64_t{limit + 1});
-    return sqlite::ReadPage<Opportunity>(*q, limit, ReadOpp);
+    return sql::ReadPage<Opportunity>(*q, limit, ReadOpp);
   }
 
   absl::StatusOr<std::optional<Opportunity>> FindOpenForLead(const std::string& lead) override {
@@ -509,7 +361,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         " FROM opportunities WHERE lead = ? AND is_open = 1 ORDER BY seq LIMIT 1"));
     if (!q.ok()) return q.status();
     q->Bind(1, lead);
-    return sqlite::ReadOptional<Opportunity>(*q, ReadOpp);
+    return sql::ReadOptional<Opportunity>(*q, ReadOpp);
   }
 
   absl::StatusOr<int> UpdateConsentForLead(const std::string& lead, const Consent& c) override {
@@ -619,7 +471,7 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
         " ORDER BY seq LIMIT ?");
     if (!q.ok()) return q.status();
     q->Bind(1, opportunity_id).Bind(2, after).Bind(3, int64_t{limit + 1});
-    return sqlite::ReadPage<Activity>(*q, limit, [](const Statement& r) {
+    return sql::ReadPage<Activity>(*q, limit, [](const Statement& r) {
       Activity a;
       a.id = r.Text(1);
       a.opportunity_id = r.Text(2);
@@ -639,13 +491,13 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
                                                         const std::string& currency) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
         "SELECT rep_id, stage, COUNT(*),"
-        " COALESCE(SUM(CASE WHEN currency = ?2 THEN amount_minor ELSE 0 END), 0),"
-        " COALESCE(SUM(CASE WHEN stage = 6 THEN close_us - create_us ELSE 0 END), 0)"
+        " CAST(COALESCE(SUM(CASE WHEN currency = ?2 THEN amount_minor ELSE 0 END), 0) AS BIGINT),"
+        " CAST(COALESCE(SUM(CASE WHEN stage = 6 THEN close_us - create_us ELSE 0 END), 0) AS BIGINT)"
         " FROM opportunities WHERE acceptance <> 3 AND (?1 = '' OR rep_id = ?1)"
         " GROUP BY rep_id, stage");
     if (!q.ok()) return q.status();
     q->Bind(1, rep_id).Bind(2, currency);
-    return sqlite::ReadAll<PipelineRow>(*q, [](const Statement& r) {
+    return sql::ReadAll<PipelineRow>(*q, [](const Statement& r) {
       return PipelineRow{r.Text(0), static_cast<Stage>(r.Int(1)), r.Int(2), r.Int(3), r.Int(4)};
     });
   }
@@ -655,15 +507,15 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
                                                         absl::Time start, absl::Time end) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
         "SELECT rep_id, stage, COUNT(*),"
-        " COALESCE(SUM(CASE WHEN currency = ?2 THEN amount_minor ELSE 0 END), 0),"
-        " COALESCE(SUM(CASE WHEN currency = ?2 AND committed = 1 THEN amount_minor ELSE 0 END), 0)"
+        " CAST(COALESCE(SUM(CASE WHEN currency = ?2 THEN amount_minor ELSE 0 END), 0) AS BIGINT),"
+        " CAST(COALESCE(SUM(CASE WHEN currency = ?2 AND committed = 1 THEN amount_minor ELSE 0 END), 0) AS BIGINT)"
         " FROM opportunities WHERE (?1 = '' OR rep_id = ?1) AND"
         " ((stage = 6 AND close_us >= ?3 AND close_us < ?4) OR"
         "  (is_open = 1 AND expected_close_us >= ?3 AND expected_close_us < ?4))"
         " GROUP BY rep_id, stage");
     if (!q.ok()) return q.status();
     q->Bind(1, rep_id).Bind(2, currency).BindTime(3, start).BindTime(4, end);
-    return sqlite::ReadAll<ForecastRow>(*q, [](const Statement& r) {
+    return sql::ReadAll<ForecastRow>(*q, [](const Statement& r) {
       return ForecastRow{r.Text(0), static_cast<Stage>(r.Int(1)), r.Int(2), r.Int(3), r.Int(4)};
     });
   }
@@ -695,34 +547,44 @@ class SqliteSalesTx final : public sqlite::UnitOfWorkOn<SalesTx> {
     if (!q.ok()) return q.status();
     int index = 0;
     for (int64_t p : params) q->Bind(++index, p);
-    return sqlite::ReadAll<Opportunity>(*q, ReadOpp);
+    return sql::ReadAll<Opportunity>(*q, ReadOpp);
   }
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteSalesStore>> SqliteSalesStore::Open(
-    const std::string& path, const sqlite::DatabaseOptions& options) {
-  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(path, Migrations(), options);
+namespace migrations {
+// Generated from storage/migrations/<backend>/*.sql (common/sql/embed_migrations.cmake).
+std::vector<sql::Migration> Sqlite();
+std::vector<sql::Migration> Postgres();
+}  // namespace migrations
+
+std::vector<sql::Migration> SqlSalesStore::SqliteMigrations() { return migrations::Sqlite(); }
+std::vector<sql::Migration> SqlSalesStore::PostgresMigrations() { return migrations::Postgres(); }
+
+absl::StatusOr<std::unique_ptr<SqlSalesStore>> SqlSalesStore::Open(const std::string& url,
+                                                             const DatabaseOptions& options) {
+  absl::StatusOr<std::unique_ptr<sql::Database>> db =
+      OpenDatabase(url, SqliteMigrations(), PostgresMigrations(), options);
   if (!db.ok()) return db.status();
-  return std::unique_ptr<SqliteSalesStore>(new SqliteSalesStore(*std::move(db)));
+  return std::make_unique<SqlSalesStore>(*std::move(db));
 }
 
-std::vector<sqlite::Migration> SqliteSalesStore::Migrations() {
-  return {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)}, {2, kSchemaV2}, {3, kSchemaV3},
-          {4, sqlite::kOutboxRefusalsSchema}};
+absl::StatusOr<std::unique_ptr<SqlSalesStore>> SqlSalesStore::OpenSqlite(const std::string& path,
+                                                                   const DatabaseOptions& options) {
+  return Open(absl::StrCat("sqlite:", path), options);
 }
 
-absl::Status SqliteSalesStore::Run(absl::FunctionRef<absl::Status(SalesTx&)> work) {
-  return sqlite::RunTransaction<SqliteSalesTx>(*db_, work);
+absl::Status SqlSalesStore::Run(absl::FunctionRef<absl::Status(SalesTx&)> work) {
+  return sql::RunTransaction<SqlSalesTx>(*db_, work);
 }
 
-absl::Status SqliteSalesStore::Read(absl::FunctionRef<absl::Status(SalesTx&)> work) {
-  return sqlite::RunRead<SqliteSalesTx>(*db_, work);
+absl::Status SqlSalesStore::Read(absl::FunctionRef<absl::Status(SalesTx&)> work) {
+  return sql::RunRead<SqlSalesTx>(*db_, work);
 }
 
-absl::StatusOr<std::vector<EventRecord>> SqliteSalesStore::ReadEvents(int64_t after, int limit) {
-  return sqlite::ReadEvents(*db_, after, limit);
+absl::StatusOr<std::vector<EventRecord>> SqlSalesStore::ReadEvents(int64_t after, int limit) {
+  return sql::ReadEvents(*db_, after, limit);
 }
 
 }  // namespace handoff::sales

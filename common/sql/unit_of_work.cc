@@ -1,42 +1,6 @@
-#include "common/sqlite_unit_of_work.h"
+#include "common/sql/unit_of_work.h"
 
-namespace handoff::sqlite {
-
-const char kUnitOfWorkSchema[] = R"sql(
-CREATE TABLE request_log (
-  request_id    TEXT PRIMARY KEY,
-  method        TEXT NOT NULL,
-  fingerprint   TEXT NOT NULL,
-  response      BLOB NOT NULL,
-  create_time_us INTEGER NOT NULL
-);
-CREATE INDEX request_log_by_time ON request_log(create_time_us);
-CREATE TABLE outbox (
-  sequence      INTEGER PRIMARY KEY AUTOINCREMENT,
-  message_id    TEXT NOT NULL UNIQUE,
-  topic         TEXT NOT NULL,
-  key           TEXT NOT NULL,
-  payload       BLOB NOT NULL,
-  attempts      INTEGER NOT NULL DEFAULT 0,
-  next_attempt_us INTEGER NOT NULL,
-  create_time_us INTEGER NOT NULL,
-  last_error    TEXT NOT NULL DEFAULT '',
-  parked        INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX outbox_due ON outbox(parked, next_attempt_us);
-CREATE TABLE events (
-  sequence      INTEGER PRIMARY KEY AUTOINCREMENT,
-  type          TEXT NOT NULL,
-  subject       TEXT NOT NULL,
-  payload       BLOB NOT NULL,
-  time_us       INTEGER NOT NULL
-);
-)sql";
-
-const char kOutboxRefusalsSchema[] = R"sql(
-ALTER TABLE outbox ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE outbox ADD COLUMN budget_since_us INTEGER;
-)sql";
+namespace handoff::sql {
 
 absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,
                                                          absl::string_view request_id) {
@@ -96,17 +60,54 @@ absl::Status AppendEvent(Transaction& tx, const EventRecord& event) {
 }
 
 absl::Status ForgetResponsesContaining(Transaction& tx, const std::vector<std::string>& needles) {
+  const char* sql = tx.dialect() == Dialect::kPostgres
+                        ? "DELETE FROM request_log WHERE position(CAST(? AS BYTEA) IN response) > 0"
+                        : "DELETE FROM request_log WHERE instr(response, CAST(? AS BLOB)) > 0";
   for (const std::string& needle : needles) {
     if (needle.empty()) continue;
-    absl::StatusOr<Statement> q =
-        tx.Prepare("DELETE FROM request_log WHERE instr(response, CAST(? AS BLOB)) > 0");
+    absl::StatusOr<Statement> q = tx.Prepare(sql);
     if (!q.ok()) return q.status();
     if (absl::Status s = q->BindBlob(1, needle).Run(); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
+namespace {
+
+// PostgreSQL takes an identity value when a row is inserted, not when it commits, so a
+// transaction that began later can commit a lower number after a reader has moved past it.
+// Events are therefore appended without a sequence number, and numbered here, before each
+// read, in one statement under a lock held to commit: numbers are handed out only to
+// committed rows, in increasing order, by one numbering at a time -- so once a reader sees
+// number N, every number below N is committed and visible. (SQLite has one writer: its
+// numbers are already in commit order.)
+absl::Status NumberEvents(Database& db) {
+  return db.WriteEachStatementFresh([](Transaction& tx) -> absl::Status {
+    absl::StatusOr<Statement> any = tx.Prepare("SELECT 1 FROM events WHERE sequence IS NULL LIMIT 1");
+    if (!any.ok()) return any.status();
+    absl::StatusOr<bool> found = any->Step();
+    if (!found.ok()) return found.status();
+    if (!*found) return absl::OkStatus();
+    // The key is arbitrary but fixed: "events" of this database (each service has its own).
+    absl::StatusOr<Statement> lock = tx.Prepare("SELECT pg_advisory_xact_lock(4857020301)");
+    if (!lock.ok()) return lock.status();
+    if (absl::Status s = lock->Run(); !s.ok()) return s;
+    absl::StatusOr<Statement> number = tx.Prepare(
+        "WITH todo AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM events"
+        " WHERE sequence IS NULL),"
+        " base AS (SELECT COALESCE(MAX(sequence), 0) AS b FROM events)"
+        " UPDATE events SET sequence = base.b + todo.n FROM todo, base WHERE events.id = todo.id");
+    if (!number.ok()) return number.status();
+    return number->Run();
+  });
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit) {
+  if (db.dialect() == Dialect::kPostgres) {
+    if (absl::Status s = NumberEvents(db); !s.ok()) return s;
+  }
   return ReadValue(db, [&](Transaction& tx) -> absl::StatusOr<std::vector<EventRecord>> {
     absl::StatusOr<Statement> q = tx.Prepare(
         "SELECT sequence, type, subject, payload, time_us FROM events WHERE sequence > ?"
@@ -120,16 +121,14 @@ absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after,
 }
 
 absl::StatusOr<int64_t> PruneRequestLog(Database& db, absl::Time before, int limit) {
-  Transaction tx(db);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  absl::StatusOr<Statement> q = tx.Prepare(
-      "DELETE FROM request_log WHERE request_id IN (SELECT request_id FROM request_log"
-      " WHERE create_time_us < ? ORDER BY create_time_us LIMIT ?)");
-  if (!q.ok()) return q.status();
-  if (absl::Status s = q->BindTime(1, before).Bind(2, int64_t{limit}).Run(); !s.ok()) return s;
-  const int64_t deleted = tx.Changes();
-  if (absl::Status s = tx.Commit(); !s.ok()) return s;
-  return deleted;
+  return WriteValue(db, [&](Transaction& tx) -> absl::StatusOr<int64_t> {
+    absl::StatusOr<Statement> q = tx.Prepare(
+        "DELETE FROM request_log WHERE request_id IN (SELECT request_id FROM request_log"
+        " WHERE create_time_us < ? ORDER BY create_time_us LIMIT ?)");
+    if (!q.ok()) return q.status();
+    if (absl::Status s = q->BindTime(1, before).Bind(2, int64_t{limit}).Run(); !s.ok()) return s;
+    return tx.Changes();
+  });
 }
 
-}  // namespace handoff::sqlite
+}  // namespace handoff::sql

@@ -1,21 +1,21 @@
-#ifndef HANDOFF_COMMON_SQLITE_OUTBOX_STORE_H_
-#define HANDOFF_COMMON_SQLITE_OUTBOX_STORE_H_
+#ifndef HANDOFF_COMMON_SQL_OUTBOX_STORE_H_
+#define HANDOFF_COMMON_SQL_OUTBOX_STORE_H_
 
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "common/outbox.h"
-#include "common/sqlite.h"
+#include "common/sql/sql.h"
 
 namespace handoff {
 
-// The outbox table of an SQLite database (schema: sqlite::kUnitOfWorkSchema and
-// sqlite::kOutboxRefusalsSchema). Reads run on reader connections; records go through
-// group commit.
-class SqliteOutboxStore final : public OutboxStore {
+// The outbox table of a service's database, on either backend (schema:
+// common/sql/migrations/<backend>/). Reads run in read transactions; records in write
+// transactions.
+class SqlOutboxStore final : public OutboxStore {
  public:
-  explicit SqliteOutboxStore(sqlite::Database& db) : db_(db) {}
+  explicit SqlOutboxStore(sql::Database& db) : db_(db) {}
   absl::StatusOr<std::vector<OutboxMessage>> Due(absl::Time now, int limit) override;
   absl::StatusOr<std::optional<absl::Time>> NextDue() override;
   absl::Status MarkDelivered(int64_t sequence) override;
@@ -27,9 +27,9 @@ class SqliteOutboxStore final : public OutboxStore {
   absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) override;
 
  private:
-  sqlite::Database& db_;
+  sql::Database& db_;
 };
 
 }  // namespace handoff
 
-#endif  // HANDOFF_COMMON_SQLITE_OUTBOX_STORE_H_
+#endif  // HANDOFF_COMMON_SQL_OUTBOX_STORE_H_

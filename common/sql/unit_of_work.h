@@ -1,20 +1,16 @@
-#ifndef HANDOFF_COMMON_SQLITE_UNIT_OF_WORK_H_
-#define HANDOFF_COMMON_SQLITE_UNIT_OF_WORK_H_
+#ifndef HANDOFF_COMMON_SQL_UNIT_OF_WORK_H_
+#define HANDOFF_COMMON_SQL_UNIT_OF_WORK_H_
 
 #include <optional>
 #include <vector>
 
-#include "common/sqlite.h"
+#include "common/sql/sql.h"
 #include "common/unit_of_work.h"
 
-namespace handoff::sqlite {
+namespace handoff::sql {
 
-// Schema of the request log and the outbox; every service includes it in its migration 1.
-extern const char kUnitOfWorkSchema[];
-// A later migration each service applies once: the outbox counts refusals apart from
-// transport failures, and when a message's age budget started (its creation, or the
-// operator's RetryParkedMessages); see OutboxDispatcher::Options.
-extern const char kOutboxRefusalsSchema[];
+// The request log, the outbox and the event log on either backend (their tables:
+// common/sql/migrations/<backend>/, included in each service's migrations).
 
 absl::StatusOr<std::optional<RequestRecord>> FindRequest(Transaction& tx,
                                                          absl::string_view request_id);
@@ -25,40 +21,43 @@ absl::Status ForgetResponsesContaining(Transaction& tx, const std::vector<std::s
 // Deletes up to `limit` stored answers of requests made before `before` (their request_ids
 // are then forgotten); returns how many.
 absl::StatusOr<int64_t> PruneRequestLog(Database& db, absl::Time before, int limit);
-// Up to `limit` events with sequence > `after`, in order.
+// Up to `limit` events with sequence > `after`, in order. A reader never skips an event:
+// on PostgreSQL, where a transaction that began later may commit first, events are
+// numbered by the reader, in commit order, under a lock (see unit_of_work.cc).
 absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit);
 
 // Implements the UnitOfWork part of a service transaction interface `Tx` (which derives
-// from UnitOfWork) on an SQLite transaction; the service's class adds its aggregates.
+// from UnitOfWork) on a transaction of either backend; the service's class adds its
+// aggregates.
 template <typename Tx>
 class UnitOfWorkOn : public Tx {
  public:
   explicit UnitOfWorkOn(Transaction& tx) : tx_(tx) {}
   absl::StatusOr<std::optional<RequestRecord>> FindRequest(absl::string_view id) override {
-    return sqlite::FindRequest(tx_, id);
+    return sql::FindRequest(tx_, id);
   }
-  absl::Status SaveRequest(const RequestRecord& r) override { return sqlite::SaveRequest(tx_, r); }
-  absl::Status Enqueue(const OutboxMessage& m) override { return sqlite::Enqueue(tx_, m); }
-  absl::Status AppendEvent(const EventRecord& e) override { return sqlite::AppendEvent(tx_, e); }
+  absl::Status SaveRequest(const RequestRecord& r) override { return sql::SaveRequest(tx_, r); }
+  absl::Status Enqueue(const OutboxMessage& m) override { return sql::Enqueue(tx_, m); }
+  absl::Status AppendEvent(const EventRecord& e) override { return sql::AppendEvent(tx_, e); }
   absl::Status ForgetResponsesContaining(const std::vector<std::string>& needles) override {
-    return sqlite::ForgetResponsesContaining(tx_, needles);
+    return sql::ForgetResponsesContaining(tx_, needles);
   }
 
  protected:
   Transaction& tx_;
 };
 
-// Runs `work` on an `Impl` (constructed from the transaction) with group commit (see
-// Database::RunGrouped): durable when it returns OK, without effect otherwise.
+// Runs `work` on an `Impl` (constructed from the transaction) in a write transaction
+// (Database::Write): durable when it returns OK, without effect otherwise.
 template <typename Impl, typename Work>
 absl::Status RunTransaction(Database& db, Work& work) {
-  return db.RunGrouped([&](Transaction& tx) -> absl::Status {
+  return db.Write([&](Transaction& tx) -> absl::Status {
     Impl impl(tx);
     return work(impl);
   });
 }
 
-// Runs read-only `work` on an `Impl` in a read transaction (see Database::Read): it does not
+// Runs read-only `work` on an `Impl` in a read transaction (Database::Read): it does not
 // wait for writers, and any write it attempts fails.
 template <typename Impl, typename Work>
 absl::Status RunRead(Database& db, Work& work) {
@@ -68,6 +67,6 @@ absl::Status RunRead(Database& db, Work& work) {
   });
 }
 
-}  // namespace handoff::sqlite
+}  // namespace handoff::sql
 
-#endif  // HANDOFF_COMMON_SQLITE_UNIT_OF_WORK_H_
+#endif  // HANDOFF_COMMON_SQL_UNIT_OF_WORK_H_

@@ -1,4 +1,4 @@
-#include "marketing-service/storage/sqlite_marketing_store.h"
+#include "marketing-service/storage/sql_marketing_store.h"
 
 #include <limits>
 #include <utility>
@@ -7,220 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/sqlite_unit_of_work.h"
+#include "common/sql/unit_of_work.h"
 #include "common/validation.h"
 
 namespace handoff::marketing {
 namespace {
 
-using sqlite::Statement;
-
-constexpr char kSchemaV1[] = R"sql(
-CREATE TABLE campaigns (
-  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-  id            TEXT NOT NULL UNIQUE,
-  display_name  TEXT NOT NULL,
-  channel       INTEGER NOT NULL,
-  state         INTEGER NOT NULL,
-  budget_minor  INTEGER NOT NULL,
-  currency      TEXT NOT NULL,
-  spent_minor   INTEGER NOT NULL DEFAULT 0,
-  start_us      INTEGER,
-  end_us        INTEGER,
-  create_us     INTEGER NOT NULL,
-  update_us     INTEGER NOT NULL,
-  version       INTEGER NOT NULL
-);
-CREATE INDEX campaigns_by_state ON campaigns(state, seq);
-CREATE TABLE campaign_spend (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  campaign_id   TEXT NOT NULL REFERENCES campaigns(id),
-  amount_minor  INTEGER NOT NULL,
-  note          TEXT NOT NULL,
-  recorded_by   TEXT NOT NULL,
-  over_budget_reason TEXT NOT NULL,
-  time_us       INTEGER NOT NULL
-);
-CREATE INDEX campaign_spend_by_campaign ON campaign_spend(campaign_id);
-CREATE TABLE leads (
-  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-  id            TEXT NOT NULL UNIQUE,
-  email         TEXT NOT NULL,
-  phone         TEXT NOT NULL,
-  given_name    TEXT NOT NULL,
-  family_name   TEXT NOT NULL,
-  company       TEXT NOT NULL,
-  title         TEXT NOT NULL,
-  country_code  TEXT NOT NULL,
-  consent_email INTEGER NOT NULL,
-  consent_phone INTEGER NOT NULL,
-  consent_sms   INTEGER NOT NULL,
-  consent_mail  INTEGER NOT NULL,
-  do_not_contact INTEGER NOT NULL,
-  stage         INTEGER NOT NULL,
-  owner         INTEGER NOT NULL,
-  score         INTEGER NOT NULL,
-  source_campaign_id TEXT NOT NULL,
-  merged_capture_count INTEGER NOT NULL,
-  touch_count   INTEGER NOT NULL,
-  opportunity   TEXT NOT NULL,
-  last_outcome  INTEGER NOT NULL,
-  last_outcome_reason TEXT NOT NULL,
-  won_minor     INTEGER NOT NULL,
-  won_currency  TEXT NOT NULL,
-  ever_mql      INTEGER NOT NULL,
-  ever_accepted INTEGER NOT NULL,
-  ever_rejected INTEGER NOT NULL,
-  won_count     INTEGER NOT NULL,
-  create_us     INTEGER NOT NULL,
-  update_us     INTEGER NOT NULL,
-  version       INTEGER NOT NULL
-);
--- One person, one lead: the database itself refuses a second lead with the same e-mail.
-CREATE UNIQUE INDEX leads_by_email ON leads(email) WHERE email <> '';
-CREATE INDEX leads_by_phone ON leads(phone) WHERE phone <> '';
-CREATE INDEX leads_by_source ON leads(source_campaign_id, seq);
-CREATE INDEX leads_by_stage ON leads(stage, seq);
-CREATE TABLE lead_stage_history (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  lead_id       TEXT NOT NULL,
-  stage         INTEGER NOT NULL,
-  time_us       INTEGER NOT NULL,
-  reason        TEXT NOT NULL
-);
-CREATE INDEX lead_stage_history_by_lead ON lead_stage_history(lead_id, id);
-CREATE TABLE touches (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  touch_id      TEXT NOT NULL UNIQUE,
-  lead_id       TEXT NOT NULL,
-  campaign_id   TEXT NOT NULL,
-  type          INTEGER NOT NULL,
-  merged_capture INTEGER NOT NULL,
-  time_us       INTEGER NOT NULL
-);
-CREATE INDEX touches_by_lead ON touches(lead_id, id);
-CREATE INDEX touches_by_campaign ON touches(campaign_id, merged_capture);
-)sql";
-
-// Version 2: erasure of personal data (EraseContact).
-constexpr char kSchemaV2[] = R"sql(
-ALTER TABLE leads ADD COLUMN erased INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE leads ADD COLUMN erase_us INTEGER;
-CREATE TABLE erased_contacts (
-  fingerprint   TEXT PRIMARY KEY,
-  time_us       INTEGER NOT NULL
-);
-)sql";
-
-// Version 3: campaign hierarchy and UTM codes.
-constexpr char kSchemaV3[] = R"sql(
-ALTER TABLE campaigns ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
-ALTER TABLE campaigns ADD COLUMN utm_source TEXT NOT NULL DEFAULT '';
-ALTER TABLE campaigns ADD COLUMN utm_medium TEXT NOT NULL DEFAULT '';
-ALTER TABLE campaigns ADD COLUMN utm_campaign TEXT NOT NULL DEFAULT '';
-CREATE UNIQUE INDEX campaigns_by_utm ON campaigns(utm_source, utm_medium, utm_campaign)
-  WHERE utm_campaign <> '';
-)sql";
-
-// Version 4: versioned scoring policies.
-constexpr char kSchemaV4[] = R"sql(
-CREATE TABLE scoring_policies (
-  version       INTEGER PRIMARY KEY,
-  touch_points  TEXT NOT NULL,
-  title_points  INTEGER NOT NULL,
-  title_keywords TEXT NOT NULL,
-  company_points INTEGER NOT NULL,
-  country_points INTEGER NOT NULL,
-  target_countries TEXT NOT NULL,
-  decay_half_life_us INTEGER NOT NULL,
-  mql_threshold INTEGER NOT NULL,
-  create_us     INTEGER NOT NULL
-);
-)sql";
-
-// Version 5: every outcome with its time, for reports over a range and attribution.
-constexpr char kSchemaV5[] = R"sql(
-CREATE TABLE outcomes (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  lead_id       TEXT NOT NULL,
-  opportunity   TEXT NOT NULL,
-  outcome       INTEGER NOT NULL,
-  amount_minor  INTEGER NOT NULL,
-  currency      TEXT NOT NULL,
-  time_us       INTEGER NOT NULL
-);
-CREATE INDEX outcomes_by_time ON outcomes(outcome, time_us);
-CREATE INDEX lead_stage_history_by_stage ON lead_stage_history(lead_id, stage, time_us);
-)sql";
-
-// Version 6: report projections kept up to date as the data changes, so the reports cost
-// the same at a million leads as at a thousand (issue 6):
-// - funnel_stages: per stage, the leads in it now and the leads that ever entered it;
-// - funnel_conversions: per step of the main path, the leads that entered the later stage
-//   after first entering the earlier one;
-// - stage_stays: the length of every ended stay, indexed for the median;
-// - attributed_revenue: each win's revenue shares per attribution model, fixed when the win
-//   is reported. Existing wins are attributed once at the next start-up (the pending row).
-// Existing history fills the first three here.
-constexpr char kSchemaV6[] = R"sql(
-CREATE TABLE funnel_stages (
-  stage         INTEGER PRIMARY KEY,
-  current_count INTEGER NOT NULL DEFAULT 0,
-  ever_entered  INTEGER NOT NULL DEFAULT 0,
-  stays         INTEGER NOT NULL DEFAULT 0
-);
-INSERT INTO funnel_stages(stage) VALUES (1), (2), (3), (4), (5), (6), (7), (8), (9);
-UPDATE funnel_stages SET
-  current_count = (SELECT COUNT(*) FROM leads WHERE leads.stage = funnel_stages.stage),
-  ever_entered = (SELECT COUNT(DISTINCT lead_id) FROM lead_stage_history h
-                  WHERE h.stage = funnel_stages.stage);
-CREATE TABLE funnel_conversions (
-  from_stage    INTEGER NOT NULL,
-  to_stage      INTEGER NOT NULL,
-  converted     INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (from_stage, to_stage)
-);
-INSERT INTO funnel_conversions(from_stage, to_stage) VALUES (2, 3), (3, 4), (4, 7);
-UPDATE funnel_conversions SET converted = (
-  SELECT COUNT(*) FROM (SELECT lead_id, MIN(id) AS first_id FROM lead_stage_history f
-                        WHERE f.stage = funnel_conversions.from_stage GROUP BY lead_id) firsts
-  WHERE EXISTS (SELECT 1 FROM lead_stage_history t WHERE t.lead_id = firsts.lead_id
-                AND t.stage = funnel_conversions.to_stage AND t.id > firsts.first_id));
-CREATE TABLE stage_stays (
-  stage         INTEGER NOT NULL,
-  duration_us   INTEGER NOT NULL
-);
-INSERT INTO stage_stays(stage, duration_us)
-  SELECT stage, next_us - time_us FROM (
-    SELECT stage, time_us, LEAD(time_us) OVER (PARTITION BY lead_id ORDER BY id) AS next_us
-    FROM lead_stage_history)
-  WHERE next_us IS NOT NULL;
-CREATE INDEX stage_stays_by_duration ON stage_stays(stage, duration_us);
-UPDATE funnel_stages SET stays = (SELECT COUNT(*) FROM stage_stays s WHERE s.stage = funnel_stages.stage);
-CREATE TABLE attributed_revenue (
-  id            INTEGER PRIMARY KEY AUTOINCREMENT,
-  outcome_id    INTEGER NOT NULL,
-  campaign_id   TEXT NOT NULL,
-  model         INTEGER NOT NULL,
-  amount_minor  INTEGER NOT NULL,
-  currency      TEXT NOT NULL,
-  time_us       INTEGER NOT NULL
-);
-CREATE INDEX attributed_revenue_by_campaign ON attributed_revenue(campaign_id, model, time_us);
-CREATE INDEX attributed_revenue_by_outcome ON attributed_revenue(outcome_id);
-CREATE TABLE attribution_backfill (pending INTEGER NOT NULL);
-INSERT INTO attribution_backfill(pending) VALUES (1);
-)sql";
-
-// Version 7: the counts of GetCampaignPerformance read narrow covering indexes (a range of
-// the campaign's leads by capture time with their milestone flags, and of its merged
-// captures by time) instead of looking up every lead row of the campaign.
-constexpr char kSchemaV7[] = R"sql(
-CREATE INDEX leads_by_campaign_time ON leads(source_campaign_id, create_us, ever_mql, ever_accepted,
-  ever_rejected);
-DROP INDEX touches_by_campaign;
-CREATE INDEX touches_by_campaign ON touches(campaign_id, merged_capture, time_us);
-)sql";
+using sql::Statement;
 
 // Microseconds for range bounds; infinite bounds become the int64 extremes.
 int64_t Micros(absl::Time t) {
@@ -334,7 +127,7 @@ void BindLead(Statement& q, const Lead& l) {
   q.BindOptionalTime(33, l.erase_time);
 }
 
-class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
+class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
  public:
   using UnitOfWorkOn::UnitOfWorkOn;
 
@@ -343,7 +136,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         tx_.Prepare(absl::StrCat("SELECT ", kCampaignColumns, " FROM campaigns WHERE id = ?"));
     if (!q.ok()) return q.status();
     q->Bind(1, id);
-    return sqlite::ReadOne<Campaign>(*q, ReadCampaign, absl::StrCat("campaigns/", id));
+    return sql::ReadOne<Campaign>(*q, ReadCampaign, absl::StrCat("campaigns/", id));
   }
 
   absl::Status InsertCampaign(const Campaign& c) override {
@@ -376,7 +169,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " FROM campaigns WHERE seq > ?1 AND (?2 = 0 OR state = ?2) ORDER BY seq LIMIT ?3"));
     if (!q.ok()) return q.status();
     q->Bind(1, after).Bind(2, int64_t{static_cast<int>(state)}).Bind(3, int64_t{limit + 1});
-    return sqlite::ReadPage<Campaign>(*q, limit, ReadCampaign);
+    return sql::ReadPage<Campaign>(*q, limit, ReadCampaign);
   }
 
   absl::Status InsertSpend(const SpendEntry& e) override {
@@ -400,7 +193,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " FROM campaign_spend WHERE campaign_id = ? AND id > ? ORDER BY id LIMIT ?");
     if (!q.ok()) return q.status();
     q->Bind(1, campaign_id).Bind(2, after).Bind(3, int64_t{limit + 1});
-    return sqlite::ReadPage<SpendEntry>(*q, limit, [](const Statement& r) {
+    return sql::ReadPage<SpendEntry>(*q, limit, [](const Statement& r) {
       return SpendEntry{r.Int(0), r.Text(1), r.Int(2), r.Text(3), r.Text(4), r.Text(5), r.Time(6)};
     });
   }
@@ -412,7 +205,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " AND utm_campaign <> ''"));  // lets SQLite use the partial index
     if (!q.ok()) return q.status();
     q->Bind(1, utm.source).Bind(2, utm.medium).Bind(3, utm.campaign);
-    return sqlite::ReadOptional<Campaign>(*q, ReadCampaign);
+    return sql::ReadOptional<Campaign>(*q, ReadCampaign);
   }
 
   absl::StatusOr<Lead> GetLead(const std::string& id) override {
@@ -449,7 +242,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " erase_us = ?33 WHERE id = ?1");
     if (!q.ok()) return q.status();
     BindLead(*q, l);
-    return sqlite::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id));
+    return sql::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id));
   }
 
   absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& f, int64_t after, int limit) override {
@@ -466,7 +259,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         .Bind(4, f.source_campaign_id)
         .Bind(5, int64_t{limit + 1})
         .Bind(6, f.email);
-    return sqlite::ReadPage<Lead>(*q, limit, ReadLead);
+    return sql::ReadPage<Lead>(*q, limit, ReadLead);
   }
 
   // Appends to the history and keeps the funnel projections (version 6) in step with it.
@@ -505,7 +298,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     absl::StatusOr<Statement> steps = tx_.Prepare("SELECT from_stage FROM funnel_conversions WHERE to_stage = ?");
     if (!steps.ok()) return steps.status();
     steps->Bind(1, stage);
-    absl::StatusOr<std::vector<int64_t>> froms = sqlite::ReadAll<int64_t>(*steps, [](const Statement& r) { return r.Int(0); });
+    absl::StatusOr<std::vector<int64_t>> froms = sql::ReadAll<int64_t>(*steps, [](const Statement& r) { return r.Int(0); });
     if (!froms.ok()) return froms.status();
     for (const int64_t from : *froms) {
       absl::StatusOr<Statement> first = tx_.Prepare(
@@ -549,7 +342,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     absl::StatusOr<Statement> c =
         tx_.Prepare("SELECT from_stage, to_stage, converted FROM funnel_conversions ORDER BY from_stage");
     if (!c.ok()) return c.status();
-    absl::StatusOr<std::vector<FunnelCounts::Step>> steps = sqlite::ReadAll<FunnelCounts::Step>(
+    absl::StatusOr<std::vector<FunnelCounts::Step>> steps = sql::ReadAll<FunnelCounts::Step>(
         *c, [](const Statement& r) {
           return FunnelCounts::Step{static_cast<LifecycleStage>(r.Int(0)), static_cast<LifecycleStage>(r.Int(1)),
                                     r.Int(2)};
@@ -564,7 +357,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         "SELECT duration_us FROM stage_stays WHERE stage = ? ORDER BY duration_us LIMIT 1 OFFSET ?");
     if (!q.ok()) return q.status();
     q->Bind(1, int64_t{static_cast<int>(stage)}).Bind(2, n);
-    return sqlite::ReadOne<absl::Duration>(
+    return sql::ReadOne<absl::Duration>(
         *q, [](const Statement& r) { return absl::Microseconds(r.Int(0)); }, "the stay");
   }
 
@@ -619,7 +412,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         tx_.Prepare("SELECT type, time_us FROM touches WHERE lead_id = ? ORDER BY id");
     if (!q.ok()) return q.status();
     q->Bind(1, lead_id);
-    return sqlite::ReadAll<TouchAt>(*q, [](const Statement& r) {
+    return sql::ReadAll<TouchAt>(*q, [](const Statement& r) {
       return TouchAt{static_cast<TouchType>(r.Int(0)), r.Time(1)};
     });
   }
@@ -631,7 +424,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " FROM scoring_policies WHERE (?1 = 0 OR version = ?1) ORDER BY version DESC LIMIT 1");
     if (!q.ok()) return q.status();
     q->Bind(1, version);
-    return sqlite::ReadOptional<ScoringPolicy>(*q, [](const Statement& r) {
+    return sql::ReadOptional<ScoringPolicy>(*q, [](const Statement& r) {
       ScoringPolicy p;
       p.version = r.Int(0);
       for (absl::string_view pair : absl::StrSplit(r.Text(1), ',', absl::SkipEmpty())) {
@@ -714,8 +507,8 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
     CampaignCounts c;
     {
       absl::StatusOr<Statement> q = tx_.Prepare(
-          "SELECT COUNT(*), COALESCE(SUM(ever_mql), 0), COALESCE(SUM(ever_accepted), 0),"
-          " COALESCE(SUM(ever_rejected), 0) FROM leads"
+          "SELECT COUNT(*), CAST(COALESCE(SUM(ever_mql), 0) AS BIGINT), CAST(COALESCE(SUM(ever_accepted), 0) AS BIGINT),"
+          " CAST(COALESCE(SUM(ever_rejected), 0) AS BIGINT) FROM leads"
           " WHERE source_campaign_id = ? AND create_us >= ? AND create_us < ?");
       if (!q.ok()) return q.status();
       q->Bind(1, campaign_id).Bind(2, Micros(from)).Bind(3, Micros(to));
@@ -740,7 +533,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
   absl::StatusOr<int64_t> SpendBetween(const std::string& campaign_id, absl::Time from,
                                        absl::Time to) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM campaign_spend"
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM campaign_spend"
         " WHERE campaign_id = ? AND time_us >= ? AND time_us < ?");
     if (!q.ok()) return q.status();
     q->Bind(1, campaign_id).Bind(2, Micros(from)).Bind(3, Micros(to));
@@ -760,7 +553,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         .Bind(4, o.amount.amount_minor)
         .Bind(5, o.amount.currency)
         .BindTime(6, o.time);
-    absl::StatusOr<int64_t> id = sqlite::ReadOne<int64_t>(*q, [](const Statement& r) { return r.Int(0); }, "outcome");
+    absl::StatusOr<int64_t> id = sql::ReadOne<int64_t>(*q, [](const Statement& r) { return r.Int(0); }, "outcome");
     if (!id.ok()) return id.status();
     if (absl::Status s = q->Run(); !s.ok()) return s;  // finish the statement
     return *id;
@@ -785,7 +578,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
                                                  absl::Time from, absl::Time to,
                                                  const std::string& currency) override {
     absl::StatusOr<Statement> q = tx_.Prepare(
-        "SELECT COUNT(*), COALESCE(SUM(amount_minor), 0) FROM attributed_revenue"
+        "SELECT COUNT(*), CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM attributed_revenue"
         " WHERE campaign_id = ? AND model = ? AND time_us >= ? AND time_us < ? AND currency = ?");
     if (!q.ok()) return q.status();
     q->Bind(1, campaign_id)
@@ -793,7 +586,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         .Bind(3, Micros(from))
         .Bind(4, Micros(to))
         .Bind(5, currency);
-    return sqlite::ReadOne<AttributedTotals>(
+    return sql::ReadOne<AttributedTotals>(
         *q, [](const Statement& r) { return AttributedTotals{r.Int(0), r.Int(1)}; }, "attribution");
   }
 
@@ -811,7 +604,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " ORDER BY id");
     if (!q.ok()) return q.status();
     q->Bind(1, int64_t{static_cast<int>(Outcome::kWon)});
-    return sqlite::ReadAll<std::pair<int64_t, OutcomeRecord>>(*q, [](const Statement& r) {
+    return sql::ReadAll<std::pair<int64_t, OutcomeRecord>>(*q, [](const Statement& r) {
       return std::make_pair(r.Int(0), OutcomeRecord{r.Text(1), r.Text(2), static_cast<Outcome>(r.Int(3)),
                                                     Money{r.Int(4), r.Text(5)}, r.Time(6)});
     });
@@ -824,7 +617,7 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " AND time_us <= ? ORDER BY time_us, id");
     if (!q.ok()) return q.status();
     q->Bind(1, lead_id).Bind(2, Micros(before));
-    return sqlite::ReadAll<CampaignTouch>(*q, [](const Statement& r) {
+    return sql::ReadAll<CampaignTouch>(*q, [](const Statement& r) {
       return CampaignTouch{r.Text(0), r.Time(1)};
     });
   }
@@ -888,40 +681,44 @@ class SqliteMarketingTx final : public sqlite::UnitOfWorkOn<MarketingTx> {
         " <> '' ORDER BY seq LIMIT 1"));  // "<> ''" lets SQLite use the partial index
     if (!q.ok()) return q.status();
     q->Bind(1, value);
-    return sqlite::ReadOptional<Lead>(*q, ReadLead);
+    return sql::ReadOptional<Lead>(*q, ReadLead);
   }
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqliteMarketingStore>> SqliteMarketingStore::Open(
-    const std::string& path, const sqlite::DatabaseOptions& options) {
-  absl::StatusOr<std::unique_ptr<sqlite::Database>> db = sqlite::Database::Open(path, Migrations(), options);
+namespace migrations {
+// Generated from storage/migrations/<backend>/*.sql (common/sql/embed_migrations.cmake).
+std::vector<sql::Migration> Sqlite();
+std::vector<sql::Migration> Postgres();
+}  // namespace migrations
+
+std::vector<sql::Migration> SqlMarketingStore::SqliteMigrations() { return migrations::Sqlite(); }
+std::vector<sql::Migration> SqlMarketingStore::PostgresMigrations() { return migrations::Postgres(); }
+
+absl::StatusOr<std::unique_ptr<SqlMarketingStore>> SqlMarketingStore::Open(const std::string& url,
+                                                             const DatabaseOptions& options) {
+  absl::StatusOr<std::unique_ptr<sql::Database>> db =
+      OpenDatabase(url, SqliteMigrations(), PostgresMigrations(), options);
   if (!db.ok()) return db.status();
-  return std::unique_ptr<SqliteMarketingStore>(new SqliteMarketingStore(*std::move(db)));
+  return std::make_unique<SqlMarketingStore>(*std::move(db));
 }
 
-std::vector<sqlite::Migration> SqliteMarketingStore::Migrations() {
-  return {{1, absl::StrCat(sqlite::kUnitOfWorkSchema, kSchemaV1)},
-          {2, kSchemaV2},
-          {3, kSchemaV3},
-          {4, kSchemaV4},
-          {5, kSchemaV5},
-          {6, kSchemaV6},
-          {7, kSchemaV7},
-          {8, sqlite::kOutboxRefusalsSchema}};
+absl::StatusOr<std::unique_ptr<SqlMarketingStore>> SqlMarketingStore::OpenSqlite(const std::string& path,
+                                                                   const DatabaseOptions& options) {
+  return Open(absl::StrCat("sqlite:", path), options);
 }
 
-absl::Status SqliteMarketingStore::Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) {
-  return sqlite::RunTransaction<SqliteMarketingTx>(*db_, work);
+absl::Status SqlMarketingStore::Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) {
+  return sql::RunTransaction<SqlMarketingTx>(*db_, work);
 }
 
-absl::Status SqliteMarketingStore::Read(absl::FunctionRef<absl::Status(MarketingTx&)> work) {
-  return sqlite::RunRead<SqliteMarketingTx>(*db_, work);
+absl::Status SqlMarketingStore::Read(absl::FunctionRef<absl::Status(MarketingTx&)> work) {
+  return sql::RunRead<SqlMarketingTx>(*db_, work);
 }
 
-absl::StatusOr<std::vector<EventRecord>> SqliteMarketingStore::ReadEvents(int64_t after, int limit) {
-  return sqlite::ReadEvents(*db_, after, limit);
+absl::StatusOr<std::vector<EventRecord>> SqlMarketingStore::ReadEvents(int64_t after, int limit) {
+  return sql::ReadEvents(*db_, after, limit);
 }
 
 }  // namespace handoff::marketing

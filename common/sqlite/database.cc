@@ -1,4 +1,4 @@
-#include "common/sqlite.h"
+#include "common/sqlite/database.h"
 
 #include <sqlite3.h>
 
@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -40,83 +41,67 @@ absl::Status FromSqlite(int code, absl::string_view context, sqlite3* db) {
   }
 }
 
-// ---- Statement ----
+// ---- Cursor ----
 
-Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, std::string sql)
-    : db_(db), stmt_(stmt), sql_(std::move(sql)) {}
+namespace {
 
-Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(other.stmt_), sql_(std::move(other.sql_)),
-      bind_status_(std::move(other.bind_status_)) {
-  other.stmt_ = nullptr;
-}
+// A cached sqlite3_stmt and what a run of it needs.
+class SqliteCursor final : public sql::Cursor {
+ public:
+  SqliteCursor(sqlite3* db, sqlite3_stmt* stmt, std::string sql)
+      : db_(db), stmt_(stmt), sql_(std::move(sql)) {}
+  ~SqliteCursor() { sqlite3_finalize(stmt_); }
+  SqliteCursor(const SqliteCursor&) = delete;
+  SqliteCursor& operator=(const SqliteCursor&) = delete;
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) {
+  void BindInt(int index, int64_t value) override { Check(sqlite3_bind_int64(stmt_, index, value)); }
+  void BindText(int index, absl::string_view value) override {
+    Check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT));
+  }
+  void BindBlob(int index, absl::string_view bytes) override {
+    Check(sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT));
+  }
+  void BindNull(int index) override { Check(sqlite3_bind_null(stmt_, index)); }
+
+  absl::StatusOr<bool> Step() override {
+    if (!bind_status_.ok()) return bind_status_;
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return FromSqlite(sqlite3_extended_errcode(db_), sql_, db_);
+  }
+
+  int64_t Int(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  std::string Text(int column) const override {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    if (p == nullptr) return std::string();
+    return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+  std::string Blob(int column) const override {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+    if (p == nullptr) return std::string();
+    return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+  bool IsNull(int column) const override { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+  void Reset() override {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
+    bind_status_ = absl::OkStatus();
   }
-}
 
-Statement& Statement::Bind(int index, int64_t value) {
-  const int rc = sqlite3_bind_int64(stmt_, index, value);
-  if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, sql_, db_);
-  return *this;
-}
-
-Statement& Statement::Bind(int index, absl::string_view value) {
-  const int rc = sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                                   SQLITE_TRANSIENT);
-  if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, sql_, db_);
-  return *this;
-}
-
-Statement& Statement::BindBlob(int index, absl::string_view bytes) {
-  const int rc = sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
-                                   SQLITE_TRANSIENT);
-  if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, sql_, db_);
-  return *this;
-}
-
-Statement& Statement::BindNull(int index) {
-  const int rc = sqlite3_bind_null(stmt_, index);
-  if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, sql_, db_);
-  return *this;
-}
-
-absl::StatusOr<bool> Statement::Step() {
-  if (!bind_status_.ok()) return bind_status_;
-  const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
-  return FromSqlite(sqlite3_extended_errcode(db_), sql_, db_);
-}
-
-absl::Status Statement::Run() {
-  while (true) {
-    absl::StatusOr<bool> row = Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return absl::OkStatus();
+ private:
+  void Check(int rc) {
+    if (rc != SQLITE_OK && bind_status_.ok()) bind_status_ = FromSqlite(rc, sql_, db_);
   }
-}
 
-int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  std::string sql_;
+  absl::Status bind_status_;
+};
 
-std::string Statement::Text(int column) const {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-  if (p == nullptr) return std::string();
-  return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
-}
-
-std::string Statement::Blob(int column) const {
-  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
-  if (p == nullptr) return std::string();
-  return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
-}
-
-bool Statement::IsNull(int column) const {
-  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
-}
+}  // namespace
 
 // ---- Connection ----
 
@@ -126,7 +111,7 @@ class Connection {
  public:
   explicit Connection(sqlite3* db) : db_(db) {}
   ~Connection() {
-    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    cache_.clear();
     sqlite3_close(db_);
   }
   Connection(const Connection&) = delete;
@@ -134,15 +119,17 @@ class Connection {
 
   sqlite3* db() const { return db_; }
 
-  absl::StatusOr<sqlite3_stmt*> Cached(absl::string_view sql) {
-    auto it = cache_.find(std::string(sql));
-    if (it != cache_.end()) return it->second;
+  absl::StatusOr<sql::Cursor*> Cached(absl::string_view sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second.get();
     sqlite3_stmt* stmt = nullptr;
     const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                       SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) return FromSqlite(rc, sql, db_);
-    cache_.emplace(std::string(sql), stmt);
-    return stmt;
+    auto cursor = std::make_unique<SqliteCursor>(db_, stmt, std::string(sql));
+    sql::Cursor* out = cursor.get();
+    cache_.emplace(std::string(sql), std::move(cursor));
+    return out;
   }
 
   // Runs one pragma or statement without results.
@@ -155,7 +142,7 @@ class Connection {
 
  private:
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  absl::flat_hash_map<std::string, std::unique_ptr<SqliteCursor>> cache_;
 };
 
 namespace {
@@ -213,9 +200,9 @@ Transaction::~Transaction() {
 }
 
 absl::StatusOr<Statement> Transaction::Prepare(absl::string_view sql) {
-  absl::StatusOr<sqlite3_stmt*> stmt = conn_.Cached(sql);
-  if (!stmt.ok()) return stmt.status();
-  return Statement(conn_.db(), *stmt, std::string(sql));
+  absl::StatusOr<sql::Cursor*> cursor = conn_.Cached(sql);
+  if (!cursor.ok()) return cursor.status();
+  return Statement(*cursor);
 }
 
 absl::Status Transaction::Exec(absl::string_view sql) {
@@ -235,12 +222,6 @@ absl::Status Transaction::Commit() {
 }
 
 int64_t Transaction::Changes() const { return sqlite3_changes(conn_.db()); }
-
-absl::Status RunOnOneRow(Transaction& tx, Statement& q, absl::string_view what) {
-  if (absl::Status s = q.Run(); !s.ok()) return s;
-  if (tx.Changes() != 1) return absl::NotFoundError(absl::StrCat(what, " does not exist"));
-  return absl::OkStatus();
-}
 
 // ---- Database ----
 
@@ -283,6 +264,13 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     db->schema_version_ = static_cast<int>(q->Int(0));
     if (s = tx.Commit(); !s.ok()) return s;
   }
+  int known = 0;
+  for (const Migration& m : migrations) known = std::max(known, m.version);
+  if (db->schema_version_ > known) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " is at schema version ", db->schema_version_, ", newer than this binary knows (", known,
+        "): run the newer binary, or restore a backup made for this one"));
+  }
   for (const Migration& m : migrations) {
     if (m.version <= db->schema_version_) continue;
     Transaction tx(*db);
@@ -324,7 +312,7 @@ Database::~Database() {
   writer_.reset();
 }
 
-absl::Status Database::Read(absl::FunctionRef<absl::Status(Transaction&)> work) {
+absl::Status Database::Read(absl::FunctionRef<absl::Status(sql::Transaction&)> work) {
   if (readers_.empty()) {
     Transaction tx(*this);
     if (!tx.begin_status().ok()) return tx.begin_status();
@@ -451,7 +439,7 @@ absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> 
 }
 
 absl::Status Database::Ping() {
-  return Read([](Transaction& tx) -> absl::Status {
+  return Read([](sql::Transaction& tx) -> absl::Status {
     absl::StatusOr<Statement> q = tx.Prepare("SELECT COUNT(*) FROM schema_migrations");
     if (!q.ok()) return q.status();
     absl::StatusOr<bool> row = q->Step();

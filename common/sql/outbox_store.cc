@@ -1,4 +1,4 @@
-#include "common/sqlite_outbox_store.h"
+#include "common/sql/outbox_store.h"
 
 #include <algorithm>
 #include <set>
@@ -7,11 +7,11 @@
 
 namespace handoff {
 
-absl::StatusOr<std::vector<OutboxMessage>> SqliteOutboxStore::Due(absl::Time now, int limit) {
-  return sqlite::ReadValue(db_, [&](sqlite::Transaction& tx) -> absl::StatusOr<std::vector<OutboxMessage>> {
+absl::StatusOr<std::vector<OutboxMessage>> SqlOutboxStore::Due(absl::Time now, int limit) {
+  return sql::ReadValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<std::vector<OutboxMessage>> {
     // Every unparked message in order, not just the due ones: a key whose earliest message
     // is not yet due must hold back its later messages, and the caller needs to see that.
-    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+    absl::StatusOr<sql::Statement> q = tx.Prepare(
         "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
         " create_time_us, last_error, refusals, COALESCE(budget_since_us, create_time_us)"
         " FROM outbox WHERE parked = 0 ORDER BY sequence LIMIT ?");
@@ -46,9 +46,9 @@ absl::StatusOr<std::vector<OutboxMessage>> SqliteOutboxStore::Due(absl::Time now
   });
 }
 
-absl::StatusOr<std::optional<absl::Time>> SqliteOutboxStore::NextDue() {
-  return sqlite::ReadValue(db_, [&](sqlite::Transaction& tx) -> absl::StatusOr<std::optional<absl::Time>> {
-    absl::StatusOr<sqlite::Statement> q =
+absl::StatusOr<std::optional<absl::Time>> SqlOutboxStore::NextDue() {
+  return sql::ReadValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<std::optional<absl::Time>> {
+    absl::StatusOr<sql::Statement> q =
         tx.Prepare("SELECT MIN(next_attempt_us) FROM outbox WHERE parked = 0");
     if (!q.ok()) return q.status();
     absl::StatusOr<bool> row = q->Step();
@@ -58,18 +58,18 @@ absl::StatusOr<std::optional<absl::Time>> SqliteOutboxStore::NextDue() {
   });
 }
 
-absl::Status SqliteOutboxStore::MarkDelivered(int64_t sequence) {
-  return db_.RunGrouped([&](sqlite::Transaction& tx) -> absl::Status {
-    absl::StatusOr<sqlite::Statement> q = tx.Prepare("DELETE FROM outbox WHERE sequence = ?");
+absl::Status SqlOutboxStore::MarkDelivered(int64_t sequence) {
+  return db_.Write([&](sql::Transaction& tx) -> absl::Status {
+    absl::StatusOr<sql::Statement> q = tx.Prepare("DELETE FROM outbox WHERE sequence = ?");
     if (!q.ok()) return q.status();
     return q->Bind(1, sequence).Run();
   });
 }
 
-absl::Status SqliteOutboxStore::Reschedule(int64_t sequence, absl::Time next_attempt,
+absl::Status SqlOutboxStore::Reschedule(int64_t sequence, absl::Time next_attempt,
                                            int attempts, int refusals, absl::string_view error) {
-  return db_.RunGrouped([&](sqlite::Transaction& tx) -> absl::Status {
-    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+  return db_.Write([&](sql::Transaction& tx) -> absl::Status {
+    absl::StatusOr<sql::Statement> q = tx.Prepare(
         "UPDATE outbox SET next_attempt_us = ?, attempts = ?, refusals = ?, last_error = ?"
         " WHERE sequence = ?");
     if (!q.ok()) return q.status();
@@ -82,19 +82,19 @@ absl::Status SqliteOutboxStore::Reschedule(int64_t sequence, absl::Time next_att
   });
 }
 
-absl::Status SqliteOutboxStore::Park(int64_t sequence, absl::string_view error) {
-  return db_.RunGrouped([&](sqlite::Transaction& tx) -> absl::Status {
-    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+absl::Status SqlOutboxStore::Park(int64_t sequence, absl::string_view error) {
+  return db_.Write([&](sql::Transaction& tx) -> absl::Status {
+    absl::StatusOr<sql::Statement> q = tx.Prepare(
         "UPDATE outbox SET parked = 1, attempts = attempts + 1, last_error = ? WHERE sequence = ?");
     if (!q.ok()) return q.status();
     return q->Bind(1, error).Bind(2, sequence).Run();
   });
 }
 
-absl::StatusOr<OutboxBacklog> SqliteOutboxStore::Backlog(absl::Time now) {
-  return sqlite::ReadValue(db_, [&](sqlite::Transaction& tx) -> absl::StatusOr<OutboxBacklog> {
-    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-        "SELECT COALESCE(SUM(parked = 0), 0), COALESCE(SUM(parked = 1), 0),"
+absl::StatusOr<OutboxBacklog> SqlOutboxStore::Backlog(absl::Time now) {
+  return sql::ReadValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<OutboxBacklog> {
+    absl::StatusOr<sql::Statement> q = tx.Prepare(
+        "SELECT COUNT(CASE WHEN parked = 0 THEN 1 END), COUNT(CASE WHEN parked = 1 THEN 1 END),"
         " MIN(CASE WHEN parked = 0 THEN create_time_us END) FROM outbox");
     if (!q.ok()) return q.status();
     absl::StatusOr<bool> row = q->Step();
@@ -107,14 +107,14 @@ absl::StatusOr<OutboxBacklog> SqliteOutboxStore::Backlog(absl::Time now) {
   });
 }
 
-absl::StatusOr<Page<OutboxMessage>> SqliteOutboxStore::ListParked(int64_t after, int limit) {
-  return sqlite::ReadValue(db_, [&](sqlite::Transaction& tx) -> absl::StatusOr<Page<OutboxMessage>> {
-    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
+absl::StatusOr<Page<OutboxMessage>> SqlOutboxStore::ListParked(int64_t after, int limit) {
+  return sql::ReadValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<Page<OutboxMessage>> {
+    absl::StatusOr<sql::Statement> q = tx.Prepare(
         "SELECT sequence, message_id, topic, key, attempts, last_error, create_time_us FROM outbox"
         " WHERE parked = 1 AND sequence > ? ORDER BY sequence LIMIT ?");
     if (!q.ok()) return q.status();
     q->Bind(1, after).Bind(2, int64_t{limit + 1});
-    return sqlite::ReadPage<OutboxMessage>(*q, limit, [](const sqlite::Statement& r) {
+    return sql::ReadPage<OutboxMessage>(*q, limit, [](const sql::Statement& r) {
       OutboxMessage m;
       m.sequence = r.Int(0);
       m.message_id = r.Text(1);
@@ -128,27 +128,26 @@ absl::StatusOr<Page<OutboxMessage>> SqliteOutboxStore::ListParked(int64_t after,
   });
 }
 
-absl::StatusOr<int64_t> SqliteOutboxStore::Requeue(const std::vector<int64_t>& sequences, absl::Time now) {
-  sqlite::Transaction tx(db_);
-  if (!tx.begin_status().ok()) return tx.begin_status();
-  int64_t moved = 0;
-  auto requeue = [&](bool one, int64_t sequence) -> absl::Status {
-    absl::StatusOr<sqlite::Statement> q = tx.Prepare(
-        "UPDATE outbox SET parked = 0, refusals = 0, budget_since_us = ?1, next_attempt_us = ?1"
-        " WHERE parked = 1 AND (?2 = 0 OR sequence = ?3)");
-    if (!q.ok()) return q.status();
-    if (absl::Status s = q->BindTime(1, now).Bind(2, int64_t{one}).Bind(3, sequence).Run(); !s.ok()) return s;
-    moved += tx.Changes();
-    return absl::OkStatus();
-  };
-  if (sequences.empty()) {
-    if (absl::Status s = requeue(false, 0); !s.ok()) return s;
-  }
-  for (int64_t sequence : sequences) {
-    if (absl::Status s = requeue(true, sequence); !s.ok()) return s;
-  }
-  if (absl::Status s = tx.Commit(); !s.ok()) return s;
-  return moved;
+absl::StatusOr<int64_t> SqlOutboxStore::Requeue(const std::vector<int64_t>& sequences, absl::Time now) {
+  return sql::WriteValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<int64_t> {
+    int64_t moved = 0;
+    auto requeue = [&](bool one, int64_t sequence) -> absl::Status {
+      absl::StatusOr<sql::Statement> q = tx.Prepare(
+          "UPDATE outbox SET parked = 0, refusals = 0, budget_since_us = ?1, next_attempt_us = ?1"
+          " WHERE parked = 1 AND (?2 = 0 OR sequence = ?3)");
+      if (!q.ok()) return q.status();
+      if (absl::Status s = q->BindTime(1, now).Bind(2, int64_t{one}).Bind(3, sequence).Run(); !s.ok()) return s;
+      moved += tx.Changes();
+      return absl::OkStatus();
+    };
+    if (sequences.empty()) {
+      if (absl::Status s = requeue(false, 0); !s.ok()) return s;
+    }
+    for (int64_t sequence : sequences) {
+      if (absl::Status s = requeue(true, sequence); !s.ok()) return s;
+    }
+    return moved;
+  });
 }
 
 }  // namespace handoff

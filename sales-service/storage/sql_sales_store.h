@@ -1,0 +1,48 @@
+#ifndef HANDOFF_SALES_STORAGE_SQL_SALES_STORE_H_
+#define HANDOFF_SALES_STORAGE_SQL_SALES_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/database.h"
+#include "common/sql/sql.h"
+#include "sales-service/domain/ports.h"
+
+namespace handoff::sales {
+
+// SalesStore on a relational database: one SQLite file (WAL, synchronous=FULL, one writer
+// with group commit) or PostgreSQL (a pool of connections, SERIALIZABLE write transactions
+// retried on conflict). The queries are written once, in the SQL both understand; each
+// backend has its own migrations (sales-service/storage/migrations/<backend>/).
+class SqlSalesStore final : public SalesStore {
+ public:
+  explicit SqlSalesStore(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
+  // Opens and migrates the database a --database value names (sqlite:PATH or postgres://...).
+  static absl::StatusOr<std::unique_ptr<SqlSalesStore>> Open(const std::string& url,
+                                                            const DatabaseOptions& options = DatabaseOptions());
+  // Opens and migrates an SQLite file (tests and tools).
+  static absl::StatusOr<std::unique_ptr<SqlSalesStore>> OpenSqlite(const std::string& path,
+                                                                  const DatabaseOptions& options = DatabaseOptions());
+
+  // Every schema version of each backend, oldest first (embedded from the .sql files).
+  static std::vector<sql::Migration> SqliteMigrations();
+  static std::vector<sql::Migration> PostgresMigrations();
+
+  absl::Status Run(absl::FunctionRef<absl::Status(SalesTx&)> work) override;
+  absl::Status Read(absl::FunctionRef<absl::Status(SalesTx&)> work) override;
+  // Reads answer and the write path is not stuck or failing.
+  absl::Status Ping() override {
+    if (absl::Status s = db_->Ping(); !s.ok()) return s;
+    return db_->CheckWriter();
+  }
+  absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) override;
+  sql::Database& database() { return *db_; }
+
+ private:
+  std::unique_ptr<sql::Database> db_;
+};
+
+}  // namespace handoff::sales
+
+#endif  // HANDOFF_SALES_STORAGE_SQL_SALES_STORE_H_
