@@ -493,7 +493,21 @@ absl::Status Database::RunTransaction(const char* begin, int attempts,
 }
 
 absl::Status Database::Write(absl::FunctionRef<absl::Status(sql::Transaction&)> work) {
-  return RunTransaction("BEGIN ISOLATION LEVEL SERIALIZABLE", options_.max_attempts, work);
+  // One write transaction of this process at a time: the stores' transactions share hot
+  // rows (the funnel counters, the assignment rotation), so running them side by side
+  // makes most of them fail to serialize and run again. Conflicts with other processes
+  // (replicas) are still caught by SERIALIZABLE and retried below.
+  const bool got = write_mu_.LockWhenWithTimeout(absl::Condition::kTrue, options_.statement_timeout);
+  absl::Status s;
+  if (got) {
+    s = RunTransaction("BEGIN ISOLATION LEVEL SERIALIZABLE", options_.max_attempts, work);
+  } else {
+    s = absl::UnavailableError(absl::StrCat("the store's writer has been busy for ",
+                                            absl::FormatDuration(options_.statement_timeout),
+                                            " (--write_timeout); nothing was written; retry with back-off"));
+  }
+  write_mu_.Unlock();
+  return s;
 }
 
 absl::Status Database::WriteEachStatementFresh(absl::FunctionRef<absl::Status(sql::Transaction&)> work) {

@@ -38,7 +38,8 @@ struct DatabaseOptions {
 // its own cache of prepared statements (prepared on first use with the types bound, then
 // reused). Write transactions are SERIALIZABLE and retried on serialization failures, so
 // every rule the stores check inside a transaction holds as if transactions ran one at a
-// time; reads are REPEATABLE READ READ ONLY snapshots. A connection found broken is
+// time (one process runs its writes one at a time, as SQLite's writer does; reads run side
+// by side on the other connections as REPEATABLE READ READ ONLY snapshots). A connection found broken is
 // replaced on next use, so the database coming back needs no restart of the service.
 class Database final : public sql::Database {
  public:
@@ -83,7 +84,8 @@ class Database final : public sql::Database {
   int schema_version_ = 0;
   std::atomic<int64_t> retries_{0};
 
-  absl::Mutex mu_;
+  absl::Mutex write_mu_;  // held for the whole of each Write
+  absl::Mutex mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   std::vector<std::unique_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
   std::vector<Connection*> free_ ABSL_GUARDED_BY(mu_);
 };

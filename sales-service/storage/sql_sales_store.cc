@@ -255,7 +255,7 @@ class SqlSalesTx final : public sql::UnitOfWorkOn<SalesTx> {
   absl::StatusOr<int64_t> NextAssignmentSeq() override {
     absl::StatusOr<Statement> q = tx_.Prepare(
         "INSERT INTO counters(name, value) VALUES('assignment', 1)"
-        " ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value");
+        " ON CONFLICT(name) DO UPDATE SET value = counters.value + 1 RETURNING value");
     if (!q.ok()) return q.status();
     absl::StatusOr<bool> row = q->Step();
     if (!row.ok()) return row.status();

@@ -23,9 +23,13 @@
 #include "handoff/sales/v1/rep_service.grpc.pb.h"
 #include "tests/integration/service_process.h"
 
+#include "tests/postgres_server.h"
+
 namespace handoff::testing {
 
-// Both real binaries on free loopback ports with databases in a temp directory, and
+// Both real binaries on free loopback ports with databases in a temp directory (SQLite
+// files; or, built with HANDOFF_TEST_POSTGRES, databases of a PostgreSQL server of the
+// test's own), and
 // stubs to call them. Paths of the binaries come from the build (compile definitions).
 class HandoffSystem : public ::testing::Test {
  protected:
@@ -154,7 +158,14 @@ class HandoffSystem : public ::testing::Test {
   }
 
 
+  // The --database flags of a service whose database is `name`: an SQLite file in dir_, or
+  // (in the PostgreSQL build of these tests) a database of postgres_.
+  std::vector<std::string> DatabaseFlags(const std::string& name);
+
   TempDir dir_;
+#ifdef HANDOFF_TEST_POSTGRES
+  std::unique_ptr<PostgresServer> postgres_;
+#endif
   int marketing_port_ = 0;
   int sales_port_ = 0;
   std::unique_ptr<ServiceProcess> marketing_;
