@@ -717,8 +717,4 @@ absl::Status SqlMarketingStore::Read(absl::FunctionRef<absl::Status(MarketingTx&
   return sql::RunRead<SqlMarketingTx>(*db_, work);
 }
 
-absl::StatusOr<std::vector<EventRecord>> SqlMarketingStore::ReadEvents(int64_t after, int limit) {
-  return sql::ReadEvents(*db_, after, limit);
-}
-
 }  // namespace handoff::marketing

@@ -7,6 +7,7 @@
 
 #include "common/database.h"
 #include "common/sql/sql.h"
+#include "common/sql/store_base.h"
 #include "marketing-service/domain/ports.h"
 
 namespace handoff::marketing {
@@ -15,9 +16,9 @@ namespace handoff::marketing {
 // with group commit) or PostgreSQL (a pool of connections, SERIALIZABLE write transactions
 // retried on conflict). The queries are written once, in the SQL both understand; each
 // backend has its own migrations (marketing-service/storage/migrations/<backend>/).
-class SqlMarketingStore final : public MarketingStore {
+class SqlMarketingStore final : public sql::StoreBase<MarketingStore> {
  public:
-  explicit SqlMarketingStore(std::unique_ptr<sql::Database> db) : db_(std::move(db)) {}
+  using StoreBase::StoreBase;
   // Opens and migrates the database a --database value names (sqlite:PATH or postgres://...).
   static absl::StatusOr<std::unique_ptr<SqlMarketingStore>> Open(const std::string& url,
                                                             const DatabaseOptions& options = DatabaseOptions());
@@ -31,16 +32,6 @@ class SqlMarketingStore final : public MarketingStore {
 
   absl::Status Run(absl::FunctionRef<absl::Status(MarketingTx&)> work) override;
   absl::Status Read(absl::FunctionRef<absl::Status(MarketingTx&)> work) override;
-  // Reads answer and the write path is not stuck or failing.
-  absl::Status Ping() override {
-    if (absl::Status s = db_->Ping(); !s.ok()) return s;
-    return db_->CheckWriter();
-  }
-  absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) override;
-  sql::Database& database() { return *db_; }
-
- private:
-  std::unique_ptr<sql::Database> db_;
 };
 
 }  // namespace handoff::marketing

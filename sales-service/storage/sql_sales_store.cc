@@ -583,8 +583,4 @@ absl::Status SqlSalesStore::Read(absl::FunctionRef<absl::Status(SalesTx&)> work)
   return sql::RunRead<SqlSalesTx>(*db_, work);
 }
 
-absl::StatusOr<std::vector<EventRecord>> SqlSalesStore::ReadEvents(int64_t after, int limit) {
-  return sql::ReadEvents(*db_, after, limit);
-}
-
 }  // namespace handoff::sales
