@@ -648,6 +648,7 @@ TEST_F(HandoffFlowTest, ImportLeadsReportsEachRowAndABadRowStopsNothing) {
   EXPECT_EQ(leads_->ListLeads(Ctx().get(), by_email, &found).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+#ifndef HANDOFF_TEST_POSTGRES
 // Peak resident memory of a process in KiB (VmHWM), 0 when unknown.
 int64_t PeakRssKib(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -658,6 +659,9 @@ int64_t PeakRssKib(pid_t pid) {
   return 0;
 }
 
+// SQLite only: what it proves (the stream is read a row at a time, memory stays flat, every
+// row is answered) is the handler's, not the backend's; on PostgreSQL's serial write path it
+// takes ~260 s here (issue 17). ImportLeadsReportsEachRow... covers the import on both.
 TEST_F(HandoffFlowTest, ImportOfOneHundredThousandRowsIsExactAndMemoryStaysBounded) {
   constexpr int kRows = 100000;
   grpc::ClientContext ctx;
@@ -699,6 +703,7 @@ TEST_F(HandoffFlowTest, ImportOfOneHundredThousandRowsIsExactAndMemoryStaysBound
   // The stream is read a row at a time; what grows is the packed per-row status list.
   EXPECT_LT(peak_kib, 200 * 1024);
 }
+#endif  // HANDOFF_TEST_POSTGRES
 
 TEST_F(HandoffFlowTest, ListLeadsPagesThroughEveryLeadOnceInCaptureOrder) {
   std::vector<std::string> captured;
