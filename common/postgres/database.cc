@@ -138,7 +138,8 @@ class PgCursor final : public sql::Cursor {
  public:
   PgCursor(Database::Connection& conn, std::string name, std::string source, std::string sql, int params)
       : conn_(conn), name_(std::move(name)), source_(std::move(source)), sql_(std::move(sql)),
-        values_(params), types_(params, 0), formats_(params, 0), set_(params, false) {}
+        values_(params), pointers_(params), lengths_(params), types_(params, 0), formats_(params, 0),
+        set_(params, false) {}
   ~PgCursor() { Reset(); }
   PgCursor(const PgCursor&) = delete;
   PgCursor& operator=(const PgCursor&) = delete;
@@ -165,14 +166,12 @@ class PgCursor final : public sql::Cursor {
       if (!s.ok()) return s;
       prepared_ = true;
     }
-    std::vector<const char*> values(values_.size());
-    std::vector<int> lengths(values_.size());
     for (size_t i = 0; i < values_.size(); ++i) {
-      values[i] = set_[i] ? values_[i].data() : nullptr;
-      lengths[i] = static_cast<int>(values_[i].size());
+      pointers_[i] = set_[i] ? values_[i].data() : nullptr;
+      lengths_[i] = static_cast<int>(values_[i].size());
     }
-    result_ = PQexecPrepared(conn_.raw(), name_.c_str(), static_cast<int>(values.size()), values.data(),
-                             lengths.data(), formats_.data(), /*resultFormat=*/0);
+    result_ = PQexecPrepared(conn_.raw(), name_.c_str(), static_cast<int>(values_.size()), pointers_.data(),
+                             lengths_.data(), formats_.data(), /*resultFormat=*/0);
     const ExecStatusType status = PQresultStatus(result_);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       absl::Status s = Fail(result_);
@@ -243,6 +242,8 @@ class PgCursor final : public sql::Cursor {
   const std::string source_;  // as the store wrote it, for errors
   const std::string sql_;     // with $N placeholders
   std::vector<std::string> values_;
+  std::vector<const char*> pointers_;  // the arguments of a run, reused by the next
+  std::vector<int> lengths_;
   std::vector<Oid> types_;
   std::vector<int> formats_;
   std::vector<bool> set_;
@@ -386,13 +387,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& url,
     }
     PQclear(res);
   }
-  int known = 0;
-  for (const sql::Migration& m : migrations) known = std::max(known, m.version);
-  if (s.ok() && db->schema_version_ > known) {
-    s = absl::FailedPreconditionError(absl::StrCat(
-        "the database ", Redact(url), " is at schema version ", db->schema_version_,
-        ", newer than this binary knows (", known, "): run the newer binary, or restore a backup made for this one"));
-  }
+  if (s.ok()) s = sql::CheckSchemaNotNewer(absl::StrCat("the database ", Redact(url)), db->schema_version_, migrations);
   for (const sql::Migration& m : migrations) {
     if (!s.ok()) break;
     if (m.version <= db->schema_version_) continue;

@@ -127,6 +127,11 @@ struct Migration {
   std::string sql;
 };
 
+// FAILED_PRECONDITION when a database (`what`: its file or redacted URL) is at a schema
+// version newer than the newest of `migrations`: a newer binary wrote it, and this one
+// would misread it.
+absl::Status CheckSchemaNotNewer(absl::string_view what, int version, const std::vector<Migration>& migrations);
+
 // A database a store runs its transactions on.
 class Database {
  public:

@@ -264,13 +264,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     db->schema_version_ = static_cast<int>(q->Int(0));
     if (s = tx.Commit(); !s.ok()) return s;
   }
-  int known = 0;
-  for (const Migration& m : migrations) known = std::max(known, m.version);
-  if (db->schema_version_ > known) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " is at schema version ", db->schema_version_, ", newer than this binary knows (", known,
-        "): run the newer binary, or restore a backup made for this one"));
-  }
+  if (absl::Status s = sql::CheckSchemaNotNewer(path, db->schema_version_, migrations); !s.ok()) return s;
   for (const Migration& m : migrations) {
     if (m.version <= db->schema_version_) continue;
     Transaction tx(*db);
