@@ -5,16 +5,14 @@
 // free loopback port, started and stopped through scripts/pg-server.sh (as the "postgres"
 // user when the tests run as root). Superuser "handoff", password kPassword.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "tests/free_port.h"
 
 namespace handoff::testing {
 
@@ -25,7 +23,7 @@ class PostgresServer {
   PostgresServer() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "handoff-pg-XXXXXX").string();
     dir_ = mkdtemp(tmpl.data());
-    port_ = FreePort();
+    port_ = FreeLoopbackPort();
     password_file_ = dir_ + "-password";
     std::ofstream(password_file_) << kPassword << "\n";
   }
@@ -60,17 +58,6 @@ class PostgresServer {
     const std::string line = std::string("PGPASSWORD=") + kPassword + " " HANDOFF_SOURCE_DIR "/scripts/pg-server.sh " +
                              command + " " + dir_ + " " + arg;
     return std::system(line.c_str()) == 0;
-  }
-  static int FreePort() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    close(fd);
-    return ntohs(addr.sin_port);
   }
 
   std::string dir_;

@@ -6,10 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace handoff::testing {
+#include "tests/free_port.h"
 
-// A free TCP port on 127.0.0.1, found by binding port 0 and releasing it.
-int FreeLoopbackPort();
+namespace handoff::testing {
 
 // A fresh temporary directory (removed by the destructor).
 class TempDir {
