@@ -367,6 +367,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& url,
                                                          const std::vector<sql::Migration>& migrations,
                                                          const DatabaseOptions& options) {
   if (options.pool_size < 1) return absl::InvalidArgumentError("the pool needs at least one connection");
+  if (absl::Status s = sql::CheckMigrations(migrations); !s.ok()) return s;
   std::unique_ptr<Database> db(new Database(url, options));
   auto first = std::make_unique<Connection>();
   if (absl::Status s = first->Connect(url, options); !s.ok()) return s;

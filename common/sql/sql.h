@@ -132,6 +132,11 @@ struct Migration {
 // would misread it.
 absl::Status CheckSchemaNotNewer(absl::string_view what, int version, const std::vector<Migration>& migrations);
 
+// INTERNAL unless `migrations` are versions 1, 2, 3 ... in order, each named [a-z0-9_]+ and
+// with SQL to run. Both drivers check before they touch a database, so a series written by
+// hand ({1, "CREATE ..."} would compile as a name without SQL) cannot pass for a schema.
+absl::Status CheckMigrations(const std::vector<Migration>& migrations);
+
 // A database a store runs its transactions on.
 class Database {
  public:

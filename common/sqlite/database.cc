@@ -231,6 +231,7 @@ Database::Database(std::unique_ptr<Connection> writer, std::string path)
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(
     const std::string& path, const std::vector<Migration>& migrations,
     const DatabaseOptions& options) {
+  if (absl::Status s = sql::CheckMigrations(migrations); !s.ok()) return s;
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <string>
 #include <thread>
@@ -244,6 +245,28 @@ TEST(Database, FailedMigrationIsReportedAndLeavesTheVersion) {
   ASSERT_FALSE(db.ok());
   EXPECT_NE(db.status().message().find("migration 2"), absl::string_view::npos);
   EXPECT_EQ((*Database::Open(path.path(), {{1, "v1", "CREATE TABLE t(id INTEGER);"}}))->schema_version(), 1);
+}
+
+TEST(Database, AMalformedMigrationSeriesIsRefusedBeforeTheFileIsTouched) {
+  testing::TempDbPath path;
+  struct Case {
+    std::vector<Migration> series;
+    const char* says;
+  };
+  const Case cases[] = {
+      // The mistake the field order invites ({1, "CREATE ..."}): the SQL lands in the name.
+      {{Migration{1, "CREATE TABLE t(id INTEGER);", ""}}, "is named"},
+      {{{1, "v1", "  \n"}}, "migration 1 (v1) has no SQL"},
+      {{{1, "v1", "CREATE TABLE t(id INTEGER);"}, {3, "v3", "CREATE TABLE u(id INTEGER);"}}, "migration 3 follows 1"},
+      {{{2, "v2", "CREATE TABLE t(id INTEGER);"}}, "migration 2 follows 0"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path.path(), c.series);
+    ASSERT_FALSE(db.ok()) << c.says;
+    EXPECT_EQ(db.status().code(), absl::StatusCode::kInternal) << db.status();
+    EXPECT_NE(db.status().message().find(c.says), absl::string_view::npos) << db.status();
+    EXPECT_FALSE(std::filesystem::exists(path.path())) << c.says;
+  }
 }
 
 TEST(Database, ADatabaseAtANewerSchemaThanTheBinaryIsRefused) {
