@@ -1,7 +1,10 @@
 #include "common/outbox.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -16,9 +19,25 @@ namespace handoff {
 
 // ---- OutboxDispatcher ----
 
+namespace {
+
+// host/pid/random: tells the replicas' claims apart in the outbox_claims table.
+std::string DefaultOwner() {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = 0;
+  return absl::StrCat(host[0] != 0 ? host : "unknown", "/", ::getpid(), "/",
+                      absl::Hex(absl::Uniform<uint32_t>(absl::BitGen()), absl::kZeroPad8));
+}
+
+}  // namespace
+
 OutboxDispatcher::OutboxDispatcher(OutboxStore& store, Deliver deliver, const Clock& clock,
                                    Options options)
-    : store_(store), deliver_(std::move(deliver)), clock_(clock), options_(options) {}
+    : store_(store),
+      deliver_(std::move(deliver)),
+      clock_(clock),
+      options_(std::move(options)),
+      owner_(options_.owner.empty() ? DefaultOwner() : options_.owner) {}
 
 OutboxDispatcher::~OutboxDispatcher() { Stop(); }
 
@@ -66,11 +85,12 @@ bool OutboxDispatcher::IsTransportFailure(const absl::Status& status) {
   }
 }
 
-absl::Status OutboxDispatcher::ParkMessage(const OutboxMessage& m, const std::string& why) {
+absl::Status OutboxDispatcher::ParkMessage(const OutboxMessage& m, const std::string& why,
+                                          const OutboxFence& fence) {
   LogError("outbox", absl::StrCat("message ", m.message_id, " (", m.topic, ", key ", m.key,
                                   ") parked: ", why, "; later messages of its key go on, and "
                                   "RetryParkedMessages sends it again"));
-  absl::Status s = store_.Park(m.sequence, why);
+  absl::Status s = store_.Park(m.sequence, why, fence);
   if (s.ok() && options_.on_park) options_.on_park(m, why);
   return s;
 }
@@ -86,48 +106,85 @@ void OutboxDispatcher::Loop() {
   }
 }
 
-void OutboxDispatcher::DeliverChain(const std::vector<const OutboxMessage*>& chain) {
+OutboxDispatcher::ChainResult OutboxDispatcher::DeliverChain(const std::vector<const OutboxMessage*>& chain,
+                                                             int64_t token, absl::Time deadline) {
   thread_local absl::BitGen gen;
-  for (const OutboxMessage* m : chain) {
+  ChainResult result;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    const OutboxMessage* m = chain[i];
     {
       absl::MutexLock lock(&mu_);
-      if (stop_) return;
+      // Stopping, or the claim has no room for a send (the chain waited for a worker):
+      // leave the rest to the next round, or to another replica.
+      result.holds_claim = stop_ || clock_.Now() + options_.send_timeout > deadline;
+      if (result.holds_claim) {
+        result.cut_short = !stop_;
+        return result;
+      }
     }
     const absl::Status sent = deliver_(*m);
     absl::Status recorded;
     const int attempts = m->attempts + 1;
     const int refusals = m->refusals + (sent.ok() || IsTransportFailure(sent) ? 0 : 1);
-    const absl::Duration age = clock_.Now() - m->budget_since;
+    const absl::Time now = clock_.Now();
+    const absl::Duration age = now - m->budget_since;
+    // The claim ends with this record if no later message will be sent under it.
+    const bool last = !sent.ok() || i + 1 == chain.size() || now + options_.send_timeout > deadline;
+    const OutboxFence fence{m->key, token, last};
     if (sent.ok()) {
-      recorded = store_.MarkDelivered(m->sequence);
+      recorded = store_.MarkDelivered(m->sequence, fence);
     } else if (!IsRetryable(sent)) {
-      recorded = ParkMessage(*m, absl::StrCat("permanent failure: ", sent.ToString()));
+      recorded = ParkMessage(*m, absl::StrCat("permanent failure: ", sent.ToString()), fence);
     } else if (refusals >= options_.max_refusals) {
       recorded = ParkMessage(*m, absl::StrCat("refused ", refusals, " times (budget ",
-                                              options_.max_refusals, "), last: ", sent.ToString()));
+                                              options_.max_refusals, "), last: ", sent.ToString()), fence);
     } else if (age >= options_.max_age) {
       recorded = ParkMessage(*m, absl::StrCat("undelivered after ", absl::FormatDuration(age), " (budget ",
                                               absl::FormatDuration(options_.max_age), "), last: ",
-                                              sent.ToString()));
+                                              sent.ToString()), fence);
     } else {
       absl::Duration backoff = options_.initial_backoff * (1LL << std::min(attempts - 1, 20));
       backoff = std::min(backoff, options_.max_backoff) * absl::Uniform(gen, 0.5, 1.5);
-      recorded = store_.Reschedule(m->sequence, clock_.Now() + backoff, attempts, refusals, sent.ToString());
+      result.retry_at = now + backoff;
+      result.peer_down = IsTransportFailure(sent);
+      recorded = store_.Reschedule(m->sequence, result.retry_at, attempts, refusals, sent.ToString(), fence);
     }
     if (!recorded.ok()) {
+      // Lost the claim (ABORTED: another dispatcher took the key over) or the store failed:
+      // either way the message's state is the store's, and later ones must wait for it.
       LogError("outbox", absl::StrCat("recording delivery of ", m->message_id,
                                       " failed: ", recorded.ToString()));
-      return;  // the message is still due; later ones of its key must wait for it
+      result.holds_claim = true;
+      return result;
     }
-    if (!sent.ok()) return;  // a failed message holds back the later ones of its key
+    if (last) {
+      result.cut_short = sent.ok() && i + 1 < chain.size();
+      return result;
+    }
   }
+  return result;
 }
 
 absl::Duration OutboxDispatcher::DeliverDue() {
-  absl::StatusOr<std::vector<OutboxMessage>> due =
-      store_.Due(clock_.Now(), options_.batch_size);
+  const absl::Time start = clock_.Now();
+  bool probing = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_) return absl::ZeroDuration();
+    // The peer is down: wait for the next probe without reading the outbox.
+    if (start < peer_down_until_) return peer_down_until_ - start;
+    probing = peer_down_rounds_ > 0;
+  }
+  thread_local absl::BitGen gen;
+  OutboxClaim claim;
+  claim.owner = owner_;
+  claim.token = absl::Uniform<int64_t>(gen, 1, std::numeric_limits<int64_t>::max());
+  claim.now = start;
+  claim.lease_until = start + options_.lease;
+  claim.limit = probing ? 1 : options_.batch_size;
+  absl::StatusOr<std::vector<OutboxMessage>> due = store_.Claim(claim);
   if (!due.ok()) {
-    LogError("outbox", absl::StrCat("reading the outbox failed: ", due.status().ToString()));
+    LogError("outbox", absl::StrCat("claiming due messages failed: ", due.status().ToString()));
     return options_.poll_interval;
   }
   // One chain per key, in sequence order within it and chains ordered by their first
@@ -140,27 +197,62 @@ absl::Duration OutboxDispatcher::DeliverDue() {
     if (added) chains.emplace_back();
     chains[it->second].push_back(&m);
   }
+  std::vector<ChainResult> results(chains.size());
   const size_t workers = std::min(chains.size(), static_cast<size_t>(std::max(1, options_.parallel_keys)));
   if (workers <= 1) {
-    for (const auto& chain : chains) DeliverChain(chain);
+    for (size_t i = 0; i < chains.size(); ++i) results[i] = DeliverChain(chains[i], claim.token, claim.lease_until);
   } else {
     std::atomic<size_t> next{0};
     std::vector<std::thread> threads;
     threads.reserve(workers);
     for (size_t w = 0; w < workers; ++w) {
       threads.emplace_back([&] {
-        for (size_t i = next.fetch_add(1); i < chains.size(); i = next.fetch_add(1)) DeliverChain(chains[i]);
+        for (size_t i = next.fetch_add(1); i < chains.size(); i = next.fetch_add(1)) {
+          results[i] = DeliverChain(chains[i], claim.token, claim.lease_until);
+        }
       });
     }
     for (std::thread& t : threads) t.join();
   }
-  {
-    absl::MutexLock lock(&mu_);
-    if (stop_) return absl::ZeroDuration();
+
+  absl::Time retry_at = absl::InfiniteFuture();
+  bool peer_down = false;
+  bool cut_short = false;
+  std::vector<std::string> still_held;  // keys whose claim no record ended
+  for (size_t i = 0; i < chains.size(); ++i) {
+    const ChainResult& r = results[i];
+    retry_at = std::min(retry_at, r.retry_at);
+    peer_down = peer_down || r.peer_down;
+    cut_short = cut_short || r.cut_short;
+    if (r.holds_claim) still_held.push_back(chains[i].front()->key);
   }
-  absl::StatusOr<std::optional<absl::Time>> next = store_.NextDue();
-  if (!next.ok() || !next->has_value()) return options_.poll_interval;
-  return std::clamp(**next - clock_.Now(), absl::ZeroDuration(), options_.poll_interval);
+  if (!still_held.empty()) {
+    if (absl::Status s = store_.Release(still_held, claim.token); !s.ok()) {
+      LogWarning("outbox", absl::StrCat("releasing ", still_held.size(), " claims failed (they run out in ",
+                                        absl::FormatDuration(options_.lease), "): ", s.ToString()));
+    }
+  }
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&mu_);
+  if (stop_) return absl::ZeroDuration();
+  if (peer_down) {
+    const absl::Duration probe =
+        std::min(options_.initial_backoff * (1LL << std::min(peer_down_rounds_, 20)), options_.max_probe_interval);
+    ++peer_down_rounds_;
+    peer_down_until_ = now + probe;
+    return probe;
+  }
+  const bool reached = !chains.empty();
+  if (reached) {
+    peer_down_rounds_ = 0;
+    peer_down_until_ = absl::InfinitePast();
+  }
+  // A full batch, a chain its claim cut short, or a probe that got through leave more to
+  // send now. Otherwise new
+  // messages wake the dispatcher; retries, and keys other dispatchers held, wait for the
+  // earliest back-off or the poll.
+  if (cut_short || static_cast<int>(due->size()) >= claim.limit) return absl::ZeroDuration();
+  return std::clamp(retry_at - now, absl::ZeroDuration(), options_.poll_interval);
 }
 
 }  // namespace handoff

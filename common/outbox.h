@@ -27,18 +27,44 @@ struct OutboxBacklog {
   absl::Duration oldest_age = absl::ZeroDuration();  // age of the oldest pending message
 };
 
+// A dispatcher's claim on the keys it is about to deliver. Any number of dispatchers (one
+// per replica) may share one outbox: each claims keys before it sends their messages, so
+// no key is sent by two at once and each key's messages still go in order.
+struct OutboxClaim {
+  std::string owner;        // the dispatcher (process) claiming, for operators
+  int64_t token = 0;        // unique to this claim; records are fenced by it
+  absl::Time now;           // messages due by now are claimed
+  absl::Time lease_until;   // others may take the keys over from then on
+  int limit = 100;          // messages at most
+};
+
+// Which claim a record is made under, and whether it ends that claim on its key.
+struct OutboxFence {
+  std::string key;
+  int64_t token = 0;
+  bool release = false;
+};
+
 // Where the dispatcher reads pending messages and records their fate.
 class OutboxStore {
  public:
   virtual ~OutboxStore() = default;
-  // Up to `limit` unparked messages, in sequence order, whose time has come.
-  virtual absl::StatusOr<std::vector<OutboxMessage>> Due(absl::Time now, int limit) = 0;
-  // Earliest next_attempt_time of an unparked message, if any.
-  virtual absl::StatusOr<std::optional<absl::Time>> NextDue() = 0;
-  virtual absl::Status MarkDelivered(int64_t sequence) = 0;
-  virtual absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts,
-                                  int refusals, absl::string_view error) = 0;
-  virtual absl::Status Park(int64_t sequence, absl::string_view error) = 0;
+  // Claims the keys whose earliest unparked message is due (by `claim.now`) and that no
+  // other claim holds within its lease, and returns up to `claim.limit` of their due
+  // messages in sequence order: for each key a prefix of its messages, stopping at the
+  // first one not yet due. Reads only due messages, however long the backlog behind them.
+  virtual absl::StatusOr<std::vector<OutboxMessage>> Claim(const OutboxClaim& claim) = 0;
+  // The records below happen only under a claim that is still the key's (`fence.token`):
+  // ABORTED when another dispatcher has taken the key over (the lease ran out), so a
+  // dispatcher that stalled past its lease changes nothing. With `fence.release` the claim
+  // on the key ends in the same transaction.
+  virtual absl::Status MarkDelivered(int64_t sequence, const OutboxFence& fence) = 0;
+  virtual absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts, int refusals,
+                                  absl::string_view error, const OutboxFence& fence) = 0;
+  virtual absl::Status Park(int64_t sequence, absl::string_view error, const OutboxFence& fence) = 0;
+  // Ends the claim `token` holds on each of `keys` (those it sent nothing more for), so
+  // another round or replica may take them at once.
+  virtual absl::Status Release(const std::vector<std::string>& keys, int64_t token) = 0;
   virtual absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) = 0;
   // Parked messages with sequence > `after`, oldest first (payload left empty).
   virtual absl::StatusOr<Page<OutboxMessage>> ListParked(int64_t after, int limit) = 0;
@@ -53,6 +79,16 @@ class OutboxStore {
 // ones or once a message's retry budget is spent (so one message that can never succeed
 // holds its key back for a bounded time, not for ever). Resumes after a restart because
 // every state lives in the store.
+//
+// Several dispatchers may share one store (replicas on one PostgreSQL): each round claims
+// its keys for `lease` (OutboxStore::Claim), sends a message only while the lease has at
+// least `send_timeout` left, and ends each key's claim with the record of its last
+// message. A dispatcher killed mid-round holds its keys until the lease runs out; then
+// another carries on (the receiver de-duplicates by message_id a message sent twice).
+//
+// Every message goes to one peer, so a transport failure (the peer is down) holds the
+// whole dispatcher back for the failed message's back-off: while the peer is down, a
+// commit's wake-up costs no read of the outbox.
 class OutboxDispatcher {
  public:
   // Sends one message; returns the receiver's status. Must apply its own deadline.
@@ -76,6 +112,16 @@ class OutboxDispatcher {
     absl::Duration max_age = absl::Hours(72);
     // Called with the message and the reason each time a message is parked.
     std::function<void(const OutboxMessage&, absl::string_view)> on_park;
+    // How long a round's claim on its keys lasts, and the longest one send may take (the
+    // deadline Deliver applies). A message is sent only while the claim has send_timeout
+    // left, so lease must be longer than send_timeout.
+    absl::Duration lease = absl::Seconds(10);
+    absl::Duration send_timeout = absl::Seconds(5);
+    // While the peer is unreachable, rounds are replaced by probes (one message) spaced
+    // initial_backoff, doubling up to this.
+    absl::Duration max_probe_interval = absl::Seconds(5);
+    // Names this dispatcher in its claims; empty = host, process id and a random suffix.
+    std::string owner;
   };
 
   OutboxDispatcher(OutboxStore& store, Deliver deliver, const Clock& clock, Options options);
@@ -98,19 +144,33 @@ class OutboxDispatcher {
   absl::Duration DeliverDue();
 
  private:
+  // What one key's chain left behind for the next round.
+  struct ChainResult {
+    absl::Time retry_at = absl::InfiniteFuture();  // a message of it was rescheduled to then
+    bool peer_down = false;                        // it failed to reach the peer
+    bool cut_short = false;                        // the claim ran low with messages left
+    bool holds_claim = false;                      // no record ended its claim on the key
+  };
+
   void Loop();
-  // Delivers one key's due messages in order, stopping at the first that fails.
-  void DeliverChain(const std::vector<const OutboxMessage*>& chain);
+  // Delivers one key's claimed messages in order, stopping at the first that fails or when
+  // the claim (valid until `deadline`) has no room for another send.
+  ChainResult DeliverChain(const std::vector<const OutboxMessage*>& chain, int64_t token, absl::Time deadline);
   // Parks `m` with `why`, logging it and telling on_park.
-  absl::Status ParkMessage(const OutboxMessage& m, const std::string& why);
+  absl::Status ParkMessage(const OutboxMessage& m, const std::string& why, const OutboxFence& fence);
 
   OutboxStore& store_;
   Deliver deliver_;
   const Clock& clock_;
   Options options_;
+  const std::string owner_;
   absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  // While the peer is unreachable: no round before this time, and how many rounds in a
+  // row failed to reach it.
+  absl::Time peer_down_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int peer_down_rounds_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

@@ -7,87 +7,119 @@
 
 namespace handoff {
 
-absl::StatusOr<std::vector<OutboxMessage>> SqlOutboxStore::Due(absl::Time now, int limit) {
-  return sql::ReadValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<std::vector<OutboxMessage>> {
-    // Every unparked message in order, not just the due ones: a key whose earliest message
-    // is not yet due must hold back its later messages, and the caller needs to see that.
+namespace {
+
+// A claim only this dispatcher holds: records under it are fenced by its token.
+constexpr char kHeldByFence[] = "EXISTS (SELECT 1 FROM outbox_claims c WHERE c.key = ? AND c.token = ?)";
+
+// Runs `q` (whose last two parameters, from `index`, are the fence's key and token), then
+// ends the claim if asked. ABORTED when the statement changed nothing: the key's claim is
+// no longer this dispatcher's.
+absl::Status RunFenced(sql::Transaction& tx, sql::Statement& q, int index, int64_t sequence,
+                       const OutboxFence& fence) {
+  q.Bind(index, fence.key).Bind(index + 1, fence.token);
+  if (absl::Status s = q.Run(); !s.ok()) return s;
+  if (tx.Changes() != 1) {
+    return absl::AbortedError(absl::StrCat("outbox message ", sequence, ": the claim on key ", fence.key,
+                                           " ran out and another dispatcher holds it now"));
+  }
+  if (!fence.release) return absl::OkStatus();
+  absl::StatusOr<sql::Statement> release = tx.Prepare("DELETE FROM outbox_claims WHERE key = ? AND token = ?");
+  if (!release.ok()) return release.status();
+  return release->Bind(1, fence.key).Bind(2, fence.token).Run();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<OutboxMessage>> SqlOutboxStore::Claim(const OutboxClaim& claim) {
+  return sql::WriteValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<std::vector<OutboxMessage>> {
+    // Only due messages are read (outbox_due), each taken only when no earlier message of
+    // its key waits for a later attempt (outbox_by_key) and no live claim holds its key.
     absl::StatusOr<sql::Statement> q = tx.Prepare(
         "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
         " create_time_us, last_error, refusals, COALESCE(budget_since_us, create_time_us)"
-        " FROM outbox WHERE parked = 0 ORDER BY sequence LIMIT ?");
+        " FROM outbox o WHERE parked = 0 AND next_attempt_us <= ?1"
+        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.key = o.key AND p.sequence < o.sequence"
+        " AND p.parked = 0 AND p.next_attempt_us > ?1)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox_claims c WHERE c.key = o.key AND c.lease_until_us > ?1)"
+        " ORDER BY sequence LIMIT ?2");
     if (!q.ok()) return q.status();
-    q->Bind(1, int64_t{limit});
-    std::vector<OutboxMessage> out;
-    std::set<std::string> held;
-    while (true) {
-      absl::StatusOr<bool> row = q->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
+    q->BindTime(1, claim.now).Bind(2, int64_t{claim.limit});
+    absl::StatusOr<std::vector<OutboxMessage>> due = sql::ReadAll<OutboxMessage>(*q, [](const sql::Statement& r) {
       OutboxMessage m;
-      m.sequence = q->Int(0);
-      m.message_id = q->Text(1);
-      m.topic = q->Text(2);
-      m.key = q->Text(3);
-      m.payload = q->Blob(4);
-      m.attempts = static_cast<int>(q->Int(5));
-      m.next_attempt_time = q->Time(6);
-      m.create_time = q->Time(7);
-      m.last_error = q->Text(8);
-      m.refusals = static_cast<int>(q->Int(9));
-      m.budget_since = q->Time(10);
-      if (held.count(m.key) > 0) continue;
-      if (m.next_attempt_time > now) {
-        held.insert(m.key);
-        continue;
+      m.sequence = r.Int(0);
+      m.message_id = r.Text(1);
+      m.topic = r.Text(2);
+      m.key = r.Text(3);
+      m.payload = r.Blob(4);
+      m.attempts = static_cast<int>(r.Int(5));
+      m.next_attempt_time = r.Time(6);
+      m.create_time = r.Time(7);
+      m.last_error = r.Text(8);
+      m.refusals = static_cast<int>(r.Int(9));
+      m.budget_since = r.Time(10);
+      return m;
+    });
+    if (!due.ok()) return due.status();
+    std::set<std::string> keys;
+    for (const OutboxMessage& m : *due) keys.insert(m.key);
+    for (const std::string& key : keys) {
+      absl::StatusOr<sql::Statement> take = tx.Prepare(
+          "INSERT INTO outbox_claims(key, owner, token, lease_until_us) VALUES(?1, ?2, ?3, ?4)"
+          " ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, token = excluded.token,"
+          " lease_until_us = excluded.lease_until_us WHERE outbox_claims.lease_until_us <= ?5");
+      if (!take.ok()) return take.status();
+      take->Bind(1, key).Bind(2, claim.owner).Bind(3, claim.token).BindTime(4, claim.lease_until).BindTime(5, claim.now);
+      if (absl::Status s = take->Run(); !s.ok()) return s;
+      if (tx.Changes() != 1) {
+        return absl::InternalError(absl::StrCat("outbox key ", key, " was claimed within the claiming transaction"));
       }
-      out.push_back(std::move(m));
     }
-    return out;
+    return due;
   });
 }
 
-absl::StatusOr<std::optional<absl::Time>> SqlOutboxStore::NextDue() {
-  return sql::ReadValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<std::optional<absl::Time>> {
+absl::Status SqlOutboxStore::MarkDelivered(int64_t sequence, const OutboxFence& fence) {
+  return db_.Write([&](sql::Transaction& tx) -> absl::Status {
     absl::StatusOr<sql::Statement> q =
-        tx.Prepare("SELECT MIN(next_attempt_us) FROM outbox WHERE parked = 0");
+        tx.Prepare(absl::StrCat("DELETE FROM outbox WHERE sequence = ? AND ", kHeldByFence));
     if (!q.ok()) return q.status();
-    absl::StatusOr<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (!*row || q->IsNull(0)) return std::optional<absl::Time>();
-    return std::optional<absl::Time>(q->Time(0));
+    q->Bind(1, sequence);
+    return RunFenced(tx, *q, 2, sequence, fence);
   });
 }
 
-absl::Status SqlOutboxStore::MarkDelivered(int64_t sequence) {
+absl::Status SqlOutboxStore::Reschedule(int64_t sequence, absl::Time next_attempt, int attempts, int refusals,
+                                        absl::string_view error, const OutboxFence& fence) {
   return db_.Write([&](sql::Transaction& tx) -> absl::Status {
-    absl::StatusOr<sql::Statement> q = tx.Prepare("DELETE FROM outbox WHERE sequence = ?");
-    if (!q.ok()) return q.status();
-    return q->Bind(1, sequence).Run();
-  });
-}
-
-absl::Status SqlOutboxStore::Reschedule(int64_t sequence, absl::Time next_attempt,
-                                           int attempts, int refusals, absl::string_view error) {
-  return db_.Write([&](sql::Transaction& tx) -> absl::Status {
-    absl::StatusOr<sql::Statement> q = tx.Prepare(
+    absl::StatusOr<sql::Statement> q = tx.Prepare(absl::StrCat(
         "UPDATE outbox SET next_attempt_us = ?, attempts = ?, refusals = ?, last_error = ?"
-        " WHERE sequence = ?");
+        " WHERE sequence = ? AND ", kHeldByFence));
     if (!q.ok()) return q.status();
-    return q->BindTime(1, next_attempt)
-        .Bind(2, int64_t{attempts})
-        .Bind(3, int64_t{refusals})
-        .Bind(4, error)
-        .Bind(5, sequence)
-        .Run();
+    q->BindTime(1, next_attempt).Bind(2, int64_t{attempts}).Bind(3, int64_t{refusals}).Bind(4, error).Bind(5, sequence);
+    return RunFenced(tx, *q, 6, sequence, fence);
   });
 }
 
-absl::Status SqlOutboxStore::Park(int64_t sequence, absl::string_view error) {
+absl::Status SqlOutboxStore::Park(int64_t sequence, absl::string_view error, const OutboxFence& fence) {
   return db_.Write([&](sql::Transaction& tx) -> absl::Status {
-    absl::StatusOr<sql::Statement> q = tx.Prepare(
-        "UPDATE outbox SET parked = 1, attempts = attempts + 1, last_error = ? WHERE sequence = ?");
+    absl::StatusOr<sql::Statement> q = tx.Prepare(absl::StrCat(
+        "UPDATE outbox SET parked = 1, attempts = attempts + 1, last_error = ? WHERE sequence = ? AND ",
+        kHeldByFence));
     if (!q.ok()) return q.status();
-    return q->Bind(1, error).Bind(2, sequence).Run();
+    q->Bind(1, error).Bind(2, sequence);
+    return RunFenced(tx, *q, 3, sequence, fence);
+  });
+}
+
+absl::Status SqlOutboxStore::Release(const std::vector<std::string>& keys, int64_t token) {
+  return db_.Write([&](sql::Transaction& tx) -> absl::Status {
+    for (const std::string& key : keys) {
+      absl::StatusOr<sql::Statement> q = tx.Prepare("DELETE FROM outbox_claims WHERE key = ? AND token = ?");
+      if (!q.ok()) return q.status();
+      if (absl::Status s = q->Bind(1, key).Bind(2, token).Run(); !s.ok()) return s;
+    }
+    return absl::OkStatus();
   });
 }
 

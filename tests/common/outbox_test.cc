@@ -75,6 +75,8 @@ TEST_F(OutboxTest, DeliversInOrderAndAFailureHoldsBackOnlyItsKey) {
   d.DeliverDue();
   EXPECT_EQ(delivered, std::vector<std::string>({"b1"}));
   clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(d.DeliverDue(), absl::ZeroDuration());  // a probe got through: carry on at once
+  EXPECT_EQ(delivered, std::vector<std::string>({"b1", "a1"}));
   d.DeliverDue();
   EXPECT_EQ(delivered, std::vector<std::string>({"b1", "a1", "a2"}));
   EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
@@ -109,24 +111,139 @@ TEST_F(OutboxTest, DeliversSeveralKeysAtOnceEachInOrder) {
   EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
 }
 
-TEST_F(OutboxTest, RetryableFailureBacksOffExponentially) {
+TEST_F(OutboxTest, RetryableRefusalBacksOffExponentially) {
   Enqueue("a1", "k");
   int attempts = 0;
   OutboxDispatcher d(*store_, [&](const OutboxMessage&) {
     ++attempts;
-    return absl::UnavailableError("down");
-  }, clock_, {absl::Milliseconds(100), absl::Seconds(30), absl::Seconds(1), 100});
-  d.DeliverDue();
+    return absl::FailedPreconditionError("not yet");
+  }, clock_, OutboxDispatcher::Options());  // back-off from 100 ms
+  const absl::Duration first = d.DeliverDue();  // waits for the retry: 100 ms * [0.5, 1.5)
   EXPECT_EQ(attempts, 1);
-  const absl::Time first_retry = *(*store_->NextDue());
-  EXPECT_GE(first_retry - clock_.Now(), absl::Milliseconds(50));
-  EXPECT_LE(first_retry - clock_.Now(), absl::Milliseconds(150));
-  clock_.Advance(absl::Milliseconds(150));
+  EXPECT_GE(first, absl::Milliseconds(50));
+  EXPECT_LT(first, absl::Milliseconds(150));
+  clock_.Advance(absl::Milliseconds(40));
   d.DeliverDue();
+  EXPECT_EQ(attempts, 1);  // not due yet
+  clock_.Advance(absl::Milliseconds(110));
+  const absl::Duration second = d.DeliverDue();  // 200 ms * [0.5, 1.5)
   EXPECT_EQ(attempts, 2);
-  const absl::Time second_retry = *(*store_->NextDue());
-  EXPECT_GE(second_retry - clock_.Now(), absl::Milliseconds(100));  // 200 ms * [0.5, 1.5)
+  EXPECT_GE(second, absl::Milliseconds(100));
+  EXPECT_LT(second, absl::Milliseconds(300));
   EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 1);
+}
+
+// Counts what the dispatcher asks of the store.
+class CountingOutboxStore final : public OutboxStore {
+ public:
+  explicit CountingOutboxStore(OutboxStore& inner) : inner_(inner) {}
+  absl::StatusOr<std::vector<OutboxMessage>> Claim(const OutboxClaim& claim) override {
+    ++claims;
+    return inner_.Claim(claim);
+  }
+  absl::Status MarkDelivered(int64_t sequence, const OutboxFence& fence) override {
+    return inner_.MarkDelivered(sequence, fence);
+  }
+  absl::Status Reschedule(int64_t sequence, absl::Time next_attempt, int attempts, int refusals,
+                          absl::string_view error, const OutboxFence& fence) override {
+    ++reschedules;
+    return inner_.Reschedule(sequence, next_attempt, attempts, refusals, error, fence);
+  }
+  absl::Status Park(int64_t sequence, absl::string_view error, const OutboxFence& fence) override {
+    return inner_.Park(sequence, error, fence);
+  }
+  absl::Status Release(const std::vector<std::string>& keys, int64_t token) override {
+    return inner_.Release(keys, token);
+  }
+  absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) override { return inner_.Backlog(now); }
+  absl::StatusOr<Page<OutboxMessage>> ListParked(int64_t after, int limit) override {
+    return inner_.ListParked(after, limit);
+  }
+  absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) override {
+    return inner_.Requeue(sequences, now);
+  }
+  int claims = 0;
+  int reschedules = 0;
+
+ private:
+  OutboxStore& inner_;
+};
+
+// While the peer is down, commits wake the dispatcher without it reading the outbox, and
+// the peer is probed with one message at growing intervals, whatever the backlog.
+TEST_F(OutboxTest, AnUnreachablePeerIsProbedWithOneMessageAndWakeUpsReadNothing) {
+  for (int k = 0; k < 5; ++k) Enqueue(absl::StrCat("m", k), absl::StrCat("lead-", k));
+  CountingOutboxStore counting(*store_);
+  std::atomic<bool> up{false};
+  std::atomic<int> sends{0}, delivered{0};
+  OutboxDispatcher::Options options;
+  options.initial_backoff = absl::Milliseconds(100);
+  options.max_probe_interval = absl::Milliseconds(400);
+  OutboxDispatcher d(counting, [&](const OutboxMessage&) {
+    ++sends;
+    if (!up) return absl::UnavailableError("peer down");
+    ++delivered;
+    return absl::OkStatus();
+  }, clock_, options);
+  EXPECT_EQ(d.DeliverDue(), absl::Milliseconds(100));  // every chain tried once, then hold off
+  EXPECT_EQ(sends.load(), 5);
+  // New messages commit and wake it: no read, no send.
+  for (int k = 5; k < 50; ++k) {
+    Enqueue(absl::StrCat("m", k), absl::StrCat("lead-", k));
+    d.DeliverDue();
+  }
+  EXPECT_EQ(counting.claims, 1);
+  EXPECT_EQ(sends.load(), 5);
+  // Probes: one message each, 100, 200, 400, 400 ms apart.
+  for (const absl::Duration gap : {absl::Milliseconds(100), absl::Milliseconds(200), absl::Milliseconds(400),
+                                   absl::Milliseconds(400)}) {
+    clock_.Advance(gap);
+    const int before = sends;
+    EXPECT_EQ(d.DeliverDue(), std::min(gap * 2, absl::Milliseconds(400)));
+    EXPECT_EQ(sends.load(), before + 1);
+  }
+  EXPECT_EQ(counting.claims, 5);
+  EXPECT_EQ(counting.reschedules, 9);  // only what was sent
+  // Back: the probe gets through, then the whole backlog goes.
+  up = true;
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(d.DeliverDue(), absl::ZeroDuration());
+  EXPECT_EQ(delivered.load(), 1);
+  for (int round = 0; round < 5 && delivered < 50; ++round) d.DeliverDue();
+  EXPECT_EQ(delivered.load(), 50);
+  EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
+}
+
+// A message goes out only while the round's claim outlasts a send: a chain the lease runs
+// short on stops and ends its claim, and a key whose chain never started is released, so
+// the next round -- or another replica -- takes them at once.
+TEST_F(OutboxTest, AClaimRunningShortStopsItsChainsAndReleasesTheirKeys) {
+  Enqueue("a1", "a");
+  Enqueue("a2", "a");
+  Enqueue("a3", "a");
+  Enqueue("b1", "b");
+  OutboxDispatcher::Options options;
+  options.lease = absl::Seconds(10);
+  options.send_timeout = absl::Seconds(5);
+  options.parallel_keys = 1;  // b waits for a's chain
+  std::vector<std::string> sent;
+  const auto deliver = [&](const OutboxMessage& m) {
+    sent.push_back(m.message_id);
+    clock_.Advance(absl::Seconds(3));  // each send takes 3 s of the 10 s lease
+    return absl::OkStatus();
+  };
+  options.owner = "first";
+  OutboxDispatcher first(*store_, deliver, clock_, options);
+  options.owner = "second";
+  OutboxDispatcher second(*store_, deliver, clock_, options);
+  // a1 at 0 s, a2 at 3 s; a3 would start at 6 s with 4 s left of the lease: not sent. b's
+  // chain would start at 6 s too: not sent either.
+  EXPECT_EQ(first.DeliverDue(), absl::ZeroDuration());  // more is due now
+  EXPECT_EQ(sent, std::vector<std::string>({"a1", "a2"}));
+  // Both keys were let go: the other dispatcher takes them within the first one's lease.
+  second.DeliverDue();
+  EXPECT_EQ(sent, std::vector<std::string>({"a1", "a2", "a3", "b1"}));
+  EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
 }
 
 TEST_F(OutboxTest, PermanentFailureIsParkedAndNotRetried) {

@@ -5,11 +5,15 @@
 
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/outbox.h"
 #include "common/sql/outbox_store.h"
 #include "common/sql/unit_of_work.h"
 #include "gtest/gtest.h"
@@ -59,7 +63,8 @@ class StorageContract : public ::testing::Test {
 #endif
 
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqlMarketingStore>> store = SqlMarketingStore::Open(NewUrl("marketing"), Options());
+    url_ = NewUrl("marketing");
+    absl::StatusOr<std::unique_ptr<SqlMarketingStore>> store = SqlMarketingStore::Open(url_, Options());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -85,6 +90,7 @@ class StorageContract : public ::testing::Test {
     return out;
   }
 
+  std::string url_;  // the database store_ is open on
   std::unique_ptr<SqlMarketingStore> store_;
 };
 
@@ -138,23 +144,35 @@ TEST_F(StorageContract, TheOutboxKeepsOrderPerKeyAndRecordsEveryFate) {
     return absl::OkStatus();
   }).ok());
   SqlOutboxStore outbox(store_->database());
-  std::vector<OutboxMessage> due = *outbox.Due(t0, 10);
+  const auto claim = [&](const char* owner, int64_t token, absl::Time now) {
+    return *outbox.Claim(OutboxClaim{owner, token, now, now + absl::Seconds(10), 10});
+  };
+  std::vector<OutboxMessage> due = claim("one", 1, t0);
   ASSERT_EQ(due.size(), 3u);
   EXPECT_EQ(due[0].message_id, "a1");
   EXPECT_EQ(due[1].message_id, "b1");
   EXPECT_EQ(due[2].message_id, "a2");
   EXPECT_EQ(due[0].payload, std::string("\0payload", 8));
-  // a1 waits: a2 is held back behind it; b1 is delivered.
-  ASSERT_TRUE(outbox.Reschedule(due[0].sequence, t0 + absl::Seconds(10), 1, 0, "UNAVAILABLE").ok());
-  ASSERT_TRUE(outbox.MarkDelivered(due[1].sequence).ok());
-  due = *outbox.Due(t0 + absl::Seconds(1), 10);
-  EXPECT_TRUE(due.empty());
-  EXPECT_EQ(**outbox.NextDue(), t0);  // a2 is due, though held back behind a1
-  due = *outbox.Due(t0 + absl::Seconds(10), 10);
+  EXPECT_TRUE(claim("two", 2, t0).empty());  // both keys are claimed
+  // a1 waits (its claim ends with the record): a2 is held back behind it; b1 is delivered.
+  ASSERT_TRUE(outbox.Reschedule(due[0].sequence, t0 + absl::Seconds(10), 1, 0, "UNAVAILABLE", {"a", 1, true}).ok());
+  ASSERT_TRUE(outbox.MarkDelivered(due[1].sequence, {"b", 1, true}).ok());
+  // The released claim fences its holder off: a late record changes nothing.
+  EXPECT_EQ(outbox.MarkDelivered(due[2].sequence, {"a", 1, true}).code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(claim("two", 2, t0 + absl::Seconds(1)).empty());
+  due = claim("two", 2, t0 + absl::Seconds(10));
   ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].message_id, "a1");
   EXPECT_EQ(due[0].attempts, 1);
   EXPECT_EQ(due[0].last_error, "UNAVAILABLE");
-  ASSERT_TRUE(outbox.Park(due[0].sequence, "refused for good").ok());
+  EXPECT_EQ(due[1].message_id, "a2");
+  // "two" stalls; its lease (to t0+20s) holds the key, then "three" takes it over.
+  EXPECT_TRUE(claim("three", 3, t0 + absl::Seconds(19)).empty());
+  due = claim("three", 3, t0 + absl::Seconds(20));
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(outbox.Park(due[0].sequence, "too late", {"a", 2, false}).code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(outbox.Backlog(t0 + absl::Seconds(20))->parked, 0);  // the fenced-off record wrote nothing
+  ASSERT_TRUE(outbox.Park(due[0].sequence, "refused for good", {"a", 3, true}).ok());
   OutboxBacklog b = *outbox.Backlog(t0 + absl::Seconds(20));
   EXPECT_EQ(b.pending, 1);
   EXPECT_EQ(b.parked, 1);
@@ -166,17 +184,84 @@ TEST_F(StorageContract, TheOutboxKeepsOrderPerKeyAndRecordsEveryFate) {
   EXPECT_EQ(outbox.Backlog(t0 + absl::Seconds(30))->parked, 0);
 }
 
-// Writers on several threads append events while a reader follows them: the reader sees
-// every event once, numbered 1, 2, 3, ... without a gap, whatever the commit order.
-TEST_F(StorageContract, EventsAreReadInOrderWithoutGapsWhileWritersRace) {
+// Two dispatchers, each on its own connection to the database (two replicas; on SQLite two
+// processes' worth of connections to one file), drain one outbox together: every message
+// goes out once, each key's in order, and never two of one key at once.
+TEST_F(StorageContract, TwoDispatchersShareTheOutboxWithoutOverlapOrDisorder) {
+  constexpr int kKeys = 12;
+  constexpr int kPerKey = 8;
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) -> absl::Status {
+    for (int i = 0; i < kPerKey; ++i) {
+      for (int k = 0; k < kKeys; ++k) {
+        OutboxMessage m;
+        m.message_id = "k" + std::to_string(k) + "-" + std::to_string(i);
+        m.topic = "t";
+        m.key = "k" + std::to_string(k);
+        m.payload = std::to_string(i);
+        m.create_time = m.next_attempt_time = absl::Now();
+        if (absl::Status s = tx.Enqueue(m); !s.ok()) return s;
+      }
+    }
+    return absl::OkStatus();
+  }).ok());
+  std::unique_ptr<SqlMarketingStore> other = *SqlMarketingStore::Open(url_, Options());
+  SqlOutboxStore first(store_->database()), second(other->database());
+  absl::Mutex mu;
+  std::map<std::string, int> next_of_key;  // the payload each key must send next
+  std::map<std::string, int> in_flight;
+  int overlaps = 0, disorders = 0, sent_by[2] = {0, 0};
+  RealClock clock;
+  const auto deliver = [&](int who) {
+    return [&, who](const OutboxMessage& m) {
+      {
+        absl::MutexLock lock(&mu);
+        if (in_flight[m.key]++ > 0) ++overlaps;
+        if (std::stoi(m.payload) != next_of_key[m.key]) ++disorders;
+      }
+      absl::SleepFor(absl::Milliseconds(1));  // long enough for the other to try the key
+      absl::MutexLock lock(&mu);
+      --in_flight[m.key];
+      ++next_of_key[m.key];
+      ++sent_by[who];
+      return absl::OkStatus();
+    };
+  };
+  OutboxDispatcher::Options options;
+  options.batch_size = 10;  // many small rounds, so the two interleave
+  options.parallel_keys = 4;
+  OutboxDispatcher a(first, deliver(0), clock, options), b(second, deliver(1), clock, options);
+  const auto drain = [&](OutboxDispatcher& d) {
+    for (int round = 0; round < 1000 && first.Backlog(absl::Now())->pending > 0; ++round) d.DeliverDue();
+  };
+  std::thread ta([&] { drain(a); }), tb([&] { drain(b); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(first.Backlog(absl::Now())->pending, 0);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(sent_by[0] + sent_by[1], kKeys * kPerKey) << "a message went out twice or not at all";
+  EXPECT_EQ(overlaps, 0);
+  EXPECT_EQ(disorders, 0);
+  EXPECT_GT(sent_by[0], 0);
+  EXPECT_GT(sent_by[1], 0) << "one dispatcher did everything: the test proves nothing";
+  std::printf("[contract] two dispatchers, %d keys x %d messages: %d and %d sent\n", kKeys, kPerKey, sent_by[0],
+              sent_by[1]);
+}
+
+// Writers on several threads of two replicas (two connections to the database) append
+// events while a reader on each replica follows them: each reader sees every event once,
+// numbered 1, 2, 3, ... without a gap whatever the commit order, and both see the same
+// event under each number.
+TEST_F(StorageContract, EventsAreReadInOrderWithoutGapsFromEitherReplicaWhileWritersRace) {
   constexpr int kWriters = 4;
   constexpr int kEach = 40;
+  std::unique_ptr<SqlMarketingStore> other = *SqlMarketingStore::Open(url_, Options());
+  SqlMarketingStore* replicas[2] = {store_.get(), other.get()};
   std::atomic<bool> done{false};
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < kEach; ++i) {
-        const absl::Status s = store_->Run([&](MarketingTx& tx) {
+        const absl::Status s = replicas[w % 2]->Run([&](MarketingTx& tx) {
           return tx.AppendEvent(EventRecord{0, "T", "w" + std::to_string(w) + "/" + std::to_string(i), "p",
                                             absl::FromUnixSeconds(1)});
         });
@@ -188,21 +273,28 @@ TEST_F(StorageContract, EventsAreReadInOrderWithoutGapsWhileWritersRace) {
     for (std::thread& t : writers) t.join();
     done = true;
   });
-  int64_t after = 0;
-  int seen = 0;
-  while (true) {
-    const bool last = done;
-    absl::StatusOr<std::vector<EventRecord>> events = store_->ReadEvents(after, 7);
-    ASSERT_TRUE(events.ok()) << events.status();
-    for (const EventRecord& e : *events) {
-      ASSERT_EQ(e.sequence, after + 1) << "a gap or a repeat after " << after;
-      after = e.sequence;
-      ++seen;
-    }
-    if (last && events->empty()) break;
+  std::vector<std::string> seen[2];  // subject by sequence - 1
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      int64_t after = 0;
+      while (true) {
+        const bool last = done;
+        absl::StatusOr<std::vector<EventRecord>> events = replicas[r]->ReadEvents(after, 7);
+        ASSERT_TRUE(events.ok()) << events.status();
+        for (const EventRecord& e : *events) {
+          ASSERT_EQ(e.sequence, after + 1) << "replica " << r << ": a gap or a repeat after " << after;
+          after = e.sequence;
+          seen[r].push_back(e.subject);
+        }
+        if (last && events->empty()) break;
+      }
+    });
   }
+  for (std::thread& t : readers) t.join();
   closer.join();
-  EXPECT_EQ(seen, kWriters * kEach);
+  EXPECT_EQ(seen[0].size(), static_cast<size_t>(kWriters * kEach));
+  EXPECT_EQ(seen[0], seen[1]) << "the replicas number the events differently";
 }
 
 // Read-modify-write of one row from several threads loses no update.
@@ -232,8 +324,7 @@ TEST_F(StorageContract, ConcurrentUpdatesOfOneRowLoseNothing) {
 // and no update is lost; past the bound a call is ABORTED, never a wrong figure.
 TEST_F(StorageContract, ConflictsBetweenTwoPoolsAreRetriedAndLoseNothing) {
   ASSERT_TRUE(store_->Run([](MarketingTx& tx) { return tx.InsertCampaign(NewCampaign("shared")); }).ok());
-  const std::string url = server_->Url("marketing" + std::to_string(databases_));
-  std::unique_ptr<SqlMarketingStore> other = *SqlMarketingStore::Open(url, Options());
+  std::unique_ptr<SqlMarketingStore> other = *SqlMarketingStore::Open(url_, Options());
   std::atomic<int> applied{0}, aborted{0};
   std::vector<std::thread> threads;
   for (SqlMarketingStore* s : {store_.get(), other.get()}) {

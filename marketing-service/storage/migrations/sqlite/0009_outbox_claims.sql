@@ -1,0 +1,1 @@
+-- @include common/sql/migrations/sqlite/outbox_claims.sql

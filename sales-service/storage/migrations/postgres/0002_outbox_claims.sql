@@ -1,0 +1,1 @@
+-- @include common/sql/migrations/postgres/outbox_claims.sql
