@@ -15,6 +15,8 @@ ABSL_FLAG(std::string, database_password_file, "",
 
 namespace handoff {
 
+std::vector<std::string> DatabaseFlagNames() { return {"write_timeout", "database_pool_size", "database_password_file"}; }
+
 absl::StatusOr<DatabaseOptions> DatabaseOptionsFromFlags(const std::string& application_name) {
   DatabaseOptions options;
   options.application_name = application_name;

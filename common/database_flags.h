@@ -6,11 +6,15 @@
 // --database_password_file.
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/database.h"
 
 namespace handoff {
+
+// Names of the flags defined here, for ApplyFlagsFromEnvironment.
+std::vector<std::string> DatabaseFlagNames();
 
 // The options the flags ask for; INVALID_ARGUMENT naming the flag when one is out of range
 // or the password file cannot be read. `application_name` shows in pg_stat_activity.

@@ -30,10 +30,11 @@ absl::Status ApplyFlagsFromEnvironment(absl::string_view prefix,
 void ConfigureFlagHelp(absl::string_view program, absl::string_view usage) {
   absl::SetProgramUsageMessage(usage);
   absl::FlagsUsageConfig config;
-  // Each binary defines its own flags in its main.cc (and the database flags both share); Abseil's default looks for a file
+  // Each binary defines its own flags in its main.cc (and the database and runtime flags both share); Abseil's default looks for a file
   // named after the program and found none ("No flags matched").
   config.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "/main.cc") || absl::EndsWith(file, "common/database_flags.cc");
+    return absl::EndsWith(file, "/main.cc") || absl::EndsWith(file, "common/database_flags.cc") ||
+           absl::EndsWith(file, "common/grpc/runtime_flags.cc");
   };
   config.contains_helpshort_flags = config.contains_help_flags;
   const std::string version = absl::StrCat(program, " ", HANDOFF_VERSION, " (", HANDOFF_BUILD_TYPE, " build)\n");

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/database_flags.h"
 #include "common/flags_env.h"
+#include "common/grpc/runtime_flags.h"
 #include "common/grpc/service_runtime.h"
 #include "common/sql/outbox_store.h"
 #include "common/sql/unit_of_work.h"
@@ -27,8 +29,6 @@ ABSL_FLAG(std::string, database, "sqlite:var/sales.db",
           "postgres://USER@HOST:PORT/DB?sslmode=... (password: --database_password_file or PGPASSWORD)");
 ABSL_FLAG(std::string, marketing_address, "127.0.0.1:50051",
           "marketing-service gRPC address HOST:PORT");
-ABSL_FLAG(std::string, metrics_listen, "",
-          "Prometheus /metrics address HOST:PORT; empty disables");
 ABSL_FLAG(absl::Duration, accept_sla, absl::Hours(24),
           "How long a handoff (or a reassigned one) may wait for accept or reject");
 ABSL_FLAG(absl::Duration, first_touch_sla, absl::Hours(24),
@@ -40,23 +40,6 @@ ABSL_FLAG(absl::Duration, sla_check_interval, absl::Minutes(1),
 ABSL_FLAG(std::string, stage_probabilities, "10,20,40,60,80,100,0",
           "Win probability in percent of NEW,CONTACTED,QUALIFIED,PROPOSAL,NEGOTIATION,"
           "CLOSED_WON,CLOSED_LOST");
-ABSL_FLAG(absl::Duration, request_retention, absl::Hours(72),
-          "How long answers to request_ids are kept for retries (at least 24h)");
-ABSL_FLAG(int32_t, worker_threads, 8, "Threads running storage work for RPCs");
-ABSL_FLAG(int32_t, max_queued_calls, 2048, "Calls waiting for a worker before RESOURCE_EXHAUSTED");
-ABSL_FLAG(absl::Duration, delivery_deadline, absl::Seconds(5),
-          "Deadline of each call delivering a message to marketing");
-
-ABSL_FLAG(int32_t, delivery_max_refusals, 20,
-          "Retry budget: a message marketing-service refused this many times with a retryable status is "
-          "parked (transport failures do not count)");
-ABSL_FLAG(absl::Duration, delivery_max_age, absl::Hours(72),
-          "Retry budget: a message still undelivered this long after it was queued is parked");
-ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
-          "After SIGTERM, keep serving this long with health NOT_SERVING (so load balancers "
-          "stop routing) before refusing new calls");
-ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
-          "After the drain, how long in-flight calls may take to finish");
 
 int main(int argc, char** argv) {
   using namespace handoff;
@@ -67,15 +50,12 @@ int main(int argc, char** argv) {
   ConfigureFlagHelp(kName,
       "Handoff sales-service: prospect engagement and closing. Every flag can also be set "
       "through the environment as HANDOFF_<FLAG> (e.g. HANDOFF_LISTEN); command-line wins.");
-  if (absl::Status s = ApplyFlagsFromEnvironment(
-          "HANDOFF_", {"listen", "database", "marketing_address", "metrics_listen", "accept_sla",
-                       "first_touch_sla", "reassign_on_accept_breach", "sla_check_interval",
-                       "stage_probabilities", "request_retention", "worker_threads", "max_queued_calls",
-                       "delivery_deadline", "delivery_max_refusals", "delivery_max_age", "shutdown_drain",
-                       "shutdown_grace", "write_timeout", "database_pool_size", "database_password_file"});
-      !s.ok()) {
-    return FailStartup(kName, s);
+  std::vector<std::string> env_flags = {"listen", "database", "marketing_address", "accept_sla", "first_touch_sla",
+                                         "reassign_on_accept_breach", "sla_check_interval", "stage_probabilities"};
+  for (std::vector<std::string> shared : {RuntimeFlagNames(), DatabaseFlagNames()}) {
+    env_flags.insert(env_flags.end(), shared.begin(), shared.end());
   }
+  if (absl::Status s = ApplyFlagsFromEnvironment("HANDOFF_", env_flags); !s.ok()) return FailStartup(kName, s);
   absl::ParseCommandLine(argc, argv);
 
   PipelineConfig config;
@@ -104,20 +84,7 @@ int main(int argc, char** argv) {
                               (*store)->database().schema_version()));
 
   SqlOutboxStore outbox((*store)->database());  // outlives the runtime that delivers it
-  ServiceRuntime::Options runtime_options;
-  runtime_options.name = kName;
-  runtime_options.listen = absl::GetFlag(FLAGS_listen);
-  runtime_options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  runtime_options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
-  runtime_options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
-  runtime_options.peer_address = absl::GetFlag(FLAGS_marketing_address);
-  runtime_options.delivery_deadline = absl::GetFlag(FLAGS_delivery_deadline);
-  runtime_options.delivery_max_refusals = absl::GetFlag(FLAGS_delivery_max_refusals);
-  runtime_options.delivery_max_age = absl::GetFlag(FLAGS_delivery_max_age);
-  runtime_options.request_retention = absl::GetFlag(FLAGS_request_retention);
-  runtime_options.shutdown_drain = absl::GetFlag(FLAGS_shutdown_drain);
-  runtime_options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
-  ServiceRuntime runtime(std::move(runtime_options));
+  ServiceRuntime runtime(RuntimeOptionsFromFlags(kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_marketing_address)));
   MarketingDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
       outbox,

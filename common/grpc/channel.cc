@@ -7,7 +7,11 @@
 namespace handoff {
 
 namespace {
+// round_robin: a target that resolves to several addresses (a Kubernetes headless
+// Service's dns:/// name, an ipv4:a:p,b:p list) spreads calls over all of them, instead of
+// pick_first's one connection to the first that answers.
 constexpr char kServiceConfig[] = R"json({
+  "loadBalancingConfig": [{"round_robin": {}}],
   "methodConfig": [{
     "name": [{}],
     "retryPolicy": {

@@ -10,7 +10,9 @@ namespace handoff {
 
 // A channel to the other service: retries UNAVAILABLE through gRPC's retry policy (up to
 // 4 attempts, 50 ms to 1 s back-off) and keepalive pings so a dead peer is noticed in
-// about 20 s. Callers still set a deadline on every call.
+// about 20 s. Calls are balanced round_robin over every address `address` resolves to
+// (`dns:///sales.ns.svc:50052` naming a headless Service, or `ipv4:10.0.0.1:50052,
+// 10.0.0.2:50052`). Callers still set a deadline on every call.
 std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address);
 
 }  // namespace handoff

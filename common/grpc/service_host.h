@@ -42,6 +42,10 @@ class ServiceHost {
     // endpoints stop routing here first.
     absl::Duration shutdown_drain = absl::ZeroDuration();
     absl::Duration shutdown_grace = absl::Seconds(10);  // then in-flight calls get this long
+    // Connections are told to go (GOAWAY) after this long (gRPC adds ±10 % jitter), so
+    // clients balancing over several replicas reconnect and new replicas get their share.
+    // Calls and streams open at the time finish on the old connection. Zero = never.
+    absl::Duration max_connection_age = absl::Minutes(5);
   };
 
   explicit ServiceHost(Options options);

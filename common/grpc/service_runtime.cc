@@ -15,6 +15,7 @@ ServiceHost::Options HostOptions(const ServiceRuntime::Options& o) {
   host.name = o.name;
   host.shutdown_drain = o.shutdown_drain;
   host.shutdown_grace = o.shutdown_grace;
+  host.max_connection_age = o.max_connection_age;
   return host;
 }
 
@@ -37,6 +38,8 @@ OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, RequestLogPrune
   OutboxDispatcher::Options delivery;
   delivery.max_refusals = options_.delivery_max_refusals;
   delivery.max_age = options_.delivery_max_age;
+  delivery.lease = options_.delivery_lease;
+  delivery.send_timeout = options_.delivery_deadline;
   prometheus::Counter& parked = metrics_.Counter(
       "handoff_outbox_parked_total",
       "Messages parked (permanent failure or retry budget spent) since the process started");
@@ -83,6 +86,15 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
     return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
         "--delivery_max_refusals=", options_.delivery_max_refusals, " and --delivery_max_age=",
         absl::FormatDuration(options_.delivery_max_age), ": both must be positive")));
+  }
+  if (options_.delivery_deadline <= absl::ZeroDuration() || options_.delivery_lease <= options_.delivery_deadline) {
+    return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
+        "--delivery_lease=", absl::FormatDuration(options_.delivery_lease), " must be longer than --delivery_deadline=",
+        absl::FormatDuration(options_.delivery_deadline), " (a message is sent only while its claim outlasts the call)")));
+  }
+  if (options_.max_connection_age < absl::ZeroDuration()) {
+    return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
+        "--max_connection_age=", absl::FormatDuration(options_.max_connection_age), " must not be negative")));
   }
   if (options_.shutdown_drain < absl::ZeroDuration() || options_.shutdown_grace <= absl::ZeroDuration()) {
     return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(

@@ -35,6 +35,8 @@ class ServiceRuntime {
     int max_queued_calls = 2048;
     std::string peer_address;     // the other service
     absl::Duration delivery_deadline = absl::Seconds(5);
+    // How long a dispatcher's claim on the keys it delivers lasts (OutboxDispatcher::Options::lease).
+    absl::Duration delivery_lease = absl::Seconds(10);
     // The outbox's retry budget (OutboxDispatcher::Options::max_refusals, max_age).
     int delivery_max_refusals = 20;
     absl::Duration delivery_max_age = absl::Hours(72);
@@ -44,6 +46,8 @@ class ServiceRuntime {
     // shutdown_grace to finish (ServiceHost::Options).
     absl::Duration shutdown_drain = absl::ZeroDuration();
     absl::Duration shutdown_grace = absl::Seconds(10);
+    // ServiceHost::Options::max_connection_age.
+    absl::Duration max_connection_age = absl::Minutes(5);
   };
 
   // The shortest request_retention accepted: clients may retry for a day.

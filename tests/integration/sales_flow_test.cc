@@ -500,7 +500,8 @@ TEST_F(SalesServiceLevelTest, MissedDeadlinesAreEmittedListedAndReassigned) {
 TEST_F(SalesServiceLevelTest, ABadFlagStopsStartUpWithTheReason) {
   for (const std::string flag : {"--stage_probabilities=10,20", "--request_retention=1h",
                                  "--first_touch_sla=0s", "--delivery_max_refusals=0",
-                                 "--delivery_max_age=0s", "--write_timeout=0s", "--shutdown_grace=0s"}) {
+                                 "--delivery_max_age=0s", "--delivery_lease=5s", "--write_timeout=0s",
+                                 "--shutdown_grace=0s"}) {
     ServiceProcess bad(HANDOFF_SALES_BINARY,
                        {"--listen=127.0.0.1:0", "--database=sqlite:" + dir_.path() + "/bad.db", flag},
                        dir_.path() + "/bad.log");

@@ -1,0 +1,60 @@
+#include "common/grpc/runtime_flags.h"
+
+#include <cstdint>
+
+#include "absl/flags/flag.h"
+#include "absl/time/time.h"
+
+ABSL_FLAG(std::string, metrics_listen, "", "Prometheus /metrics address HOST:PORT; empty disables");
+ABSL_FLAG(int32_t, worker_threads, 8, "Threads running storage work for RPCs");
+ABSL_FLAG(int32_t, max_queued_calls, 2048, "Calls waiting for a worker before RESOURCE_EXHAUSTED");
+ABSL_FLAG(absl::Duration, request_retention, absl::Hours(72),
+          "How long answers to request_ids are kept for retries (at least 24h)");
+ABSL_FLAG(absl::Duration, delivery_deadline, absl::Seconds(5),
+          "Deadline of each call delivering a message to the other service");
+ABSL_FLAG(absl::Duration, delivery_lease, absl::Seconds(10),
+          "How long a replica's claim on the leads it is delivering lasts: a replica that dies "
+          "mid-delivery holds them this long before another carries on (longer than --delivery_deadline)");
+ABSL_FLAG(int32_t, delivery_max_refusals, 20,
+          "Retry budget: a message the other service refused this many times with a retryable "
+          "status is parked (transport failures do not count)");
+ABSL_FLAG(absl::Duration, delivery_max_age, absl::Hours(72),
+          "Retry budget: a message still undelivered this long after it was queued is parked");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(5),
+          "Clients are asked to reconnect after a connection is this old (±10%), so calls spread "
+          "over new replicas; open calls and streams finish first. 0 = never");
+ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
+          "After SIGTERM, keep serving this long with health NOT_SERVING (so load balancers "
+          "stop routing) before refusing new calls");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "After the drain, how long in-flight calls may take to finish");
+
+namespace handoff {
+
+std::vector<std::string> RuntimeFlagNames() {
+  return {"metrics_listen",     "worker_threads", "max_queued_calls",      "request_retention",
+          "delivery_deadline",  "delivery_lease", "delivery_max_refusals", "delivery_max_age",
+          "max_connection_age", "shutdown_drain", "shutdown_grace"};
+}
+
+ServiceRuntime::Options RuntimeOptionsFromFlags(const std::string& name, const std::string& listen,
+                                                const std::string& peer_address) {
+  ServiceRuntime::Options o;
+  o.name = name;
+  o.listen = listen;
+  o.peer_address = peer_address;
+  o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  o.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
+  o.request_retention = absl::GetFlag(FLAGS_request_retention);
+  o.delivery_deadline = absl::GetFlag(FLAGS_delivery_deadline);
+  o.delivery_lease = absl::GetFlag(FLAGS_delivery_lease);
+  o.delivery_max_refusals = absl::GetFlag(FLAGS_delivery_max_refusals);
+  o.delivery_max_age = absl::GetFlag(FLAGS_delivery_max_age);
+  o.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  o.shutdown_drain = absl::GetFlag(FLAGS_shutdown_drain);
+  o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  return o;
+}
+
+}  // namespace handoff
