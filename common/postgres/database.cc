@@ -450,9 +450,27 @@ void Database::Release(Connection* conn) {
 }
 
 absl::Status Database::RunTransaction(const char* begin, int attempts,
-                                      absl::FunctionRef<absl::Status(sql::Transaction&)> work) {
+                                      absl::FunctionRef<absl::Status(sql::Transaction&)> work,
+                                      absl::Mutex* one_at_a_time) {
+  const auto lock = [&]() -> absl::Status {
+    if (one_at_a_time == nullptr ||
+        one_at_a_time->LockWhenWithTimeout(absl::Condition::kTrue, options_.statement_timeout)) {
+      return absl::OkStatus();
+    }
+    one_at_a_time->Unlock();
+    return absl::UnavailableError(absl::StrCat("the store's writer has been busy for ",
+                                               absl::FormatDuration(options_.statement_timeout),
+                                               " (--write_timeout); nothing was written; retry with back-off"));
+  };
+  const auto unlock = [&] {
+    if (one_at_a_time != nullptr) one_at_a_time->Unlock();
+  };
+  if (absl::Status s = lock(); !s.ok()) return s;
   absl::StatusOr<Connection*> acquired = Acquire();
-  if (!acquired.ok()) return acquired.status();
+  if (!acquired.ok()) {
+    unlock();
+    return acquired.status();
+  }
   Connection& conn = **acquired;
   absl::BitGen jitter;
   absl::Status result;
@@ -474,12 +492,20 @@ absl::Status Database::RunTransaction(const char* begin, int attempts,
       }
       if (result.ok()) result = conn.Exec("COMMIT");
     }
-    if (!result.ok() && conn.ok()) (void)conn.Exec("ROLLBACK");
+    // A failed COMMIT has already ended the transaction; ROLLBACK then only draws a warning.
+    if (!result.ok() && conn.ok() && PQtransactionStatus(conn.raw()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
     if (result.ok() || !conn.conflict || attempt >= attempts) break;
     retries_.fetch_add(1, std::memory_order_relaxed);
-    // Back off a little, more each time, so the transactions that collided spread out.
-    absl::SleepFor(absl::Microseconds(absl::Uniform<int64_t>(jitter, 0, 1000 << std::min(attempt, 5))));
+    // Back off a little, more each time (up to 128 ms), so the transactions that collided
+    // -- often on another replica, behind that process's own queue of writes -- spread out.
+    unlock();
+    absl::SleepFor(absl::Microseconds(absl::Uniform<int64_t>(jitter, 0, 1000 << std::min(attempt, 7))));
+    if (absl::Status s = lock(); !s.ok()) {
+      Release(&conn);
+      return s;
+    }
   }
+  unlock();
   if (!result.ok() && conn.conflict) {
     result = absl::AbortedError(absl::StrCat("the transaction conflicted with concurrent ones ", attempts,
                                              " times (PostgreSQL serialization failure); retry"));
@@ -492,18 +518,8 @@ absl::Status Database::Write(absl::FunctionRef<absl::Status(sql::Transaction&)> 
   // One write transaction of this process at a time: the stores' transactions share hot
   // rows (the funnel counters, the assignment rotation), so running them side by side
   // makes most of them fail to serialize and run again. Conflicts with other processes
-  // (replicas) are still caught by SERIALIZABLE and retried below.
-  const bool got = write_mu_.LockWhenWithTimeout(absl::Condition::kTrue, options_.statement_timeout);
-  absl::Status s;
-  if (got) {
-    s = RunTransaction("BEGIN ISOLATION LEVEL SERIALIZABLE", options_.max_attempts, work);
-  } else {
-    s = absl::UnavailableError(absl::StrCat("the store's writer has been busy for ",
-                                            absl::FormatDuration(options_.statement_timeout),
-                                            " (--write_timeout); nothing was written; retry with back-off"));
-  }
-  write_mu_.Unlock();
-  return s;
+  // (replicas) are still caught by SERIALIZABLE and retried.
+  return RunTransaction("BEGIN ISOLATION LEVEL SERIALIZABLE", options_.max_attempts, work, &write_mu_);
 }
 
 absl::Status Database::WriteEachStatementFresh(absl::FunctionRef<absl::Status(sql::Transaction&)> work) {

@@ -75,16 +75,19 @@ class Database final : public sql::Database {
   absl::StatusOr<Connection*> Acquire();
   void Release(Connection* conn);
   // Runs `work` between `begin` and COMMIT on a pooled connection, `attempts` times at most
-  // while it fails to serialize.
+  // while it fails to serialize. With `one_at_a_time`, each attempt runs holding it (and
+  // UNAVAILABLE when it cannot be had within the statement timeout); the back-off between
+  // attempts does not, so this process's other writes go on meanwhile.
   absl::Status RunTransaction(const char* begin, int attempts,
-                              absl::FunctionRef<absl::Status(sql::Transaction&)> work);
+                              absl::FunctionRef<absl::Status(sql::Transaction&)> work,
+                              absl::Mutex* one_at_a_time = nullptr);
 
   const std::string url_;
   const DatabaseOptions options_;
   int schema_version_ = 0;
   std::atomic<int64_t> retries_{0};
 
-  absl::Mutex write_mu_;  // held for the whole of each Write
+  absl::Mutex write_mu_;  // held for each attempt of each Write
   absl::Mutex mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   std::vector<std::unique_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
   std::vector<Connection*> free_ ABSL_GUARDED_BY(mu_);
