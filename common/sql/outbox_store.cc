@@ -32,20 +32,52 @@ absl::Status RunFenced(sql::Transaction& tx, sql::Statement& q, int index, int64
 }  // namespace
 
 absl::StatusOr<std::vector<OutboxMessage>> SqlOutboxStore::Claim(const OutboxClaim& claim) {
-  return sql::WriteValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<std::vector<OutboxMessage>> {
-    // Only due messages are read (outbox_due), each taken only when no earlier message of
-    // its key waits for a later attempt (outbox_by_key) and no live claim holds its key.
-    absl::StatusOr<sql::Statement> q = tx.Prepare(
-        "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
-        " create_time_us, last_error, refusals, COALESCE(budget_since_us, create_time_us)"
-        " FROM outbox o WHERE parked = 0 AND next_attempt_us <= ?1"
+  // Each statement sees what was committed when it began (PostgreSQL READ COMMITTED; SQLite
+  // has one writer anyway), so claimers racing for the same keys never fail to serialize:
+  // the one that loses a key waits for the winner's commit, sees its live claim and skips
+  // the key. Claims are taken in key order, so two claimers never deadlock.
+  using Due = absl::StatusOr<std::vector<OutboxMessage>>;
+  return sql::RunValue(db_, &sql::Database::WriteEachStatementFresh, [&](sql::Transaction& tx) -> Due {
+    // 1. The keys of the first due messages no live claim holds.
+    absl::StatusOr<sql::Statement> heads = tx.Prepare(
+        "SELECT key FROM outbox o WHERE parked = 0 AND next_attempt_us <= ?1"
         " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.key = o.key AND p.sequence < o.sequence"
         " AND p.parked = 0 AND p.next_attempt_us > ?1)"
         " AND NOT EXISTS (SELECT 1 FROM outbox_claims c WHERE c.key = o.key AND c.lease_until_us > ?1)"
         " ORDER BY sequence LIMIT ?2");
+    if (!heads.ok()) return heads.status();
+    heads->BindTime(1, claim.now).Bind(2, int64_t{claim.limit});
+    absl::StatusOr<std::vector<std::string>> candidates =
+        sql::ReadAll<std::string>(*heads, [](const sql::Statement& r) { return r.Text(0); });
+    if (!candidates.ok()) return candidates.status();
+    const std::set<std::string> keys(candidates->begin(), candidates->end());
+    // 2. Claim each key unless someone else's live claim holds it by now.
+    std::set<std::string> taken;
+    for (const std::string& key : keys) {
+      absl::StatusOr<sql::Statement> take = tx.Prepare(
+          "INSERT INTO outbox_claims(key, owner, token, lease_until_us) VALUES(?1, ?2, ?3, ?4)"
+          " ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, token = excluded.token,"
+          " lease_until_us = excluded.lease_until_us WHERE outbox_claims.lease_until_us <= ?5");
+      if (!take.ok()) return take.status();
+      take->Bind(1, key).Bind(2, claim.owner).Bind(3, claim.token).BindTime(4, claim.lease_until).BindTime(5, claim.now);
+      if (absl::Status s = take->Run(); !s.ok()) return s;
+      if (tx.Changes() == 1) taken.insert(key);
+    }
+    if (taken.empty()) return std::vector<OutboxMessage>{};
+    // 3. Read the due messages of the keys now held, afresh: a message a previous holder
+    // recorded before letting its key go is gone, and one waiting for a later attempt
+    // holds back the messages of its key behind it.
+    absl::StatusOr<sql::Statement> q = tx.Prepare(
+        "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
+        " create_time_us, last_error, refusals, COALESCE(budget_since_us, create_time_us)"
+        " FROM outbox o WHERE parked = 0 AND next_attempt_us <= ?1"
+        " AND EXISTS (SELECT 1 FROM outbox_claims c WHERE c.key = o.key AND c.token = ?3)"
+        " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.key = o.key AND p.sequence < o.sequence"
+        " AND p.parked = 0 AND p.next_attempt_us > ?1)"
+        " ORDER BY sequence LIMIT ?2");
     if (!q.ok()) return q.status();
-    q->BindTime(1, claim.now).Bind(2, int64_t{claim.limit});
-    absl::StatusOr<std::vector<OutboxMessage>> due = sql::ReadAll<OutboxMessage>(*q, [](const sql::Statement& r) {
+    q->BindTime(1, claim.now).Bind(2, int64_t{claim.limit}).Bind(3, claim.token);
+    Due due = sql::ReadAll<OutboxMessage>(*q, [](const sql::Statement& r) {
       OutboxMessage m;
       m.sequence = r.Int(0);
       m.message_id = r.Text(1);
@@ -61,19 +93,13 @@ absl::StatusOr<std::vector<OutboxMessage>> SqlOutboxStore::Claim(const OutboxCla
       return m;
     });
     if (!due.ok()) return due.status();
-    std::set<std::string> keys;
-    for (const OutboxMessage& m : *due) keys.insert(m.key);
-    for (const std::string& key : keys) {
-      absl::StatusOr<sql::Statement> take = tx.Prepare(
-          "INSERT INTO outbox_claims(key, owner, token, lease_until_us) VALUES(?1, ?2, ?3, ?4)"
-          " ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, token = excluded.token,"
-          " lease_until_us = excluded.lease_until_us WHERE outbox_claims.lease_until_us <= ?5");
-      if (!take.ok()) return take.status();
-      take->Bind(1, key).Bind(2, claim.owner).Bind(3, claim.token).BindTime(4, claim.lease_until).BindTime(5, claim.now);
-      if (absl::Status s = take->Run(); !s.ok()) return s;
-      if (tx.Changes() != 1) {
-        return absl::InternalError(absl::StrCat("outbox key ", key, " was claimed within the claiming transaction"));
-      }
+    // A key left with nothing to send now (its messages went to a holder that has let go,
+    // or past the limit) is let go at once rather than held to the end of the lease.
+    for (const OutboxMessage& m : *due) taken.erase(m.key);
+    for (const std::string& key : taken) {
+      absl::StatusOr<sql::Statement> release = tx.Prepare("DELETE FROM outbox_claims WHERE key = ? AND token = ?");
+      if (!release.ok()) return release.status();
+      if (absl::Status s = release->Bind(1, key).Bind(2, claim.token).Run(); !s.ok()) return s;
     }
     return due;
   });
@@ -113,8 +139,10 @@ absl::Status SqlOutboxStore::Park(int64_t sequence, absl::string_view error, con
 }
 
 absl::Status SqlOutboxStore::Release(const std::vector<std::string>& keys, int64_t token) {
+  // In key order, as claims are taken, so a release and a claim never deadlock.
+  const std::set<std::string> sorted(keys.begin(), keys.end());
   return db_.Write([&](sql::Transaction& tx) -> absl::Status {
-    for (const std::string& key : keys) {
+    for (const std::string& key : sorted) {
       absl::StatusOr<sql::Statement> q = tx.Prepare("DELETE FROM outbox_claims WHERE key = ? AND token = ?");
       if (!q.ok()) return q.status();
       if (absl::Status s = q->Bind(1, key).Bind(2, token).Run(); !s.ok()) return s;

@@ -162,30 +162,32 @@ class Database {
   virtual Dialect dialect() const = 0;
 };
 
-// Runs `read` (Transaction& -> absl::StatusOr<T>) in a read transaction and returns what
-// it returned.
-template <typename ReadFn>
-auto ReadValue(Database& db, ReadFn read) -> decltype(read(std::declval<Transaction&>())) {
-  decltype(read(std::declval<Transaction&>())) out = absl::UnknownError("not read");
-  absl::Status s = db.Read([&](Transaction& tx) -> absl::Status {
-    out = read(tx);
+// Runs `work` (Transaction& -> absl::StatusOr<T>) through `run` (a member such as
+// &Database::Write) and returns what it returned once committed.
+template <typename WorkFn>
+auto RunValue(Database& db, absl::Status (Database::*run)(absl::FunctionRef<absl::Status(Transaction&)>),
+              WorkFn work) -> decltype(work(std::declval<Transaction&>())) {
+  decltype(work(std::declval<Transaction&>())) out = absl::UnknownError("not run");
+  absl::Status s = (db.*run)([&](Transaction& tx) -> absl::Status {
+    out = work(tx);
     return out.status();
   });
   if (!s.ok()) return s;
   return out;
 }
 
+// Runs `read` (Transaction& -> absl::StatusOr<T>) in a read transaction and returns what
+// it returned.
+template <typename ReadFn>
+auto ReadValue(Database& db, ReadFn read) -> decltype(read(std::declval<Transaction&>())) {
+  return RunValue(db, &Database::Read, std::move(read));
+}
+
 // Runs `write` (Transaction& -> absl::StatusOr<T>) in a write transaction and returns what
 // it returned once committed.
 template <typename WriteFn>
 auto WriteValue(Database& db, WriteFn write) -> decltype(write(std::declval<Transaction&>())) {
-  decltype(write(std::declval<Transaction&>())) out = absl::UnknownError("not written");
-  absl::Status s = db.Write([&](Transaction& tx) -> absl::Status {
-    out = write(tx);
-    return out.status();
-  });
-  if (!s.ok()) return s;
-  return out;
+  return RunValue(db, &Database::Write, std::move(write));
 }
 
 // Reads a keyset page from `q`, which selects the cursor (seq) as column 0, ordered by it,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/outbox.h"
 #include "common/sql/outbox_store.h"
@@ -230,10 +231,20 @@ TEST_F(StorageContract, TwoDispatchersShareTheOutboxWithoutOverlapOrDisorder) {
   options.batch_size = 10;  // many small rounds, so the two interleave
   options.parallel_keys = 4;
   OutboxDispatcher a(first, deliver(0), clock, options), b(second, deliver(1), clock, options);
+  // Each drains until the outbox is empty. A round that finds every key claimed by the other
+  // returns at once, so the bound is time, not rounds (a count of rounds let the idle one
+  // give up while the other still held claims, and the run proved nothing).
+  absl::Notification go;
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
   const auto drain = [&](OutboxDispatcher& d) {
-    for (int round = 0; round < 1000 && first.Backlog(absl::Now())->pending > 0; ++round) d.DeliverDue();
+    go.WaitForNotification();
+    while (first.Backlog(absl::Now())->pending > 0 && absl::Now() < give_up) {
+      d.DeliverDue();
+      absl::SleepFor(absl::Microseconds(200));
+    }
   };
   std::thread ta([&] { drain(a); }), tb([&] { drain(b); });
+  go.Notify();
   ta.join();
   tb.join();
   EXPECT_EQ(first.Backlog(absl::Now())->pending, 0);
