@@ -217,23 +217,7 @@ class RetryBudgetTest : public DefectsTest {
   std::vector<std::string> ExtraSalesFlags() const override { return {"--delivery_max_refusals=3"}; }
 
   // GET /metrics of marketing.
-  std::string Metrics() const {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(metrics_port_));
-    std::string body;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-      const std::string get = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-      if (write(fd, get.data(), get.size()) == static_cast<ssize_t>(get.size())) {
-        std::array<char, 4096> buf;
-        for (ssize_t n; (n = read(fd, buf.data(), buf.size())) > 0;) body.append(buf.data(), static_cast<size_t>(n));
-      }
-    }
-    close(fd);
-    return body;
-  }
+  std::string Metrics() const { return HttpGet(metrics_port_, "/metrics"); }
 
   // Waits until `delivery` lists exactly one parked message, into `parked`.
   bool AwaitOneParked(ops::v1::DeliveryService::Stub& delivery, ops::v1::ListParkedMessagesResponse* parked) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/integration/handoff_system.h"
+#include "tests/integration/lead_flow.h"
 
 namespace handoff::testing {
 namespace {
@@ -333,17 +334,11 @@ TEST_F(FaultTest, DuplicatedReorderedAndConcurrentRetriesActOnce) {
 // total-queue checkers once the faults stop.
 class CrashTest : public HandoffSystem {
  protected:
-  // Stubs on channels that reconnect fast after a kill (the default backoff grows to 2 min).
+  // Stubs on channels that reconnect fast after a kill.
   void SetUp() override {
     HandoffSystem::SetUp();
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-    auto m = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(marketing_port_),
-                                       grpc::InsecureChannelCredentials(), args);
-    auto s = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(sales_port_),
-                                       grpc::InsecureChannelCredentials(), args);
+    auto m = FastReconnectChannel("127.0.0.1:" + std::to_string(marketing_port_));
+    auto s = FastReconnectChannel("127.0.0.1:" + std::to_string(sales_port_));
     leads_ = mv1::LeadService::NewStub(m);
     marketing_reports_ = mv1::MarketingReportService::NewStub(m);
     marketing_delivery_ = ops::v1::DeliveryService::NewStub(m);
@@ -351,36 +346,6 @@ class CrashTest : public HandoffSystem {
     pipeline_ = sv1::PipelineReportService::NewStub(s);
     sales_delivery_ = ops::v1::DeliveryService::NewStub(s);
   }
-
-  static std::unique_ptr<grpc::ClientContext> Short() {
-    auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    return ctx;
-  }
-
-  // Calls `call(ctx)` until it is answered: transport failures are retried (with the
-  // same request, so the same request_id), any other error is returned. Gives up after 90 s.
-  template <typename Call>
-  grpc::Status Retry(Call call) {
-    const auto until = Clock::now() + std::chrono::seconds(90);
-    while (true) {
-      const grpc::Status s = call(Short().get());
-      switch (s.error_code()) {
-        case grpc::StatusCode::UNAVAILABLE:
-        case grpc::StatusCode::DEADLINE_EXCEEDED:
-        case grpc::StatusCode::CANCELLED:
-        case grpc::StatusCode::RESOURCE_EXHAUSTED:
-          if (Clock::now() > until) return s;
-          ++retries_;
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          continue;
-        default:
-          return s;
-      }
-    }
-  }
-
-  std::atomic<int> retries_{0};
 };
 
 TEST_F(CrashTest, RandomSigkillsOfBothServicesLoseNothingAndDoubleNothing) {
@@ -417,61 +382,18 @@ TEST_F(CrashTest, RandomSigkillsOfBothServicesLoseNothingAndDoubleNothing) {
   });
 
   // Each worker drives its share of leads through the whole flow.
-  std::vector<std::string> lead_names(leads_total);
-  std::atomic<int> errors{0};
+  LeadFlow flow("crash", leads_total);
+  const LeadFlow::Stubs stubs{leads_.get(), opportunities_.get()};
   std::mutex mu;
-  std::vector<std::string> error_texts;
-  auto fail = [&](const std::string& what, const grpc::Status& s) {
-    ++errors;
-    std::lock_guard<std::mutex> lock(mu);
-    error_texts.push_back(what + ": " + std::to_string(s.error_code()) + " " + s.error_message());
-  };
+  std::vector<std::string> errors;
   std::vector<std::thread> workers;
   for (int w = 0; w < kWorkers; ++w) {
     workers.emplace_back([&, w] {
       for (int i = w; i < leads_total; i += kWorkers) {
-        const std::string id = std::to_string(i);
-        mv1::CaptureLeadRequest capture;
-        capture.mutable_contact()->set_email("crash" + id + "@example.org");
-        capture.mutable_consent()->set_email(true);
-        capture.set_request_id("capture-" + id);
-        mv1::CaptureLeadResponse captured;
-        grpc::Status s = Retry([&](grpc::ClientContext* c) { return leads_->CaptureLead(c, capture, &captured); });
-        if (!s.ok()) { fail("capture " + id, s); continue; }
-        lead_names[i] = captured.lead().name();
-        mv1::QualifyLeadRequest qualify;
-        qualify.set_name(captured.lead().name());
-        qualify.set_request_id("qualify-" + id);
-        mv1::QualifyLeadResponse qualified;
-        s = Retry([&](grpc::ClientContext* c) { return leads_->QualifyLead(c, qualify, &qualified); });
-        if (!s.ok()) { fail("qualify " + id, s); continue; }
-        // The handoff arrives through marketing's outbox.
-        std::string opportunity;
-        for (const auto until = Clock::now() + std::chrono::seconds(90); opportunity.empty() && Clock::now() < until;) {
-          sv1::ListOpportunitiesRequest list;
-          list.set_lead(captured.lead().name());
-          sv1::ListOpportunitiesResponse found;
-          if (opportunities_->ListOpportunities(Short().get(), list, &found).ok() && found.opportunities_size() > 0) {
-            opportunity = found.opportunities(0).name();
-          } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          }
-        }
-        if (opportunity.empty()) { fail("handoff " + id, grpc::Status(grpc::StatusCode::NOT_FOUND, "never arrived")); continue; }
-        sv1::AcceptOpportunityRequest accept;
-        accept.set_name(opportunity);
-        accept.set_request_id("accept-" + id);
-        sv1::AcceptOpportunityResponse accepted;
-        s = Retry([&](grpc::ClientContext* c) { return opportunities_->AcceptOpportunity(c, accept, &accepted); });
-        if (!s.ok()) { fail("accept " + id, s); continue; }
-        sv1::CloseWonRequest won;
-        won.set_name(opportunity);
-        won.mutable_amount()->set_amount_minor(1000 + i);
-        won.mutable_amount()->set_currency_code("EUR");
-        won.set_request_id("won-" + id);
-        sv1::CloseWonResponse closed;
-        s = Retry([&](grpc::ClientContext* c) { return opportunities_->CloseWon(c, won, &closed); });
-        if (!s.ok()) fail("won " + id, s);
+        std::string error = flow.Drive(i, stubs);
+        if (error.empty()) continue;
+        std::lock_guard<std::mutex> lock(mu);
+        errors.push_back(std::move(error));
       }
     });
   }
@@ -479,95 +401,32 @@ TEST_F(CrashTest, RandomSigkillsOfBothServicesLoseNothingAndDoubleNothing) {
   chaos = false;
   monkey.join();
   const auto faults_stopped = Clock::now();
-  ASSERT_EQ(errors.load(), 0) << error_texts.front();
+  ASSERT_TRUE(errors.empty()) << errors.size() << " leads failed, first: " << errors.front();
 
   // Every queued message is delivered once the faults stop (total queue).
-  auto drained = [&](ops::v1::DeliveryService::Stub& stub) {
-    ops::v1::GetDeliveryBacklogResponse b;
-    return stub.GetDeliveryBacklog(Short().get(), {}, &b).ok() && b.pending() == 0 && b.parked() == 0;
-  };
-  ASSERT_TRUE(Eventually([&] { return drained(*marketing_delivery_) && drained(*sales_delivery_); },
+  ASSERT_TRUE(Eventually([&] { return LeadFlow::Drained(*marketing_delivery_) && LeadFlow::Drained(*sales_delivery_); },
                          std::chrono::seconds(90)));
   const auto drain_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - faults_stopped).count();
-
-  // Set checker on marketing: every acknowledged lead present, nothing that was never sent.
-  std::set<std::string> acknowledged(lead_names.begin(), lead_names.end());
-  std::set<std::string> stored;
-  int64_t stored_rows = 0;
-  int lost_outcomes = 0;
-  {
-    mv1::ListLeadsRequest list;
-    list.set_page_size(500);
-    for (int page = 0; page < 1000; ++page) {
-      mv1::ListLeadsResponse resp;
-      ASSERT_TRUE(Retry([&](grpc::ClientContext* c) { return leads_->ListLeads(c, list, &resp); }).ok());
-      for (const mv1::Lead& l : resp.leads()) {
-        stored.insert(l.name());
-        ++stored_rows;
-        const int i = std::atoi(l.contact().email().c_str() + 5);  // "crash<i>@..."
-        // The outcome came back exactly once: a customer with exactly this deal's revenue.
-        if (l.lifecycle_stage() != mv1::LIFECYCLE_STAGE_CUSTOMER || l.won_revenue().amount_minor() != 1000 + i) {
-          ++lost_outcomes;
-        }
-      }
-      if (resp.next_page_token().empty()) break;
-      list.set_page_token(resp.next_page_token());
-    }
-  }
-  int lost = 0;
-  for (const std::string& name : acknowledged) lost += stored.count(name) == 0 ? 1 : 0;
-  const int64_t phantom = stored_rows - static_cast<int64_t>(acknowledged.size());
-
-  // Sales: exactly one opportunity per handed-off lead.
-  std::map<std::string, int> per_lead;
-  {
-    sv1::ListOpportunitiesRequest list;
-    list.set_page_size(500);
-    for (int page = 0; page < 1000; ++page) {
-      sv1::ListOpportunitiesResponse resp;
-      ASSERT_TRUE(Retry([&](grpc::ClientContext* c) { return opportunities_->ListOpportunities(c, list, &resp); }).ok());
-      for (const sv1::Opportunity& o : resp.opportunities()) ++per_lead[o.lead()];
-      if (resp.next_page_token().empty()) break;
-      list.set_page_token(resp.next_page_token());
-    }
-  }
-  int duplicated = 0;
-  int missing = 0;
-  for (const std::string& name : acknowledged) {
-    const int n = per_lead.count(name) ? per_lead[name] : 0;
-    if (n == 0) ++missing;
-    if (n > 1) ++duplicated;
-  }
-
-  // Both services' reports agree.
-  mv1::GetLifecycleFunnelResponse funnel;
-  ASSERT_TRUE(Retry([&](grpc::ClientContext* c) { return marketing_reports_->GetLifecycleFunnel(c, {}, &funnel); }).ok());
-  const int64_t customers = funnel.stages(mv1::LIFECYCLE_STAGE_CUSTOMER - 1).count();
-  sv1::GetPipelineReportRequest pipe_req;
-  pipe_req.set_currency_code("EUR");
-  sv1::GetPipelineReportResponse pipe;
-  ASSERT_TRUE(Retry([&](grpc::ClientContext* c) { return pipeline_->GetPipelineReport(c, pipe_req, &pipe); }).ok());
-  const int64_t won = pipe.overall().stages(sv1::STAGE_CLOSED_WON - 1).count();
-  const int64_t expected_revenue = int64_t{leads_total} * 1000 + int64_t{leads_total} * (leads_total - 1) / 2;
+  const LeadFlow::Audit a = flow.Check(stubs, *marketing_reports_, *pipeline_);
 
   const double elapsed_s = std::chrono::duration<double>(Clock::now() - started).count();
-  std::printf("[fault] crash: leads=%d kills=%d (marketing %d, sales %d) client-retries=%d acknowledged=%zu "
+  std::printf("[fault] crash: leads=%d kills=%d (marketing %d, sales %d) client-retries=%d (after ABORTED %d) acknowledged=%zu "
               "lost=%d phantom=%lld duplicated=%d missing-handoffs=%d outcomes-wrong=%d customers=%lld "
               "won=%lld drain=%lldms elapsed=%.1fs\n",
-              leads_total, kills[0] + kills[1], kills[0], kills[1], retries_.load(), acknowledged.size(), lost,
-              static_cast<long long>(phantom), duplicated, missing, lost_outcomes,
-              static_cast<long long>(customers), static_cast<long long>(won), static_cast<long long>(drain_ms),
+              leads_total, kills[0] + kills[1], kills[0], kills[1], flow.retries(), flow.aborted(), a.acknowledged, a.lost,
+              static_cast<long long>(a.phantom), a.duplicated, a.missing, a.outcomes_wrong,
+              static_cast<long long>(a.customers), static_cast<long long>(a.won), static_cast<long long>(drain_ms),
               elapsed_s);
-  EXPECT_EQ(acknowledged.size(), static_cast<size_t>(leads_total));
-  EXPECT_EQ(lost, 0);
-  EXPECT_EQ(phantom, 0);
-  EXPECT_EQ(duplicated, 0);
-  EXPECT_EQ(missing, 0);
-  EXPECT_EQ(lost_outcomes, 0);
-  EXPECT_EQ(customers, leads_total);
-  EXPECT_EQ(won, leads_total);
-  EXPECT_EQ(pipe.overall().stages(sv1::STAGE_CLOSED_WON - 1).amount().amount_minor(), expected_revenue);
+  EXPECT_EQ(a.acknowledged, static_cast<size_t>(leads_total));
+  EXPECT_EQ(a.lost, 0);
+  EXPECT_EQ(a.phantom, 0);
+  EXPECT_EQ(a.duplicated, 0);
+  EXPECT_EQ(a.missing, 0);
+  EXPECT_EQ(a.outcomes_wrong, 0);
+  EXPECT_EQ(a.customers, leads_total);
+  EXPECT_EQ(a.won, leads_total);
+  EXPECT_EQ(a.won_revenue_minor, a.expected_revenue_minor);
   EXPECT_GT(kills[0] + kills[1], 0);
 }
 

@@ -47,6 +47,10 @@ class ServiceProcess {
   int exit_code_ = -1;
 };
 
+// GET http://127.0.0.1:PORT/PATH (HTTP/1.0): the whole response, headers included; empty
+// when nothing answered.
+std::string HttpGet(int port, const std::string& path);
+
 }  // namespace handoff::testing
 
 #endif  // HANDOFF_TESTS_INTEGRATION_SERVICE_PROCESS_H_
