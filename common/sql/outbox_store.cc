@@ -38,13 +38,17 @@ absl::StatusOr<std::vector<OutboxMessage>> SqlOutboxStore::Claim(const OutboxCla
   // the key. Claims are taken in key order, so two claimers never deadlock.
   using Due = absl::StatusOr<std::vector<OutboxMessage>>;
   return sql::RunValue(db_, &sql::Database::WriteEachStatementFresh, [&](sql::Transaction& tx) -> Due {
-    // 1. The keys of the first due messages no live claim holds.
-    absl::StatusOr<sql::Statement> heads = tx.Prepare(
-        "SELECT key FROM outbox o WHERE parked = 0 AND next_attempt_us <= ?1"
+    // 1. The keys of the first due messages no live claim holds, walking the primary key in
+    // sequence order: it stops after `limit` rows, skipping only parked and waiting ones.
+    // (SQLite, left to itself, takes outbox_due, which yields every due row to be sorted:
+    // during a peer outage each probe read the whole backlog. PostgreSQL's planner,
+    // knowing the table's statistics, walks the primary key by itself.)
+    absl::StatusOr<sql::Statement> heads = tx.Prepare(absl::StrCat(
+        "SELECT key FROM outbox o", Hint(" NOT INDEXED"), " WHERE o.parked = 0 AND o.next_attempt_us <= ?1"
         " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.key = o.key AND p.sequence < o.sequence"
         " AND p.parked = 0 AND p.next_attempt_us > ?1)"
         " AND NOT EXISTS (SELECT 1 FROM outbox_claims c WHERE c.key = o.key AND c.lease_until_us > ?1)"
-        " ORDER BY sequence LIMIT ?2");
+        " ORDER BY sequence LIMIT ?2"));
     if (!heads.ok()) return heads.status();
     heads->BindTime(1, claim.now).Bind(2, int64_t{claim.limit});
     absl::StatusOr<std::vector<std::string>> candidates =
@@ -64,17 +68,18 @@ absl::StatusOr<std::vector<OutboxMessage>> SqlOutboxStore::Claim(const OutboxCla
       if (tx.Changes() == 1) taken.insert(key);
     }
     if (taken.empty()) return std::vector<OutboxMessage>{};
-    // 3. Read the due messages of the keys now held, afresh: a message a previous holder
-    // recorded before letting its key go is gone, and one waiting for a later attempt
-    // holds back the messages of its key behind it.
-    absl::StatusOr<sql::Statement> q = tx.Prepare(
+    // 3. Read the due messages of the keys now held (by key, on outbox_by_key), afresh: a
+    // message a previous holder recorded before letting its key go is gone, and one
+    // waiting for a later attempt holds back the messages of its key behind it.
+    absl::StatusOr<sql::Statement> q = tx.Prepare(absl::StrCat(
         "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
         " create_time_us, last_error, refusals, COALESCE(budget_since_us, create_time_us)"
-        " FROM outbox o WHERE parked = 0 AND next_attempt_us <= ?1"
-        " AND EXISTS (SELECT 1 FROM outbox_claims c WHERE c.key = o.key AND c.token = ?3)"
+        " FROM outbox o", Hint(" INDEXED BY outbox_by_key"),
+        " WHERE o.key IN (SELECT c.key FROM outbox_claims c WHERE c.token = ?3)"
+        " AND o.parked = 0 AND o.next_attempt_us <= ?1"
         " AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.key = o.key AND p.sequence < o.sequence"
         " AND p.parked = 0 AND p.next_attempt_us > ?1)"
-        " ORDER BY sequence LIMIT ?2");
+        " ORDER BY sequence LIMIT ?2"));
     if (!q.ok()) return q.status();
     q->BindTime(1, claim.now).Bind(2, int64_t{claim.limit}).Bind(3, claim.token);
     Due due = sql::ReadAll<OutboxMessage>(*q, [](const sql::Statement& r) {
@@ -153,16 +158,23 @@ absl::Status SqlOutboxStore::Release(const std::vector<std::string>& keys, int64
 
 absl::StatusOr<OutboxBacklog> SqlOutboxStore::Backlog(absl::Time now) {
   return sql::ReadValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<OutboxBacklog> {
+    // Counted on outbox_due alone (it covers `parked`), not on the rows and their payloads;
+    // the oldest is the first pending message in sequence order, found without a scan.
     absl::StatusOr<sql::Statement> q = tx.Prepare(
-        "SELECT COUNT(CASE WHEN parked = 0 THEN 1 END), COUNT(CASE WHEN parked = 1 THEN 1 END),"
-        " MIN(CASE WHEN parked = 0 THEN create_time_us END) FROM outbox");
+        "SELECT COUNT(CASE WHEN parked = 0 THEN 1 END), COUNT(CASE WHEN parked = 1 THEN 1 END)"
+        " FROM outbox WHERE parked IN (0, 1)");
     if (!q.ok()) return q.status();
     absl::StatusOr<bool> row = q->Step();
     if (!row.ok()) return row.status();
     OutboxBacklog b;
     b.pending = q->Int(0);
     b.parked = q->Int(1);
-    if (!q->IsNull(2)) b.oldest_age = std::max(absl::ZeroDuration(), now - q->Time(2));
+    absl::StatusOr<sql::Statement> first = tx.Prepare(absl::StrCat(
+        "SELECT create_time_us FROM outbox", Hint(" NOT INDEXED"), " WHERE parked = 0 ORDER BY sequence LIMIT 1"));
+    if (!first.ok()) return first.status();
+    row = first->Step();
+    if (!row.ok()) return row.status();
+    if (*row) b.oldest_age = std::max(absl::ZeroDuration(), now - first->Time(0));
     return b;
   });
 }

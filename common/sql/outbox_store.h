@@ -28,6 +28,11 @@ class SqlOutboxStore final : public OutboxStore {
   absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) override;
 
  private:
+  // `sqlite_hint` (an INDEXED BY / NOT INDEXED clause) on SQLite, nothing on PostgreSQL.
+  const char* Hint(const char* sqlite_hint) const {
+    return db_.dialect() == sql::Dialect::kSqlite ? sqlite_hint : "";
+  }
+
   sql::Database& db_;
 };
 
