@@ -1,11 +1,39 @@
 #include "common/grpc/metrics.h"
 
 #include <exception>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/grpc/status.h"
 
 namespace handoff {
+
+// A collectable with no metrics of its own, registered ahead of the registry, so the
+// exposer runs it just before it reads the registry's gauges.
+class Metrics::Refresher final : public prometheus::Collectable {
+ public:
+  explicit Refresher(std::function<void()> refresh) : refresh_(std::move(refresh)) {}
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (now - last_ >= absl::Seconds(1)) {
+      refresh_();
+      last_ = now;
+    }
+    return {};
+  }
+
+ private:
+  const std::function<void()> refresh_;
+  mutable absl::Mutex mu_;
+  mutable absl::Time last_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+void Metrics::OnScrape(std::function<void()> refresh) { refresher_ = std::make_shared<Refresher>(std::move(refresh)); }
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
@@ -25,6 +53,7 @@ absl::Status Metrics::Expose(const std::string& address) {
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("--metrics_listen ", address, ": ", e.what()));
   }
+  if (refresher_ != nullptr) exposer_->RegisterCollectable(refresher_);
   exposer_->RegisterCollectable(registry_);
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 #ifndef HANDOFF_COMMON_GRPC_METRICS_H_
 #define HANDOFF_COMMON_GRPC_METRICS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,9 +28,17 @@ class Metrics {
   prometheus::Gauge& Gauge(const std::string& name, const std::string& help);
   prometheus::Counter& Counter(const std::string& name, const std::string& help);
   prometheus::Registry& registry() { return *registry_; }
+  // Runs `refresh` before each scrape of /metrics (at most once a second; scrapes in between
+  // see the last values), for gauges that cost a query to compute: they cost nothing while
+  // nobody scrapes, and no more than once per scrape however busy the service is. Call
+  // before Expose.
+  void OnScrape(std::function<void()> refresh);
 
  private:
+  class Refresher;
+
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<Refresher> refresher_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& latency_;

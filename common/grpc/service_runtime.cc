@@ -101,26 +101,27 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
         "--shutdown_drain=", absl::FormatDuration(options_.shutdown_drain), " must not be negative and --shutdown_grace=",
         absl::FormatDuration(options_.shutdown_grace), " must be positive")));
   }
-  if (absl::Status s = metrics_.Expose(options_.metrics_listen); !s.ok()) {
-    return FailStartup(options_.name, s);
-  }
   prometheus::Gauge& backlog = metrics_.Gauge(
       "handoff_outbox_pending", "Messages for the other service not yet delivered");
   prometheus::Gauge& oldest = metrics_.Gauge(
       "handoff_outbox_oldest_age_seconds", "Age of the oldest undelivered message");
   prometheus::Gauge& parked = metrics_.Gauge(
       "handoff_outbox_parked", "Messages parked, waiting for an operator (RetryParkedMessages)");
-  host_.SetHealthProbe([this, probe = std::move(storage_probe), &backlog, &oldest, &parked]() -> absl::Status {
-    if (absl::Status s = probe(); !s.ok()) return s;
-    if (outbox_store_ != nullptr) {
+  // The backlog is counted when /metrics is scraped, not on every health check: counting
+  // reads the outbox's index, which grows while the other service is down.
+  if (outbox_store_ != nullptr) {
+    metrics_.OnScrape([this, &backlog, &oldest, &parked] {
       absl::StatusOr<OutboxBacklog> b = outbox_store_->Backlog(clock_.Now());
-      if (!b.ok()) return b.status();
+      if (!b.ok()) return;  // the gauges keep their last values; health reports the store
       backlog.Set(static_cast<double>(b->pending));
       oldest.Set(absl::ToDoubleSeconds(b->oldest_age));
       parked.Set(static_cast<double>(b->parked));
-    }
-    return absl::OkStatus();
-  });
+    });
+  }
+  if (absl::Status s = metrics_.Expose(options_.metrics_listen); !s.ok()) {
+    return FailStartup(options_.name, s);
+  }
+  host_.SetHealthProbe(std::move(storage_probe));
   // Streams never end by themselves: end them at shutdown, so the server need not wait
   // out the grace period for them.
   host_.SetBeforeStop([this] { events_.Close(); });

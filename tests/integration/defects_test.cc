@@ -242,7 +242,7 @@ TEST_F(RetryBudgetTest, AHandoffPastItsAgeIsParkedUnderItsLeadAndRetriedOnReques
       << parked.messages(0).last_error();
   EXPECT_NE(marketing_->Log().find("parked"), std::string::npos);
   EXPECT_NE(Metrics().find("handoff_outbox_parked_total 1"), std::string::npos) << Metrics();
-  // The gauge follows the store at the next health round (every second).
+  // The gauge is counted when /metrics is scraped (at most once a second).
   EXPECT_TRUE(Eventually([&] { return Metrics().find("handoff_outbox_parked 1") != std::string::npos; }))
       << Metrics();
 
