@@ -15,8 +15,9 @@ packages=(
   python3 python3-grpcio python3-grpc-tools
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
-# bench/run.sh also plots (gnuplot) and counts rows (sqlite3).
-[ "${1:-}" = "bench" ] && packages+=(gnuplot-nox sqlite3)
+# bench/run.sh also plots (gnuplot) and counts rows (sqlite3); bench/outage_cost.sh counts
+# instructions (valgrind).
+[ "${1:-}" = "bench" ] && packages+=(gnuplot-nox sqlite3 valgrind)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -26,20 +26,35 @@ start_services() {
     --database="sqlite:$data/marketing.db" --sales_address="127.0.0.1:$sport" \
     --metrics_listen="${MARKETING_METRICS:-}" 2>>"$data/marketing.log" &
   MARKETING_PID=$!
-  local probe="$BUILD_DIR/deploy/handoff-health-probe"
   for port in "$mport" "$sport"; do
-    local ok=""
-    for _ in $(seq 1 100); do
-      if "$probe" --addr="127.0.0.1:$port" >/dev/null 2>&1; then ok=1; break; fi
-      sleep 0.1
-    done
-    if [ -z "$ok" ]; then
-      echo "services: 127.0.0.1:$port did not become SERVING; logs:" >&2
-      cat "$data/marketing.log" "$data/sales.log" >&2
-      return 1
-    fi
+    wait_serving "$port" 10 "$data/marketing.log" "$data/sales.log" || return 1
   done
   echo "services: both SERVING (health checked with handoff-health-probe)"
+}
+
+# wait_serving PORT SECONDS [LOG...]: waits until 127.0.0.1:PORT reports SERVING; on
+# timeout prints the logs and fails.
+wait_serving() {
+  local port=$1 seconds=$2
+  shift 2
+  for _ in $(seq 1 $(( seconds * 10 ))); do
+    "$BUILD_DIR/deploy/handoff-health-probe" --addr="127.0.0.1:$port" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "services: 127.0.0.1:$port did not become SERVING in ${seconds}s; logs:" >&2
+  [ $# -gt 0 ] && cat "$@" >&2
+  return 1
+}
+
+# start_postgres DIR PORT DB...: a throw-away PostgreSQL (scripts/pg-server.sh) on
+# 127.0.0.1:PORT with the databases DB..., and DIR/pgpass holding its password for
+# --database_password_file. Remove it with: scripts/pg-server.sh destroy DIR
+start_postgres() {
+  local dir=$1 port=$2
+  shift 2
+  scripts/pg-server.sh start "$dir" "$port" >/dev/null
+  for db in "$@"; do scripts/pg-server.sh createdb "$dir" "$db" >/dev/null; done
+  printf '%s\n' "${PGPASSWORD:-handoff-test}" >"$dir/pgpass"
 }
 
 # stop_services: SIGTERM both and wait; fails if either exits non-zero.
