@@ -40,8 +40,9 @@
 ABSL_FLAG(std::string, workload, "echo",
           "echo | capture | touch | get_lead | list_leads | handoff | pipeline | campaign_report | "
           "funnel | pipeline_report");
-ABSL_FLAG(std::string, target, "127.0.0.1:50051", "HOST:PORT of the server under test");
-ABSL_FLAG(std::string, sales_target, "127.0.0.1:50052", "handoff: HOST:PORT of sales-service");
+ABSL_FLAG(std::string, target, "127.0.0.1:50051",
+          "gRPC target of the server under test: HOST:PORT, or ipv4:H:P1,H:P2 for replicas (round_robin)");
+ABSL_FLAG(std::string, sales_target, "127.0.0.1:50052", "handoff, pipeline: gRPC target of sales-service (as --target)");
 ABSL_FLAG(int32_t, concurrency, 16, "Closed loop: calls kept in flight");
 ABSL_FLAG(double, rate, 0, "Open loop: calls per second on a fixed schedule; 0 = closed loop");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "How long to measure");
@@ -740,11 +741,18 @@ double Percentile(const std::vector<int64_t>& sorted, double p) {
   return static_cast<double>(sorted[i]) / 1000.0;
 }
 
-int Main() {
-  const std::string workload = absl::GetFlag(FLAGS_workload);
+// A channel to `target`, balancing round_robin over every address it names (an
+// "ipv4:h:p1,h:p2" list of replicas); its own subchannels, so runs never share connections.
+std::shared_ptr<grpc::Channel> Channel(const std::string& target) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args);
+  args.SetLoadBalancingPolicyName("round_robin");
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+int Main() {
+  const std::string workload = absl::GetFlag(FLAGS_workload);
+  auto channel = Channel(absl::GetFlag(FLAGS_target));
   std::unique_ptr<Workload> w;
   if (workload == "echo") {
     w = std::make_unique<EchoWorkload>(channel);
@@ -762,7 +770,7 @@ int Main() {
     w = std::make_unique<ReportWorkload>(channel, kind);
   } else if (workload == "pipeline") {
     w = std::make_unique<PipelineWorkload>(
-        channel, grpc::CreateChannel(absl::GetFlag(FLAGS_sales_target), grpc::InsecureChannelCredentials()),
+        channel, Channel(absl::GetFlag(FLAGS_sales_target)),
         absl::GetFlag(FLAGS_rate) > 0 ? 64 : absl::GetFlag(FLAGS_concurrency));
   } else if (workload == "handoff") {
     if (absl::GetFlag(FLAGS_rate) <= 0) {
@@ -770,7 +778,7 @@ int Main() {
       return 2;
     }
     w = std::make_unique<HandoffWorkload>(
-        channel, grpc::CreateChannel(absl::GetFlag(FLAGS_sales_target), grpc::InsecureChannelCredentials()));
+        channel, Channel(absl::GetFlag(FLAGS_sales_target)));
   } else {
     std::fprintf(stderr,
                  "handoff-bench: --workload=%s is not one of echo, capture, touch, get_lead, list_leads, handoff, "
