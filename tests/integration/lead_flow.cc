@@ -1,5 +1,7 @@
 #include "tests/integration/lead_flow.h"
 
+#include "gtest/gtest.h"
+
 #include <cstdlib>
 #include <set>
 
@@ -159,6 +161,28 @@ LeadFlow::Audit LeadFlow::Check(const Stubs& stubs, mv1::MarketingReportService:
   }
   a.expected_revenue_minor = int64_t{leads} * 1000 + int64_t{leads} * (leads - 1) / 2;
   return a;
+}
+
+void LeadFlow::DriveShare(int first, int step, const Stubs& stubs, std::mutex& mu,
+                          std::vector<std::string>& errors) {
+  for (int i = first; i < static_cast<int>(names_.size()); i += step) {
+    std::string error = Drive(i, stubs);
+    if (error.empty()) continue;
+    std::lock_guard<std::mutex> lock(mu);
+    errors.push_back(std::move(error));
+  }
+}
+
+void LeadFlow::ExpectClean(const Audit& a, int leads) {
+  EXPECT_EQ(a.acknowledged, static_cast<size_t>(leads));
+  EXPECT_EQ(a.lost, 0);
+  EXPECT_EQ(a.phantom, 0);
+  EXPECT_EQ(a.duplicated, 0);
+  EXPECT_EQ(a.missing, 0);
+  EXPECT_EQ(a.outcomes_wrong, 0);
+  EXPECT_EQ(a.customers, leads);
+  EXPECT_EQ(a.won, leads);
+  EXPECT_EQ(a.won_revenue_minor, a.expected_revenue_minor);
 }
 
 }  // namespace handoff::testing

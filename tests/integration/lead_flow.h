@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -77,11 +78,17 @@ class LeadFlow {
 
   // Drives lead i through the flow with `stubs`; an empty string, or what failed.
   std::string Drive(int i, const Stubs& stubs);
+  // Drives one worker's share of the leads (first, first + step, ...) and adds what failed
+  // to `errors` (shared between workers, under `mu`).
+  void DriveShare(int first, int step, const Stubs& stubs, std::mutex& mu, std::vector<std::string>& errors);
 
   // Audits both services through `stubs` and the report services.
   Audit Check(const Stubs& stubs, marketing::v1::MarketingReportService::Stub& marketing_reports,
               sales::v1::PipelineReportService::Stub& pipeline);
 
+  // Expects an audit of a run of `leads` leads with no fault: nothing lost, phantom,
+  // duplicated or missing, every lead a customer with its deal's revenue.
+  static void ExpectClean(const Audit& a, int leads);
   // Whether a delivery service reports nothing pending and nothing parked.
   static bool Drained(ops::v1::DeliveryService::Stub& delivery);
 

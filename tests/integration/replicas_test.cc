@@ -279,12 +279,7 @@ class ReplicasTest : public ::testing::Test {
         auto leads_stub = mv1::LeadService::NewStub(FastReconnectChannel(marketing_.Targets()));
         auto opps_stub = sv1::OpportunityService::NewStub(FastReconnectChannel(sales_.Targets()));
         const LeadFlow::Stubs stubs{leads_stub.get(), opps_stub.get()};
-        for (int i = w; i < leads; i += workers) {
-          std::string error = flow.Drive(i, stubs);
-          if (error.empty()) continue;
-          std::lock_guard<std::mutex> lock(mu);
-          errors.push_back(std::move(error));
-        }
+        flow.DriveShare(w, workers, stubs, mu, errors);
       });
     }
     for (std::thread& t : threads) t.join();
@@ -300,17 +295,6 @@ class ReplicasTest : public ::testing::Test {
     return flow.Check({leads.get(), opps.get()}, *reports, *pipeline);
   }
 
-  static void ExpectClean(const LeadFlow::Audit& a, int leads) {
-    EXPECT_EQ(a.acknowledged, static_cast<size_t>(leads));
-    EXPECT_EQ(a.lost, 0);
-    EXPECT_EQ(a.phantom, 0);
-    EXPECT_EQ(a.duplicated, 0);
-    EXPECT_EQ(a.missing, 0);
-    EXPECT_EQ(a.outcomes_wrong, 0);
-    EXPECT_EQ(a.customers, leads);
-    EXPECT_EQ(a.won, leads);
-    EXPECT_EQ(a.won_revenue_minor, a.expected_revenue_minor);
-  }
   static bool SameAudit(const LeadFlow::Audit& a, const LeadFlow::Audit& b) {
     return a.acknowledged == b.acknowledged && a.lost == b.lost && a.phantom == b.phantom &&
            a.duplicated == b.duplicated && a.missing == b.missing && a.outcomes_wrong == b.outcomes_wrong &&
@@ -332,7 +316,7 @@ TEST_F(ReplicasTest, CallsSpreadOverEveryReplicaAndEachServesTheSameState) {
   ASSERT_TRUE(errors.empty()) << errors.front();
   ASSERT_TRUE(Eventually([&] { return BothDrained(); }, std::chrono::seconds(30)));
   const LeadFlow::Audit a = AuditThrough(flow, 0);
-  ExpectClean(a, kLeads);
+  LeadFlow::ExpectClean(a, kLeads);
   EXPECT_TRUE(SameAudit(a, AuditThrough(flow, 1))) << "the replicas report different states";
   ExpectSameStreamsAndOrderedOutcomes(kLeads);
   const auto handled = [](const Replicas& r, int i, const std::string& method) {
@@ -471,7 +455,7 @@ TEST_F(ReplicasTest, RepeatedSigkillsOfReplicasLoseNothingDoubleNothingAndKeepOr
   ASSERT_TRUE(Eventually([&] { return BothDrained(); }, std::chrono::seconds(90)));
   const auto drain_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - faults_stopped).count();
   const LeadFlow::Audit a = AuditThrough(flow, 0);
-  ExpectClean(a, leads_total);
+  LeadFlow::ExpectClean(a, leads_total);
   const bool agree = SameAudit(a, AuditThrough(flow, 1));
   EXPECT_TRUE(agree) << "the replicas report different states";
   const size_t events = ExpectSameStreamsAndOrderedOutcomes(static_cast<size_t>(leads_total));
