@@ -281,6 +281,38 @@ TEST_F(RetryBudgetTest, AnOutcomeMarketingKeepsRefusingIsParkedAfterItsRefusalBu
   EXPECT_NE(parked.messages(0).last_error().find("FAILED_PRECONDITION"), std::string::npos);
 }
 
+// A server sends GOAWAY once a connection is --max_connection_age old, so clients
+// reconnect (and re-resolve, reaching replicas added since); one without it keeps the
+// connection.
+class MaxConnectionAgeTest : public DefectsTest {
+ protected:
+  std::vector<std::string> ExtraMarketingFlags() const override { return {"--max_connection_age=1s"}; }
+};
+
+TEST_F(MaxConnectionAgeTest, AnOldConnectionIsClosedAndTheClientReconnects) {
+  // Channels of their own (no shared subchannels), idle after one call.
+  const auto open = [](int port) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(), args);
+  };
+  auto aged = open(marketing_port_);
+  auto kept = open(sales_port_);
+  mv1::ListCampaignsResponse campaigns;
+  ASSERT_TRUE(mv1::CampaignService::NewStub(aged)->ListCampaigns(Ctx().get(), {}, &campaigns).ok());
+  sv1::ListRepsResponse reps;
+  ASSERT_TRUE(sv1::RepService::NewStub(kept)->ListReps(Ctx().get(), {}, &reps).ok());
+  ASSERT_EQ(aged->GetState(false), GRPC_CHANNEL_READY);
+  ASSERT_EQ(kept->GetState(false), GRPC_CHANNEL_READY);
+  // Marketing ends its connection after about a second (+-10 %, plus the grace for calls in
+  // flight); sales, at the default of 5 minutes, keeps it.
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(4);
+  EXPECT_TRUE(aged->WaitForStateChange(GRPC_CHANNEL_READY, deadline)) << "marketing kept a 4 s old connection";
+  EXPECT_FALSE(kept->WaitForStateChange(GRPC_CHANNEL_READY, deadline)) << "sales closed a young connection";
+  // The client simply connects again.
+  EXPECT_TRUE(mv1::CampaignService::NewStub(aged)->ListCampaigns(Ctx().get(), {}, &campaigns).ok());
+}
+
 // 5. Erased people could be qualified, re-consented and e-mailed again.
 TEST_F(DefectsTest, AnErasedLeadTakesNoQualificationConsentOrTouches) {
   const std::string campaign = CreateCampaign(1000).name();
