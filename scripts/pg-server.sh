@@ -10,7 +10,7 @@
 set -euo pipefail
 bin=/usr/lib/postgresql/15/bin
 cmd=${1:?usage: pg-server.sh start|stop|kill|destroy DIR [PORT]}
-dir=${2:?DIR missing}
+dir=$(realpath -m "${2:?DIR missing}")  # absolute: the server resolves paths from its data directory
 
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

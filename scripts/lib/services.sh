@@ -14,16 +14,20 @@ print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"
 BUILD_DIR=${BUILD_DIR:-build}
 
 # start_services HOST MARKETING_PORT SALES_PORT DATA_DIR
+# Databases: SQLite files in DATA_DIR, unless MARKETING_DATABASE / SALES_DATABASE give
+# --database values (e.g. postgres://...; DATABASE_PASSWORD_FILE then names the password).
 start_services() {
   local host=$1 mport=$2 sport=$3 data=$4
   mkdir -p "$data"
+  local auth=()
+  [ -n "${DATABASE_PASSWORD_FILE:-}" ] && auth=(--database_password_file="$DATABASE_PASSWORD_FILE")
   echo "services: starting sales-service on $host:$sport, marketing-service on $host:$mport (data in $data)"
-  "$BUILD_DIR/sales-service/sales-service" --listen="$host:$sport" \
-    --database="sqlite:$data/sales.db" --marketing_address="127.0.0.1:$mport" \
+  "$BUILD_DIR/sales-service/sales-service" --listen="$host:$sport" "${auth[@]}" \
+    --database="${SALES_DATABASE:-sqlite:$data/sales.db}" --marketing_address="127.0.0.1:$mport" \
     --metrics_listen="${SALES_METRICS:-}" 2>>"$data/sales.log" &
   SALES_PID=$!
-  "$BUILD_DIR/marketing-service/marketing-service" --listen="$host:$mport" \
-    --database="sqlite:$data/marketing.db" --sales_address="127.0.0.1:$sport" \
+  "$BUILD_DIR/marketing-service/marketing-service" --listen="$host:$mport" "${auth[@]}" \
+    --database="${MARKETING_DATABASE:-sqlite:$data/marketing.db}" --sales_address="127.0.0.1:$sport" \
     --metrics_listen="${MARKETING_METRICS:-}" 2>>"$data/marketing.log" &
   MARKETING_PID=$!
   for port in "$mport" "$sport"; do
