@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh bench >/dev/null
 source scripts/lib/services.sh
+source bench/lib.sh
 scripts/build.sh >/dev/null
 duration=${DURATION:-10s}
 seconds=${duration%s}
@@ -36,34 +37,10 @@ trap cleanup EXIT
 export PGPASSWORD=${PGPASSWORD:-handoff-test}
 pgport=$(free_ports 1)
 start_postgres "$data/pg" "$pgport" raw marketing_1x sales_1x marketing_2x sales_2x
-psql_raw() { psql -qAt -h 127.0.0.1 -p "$pgport" -U handoff -d raw "$@"; }
 echo "bench: $(nproc) cores, $duration per run, PostgreSQL 15 on 127.0.0.1:$pgport (fsync on)"
 
-# 1. The raw limits, through pgbench with per-transaction latency logs (-l) for p50/p99.
-psql_raw -c "CREATE TABLE leads (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text UNIQUE NOT NULL,
-                                  payload text NOT NULL)"
-printf 'SELECT 1;\n' >"$data/select1.sql"
-printf '%s\n' "INSERT INTO leads(email, payload) VALUES ('l' || :client_id || '-' || nextval('leads_id_seq') ||" \
-  "  '-' || random() || '@example.org', repeat('p', 400));" >"$data/insert.sql"
-pgbench_run() {  # pgbench_run LABEL SCRIPT
-  rm -rf "$data/pgbench" && mkdir "$data/pgbench"
-  local out
-  out=$(cd "$data/pgbench" && /usr/lib/postgresql/15/bin/pgbench -n -h 127.0.0.1 -p "$pgport" -U handoff \
-    -c "$conc" -j 2 -T "$seconds" -l -f "$2" raw 2>&1) || { echo "$out" >&2; return 1; }
-  cat "$data"/pgbench/pgbench_log.* | /usr/bin/python3 -c '
-import json, sys
-label, conc, out, runs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-lat = sorted(int(line.split()[2]) for line in sys.stdin)  # microseconds
-tps = float(next(l for l in out.splitlines() if l.startswith("tps = ")).split()[2])
-pct = lambda p: lat[min(len(lat) - 1, int(p / 100 * len(lat)))] / 1000
-print(f"{label:<22} closed x{conc:<8} calls={len(lat):<8} errors=0     {tps:9.0f}/s  p50={pct(50):.2f} p99={pct(99):.2f} ms")
-with open(runs, "a") as f:
-    f.write(json.dumps({"label": label, "workload": "pgbench", "mode": "closed", "concurrency": conc,
-                        "calls": len(lat), "throughput": tps, "p50_ms": pct(50), "p99_ms": pct(99)}) + "\n")
-' "$1" "$conc" "$out" "$runs"
-}
-pgbench_run raw-pg-select1 "$data/select1.sql"
-pgbench_run raw-pg-insert-tx "$data/insert.sql"
+# 1. The raw limits (bench/lib.sh).
+pgbench_limits raw-pg- "$pgport" raw "$data"
 
 # 2. The services with N replicas each; every marketing replica hands off to all sales
 # replicas and sales reports outcomes to all marketing replicas (ipv4: lists, round_robin).

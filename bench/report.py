@@ -2,8 +2,9 @@
 """Turns the JSON lines of a bench/run.sh suite into the table, the result JSON and plots.
 
 Usage: report.py RUNS_JSONL OUT_JSON PLOT_PREFIX SUITE_SECONDS
-Ratios: every run's throughput to the echo baseline's; closed-loop captures also to the
-store's one-capture-per-transaction limit; scale runs to the same workload at the
+Ratios: every run's throughput to the echo baseline's; closed-loop captures also to their
+backend's store-one-per-tx limit (runs labelled pg- ran on PostgreSQL, and also to pgbench's
+pg-raw-insert-tx); scale runs to the same workload at the
 smallest size (latency and throughput). Plots (gnuplot, PNG): PLOT_PREFIX-latency.png
 (p50/p99 of CaptureLead and echo against offered load) and PLOT_PREFIX-scale.png (p50 of
 each read and report against the number of leads).
@@ -20,7 +21,11 @@ runs_path, out_path, plot_prefix, suite_seconds = sys.argv[1], sys.argv[2], sys.
 runs = [json.loads(line) for line in open(runs_path)]
 by = {r["label"]: r for r in runs}
 echo = by["echo-baseline"]["throughput"]
-store = by["store-one-per-tx"]["throughput"]
+
+
+def backend_prefix(label):
+    """Runs on PostgreSQL are labelled pg-...; the others ran on SQLite."""
+    return "pg-" if label.startswith("pg-") else ""
 
 
 def rss_mib(r, i):
@@ -31,7 +36,12 @@ def rss_mib(r, i):
 for r in runs:
     r["throughput_ratio_to_echo"] = round(r["throughput"] / echo, 3) if echo else None
     if r["workload"] == "capture" and r["mode"] == "closed":
-        r["throughput_ratio_to_store"] = round(r["throughput"] / store, 3)
+        prefix = backend_prefix(r["label"])
+        store = by.get(prefix + "store-one-per-tx")
+        if store:
+            r["throughput_ratio_to_store"] = round(r["throughput"] / store["throughput"], 3)
+        if prefix and "pg-raw-insert-tx" in by:
+            r["throughput_ratio_to_raw_insert_tx"] = round(r["throughput"] / by["pg-raw-insert-tx"]["throughput"], 3)
 
 # Scale: label scale-N-workload.
 scale = {}
@@ -62,9 +72,17 @@ for r in runs:
     rss = rss_mib(r, 0)
     print("%-28s %10.0f %8.2f %8.2f %8.2f %8s %7d %7s" % (r["label"], r["throughput"], r["p50_ms"], r["p99_ms"],
           r["p999_ms"], ratio, r["errors"], "%.0f" % rss if rss else "-"))
-cap = by["capture-max"]
-print("\ncapture-max is %.0f%% of echo and %.0f%% of the store's one-capture-per-transaction limit"
-      % (100 * cap["throughput_ratio_to_echo"], 100 * cap["throughput_ratio_to_store"]))
+print()
+for prefix, backend in (("", "SQLite"), ("pg-", "PostgreSQL")):
+    cap = by.get(prefix + "capture-max")
+    if not cap:
+        continue
+    line = "%s: %scapture-max is %.0f%% of echo and %.0f%% of the store's one-capture-per-transaction limit" % (
+        backend, prefix, 100 * cap["throughput_ratio_to_echo"], 100 * cap.get("throughput_ratio_to_store", 0))
+    if "throughput_ratio_to_raw_insert_tx" in cap:
+        line += ", %.0f%% of PostgreSQL's raw insert-transaction limit (pgbench)" % (
+            100 * cap["throughput_ratio_to_raw_insert_tx"])
+    print(line)
 
 if scale:
     print("\nscale (reads closed loop x8, reports x1; ratios to %d leads)" % sizes[0])

@@ -15,6 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/database.h"
 #include "common/ids.h"
 #include "marketing-service/storage/sql_marketing_store.h"
 
@@ -22,6 +23,10 @@ ABSL_FLAG(int32_t, rows, 5000, "Captures to write in each mode");
 ABSL_FLAG(int32_t, batch, 100, "Captures per transaction in the batched mode");
 ABSL_FLAG(std::string, dir, "", "Directory for the databases (default: a temp directory)");
 ABSL_FLAG(std::string, json_out, "", "Append each result as one JSON line to this file");
+ABSL_FLAG(std::string, database, "",
+          "A PostgreSQL URL (postgres://USER@HOST:PORT/DB; password from PGPASSWORD) to measure instead of SQLite "
+          "files in --dir; its rows are written in the store's tables, so use an empty database");
+ABSL_FLAG(std::string, label_prefix, "", "Put before each result's label (e.g. pg-)");
 
 namespace handoff::bench {
 namespace {
@@ -30,10 +35,11 @@ using marketing::Lead;
 using marketing::MarketingTx;
 using marketing::Touch;
 
-absl::Status WriteCapture(MarketingTx& tx, int64_t n, absl::Time now) {
+// `mode` keeps the modes' people and request ids apart when they share one database.
+absl::Status WriteCapture(MarketingTx& tx, const std::string& mode, int64_t n, absl::Time now) {
   Lead lead;
   lead.id = NewId();
-  lead.contact.email = absl::StrCat("raw-", n, "@example.org");
+  lead.contact.email = absl::StrCat("raw-", mode, "-", n, "@example.org");
   lead.contact.given_name = "Bench";
   lead.contact.company = "Load Test Ltd";
   lead.consent.email = true;
@@ -49,7 +55,8 @@ absl::Status WriteCapture(MarketingTx& tx, int64_t n, absl::Time now) {
   touch.type = marketing::TouchType::kFormSubmit;
   touch.time = now;
   if (absl::StatusOr<bool> t = tx.InsertTouch(touch); !t.ok()) return t.status();
-  if (absl::Status s = tx.SaveRequest({absl::StrCat("raw-", n), "LeadService/CaptureLead", "f", std::string(120, 'r'), now});
+  if (absl::Status s = tx.SaveRequest(
+          {absl::StrCat("raw-", mode, "-", n), "LeadService/CaptureLead", "f", std::string(120, 'r'), now});
       !s.ok()) {
     return s;
   }
@@ -57,9 +64,14 @@ absl::Status WriteCapture(MarketingTx& tx, int64_t n, absl::Time now) {
 }
 
 int RunMode(const std::string& dir, const std::string& mode, int rows, int batch) {
-  const std::string path = absl::StrCat(dir, "/", mode, ".db");
-  std::filesystem::remove(path);
-  absl::StatusOr<std::unique_ptr<marketing::SqlMarketingStore>> store = marketing::SqlMarketingStore::OpenSqlite(path);
+  absl::StatusOr<std::unique_ptr<marketing::SqlMarketingStore>> store;
+  if (const std::string url = absl::GetFlag(FLAGS_database); !url.empty()) {
+    store = marketing::SqlMarketingStore::Open(url, DatabaseOptions{});
+  } else {
+    const std::string path = absl::StrCat(dir, "/", mode, ".db");
+    std::filesystem::remove(path);
+    store = marketing::SqlMarketingStore::OpenSqlite(path);
+  }
   if (!store.ok()) {
     std::fprintf(stderr, "store-baseline: %s\n", store.status().ToString().c_str());
     return 1;
@@ -70,7 +82,7 @@ int RunMode(const std::string& dir, const std::string& mode, int rows, int batch
     const absl::Time t0 = absl::Now();
     absl::Status s = (*store)->Run([&](MarketingTx& tx) -> absl::Status {
       for (int i = n; i < std::min(rows, n + batch); ++i) {
-        if (absl::Status w = WriteCapture(tx, i, t0); !w.ok()) return w;
+        if (absl::Status w = WriteCapture(tx, mode, i, t0); !w.ok()) return w;
       }
       return absl::OkStatus();
     });
@@ -85,11 +97,12 @@ int RunMode(const std::string& dir, const std::string& mode, int rows, int batch
   const double p50 = commit_ms[commit_ms.size() / 2];
   const double p99 = commit_ms[std::min(commit_ms.size() - 1, commit_ms.size() * 99 / 100)];
   const double per_s = rows / seconds;
-  std::printf("%-22s captures=%-7d per-tx=%-4d %9.0f captures/s  tx p50=%.2f p99=%.2f ms\n",
-              ("store-" + mode).c_str(), rows, batch, per_s, p50, p99);
+  const std::string label = absl::StrCat(absl::GetFlag(FLAGS_label_prefix), "store-", mode);
+  std::printf("%-22s captures=%-7d per-tx=%-4d %9.0f captures/s  tx p50=%.2f p99=%.2f ms\n", label.c_str(), rows,
+              batch, per_s, p50, p99);
   if (const std::string out = absl::GetFlag(FLAGS_json_out); !out.empty()) {
     std::ofstream json(out, std::ios::app);
-    json << absl::StrCat("{\"label\": \"store-", mode, "\", \"workload\": \"store\", \"mode\": \"", mode,
+    json << absl::StrCat("{\"label\": \"", label, "\", \"workload\": \"store\", \"mode\": \"", mode,
                          "\", \"batch\": ", batch, ", \"calls\": ", rows, ", \"errors\": 0, \"seconds\": ", seconds,
                          ", \"throughput\": ", per_s, ", \"p50_ms\": ", p50, ", \"p90_ms\": 0, \"p99_ms\": ", p99,
                          ", \"p999_ms\": 0, \"peak_rss_kib\": {}}\n");
