@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -23,12 +24,23 @@ class TempDbPath {
   }
   ~TempDbPath() { Remove(); }
   const std::string& path() const { return path_; }
+  // Another database path beside this one (path() + suffix), removed with it.
+  std::string Sibling(const std::string& suffix) {
+    siblings_.push_back(suffix);
+    Remove(path_ + suffix);
+    return path_ + suffix;
+  }
 
  private:
+  static void Remove(const std::string& path) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  }
   void Remove() {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + suffix);
+    Remove(path_);
+    for (const std::string& s : siblings_) Remove(path_ + s);
   }
   std::string path_;
+  std::vector<std::string> siblings_;
 };
 
 }  // namespace handoff::testing

@@ -58,7 +58,7 @@ class StorageContract : public ::testing::Test {
   static inline testing::PostgresServer* server_ = nullptr;
   static inline int databases_ = 0;
 #else
-  std::string NewUrl(const std::string& service) { return "sqlite:" + path_.path() + "-" + service; }
+  std::string NewUrl(const std::string& service) { return "sqlite:" + path_.Sibling("-" + service); }
   static DatabaseOptions Options() { return DatabaseOptions(); }
   testing::TempDbPath path_;
 #endif
