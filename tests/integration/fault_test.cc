@@ -364,22 +364,7 @@ TEST_F(CrashTest, RandomSigkillsOfBothServicesLoseNothingAndDoubleNothing) {
   const auto started = Clock::now();
 
   // Chaos: every 1-3 s one of the two services is SIGKILLed and started again.
-  std::atomic<bool> chaos{true};
-  int kills[2] = {0, 0};
-  std::thread monkey([&] {
-    std::mt19937 rng(std::random_device{}());
-    std::uniform_int_distribution<int> pause_ms(1000, 3000);
-    std::uniform_int_distribution<int> which(0, 1);
-    while (chaos.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
-      if (!chaos.load()) break;
-      const int w = which(rng);
-      ServiceProcess& p = w == 0 ? *marketing_ : *sales_;
-      p.Kill();
-      ++kills[w];
-      while (!p.Start()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  });
+  KillLoop chaos(2, [&](int i) -> ServiceProcess& { return i == 0 ? *marketing_ : *sales_; });
 
   // Each worker drives its share of leads through the whole flow.
   LeadFlow flow("crash", leads_total);
@@ -391,8 +376,8 @@ TEST_F(CrashTest, RandomSigkillsOfBothServicesLoseNothingAndDoubleNothing) {
     workers.emplace_back([&, w] { flow.DriveShare(w, kWorkers, stubs, mu, errors); });
   }
   for (std::thread& t : workers) t.join();
-  chaos = false;
-  monkey.join();
+  chaos.Stop();
+  const int kills[2] = {chaos.kills(0), chaos.kills(1)};
   const auto faults_stopped = Clock::now();
   ASSERT_TRUE(errors.empty()) << errors.size() << " leads failed, first: " << errors.front();
 

@@ -1,9 +1,10 @@
 #include "tests/integration/lead_flow.h"
 
-#include "gtest/gtest.h"
-
 #include <cstdlib>
+#include <random>
 #include <set>
+
+#include "gtest/gtest.h"
 
 namespace handoff::testing {
 
@@ -161,6 +162,28 @@ LeadFlow::Audit LeadFlow::Check(const Stubs& stubs, mv1::MarketingReportService:
   }
   a.expected_revenue_minor = int64_t{leads} * 1000 + int64_t{leads} * (leads - 1) / 2;
   return a;
+}
+
+KillLoop::KillLoop(int targets, std::function<ServiceProcess&(int)> process) : kills_(targets) {
+  thread_ = std::thread([this, targets, process = std::move(process)] {
+    std::mt19937 rng(std::random_device{}());
+    std::uniform_int_distribution<int> pause_ms(1000, 3000);
+    std::uniform_int_distribution<int> which(0, targets - 1);
+    while (running_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
+      if (!running_.load()) break;
+      const int w = which(rng);
+      ServiceProcess& p = process(w);
+      p.Kill();
+      ++kills_[w];
+      while (!p.Start()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+}
+
+void KillLoop::Stop() {
+  running_ = false;
+  if (thread_.joinable()) thread_.join();
 }
 
 void LeadFlow::DriveShare(int first, int step, const Stubs& stubs, std::mutex& mu,

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,7 @@
 #include "handoff/ops/v1/delivery_service.grpc.pb.h"
 #include "handoff/sales/v1/opportunity_service.grpc.pb.h"
 #include "handoff/sales/v1/pipeline_report_service.grpc.pb.h"
+#include "tests/integration/service_process.h"
 
 namespace handoff::testing {
 
@@ -30,6 +32,21 @@ namespace handoff::testing {
 // default back-off grows to two minutes). `target` may list several addresses
 // ("ipv4:a:p,b:p"); calls then go round_robin over the live ones.
 std::shared_ptr<grpc::Channel> FastReconnectChannel(const std::string& target);
+
+// Every 1-3 s, SIGKILLs one of `targets` processes (chosen at random; `process(i)` gives
+// the i-th) and starts it again, until Stop(). Counts the kills per process.
+class KillLoop {
+ public:
+  KillLoop(int targets, std::function<ServiceProcess&(int)> process);
+  ~KillLoop() { Stop(); }
+  void Stop();
+  int kills(int i) const { return kills_[i].load(); }
+
+ private:
+  std::vector<std::atomic<int>> kills_;
+  std::atomic<bool> running_{true};
+  std::thread thread_;
+};
 
 class LeadFlow {
  public:

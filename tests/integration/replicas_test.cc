@@ -429,27 +429,15 @@ TEST_F(ReplicasTest, RepeatedSigkillsOfReplicasLoseNothingDoubleNothingAndKeepOr
   const int leads_total = env != nullptr ? std::atoi(env) : 5000;
   CreateReps(3);
   const auto started = Clock::now();
-  std::atomic<bool> chaos{true};
-  int kills[2] = {0, 0};
-  std::thread monkey([&] {
-    std::mt19937 rng(std::random_device{}());
-    std::uniform_int_distribution<int> pause_ms(1000, 3000);
-    std::uniform_int_distribution<int> which(0, 2 * kReplicas - 1);
-    while (chaos.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
-      if (!chaos.load()) break;
-      const int w = which(rng);
-      Replicas& r = w < kReplicas ? marketing_ : sales_;
-      ServiceProcess& p = *r.process[w % kReplicas];
-      p.Kill();
-      ++kills[w < kReplicas ? 0 : 1];
-      while (!p.Start()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+  // Targets 0 .. kReplicas-1 are marketing's replicas, the rest sales'.
+  KillLoop chaos(2 * kReplicas, [&](int i) -> ServiceProcess& {
+    return *(i < kReplicas ? marketing_ : sales_).process[i % kReplicas];
   });
   LeadFlow flow("replica", leads_total);
   const std::vector<std::string> errors = Drive(flow, leads_total, 8);
-  chaos = false;
-  monkey.join();
+  chaos.Stop();
+  int kills[2] = {0, 0};
+  for (int i = 0; i < 2 * kReplicas; ++i) kills[i < kReplicas ? 0 : 1] += chaos.kills(i);
   const auto faults_stopped = Clock::now();
   ASSERT_TRUE(errors.empty()) << errors.size() << " leads failed, first: " << errors.front();
   ASSERT_TRUE(Eventually([&] { return BothDrained(); }, std::chrono::seconds(90)));
