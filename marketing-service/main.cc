@@ -22,7 +22,7 @@
 #include "marketing-service/messaging/outbox_sales_gateway.h"
 #include "marketing-service/storage/sql_marketing_store.h"
 
-ABSL_FLAG(std::string, listen, "0.0.0.0:50051", "gRPC address HOST:PORT (port 0: any free port)");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, database, "sqlite:var/marketing.db",
           "Database: sqlite:PATH (a file, created if missing) or a PostgreSQL URI "
           "postgres://USER@HOST:PORT/DB?sslmode=... (password: --database_password_file or PGPASSWORD)");
@@ -54,6 +54,11 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<DatabaseOptions> database_options = DatabaseOptionsFromFlags(kName);
   if (!database_options.ok()) return FailStartup(kName, database_options.status());
+  // Security flags are checked before the database is touched: a bad certificate or
+  // policy stops the process with the flag named and nothing opened.
+  absl::StatusOr<ServiceRuntime::Options> runtime_options =
+      RuntimeOptionsFromFlags(kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_sales_address));
+  if (!runtime_options.ok()) return FailStartup(kName, runtime_options.status());
   const std::string database_url = absl::GetFlag(FLAGS_database);
   absl::StatusOr<std::unique_ptr<SqlMarketingStore>> store = SqlMarketingStore::Open(database_url, *database_options);
   if (!store.ok()) return FailStartup(kName, store.status());
@@ -64,8 +69,7 @@ int main(int argc, char** argv) {
   }
 
   SqlOutboxStore outbox((*store)->database());  // outlives the runtime that delivers it
-  ServiceRuntime runtime(
-      RuntimeOptionsFromFlags(kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_sales_address)));
+  ServiceRuntime runtime(*std::move(runtime_options));
   SalesDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
       outbox,

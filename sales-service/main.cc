@@ -23,7 +23,7 @@
 #include "sales-service/messaging/outbox_marketing_gateway.h"
 #include "sales-service/storage/sql_sales_store.h"
 
-ABSL_FLAG(std::string, listen, "0.0.0.0:50052", "gRPC address HOST:PORT (port 0: any free port)");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC address HOST:PORT (port 0: any free port)");
 ABSL_FLAG(std::string, database, "sqlite:var/sales.db",
           "Database: sqlite:PATH (a file, created if missing) or a PostgreSQL URI "
           "postgres://USER@HOST:PORT/DB?sslmode=... (password: --database_password_file or PGPASSWORD)");
@@ -77,6 +77,11 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<DatabaseOptions> database_options = DatabaseOptionsFromFlags(kName);
   if (!database_options.ok()) return FailStartup(kName, database_options.status());
+  // Security flags are checked before the database is touched: a bad certificate or
+  // policy stops the process with the flag named and nothing opened.
+  absl::StatusOr<ServiceRuntime::Options> runtime_options =
+      RuntimeOptionsFromFlags(kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_marketing_address));
+  if (!runtime_options.ok()) return FailStartup(kName, runtime_options.status());
   const std::string database_url = absl::GetFlag(FLAGS_database);
   absl::StatusOr<std::unique_ptr<SqlSalesStore>> store = SqlSalesStore::Open(database_url, *database_options);
   if (!store.ok()) return FailStartup(kName, store.status());
@@ -84,7 +89,7 @@ int main(int argc, char** argv) {
                               (*store)->database().schema_version()));
 
   SqlOutboxStore outbox((*store)->database());  // outlives the runtime that delivers it
-  ServiceRuntime runtime(RuntimeOptionsFromFlags(kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_marketing_address)));
+  ServiceRuntime runtime(*std::move(runtime_options));
   MarketingDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
       outbox,

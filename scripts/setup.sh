@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake make pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev libsqlite3-dev libpq-dev libssl-dev prometheus-cpp-dev iso-codes
+  libabsl-dev libsqlite3-dev libpq-dev libssl-dev openssl prometheus-cpp-dev iso-codes
   postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-grpc-tools

@@ -25,7 +25,8 @@ constexpr char kServiceConfig[] = R"json({
 })json";
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address,
+                                                  std::shared_ptr<grpc::ChannelCredentials> credentials) {
   grpc::ChannelArguments args;
   args.SetServiceConfigJSON(kServiceConfig);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
@@ -38,7 +39,7 @@ std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, std::move(credentials), args);
 }
 
 }  // namespace handoff

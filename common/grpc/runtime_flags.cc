@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
+#include "common/grpc/transport_security.h"
 
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus /metrics address HOST:PORT; empty disables");
 ABSL_FLAG(int32_t, worker_threads, 8, "Threads running storage work for RPCs");
@@ -29,17 +30,53 @@ ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "After the drain, how long in-flight calls may take to finish");
 
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain of this service (leaf first): served to callers and presented to "
+          "the other service. Empty = plaintext, allowed only on loopback or with --plaintext");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA bundle that verifies callers' certificates and the other service's");
+ABSL_FLAG(std::string, tls_client_auth, "require",
+          "Client certificates: none | request (verified when sent) | require");
+ABSL_FLAG(absl::Duration, tls_refresh_interval, absl::Minutes(1),
+          "How often the --tls_* files are read again (rotation without restart)");
+ABSL_FLAG(bool, plaintext, false,
+          "Accept unencrypted, unauthenticated calls on a non-loopback --listen (and call the "
+          "other service without TLS)");
+ABSL_FLAG(std::string, authz_policy, "",
+          "gRFC A43 authorization policy (JSON file, re-read every --authz_refresh_interval; needs "
+          "TLS); empty = any caller that passes TLS may call every method");
+ABSL_FLAG(absl::Duration, authz_refresh_interval, absl::Minutes(1),
+          "How often --authz_policy is read again (a bad edit keeps the last good policy)");
+
 namespace handoff {
 
 std::vector<std::string> RuntimeFlagNames() {
   return {"metrics_listen",     "worker_threads", "max_queued_calls",      "request_retention",
           "delivery_deadline",  "delivery_lease", "delivery_max_refusals", "delivery_max_age",
-          "max_connection_age", "shutdown_drain", "shutdown_grace"};
+          "max_connection_age", "shutdown_drain", "shutdown_grace", "tls_cert",
+          "tls_key",            "tls_ca",         "tls_client_auth",       "tls_refresh_interval",
+          "plaintext",          "authz_policy",   "authz_refresh_interval"};
 }
 
-ServiceRuntime::Options RuntimeOptionsFromFlags(const std::string& name, const std::string& listen,
-                                                const std::string& peer_address) {
+absl::StatusOr<ServiceRuntime::Options> RuntimeOptionsFromFlags(const std::string& name, const std::string& listen,
+                                                                const std::string& peer_address) {
+  TransportSecurityOptions security;
+  security.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  security.key_file = absl::GetFlag(FLAGS_tls_key);
+  security.ca_file = absl::GetFlag(FLAGS_tls_ca);
+  absl::StatusOr<ClientAuth> client_auth = ParseClientAuth(absl::GetFlag(FLAGS_tls_client_auth));
+  if (!client_auth.ok()) return client_auth.status();
+  security.client_auth = *client_auth;
+  security.refresh_interval = absl::GetFlag(FLAGS_tls_refresh_interval);
+  security.plaintext = absl::GetFlag(FLAGS_plaintext);
+  security.authz_policy_file = absl::GetFlag(FLAGS_authz_policy);
+  security.authz_refresh_interval = absl::GetFlag(FLAGS_authz_refresh_interval);
+  absl::StatusOr<TransportSecurity> checked = TransportSecurity::Create(security, listen, peer_address, name);
+  if (!checked.ok()) return checked.status();
+
   ServiceRuntime::Options o;
+  o.security = *std::move(checked);
   o.name = name;
   o.listen = listen;
   o.peer_address = peer_address;

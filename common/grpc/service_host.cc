@@ -38,7 +38,9 @@ absl::Status ServiceHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen,
+                           options_.credentials != nullptr ? options_.credentials : grpc::InsecureServerCredentials(),
+                           &port_);
   // gRPC sets SO_REUSEPORT by default, so a second process on the same port would bind
   // beside this one and take half its calls. One port, one server: the second must fail.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -46,6 +46,8 @@ class ServiceHost {
     // clients balancing over several replicas reconnect and new replicas get their share.
     // Calls and streams open at the time finish on the old connection. Zero = never.
     absl::Duration max_connection_age = absl::Minutes(5);
+    // The listener's credentials (TLS or plaintext); null = plaintext.
+    std::shared_ptr<grpc::ServerCredentials> credentials;
   };
 
   explicit ServiceHost(Options options);

@@ -16,6 +16,7 @@ ServiceHost::Options HostOptions(const ServiceRuntime::Options& o) {
   host.shutdown_drain = o.shutdown_drain;
   host.shutdown_grace = o.shutdown_grace;
   host.max_connection_age = o.max_connection_age;
+  host.credentials = o.security.ServerCredentials();
   return host;
 }
 
@@ -29,7 +30,7 @@ ServiceRuntime::ServiceRuntime(Options options)
       host_(HostOptions(options_)) {}
 
 std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {
-  return MakeServiceChannel(options_.peer_address);
+  return MakeServiceChannel(options_.peer_address, options_.security.ChannelCredentials());
 }
 
 OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, RequestLogPruner prune,
@@ -126,6 +127,7 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
   // out the grace period for them.
   host_.SetBeforeStop([this] { events_.Close(); });
   if (absl::Status s = host_.Start(); !s.ok()) return FailStartup(options_.name, s);
+  LogInfo(options_.name, absl::StrCat("transport security: ", options_.security.Describe()));
   if (dispatcher_ != nullptr) dispatcher_->Start();
   if (housekeeping_ != nullptr) housekeeping_->Start();
   host_.WaitForShutdown();  // returns after in-flight calls finished

@@ -14,6 +14,7 @@
 #include "common/grpc/event_stream.h"
 #include "common/grpc/metrics.h"
 #include "common/grpc/service_host.h"
+#include "common/grpc/transport_security.h"
 #include "common/grpc/unary.h"
 #include "common/outbox.h"
 #include "common/periodic_task.h"
@@ -48,6 +49,8 @@ class ServiceRuntime {
     absl::Duration shutdown_grace = absl::Seconds(10);
     // ServiceHost::Options::max_connection_age.
     absl::Duration max_connection_age = absl::Minutes(5);
+    // TLS of the listener and of the channel to the peer; the authorization policy.
+    TransportSecurity security = TransportSecurity::LoopbackPlaintext();
   };
 
   // The shortest request_retention accepted: clients may retry for a day.
@@ -60,7 +63,8 @@ class ServiceRuntime {
   WorkerPool& pool() { return pool_; }
   UnaryRunner& runner() { return runner_; }
   const Options& options() const { return options_; }
-  // A channel to the peer service (retry policy and keepalive set).
+  // A channel to the peer service (retry policy and keepalive set; TLS with this process's
+  // certificate when the security options have one).
   std::shared_ptr<grpc::Channel> PeerChannel() const;
 
   // Deletes up to `limit` answers to request_ids stored before `before`; returns how many.
