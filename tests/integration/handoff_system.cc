@@ -38,8 +38,8 @@ void HandoffSystem::SetUp() {
                                             dir_.path() + "/sales.log");
   ASSERT_TRUE(sales_->Start()) << sales_->Log();
   ASSERT_TRUE(marketing_->Start()) << marketing_->Log();
-  auto m_channel = grpc::CreateChannel(m_addr, grpc::InsecureChannelCredentials());
-  auto s_channel = grpc::CreateChannel(s_addr, grpc::InsecureChannelCredentials());
+  auto m_channel = grpc::CreateChannel(m_addr, ClientCredentials());
+  auto s_channel = grpc::CreateChannel(s_addr, ClientCredentials());
   campaigns_ = marketing::v1::CampaignService::NewStub(m_channel);
   leads_ = marketing::v1::LeadService::NewStub(m_channel);
   marketing_reports_ = marketing::v1::MarketingReportService::NewStub(m_channel);

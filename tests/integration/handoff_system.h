@@ -63,6 +63,8 @@ class HandoffSystem : public ::testing::Test {
   // Runs before the services start, e.g. to fill their databases in dir_ (a fixture may
   // override).
   virtual void BeforeStart() {}
+  // Credentials of the fixture's stubs (a fixture may override; called after BeforeStart).
+  virtual std::shared_ptr<grpc::ChannelCredentials> ClientCredentials() { return grpc::InsecureChannelCredentials(); }
 
   // Shared steps of the scenarios; each EXPECTs its call to succeed.
   marketing::v1::Campaign CreateCampaign(int64_t budget_minor) {
