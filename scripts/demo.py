@@ -2,6 +2,11 @@
 """Walks the Handoff flow end to end with an independent client (Debian's python3-grpcio).
 
 Usage: /usr/bin/python3 scripts/demo.py [--marketing 127.0.0.1:50051] [--sales 127.0.0.1:50052]
+                                        [--tls_ca CA.pem --tls_cert CERT.pem --tls_key KEY.pem]
+
+Plaintext by default (services on loopback). With --tls_ca it speaks TLS and, with
+--tls_cert/--tls_key, presents a client certificate: under the shipped policies that of
+the CRM front end (scripts/dev-certs.sh DIR makes DIR/crm-frontend.pem and .key).
 
 Creates a rep and a campaign, captures a lead twice (the second capture merges), records
 touches until the lead is an MQL, waits for sales to receive the handoff, accepts it,
@@ -55,7 +60,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--marketing", default="127.0.0.1:50051")
     parser.add_argument("--sales", default="127.0.0.1:50052")
+    parser.add_argument("--tls_ca", help="CA bundle that verifies the services (turns TLS on)")
+    parser.add_argument("--tls_cert", help="client certificate (PEM), with --tls_key")
+    parser.add_argument("--tls_key", help="its private key (PEM)")
     args = parser.parse_args()
+    if (args.tls_cert or args.tls_key) and not args.tls_ca:
+        sys.exit("demo: --tls_cert and --tls_key need --tls_ca")
     load_stubs()
     from handoff.common.v1 import contact_pb2, money_pb2
     from handoff.marketing.v1 import (campaign_pb2, campaign_service_pb2, campaign_service_pb2_grpc,
@@ -65,8 +75,19 @@ def main():
                                   opportunity_service_pb2_grpc, rep_pb2, rep_service_pb2,
                                   rep_service_pb2_grpc)
 
-    m = grpc.insecure_channel(args.marketing)
-    s = grpc.insecure_channel(args.sales)
+    if args.tls_ca:
+        def read(path):
+            with open(path, "rb") as f:
+                return f.read()
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=read(args.tls_ca),
+            private_key=read(args.tls_key) if args.tls_key else None,
+            certificate_chain=read(args.tls_cert) if args.tls_cert else None)
+        m = grpc.secure_channel(args.marketing, credentials)
+        s = grpc.secure_channel(args.sales, credentials)
+    else:
+        m = grpc.insecure_channel(args.marketing)
+        s = grpc.insecure_channel(args.sales)
     campaigns = campaign_service_pb2_grpc.CampaignServiceStub(m)
     leads = lead_service_pb2_grpc.LeadServiceStub(m)
     reports = report_service_pb2_grpc.MarketingReportServiceStub(m)

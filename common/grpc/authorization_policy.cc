@@ -79,6 +79,21 @@ absl::StatusOr<const Struct*> OptionalObject(const Struct& object, const std::st
   return &it->second.struct_value();
 }
 
+// The match list `list` of the optional object `key` of a rule ("source" -> "principals",
+// "request" -> "paths"); left empty (any) when the object is absent.
+absl::Status OptionalMatchList(const Struct& rule, const std::string& key, const std::string& list,
+                               const std::string& field, std::vector<std::string>& out) {
+  const std::string object_field = absl::StrCat(field, ".", key);
+  absl::StatusOr<const Struct*> object = OptionalObject(rule, key, object_field);
+  if (!object.ok()) return object.status();
+  if (*object == nullptr) return absl::OkStatus();
+  if (absl::Status s = OnlyKnownFields(**object, object_field, {list}); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::string>> matches = MatchList(**object, list, absl::StrCat(object_field, ".", list));
+  if (!matches.ok()) return matches.status();
+  out = *std::move(matches);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<AuthorizationPolicy::Rule>> ParseRules(const Struct& policy, const std::string& key,
                                                                    bool required, std::set<std::string>& names) {
   std::vector<AuthorizationPolicy::Rule> rules;
@@ -100,22 +115,8 @@ absl::StatusOr<std::vector<AuthorizationPolicy::Rule>> ParseRules(const Struct& 
     if (!name.ok()) return name.status();
     if (!names.insert(*name).second) return Invalid(field + ".name", absl::StrCat("\"", *name, "\" is used twice"));
     rule.name = *name;
-    absl::StatusOr<const Struct*> source = OptionalObject(r, "source", field + ".source");
-    if (!source.ok()) return source.status();
-    if (*source != nullptr) {
-      if (absl::Status s = OnlyKnownFields(**source, field + ".source", {"principals"}); !s.ok()) return s;
-      absl::StatusOr<std::vector<std::string>> p = MatchList(**source, "principals", field + ".source.principals");
-      if (!p.ok()) return p.status();
-      rule.principals = *std::move(p);
-    }
-    absl::StatusOr<const Struct*> request = OptionalObject(r, "request", field + ".request");
-    if (!request.ok()) return request.status();
-    if (*request != nullptr) {
-      if (absl::Status s = OnlyKnownFields(**request, field + ".request", {"paths"}); !s.ok()) return s;
-      absl::StatusOr<std::vector<std::string>> p = MatchList(**request, "paths", field + ".request.paths");
-      if (!p.ok()) return p.status();
-      rule.paths = *std::move(p);
-    }
+    if (absl::Status s = OptionalMatchList(r, "source", "principals", field, rule.principals); !s.ok()) return s;
+    if (absl::Status s = OptionalMatchList(r, "request", "paths", field, rule.paths); !s.ok()) return s;
     rules.push_back(std::move(rule));
   }
   return rules;
