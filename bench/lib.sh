@@ -2,6 +2,11 @@
 # scripts/lib/services.sh. They read $conc (calls in flight), $seconds (per run) and $runs
 # (the JSON-lines file results are appended to).
 
+# The load generator is one caller driving the services far past the default per-caller
+# rate limit (--rate_limit=1000 calls/s): the benchmarks measure the services, not the
+# limiter, so it is off for every service they start.
+export HANDOFF_RATE_LIMIT=${HANDOFF_RATE_LIMIT:-0}
+
 # pgbench_limits PREFIX PORT DB DIR: the raw limits of the PostgreSQL on 127.0.0.1:PORT,
 # measured with pgbench in database DB (a table `leads` is created in it; DIR holds the
 # scripts and per-transaction logs): PREFIX"select1", SELECT 1 per transaction (the round

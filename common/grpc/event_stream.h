@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc/call_limits.h"
 #include "common/grpc/status.h"
 #include "common/unit_of_work.h"
 #include "common/worker_pool.h"
@@ -74,8 +75,11 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
   using ReadEvents = std::function<absl::StatusOr<std::vector<EventRecord>>(int64_t after, int limit)>;
   static constexpr int kBatch = 100;
 
-  EventWatchReactor(int64_t after, WorkerPool& pool, EventHub& hub, ReadEvents read)
-      : after_(after), pool_(pool), hub_(hub), read_(std::move(read)) {
+  // `slot` (may be null) is this stream's place among its connection's Watch streams,
+  // given back when the stream is done.
+  EventWatchReactor(int64_t after, WorkerPool& pool, EventHub& hub, ReadEvents read,
+                    std::unique_ptr<CallLimits::WatchSlot> slot = nullptr)
+      : after_(after), pool_(pool), hub_(hub), read_(std::move(read)), slot_(std::move(slot)) {
     hub_id_ = hub_.Subscribe([this] { Wake(); });
     Wake();
   }
@@ -95,6 +99,7 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
 
   void OnDone() override {
     hub_.Unsubscribe(hub_id_);
+    slot_.reset();
     Release();  // gRPC's reference; a fetch still on the pool holds its own
   }
 
@@ -213,6 +218,7 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
   WorkerPool& pool_;
   EventHub& hub_;
   ReadEvents read_;
+  std::unique_ptr<CallLimits::WatchSlot> slot_;  // touched only by gRPC's reactions
   EventHub::Id hub_id_ = 0;
   absl::Mutex mu_;
   int refs_ ABSL_GUARDED_BY(mu_) = 1;  // gRPC's, dropped in OnDone
@@ -224,6 +230,28 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
   std::deque<EventRecord> pending_ ABSL_GUARDED_BY(mu_);
   Response response_;
 };
+
+// Serves a Watch*Events call: refuses a negative `after` (INVALID_ARGUMENT), a caller over
+// its rate limit and a connection with all its Watch slots taken (RESOURCE_EXHAUSTED);
+// otherwise streams from `after` on.
+template <typename Response>
+grpc::ServerWriteReactor<Response>* StartWatch(grpc::CallbackServerContext* context, int64_t after, WorkerPool& pool,
+                                               EventHub& hub, CallLimits& limits,
+                                               typename EventWatchReactor<Response>::ReadEvents read) {
+  grpc::Status refused;
+  std::unique_ptr<CallLimits::WatchSlot> slot;
+  if (after < 0) {
+    refused = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "after_sequence must not be negative");
+  } else if (refused = limits.Admit(*context); refused.ok()) {
+    slot = limits.AcquireWatch(*context, &refused);
+  }
+  if (!refused.ok()) {
+    auto* reactor = new RejectedWatch<Response>();
+    reactor->Finish(refused);
+    return reactor;
+  }
+  return new EventWatchReactor<Response>(after, pool, hub, std::move(read), std::move(slot));
+}
 
 }  // namespace handoff
 

@@ -49,6 +49,16 @@ ABSL_FLAG(std::string, authz_policy, "",
 ABSL_FLAG(absl::Duration, authz_refresh_interval, absl::Minutes(1),
           "How often --authz_policy is read again (a bad edit keeps the last good policy)");
 
+ABSL_FLAG(int32_t, max_message_bytes, 1 << 20,
+          "Largest request message accepted (bytes); a larger one is refused RESOURCE_EXHAUSTED");
+ABSL_FLAG(int32_t, max_streams_per_connection, 100,
+          "Calls open at once on one client connection (HTTP/2 MAX_CONCURRENT_STREAMS); more wait");
+ABSL_FLAG(int32_t, max_watch_per_connection, 8, "Watch*Events streams open at once on one client connection");
+ABSL_FLAG(double, rate_limit, 1000,
+          "Calls per second each caller (certificate identity; without TLS, client IP) may make; 0 = "
+          "no limit. Over it: RESOURCE_EXHAUSTED with google.rpc.RetryInfo");
+ABSL_FLAG(int32_t, rate_limit_burst, 0, "Calls a caller may make at once after idling; 0 = twice --rate_limit");
+
 namespace handoff {
 
 std::vector<std::string> RuntimeFlagNames() {
@@ -56,7 +66,8 @@ std::vector<std::string> RuntimeFlagNames() {
           "delivery_deadline",  "delivery_lease", "delivery_max_refusals", "delivery_max_age",
           "max_connection_age", "shutdown_drain", "shutdown_grace", "tls_cert",
           "tls_key",            "tls_ca",         "tls_client_auth",       "tls_refresh_interval",
-          "plaintext",          "authz_policy",   "authz_refresh_interval"};
+          "plaintext",          "authz_policy",   "authz_refresh_interval", "max_message_bytes",
+          "max_streams_per_connection", "max_watch_per_connection", "rate_limit", "rate_limit_burst"};
 }
 
 absl::StatusOr<ServiceRuntime::Options> RuntimeOptionsFromFlags(const std::string& name, const std::string& listen,
@@ -91,6 +102,11 @@ absl::StatusOr<ServiceRuntime::Options> RuntimeOptionsFromFlags(const std::strin
   o.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   o.shutdown_drain = absl::GetFlag(FLAGS_shutdown_drain);
   o.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  o.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
+  o.limits.max_watch_per_connection = absl::GetFlag(FLAGS_max_watch_per_connection);
+  o.limits.rate = absl::GetFlag(FLAGS_rate_limit);
+  o.limits.burst = absl::GetFlag(FLAGS_rate_limit_burst);
   return o;
 }
 

@@ -44,6 +44,8 @@ absl::Status ServiceHost::Start() {
   // gRPC sets SO_REUSEPORT by default, so a second process on the same port would bind
   // beside this one and take half its calls. One port, one server: the second must fail.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options_.max_streams_per_connection);
   // Let clients keep idle connections alive with pings (see MakeServiceChannel).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

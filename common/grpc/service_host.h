@@ -48,6 +48,11 @@ class ServiceHost {
     absl::Duration max_connection_age = absl::Minutes(5);
     // The listener's credentials (TLS or plaintext); null = plaintext.
     std::shared_ptr<grpc::ServerCredentials> credentials;
+    // Largest request message accepted (a larger one ends the call RESOURCE_EXHAUSTED
+    // before it is parsed), and most calls open at once on one connection (more wait for
+    // a free slot: HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
+    int max_message_bytes = 1 << 20;
+    int max_streams_per_connection = 100;
   };
 
   explicit ServiceHost(Options options);

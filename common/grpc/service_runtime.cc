@@ -17,6 +17,8 @@ ServiceHost::Options HostOptions(const ServiceRuntime::Options& o) {
   host.shutdown_grace = o.shutdown_grace;
   host.max_connection_age = o.max_connection_age;
   host.credentials = o.security.ServerCredentials();
+  host.max_message_bytes = o.max_message_bytes;
+  host.max_streams_per_connection = o.max_streams_per_connection;
   return host;
 }
 
@@ -26,7 +28,8 @@ ServiceRuntime::ServiceRuntime(Options options)
     : options_(std::move(options)),
       pool_(static_cast<size_t>(std::max(1, options_.worker_threads)),
             static_cast<size_t>(std::max(1, options_.max_queued_calls))),
-      runner_(pool_, metrics_),
+      limits_(options_.limits),
+      runner_(pool_, metrics_, &limits_),
       host_(HostOptions(options_)) {}
 
 std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {
@@ -101,6 +104,18 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
     return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
         "--shutdown_drain=", absl::FormatDuration(options_.shutdown_drain), " must not be negative and --shutdown_grace=",
         absl::FormatDuration(options_.shutdown_grace), " must be positive")));
+  }
+  if (options_.max_message_bytes < 1024 || options_.max_message_bytes > (64 << 20) ||
+      options_.max_streams_per_connection < 1 || options_.limits.max_watch_per_connection < 1) {
+    return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
+        "--max_message_bytes=", options_.max_message_bytes, " must be within 1024..67108864, --max_streams_per_connection=",
+        options_.max_streams_per_connection, " and --max_watch_per_connection=", options_.limits.max_watch_per_connection,
+        " at least 1")));
+  }
+  if (!(options_.limits.rate >= 0) || options_.limits.burst < 0) {
+    return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
+        "--rate_limit=", options_.limits.rate, " and --rate_limit_burst=", options_.limits.burst,
+        " must not be negative (0 = no limit, and a burst of twice the rate)")));
   }
   prometheus::Gauge& backlog = metrics_.Gauge(
       "handoff_outbox_pending", "Messages for the other service not yet delivered");

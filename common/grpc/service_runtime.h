@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/grpc/call_limits.h"
 #include "common/grpc/delivery_handler.h"
 #include "common/grpc/event_stream.h"
 #include "common/grpc/metrics.h"
@@ -51,6 +52,11 @@ class ServiceRuntime {
     absl::Duration max_connection_age = absl::Minutes(5);
     // TLS of the listener and of the channel to the peer; the authorization policy.
     TransportSecurity security = TransportSecurity::LoopbackPlaintext();
+    // Per-caller limits (rate, Watch streams per connection).
+    CallLimitOptions limits;
+    // ServiceHost::Options::max_message_bytes, max_streams_per_connection.
+    int max_message_bytes = 1 << 20;
+    int max_streams_per_connection = 100;
   };
 
   // The shortest request_retention accepted: clients may retry for a day.
@@ -62,6 +68,7 @@ class ServiceRuntime {
   Metrics& metrics() { return metrics_; }
   WorkerPool& pool() { return pool_; }
   UnaryRunner& runner() { return runner_; }
+  CallLimits& limits() { return limits_; }
   const Options& options() const { return options_; }
   // A channel to the peer service (retry policy and keepalive set; TLS with this process's
   // certificate when the security options have one).
@@ -92,6 +99,7 @@ class ServiceRuntime {
   RealClock clock_;
   Metrics metrics_;
   WorkerPool pool_;
+  CallLimits limits_;
   UnaryRunner runner_;
   ServiceHost host_;
   EventHub events_;

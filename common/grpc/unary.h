@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
+#include "common/grpc/call_limits.h"
 #include "common/grpc/metrics.h"
 #include "common/grpc/request_validation.h"
 #include "common/grpc/status.h"
@@ -16,10 +17,26 @@ namespace handoff {
 
 // Runs the blocking part of a unary callback handler on the bounded worker pool, so gRPC's
 // threads never wait on storage, and finishes the reactor with the mapped status. When the
-// pool's queue is full the call is refused at once with RESOURCE_EXHAUSTED (retry later).
+// pool's queue is full the call is refused at once with RESOURCE_EXHAUSTED (retry later);
+// so is a call over its caller's rate limit (`limits`, when given).
 class UnaryRunner {
  public:
-  UnaryRunner(WorkerPool& pool, Metrics& metrics) : pool_(pool), metrics_(metrics) {}
+  UnaryRunner(WorkerPool& pool, Metrics& metrics, CallLimits* limits = nullptr)
+      : pool_(pool), metrics_(metrics), limits_(limits) {}
+
+  // Run for a call that may take long (reports over every lead or deal): it must carry a
+  // deadline (INVALID_ARGUMENT otherwise).
+  template <typename Work>
+  grpc::ServerUnaryReactor* RunLong(grpc::CallbackServerContext* context, const char* method,
+                                    const google::protobuf::Message& request, Work work) {
+    if (grpc::Status s = RequireDeadline(*context, method); !s.ok()) {
+      grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+      metrics_.RecordRpc(method, absl::StatusCode::kInvalidArgument, absl::ZeroDuration());
+      reactor->Finish(s);
+      return reactor;
+    }
+    return Run(context, method, request, std::move(work));
+  }
 
   // `work` returns absl::Status and fills the response it captured. `request` is checked
   // first for what no handler should have to repeat (timestamps within their range).
@@ -28,6 +45,13 @@ class UnaryRunner {
                                 const google::protobuf::Message& request, Work work) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const absl::Time start = absl::Now();
+    if (limits_ != nullptr) {
+      if (grpc::Status s = limits_->Admit(*context, start); !s.ok()) {
+        metrics_.RecordRpc(method, absl::StatusCode::kResourceExhausted, absl::ZeroDuration());
+        reactor->Finish(s);
+        return reactor;
+      }
+    }
     if (absl::Status s = ValidateTimestamps(request); !s.ok()) {
       Finish(reactor, method, start, s);
       return reactor;
@@ -57,6 +81,7 @@ class UnaryRunner {
 
   WorkerPool& pool_;
   Metrics& metrics_;
+  CallLimits* limits_;
 };
 
 }  // namespace handoff

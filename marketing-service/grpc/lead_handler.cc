@@ -24,6 +24,12 @@ absl::Status FillLead(MarketingTx& tx, const LeadWorkflow& leads, const Lead& le
   return absl::OkStatus();
 }
 
+// Ends an ImportLeads call before any row is read (no deadline, over the rate limit).
+class RefusedImport final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+ public:
+  void OnDone() override { delete this; }
+};
+
 // Reads an ImportLeads stream one row at a time: a row is read only after the previous
 // one was stored, so memory stays bounded however long the stream is. Rows arrive as raw
 // bytes and are parsed here: gRPC's typed reader reports a row that cannot be parsed like
@@ -154,7 +160,15 @@ void LeadHandler::ServeImportLeadsRaw() {
           "handoff.marketing.v1.LeadService.ImportLeads");
   MarkMethodRawCallback(
       m->index(), new grpc::internal::CallbackClientStreamingHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-                      [this](grpc::CallbackServerContext*, grpc::ByteBuffer* response) {
+                      [this](grpc::CallbackServerContext* ctx,
+                             grpc::ByteBuffer* response) -> grpc::ServerReadReactor<grpc::ByteBuffer>* {
+                        grpc::Status refused = RequireDeadline(*ctx, "LeadService/ImportLeads");
+                        if (refused.ok()) refused = d_.runtime.limits().Admit(*ctx);
+                        if (!refused.ok()) {
+                          auto* reactor = new RefusedImport();
+                          reactor->Finish(refused);
+                          return reactor;
+                        }
                         return new ImportReactor(*this, response);
                       }));
 }
@@ -335,14 +349,8 @@ grpc::ServerUnaryReactor* LeadHandler::EraseContact(grpc::CallbackServerContext*
 
 grpc::ServerWriteReactor<v1::WatchLeadEventsResponse>* LeadHandler::WatchLeadEvents(
     grpc::CallbackServerContext* ctx, const v1::WatchLeadEventsRequest* req) {
-  if (req->after_sequence() < 0) {
-    auto* reactor = new RejectedWatch<v1::WatchLeadEventsResponse>();
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                 "after_sequence must not be negative"));
-    return reactor;
-  }
-  return new EventWatchReactor<v1::WatchLeadEventsResponse>(
-      req->after_sequence(), d_.pool, d_.runtime.events(),
+  return StartWatch<v1::WatchLeadEventsResponse>(
+      ctx, req->after_sequence(), d_.pool, d_.runtime.events(), d_.runtime.limits(),
       [this](int64_t after, int limit) { return d_.store.ReadEvents(after, limit); });
 }
 

@@ -9,7 +9,7 @@ namespace handoff::marketing {
 grpc::ServerUnaryReactor* ReportHandler::GetCampaignPerformance(
     grpc::CallbackServerContext* ctx, const v1::GetCampaignPerformanceRequest* req,
     v1::GetCampaignPerformanceResponse* resp) {
-  return d_.runner.Run(ctx, "MarketingReportService/GetCampaignPerformance", *req, [this, req, resp] {
+  return d_.runner.RunLong(ctx, "MarketingReportService/GetCampaignPerformance", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseCampaignName(req->campaign(), "campaign");
     if (!id.ok()) return id.status();
     const absl::Time from = handoff::FromProto(req->start_time());
@@ -46,7 +46,7 @@ grpc::ServerUnaryReactor* ReportHandler::GetCampaignPerformance(
 grpc::ServerUnaryReactor* ReportHandler::GetLifecycleFunnel(
     grpc::CallbackServerContext* ctx, const v1::GetLifecycleFunnelRequest* req,
     v1::GetLifecycleFunnelResponse* resp) {
-  return d_.runner.Run(ctx, "MarketingReportService/GetLifecycleFunnel", *req, [this, resp] {
+  return d_.runner.RunLong(ctx, "MarketingReportService/GetLifecycleFunnel", *req, [this, resp] {
     return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<FunnelReport> read = ReadFunnel(tx);
       if (!read.ok()) return read.status();

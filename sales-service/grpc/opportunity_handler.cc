@@ -236,14 +236,8 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListTimeline(grpc::CallbackServerC
 
 grpc::ServerWriteReactor<v1::WatchDealEventsResponse>* OpportunityHandler::WatchDealEvents(
     grpc::CallbackServerContext* ctx, const v1::WatchDealEventsRequest* req) {
-  if (req->after_sequence() < 0) {
-    auto* reactor = new RejectedWatch<v1::WatchDealEventsResponse>();
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                 "after_sequence must not be negative"));
-    return reactor;
-  }
-  return new EventWatchReactor<v1::WatchDealEventsResponse>(
-      req->after_sequence(), d_.runtime.pool(), d_.runtime.events(),
+  return StartWatch<v1::WatchDealEventsResponse>(
+      ctx, req->after_sequence(), d_.runtime.pool(), d_.runtime.events(), d_.runtime.limits(),
       [this](int64_t after, int limit) { return d_.store.ReadEvents(after, limit); });
 }
 

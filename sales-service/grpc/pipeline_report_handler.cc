@@ -87,7 +87,7 @@ absl::Status PipelineReportHandler::FillReport(const Req& req, Resp* resp, Read 
 grpc::ServerUnaryReactor* PipelineReportHandler::GetPipelineReport(
     grpc::CallbackServerContext* ctx, const v1::GetPipelineReportRequest* req,
     v1::GetPipelineReportResponse* resp) {
-  return d_.runner.Run(ctx, "PipelineReportService/GetPipelineReport", *req, [this, req, resp] {
+  return d_.runner.RunLong(ctx, "PipelineReportService/GetPipelineReport", *req, [this, req, resp] {
     return FillReport(*req, resp, [](SalesTx& tx, const std::string& rep_id, const std::string& currency) {
       return tx.PipelineRows(rep_id, currency);
     }, BuildPipelineReport);
@@ -97,7 +97,7 @@ grpc::ServerUnaryReactor* PipelineReportHandler::GetPipelineReport(
 grpc::ServerUnaryReactor* PipelineReportHandler::GetForecast(grpc::CallbackServerContext* ctx,
                                                              const v1::GetForecastRequest* req,
                                                              v1::GetForecastResponse* resp) {
-  return d_.runner.Run(ctx, "PipelineReportService/GetForecast", *req, [this, req, resp] {
+  return d_.runner.RunLong(ctx, "PipelineReportService/GetForecast", *req, [this, req, resp] {
     if (!req->has_start_time() || !req->has_end_time()) {
       return absl::InvalidArgumentError("start_time and end_time are required");
     }

@@ -4,7 +4,10 @@
 //
 // The test clients use grpc::SslCredentials, not the TlsCredentials the services use, so
 // the two sides of each handshake are configured independently.
+#include <google/protobuf/any.pb.h>
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/duration.pb.h>
+#include <google/protobuf/unknown_field_set.h>
 #include <grpc/grpc_security_constants.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -347,6 +350,180 @@ TEST_F(RequestClientAuthTest, ACallerWithoutACertificateIsUnauthenticatedExceptF
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(CallEmpty(As("ops"), "/handoff.marketing.v1.CampaignService/ListCampaigns").error_code(),
             grpc::StatusCode::OK);
+}
+
+// Limits on what one caller may take (OWASP API4), on marketing: 2 Watch streams and 3
+// concurrent calls per connection, 64 KiB messages.
+class CallLimitsTest : public SecureSystemTest {
+ protected:
+  std::vector<std::string> ExtraMarketingFlags() const override {
+    std::vector<std::string> flags = SecureSystemTest::ExtraMarketingFlags();
+    for (const char* f : {"--max_watch_per_connection=2", "--max_streams_per_connection=3", "--max_message_bytes=65536"}) {
+      flags.push_back(f);
+    }
+    return flags;
+  }
+};
+
+// And a rate of 5 calls/s per identity (burst 5).
+class RateLimitTest : public SecureSystemTest {
+ protected:
+  std::vector<std::string> ExtraMarketingFlags() const override {
+    std::vector<std::string> flags = SecureSystemTest::ExtraMarketingFlags();
+    flags.push_back("--rate_limit=5");
+    flags.push_back("--rate_limit_burst=5");
+    return flags;
+  }
+};
+
+// The RetryInfo delay in a status' binary details (google.rpc.Status field 3, an Any whose
+// value's field 1 is a google.protobuf.Duration); -1s when there is none.
+absl::Duration RetryDelay(const grpc::Status& s) {
+  google::protobuf::UnknownFieldSet status;
+  if (!status.ParseFromString(s.error_details())) return absl::Seconds(-1);
+  for (int i = 0; i < status.field_count(); ++i) {
+    if (status.field(i).number() != 3) continue;
+    google::protobuf::Any any;
+    if (!any.ParseFromString(status.field(i).length_delimited())) continue;
+    if (any.type_url() != "type.googleapis.com/google.rpc.RetryInfo") continue;
+    google::protobuf::UnknownFieldSet retry;
+    if (!retry.ParseFromString(any.value()) || retry.field_count() != 1) continue;
+    google::protobuf::Duration d;
+    if (!d.ParseFromString(retry.field(0).length_delimited())) continue;
+    return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+  }
+  return absl::Seconds(-1);
+}
+
+// A WatchLeadEvents stream read on a thread of its own until it ends; cancelled and
+// joined on destruction.
+class OpenWatch {
+ public:
+  explicit OpenWatch(marketing::v1::LeadService::Stub& stub) {
+    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    reader_ = stub.WatchLeadEvents(&ctx_, marketing::v1::WatchLeadEventsRequest());
+    ended_ = done_.get_future();
+    thread_ = std::thread([this] {
+      marketing::v1::WatchLeadEventsResponse event;
+      while (reader_->Read(&event)) {
+      }
+      done_.set_value(reader_->Finish());
+    });
+  }
+  ~OpenWatch() {
+    ctx_.TryCancel();
+    thread_.join();
+  }
+  // OK while the stream is still open half a second after it was opened; else how it ended.
+  grpc::Status Status() {
+    if (ended_.wait_for(std::chrono::milliseconds(500)) != std::future_status::ready) return grpc::Status::OK;
+    return ended_.get();
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<marketing::v1::WatchLeadEventsResponse>> reader_;
+  std::promise<grpc::Status> done_;
+  std::future<grpc::Status> ended_;
+  std::thread thread_;
+};
+
+TEST_F(RateLimitTest, ACallerOverItsRateIsToldWhenToRetryAndOthersAreNotSlowed) {
+  auto ops = marketing::v1::CampaignService::NewStub(As("ops"));
+  marketing::v1::ListCampaignsResponse listed;
+  grpc::Status over;
+  int admitted = 0;
+  for (int i = 0; i < 20 && over.ok(); ++i) {
+    over = ops->ListCampaigns(Ctx().get(), marketing::v1::ListCampaignsRequest(), &listed);
+    if (over.ok()) ++admitted;
+  }
+  ASSERT_EQ(over.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << over.error_message();
+  EXPECT_GE(admitted, 5);  // the burst, plus what refilled meanwhile
+  EXPECT_LE(admitted, 7);
+  EXPECT_NE(over.error_message().find("spiffe://handoff.local/ops is over its rate limit of 5 calls/s"),
+            std::string::npos)
+      << over.error_message();
+  const absl::Duration delay = RetryDelay(over);
+  EXPECT_GT(delay, absl::ZeroDuration());
+  EXPECT_LE(delay, absl::Milliseconds(200));  // one token at 5/s
+  // Another identity has its own budget.
+  EXPECT_TRUE(campaigns_->ListCampaigns(Ctx().get(), marketing::v1::ListCampaignsRequest(), &listed).ok());
+  // After the delay the caller is served again.
+  std::this_thread::sleep_for(absl::ToChronoMilliseconds(delay) + std::chrono::milliseconds(20));
+  EXPECT_TRUE(ops->ListCampaigns(Ctx().get(), marketing::v1::ListCampaignsRequest(), &listed).ok());
+}
+
+TEST_F(CallLimitsTest, AnOversizedMessageIsRefusedAndWritesNothing) {
+  marketing::v1::CaptureLeadRequest req;
+  req.mutable_contact()->set_email("big@example.org");
+  req.mutable_contact()->set_company(std::string(100 * 1024, 'x'));
+  req.set_request_id("big-1");
+  marketing::v1::CaptureLeadResponse resp;
+  const grpc::Status s = leads_->CaptureLead(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  marketing::v1::ListLeadsResponse listed;
+  ASSERT_TRUE(leads_->ListLeads(Ctx().get(), marketing::v1::ListLeadsRequest(), &listed).ok());
+  EXPECT_EQ(listed.leads_size(), 0);
+}
+
+TEST_F(CallLimitsTest, LongCallsNeedADeadline) {
+  grpc::ClientContext report;
+  marketing::v1::GetLifecycleFunnelResponse funnel;
+  grpc::Status s = marketing_reports_->GetLifecycleFunnel(&report, {}, &funnel);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_NE(s.error_message().find("needs a deadline"), std::string::npos) << s.error_message();
+  grpc::ClientContext import;
+  marketing::v1::ImportLeadsResponse imported;
+  auto writer = leads_->ImportLeads(&import, &imported);
+  marketing::v1::ImportLeadsRequest row;
+  row.mutable_row()->mutable_contact()->set_email("row@example.org");
+  writer->Write(row);  // may fail: the server may have ended the call already
+  writer->WritesDone();
+  s = writer->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  marketing::v1::ListLeadsResponse listed;
+  ASSERT_TRUE(leads_->ListLeads(Ctx().get(), marketing::v1::ListLeadsRequest(), &listed).ok());
+  EXPECT_EQ(listed.leads_size(), 0);
+  // With a deadline both are served.
+  EXPECT_TRUE(marketing_reports_->GetLifecycleFunnel(Ctx().get(), {}, &funnel).ok());
+}
+
+TEST_F(CallLimitsTest, AConnectionHoldsAtMostItsWatchStreamsAndItsConcurrentCalls) {
+  auto stub = marketing::v1::LeadService::NewStub(As("crm-frontend"));
+  auto w1 = std::make_unique<OpenWatch>(*stub);
+  OpenWatch w2(*stub);
+  ASSERT_TRUE(w1->Status().ok());
+  ASSERT_TRUE(w2.Status().ok());
+  {
+    OpenWatch w3(*stub);
+    const grpc::Status third = w3.Status();
+    EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << third.error_message();
+    EXPECT_NE(third.error_message().find("--max_watch_per_connection"), std::string::npos) << third.error_message();
+  }
+  // Another connection has slots of its own.
+  auto other = marketing::v1::LeadService::NewStub(As("crm-frontend"));
+  OpenWatch elsewhere(*other);
+  EXPECT_TRUE(elsewhere.Status().ok());
+
+  // Two streams open, three allowed at once: an open import takes the third, and the next
+  // call on that connection waits for a free stream (here until its deadline).
+  grpc::ClientContext import;
+  import.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  marketing::v1::ImportLeadsResponse imported;
+  auto writer = stub->ImportLeads(&import, &imported);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  grpc::ClientContext waiting;
+  waiting.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  marketing::v1::ListLeadsResponse listed;
+  const grpc::Status waited = stub->ListLeads(&waiting, marketing::v1::ListLeadsRequest(), &listed);
+  EXPECT_EQ(waited.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << waited.error_message();
+  EXPECT_TRUE(other->ListLeads(Ctx().get(), marketing::v1::ListLeadsRequest(), &listed).ok());
+  writer->WritesDone();
+  EXPECT_TRUE(writer->Finish().ok());
+
+  // A freed Watch slot is taken again.
+  w1.reset();
+  EXPECT_TRUE(Eventually([&] { return OpenWatch(*stub).Status().ok(); }));
 }
 
 // Start-up refuses what would run insecure or fail every handshake later: exit 1, the

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/grpc/call_limits.h"
 #include "common/grpc/transport_security.h"
 #include "gtest/gtest.h"
 
@@ -139,6 +140,57 @@ TEST(TransportSecurity, PlaintextOffLoopbackAndPolicyWithoutTlsAreRefused) {
   o = TransportSecurityOptions();
   o.refresh_interval = absl::Milliseconds(10);
   EXPECT_FALSE(TransportSecurity::Create(o, "127.0.0.1:1", "127.0.0.1:2").ok());
+}
+
+}  // namespace
+}  // namespace handoff
+
+namespace handoff {
+namespace {
+
+TEST(CallLimits, EachPrincipalHasABucketThatRefillsAtTheRate) {
+  CallLimitOptions o;
+  o.rate = 10;
+  o.burst = 3;
+  CallLimits limits(o);
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limits.AdmitPrincipal("a", t0).ok()) << i;
+  const grpc::Status over = limits.AdmitPrincipal("a", t0);
+  EXPECT_EQ(over.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(over.error_message().find("a is over its rate limit of 10 calls/s (burst 3): retry in 100ms"),
+            std::string::npos)
+      << over.error_message();
+  EXPECT_FALSE(over.error_details().empty());
+  EXPECT_TRUE(limits.AdmitPrincipal("b", t0).ok());                             // its own bucket
+  EXPECT_FALSE(limits.AdmitPrincipal("a", t0 + absl::Milliseconds(50)).ok());  // half a token
+  EXPECT_TRUE(limits.AdmitPrincipal("a", t0 + absl::Milliseconds(100)).ok());
+  // Idle for long, the bucket holds the burst, not more.
+  const absl::Time later = t0 + absl::Hours(1);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limits.AdmitPrincipal("a", later).ok()) << i;
+  EXPECT_FALSE(limits.AdmitPrincipal("a", later).ok());
+}
+
+TEST(CallLimits, ARateOfZeroAdmitsEverythingAndTheDefaultBurstIsTwiceTheRate) {
+  CallLimitOptions off;
+  off.rate = 0;
+  CallLimits unlimited(off);
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  for (int i = 0; i < 10000; ++i) ASSERT_TRUE(unlimited.AdmitPrincipal("a", t0).ok());
+  CallLimitOptions o;
+  o.rate = 2;
+  CallLimits limits(o);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(limits.AdmitPrincipal("a", t0).ok()) << i;
+  EXPECT_FALSE(limits.AdmitPrincipal("a", t0).ok());
+}
+
+TEST(CallLimits, RetryInfoDetailsAreAGoogleRpcStatus) {
+  const std::string details = RetryInfoDetails(grpc::StatusCode::RESOURCE_EXHAUSTED, "slow down", absl::Milliseconds(1500));
+  // code=8 (field 1 varint), message (field 2), details (field 3: Any).
+  ASSERT_GE(details.size(), 4u);
+  EXPECT_EQ(details[0], '\x08');
+  EXPECT_EQ(details[1], '\x08');
+  EXPECT_NE(details.find("slow down"), std::string::npos);
+  EXPECT_NE(details.find("type.googleapis.com/google.rpc.RetryInfo"), std::string::npos);
 }
 
 }  // namespace
