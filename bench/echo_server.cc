@@ -39,8 +39,12 @@ int main(int argc, char** argv) {
   using namespace handoff;
   BlockShutdownSignals();
   absl::ParseCommandLine(argc, argv);
-  ServiceRuntime runtime({"echo-server", absl::GetFlag(FLAGS_listen), "", absl::GetFlag(FLAGS_worker_threads),
-                          2048, "", absl::Seconds(5)});
+  ServiceRuntime::Options options;
+  options.name = "echo-server";
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  options.limits.rate = 0;  // as the services run in the benchmarks (bench/lib.sh)
+  ServiceRuntime runtime(options);
   bench::EchoHandler handler(runtime.runner());
   runtime.AddService(&handler, "handoff.bench.v1.EchoService");
   return runtime.Run([] { return absl::OkStatus(); });

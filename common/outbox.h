@@ -69,8 +69,10 @@ class OutboxStore {
   // Parked messages with sequence > `after`, oldest first (payload left empty).
   virtual absl::StatusOr<Page<OutboxMessage>> ListParked(int64_t after, int limit) = 0;
   // Unparks the given messages (all parked ones when `sequences` is empty) for delivery at
-  // `now`; returns how many moved.
-  virtual absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) = 0;
+  // `now`, and appends `audit` (the operator's call) in the same transaction; returns how
+  // many moved.
+  virtual absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now,
+                                          const AuditRecord& audit) = 0;
 };
 
 // Delivers outbox messages with a background thread: one key's messages strictly in

@@ -60,6 +60,20 @@ EventRecord MakeEvent(std::string type, std::string subject, absl::Time time, co
   return e;
 }
 
+// One mutating call as the audit log keeps it: who made it (the caller's identity, and
+// the rep it acted for), what it called on which resource, and how it ended. Append-only;
+// no personal data (resources are named by id, no request or error text is kept).
+struct AuditRecord {
+  int64_t sequence = 0;     // assigned on append
+  absl::Time time;
+  std::string principal;    // CallIdentity::principal; "" outside a call
+  std::string actor;        // CallIdentity::actor
+  std::string method;       // e.g. "LeadService/CaptureLead"
+  std::string resource;     // e.g. "leads/0f3a..."; "" when the call named none
+  int code = 0;             // the gRPC status code it ended with (0 = OK)
+  std::string request_id;
+};
+
 // What every service transaction offers besides its own aggregates: the request log and
 // the outbox. Storage-neutral; SQLite and PostgreSQL implement it.
 class UnitOfWork {
@@ -72,6 +86,8 @@ class UnitOfWork {
   // Deletes stored answers (request log) whose bytes contain any of `needles`, so erased
   // personal data does not live on in them.
   virtual absl::Status ForgetResponsesContaining(const std::vector<std::string>& needles) = 0;
+  // Appends to the audit log (in this transaction, so it commits with the change).
+  virtual absl::Status AppendAudit(const AuditRecord& record) = 0;
 };
 
 // Queues `request` (a request message of the other service's API, with a request_id

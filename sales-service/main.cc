@@ -89,10 +89,11 @@ int main(int argc, char** argv) {
                               (*store)->database().schema_version()));
 
   SqlOutboxStore outbox((*store)->database());  // outlives the runtime that delivers it
+  sql::SqlAuditLog audit((*store)->database());
   ServiceRuntime runtime(*std::move(runtime_options));
   MarketingDelivery delivery(runtime.PeerChannel(), runtime.options().delivery_deadline);
   runtime.UseOutbox(
-      outbox,
+      outbox, audit,
       [&store](absl::Time before, int limit) { return sql::PruneRequestLog((*store)->database(), before, limit); },
       [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/grpc/convert.h"
+#include "common/idempotency.h"
 #include "common/page_token.h"
 
 namespace handoff {
@@ -49,11 +50,13 @@ grpc::ServerUnaryReactor* DeliveryHandler::RetryParkedMessages(
     grpc::CallbackServerContext* ctx, const ops::v1::RetryParkedMessagesRequest* req,
     ops::v1::RetryParkedMessagesResponse* resp) {
   return runner_.Run(ctx, "DeliveryService/RetryParkedMessages", *req, [this, req, resp]() -> absl::Status {
+    constexpr const char* kMethod = "DeliveryService/RetryParkedMessages";
     if (req->all() == (req->sequences_size() > 0)) {
       return absl::InvalidArgumentError("give either sequences or all = true");
     }
     const std::vector<int64_t> sequences(req->sequences().begin(), req->sequences().end());
-    absl::StatusOr<int64_t> moved = store_.Requeue(sequences, clock_.Now());
+    absl::StatusOr<int64_t> moved =
+        store_.Requeue(sequences, clock_.Now(), MakeAuditRecord(clock_, kMethod, *req, nullptr, "", absl::OkStatus()));
     if (!moved.ok()) return moved.status();
     resp->set_requeued(*moved);
     if (*moved > 0) requeued_();

@@ -12,11 +12,11 @@
 namespace handoff {
 
 // handoff.ops.v1.DeliveryService over a service's outbox: the backlog, parked messages,
-// and requeueing them (`requeued` wakes the dispatcher).
+// and requeueing them (`requeued` wakes the dispatcher; the requeue is audited in its
+// transaction).
 class DeliveryHandler final : public ParseCheckedService<ops::v1::DeliveryService::CallbackService> {
  public:
-  DeliveryHandler(OutboxStore& store, const Clock& clock, UnaryRunner& runner,
-                  std::function<void()> requeued)
+  DeliveryHandler(OutboxStore& store, const Clock& clock, UnaryRunner& runner, std::function<void()> requeued)
       : store_(store), clock_(clock), runner_(runner), requeued_(std::move(requeued)) {
     CheckParsing(this, &DeliveryHandler::GetDeliveryBacklog, &DeliveryHandler::ListParkedMessages,
                  &DeliveryHandler::RetryParkedMessages);

@@ -2,6 +2,7 @@
 #define HANDOFF_COMMON_GRPC_PARSE_CHECK_H_
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 #include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/server_callback_handlers.h>

@@ -36,7 +36,7 @@ std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {
   return MakeServiceChannel(options_.peer_address, options_.security.ChannelCredentials());
 }
 
-OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, RequestLogPruner prune,
+OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, AuditLog& audit, RequestLogPruner prune,
                                             OutboxDispatcher::Deliver deliver) {
   outbox_store_ = &outbox;
   OutboxDispatcher::Options delivery;
@@ -52,6 +52,8 @@ OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, RequestLogPrune
   delivery_handler_ = std::make_unique<DeliveryHandler>(*outbox_store_, clock_, runner_,
                                                         [this] { dispatcher_->Notify(); });
   host_.AddService(delivery_handler_.get(), "handoff.ops.v1.DeliveryService");
+  audit_handler_ = std::make_unique<AuditHandler>(audit, runner_);
+  host_.AddService(audit_handler_.get(), "handoff.ops.v1.AuditService");
   // Answers to request_ids older than the retention are dropped in small batches, so the
   // write lock is never held long.
   housekeeping_ = std::make_unique<PeriodicTask>(absl::Minutes(10), [this, prune = std::move(prune)] {
@@ -141,8 +143,9 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
   // Streams never end by themselves: end them at shutdown, so the server need not wait
   // out the grace period for them.
   host_.SetBeforeStop([this] { events_.Close(); });
-  if (absl::Status s = host_.Start(); !s.ok()) return FailStartup(options_.name, s);
+  // Logged before "listening on", which tells scripts and tests the server is up.
   LogInfo(options_.name, absl::StrCat("transport security: ", options_.security.Describe()));
+  if (absl::Status s = host_.Start(); !s.ok()) return FailStartup(options_.name, s);
   if (dispatcher_ != nullptr) dispatcher_->Start();
   if (housekeeping_ != nullptr) housekeeping_->Start();
   host_.WaitForShutdown();  // returns after in-flight calls finished

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/grpc/audit_handler.h"
 #include "common/grpc/call_limits.h"
 #include "common/grpc/delivery_handler.h"
 #include "common/grpc/event_stream.h"
@@ -78,10 +79,11 @@ class ServiceRuntime {
   using RequestLogPruner = std::function<absl::StatusOr<int64_t>(absl::Time before, int limit)>;
 
   // Creates the dispatcher that delivers `outbox` with `deliver`, serves
-  // handoff.ops.v1.DeliveryService over it, and prunes the request log past
-  // request_retention with `prune`. The store must outlive the runtime. Call once, before
-  // the handlers that notify it are built.
-  OutboxDispatcher& UseOutbox(OutboxStore& outbox, RequestLogPruner prune, OutboxDispatcher::Deliver deliver);
+  // handoff.ops.v1.DeliveryService over it and handoff.ops.v1.AuditService over `audit`,
+  // and prunes the request log past request_retention with `prune`. The stores must
+  // outlive the runtime. Call once, before the handlers that notify it are built.
+  OutboxDispatcher& UseOutbox(OutboxStore& outbox, AuditLog& audit, RequestLogPruner prune,
+                              OutboxDispatcher::Deliver deliver);
   void AddService(grpc::Service* service, const std::string& full_name);
 
   // Event watchers wait on this hub.
@@ -106,6 +108,7 @@ class ServiceRuntime {
   OutboxStore* outbox_store_ = nullptr;
   std::unique_ptr<OutboxDispatcher> dispatcher_;
   std::unique_ptr<DeliveryHandler> delivery_handler_;
+  std::unique_ptr<AuditHandler> audit_handler_;
   std::unique_ptr<PeriodicTask> housekeeping_;
 };
 

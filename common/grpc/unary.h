@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
+#include "common/call_identity.h"
 #include "common/grpc/call_limits.h"
 #include "common/grpc/metrics.h"
 #include "common/grpc/request_validation.h"
@@ -57,6 +58,7 @@ class UnaryRunner {
       return reactor;
     }
     auto task = [this, reactor, context, method, start, work = std::move(work)]() mutable {
+      ScopedCallIdentity identity(CallIdentity{CallerPrincipal(*context), ""});
       absl::Status status;
       if (context->IsCancelled()) {
         status = absl::CancelledError("the call was cancelled before it was handled");

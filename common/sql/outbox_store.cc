@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "common/sql/audit_log.h"
+
 namespace handoff {
 
 namespace {
@@ -200,7 +202,8 @@ absl::StatusOr<Page<OutboxMessage>> SqlOutboxStore::ListParked(int64_t after, in
   });
 }
 
-absl::StatusOr<int64_t> SqlOutboxStore::Requeue(const std::vector<int64_t>& sequences, absl::Time now) {
+absl::StatusOr<int64_t> SqlOutboxStore::Requeue(const std::vector<int64_t>& sequences, absl::Time now,
+                                                const AuditRecord& audit) {
   return sql::WriteValue(db_, [&](sql::Transaction& tx) -> absl::StatusOr<int64_t> {
     int64_t moved = 0;
     auto requeue = [&](bool one, int64_t sequence) -> absl::Status {
@@ -218,6 +221,7 @@ absl::StatusOr<int64_t> SqlOutboxStore::Requeue(const std::vector<int64_t>& sequ
     for (int64_t sequence : sequences) {
       if (absl::Status s = requeue(true, sequence); !s.ok()) return s;
     }
+    if (absl::Status s = sql::AppendAudit(tx, audit); !s.ok()) return s;
     return moved;
   });
 }

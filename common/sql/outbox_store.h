@@ -25,7 +25,8 @@ class SqlOutboxStore final : public OutboxStore {
   absl::Status Release(const std::vector<std::string>& keys, int64_t token) override;
   absl::StatusOr<OutboxBacklog> Backlog(absl::Time now) override;
   absl::StatusOr<Page<OutboxMessage>> ListParked(int64_t after, int limit) override;
-  absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) override;
+  absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now,
+                                  const AuditRecord& audit) override;
 
  private:
   // `sqlite_hint` (an INDEXED BY / NOT INDEXED clause) on SQLite, nothing on PostgreSQL.

@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/sql/audit_log.h"
 #include "common/sql/sql.h"
 #include "common/unit_of_work.h"
 
@@ -42,6 +43,7 @@ class UnitOfWorkOn : public Tx {
   absl::Status ForgetResponsesContaining(const std::vector<std::string>& needles) override {
     return sql::ForgetResponsesContaining(tx_, needles);
   }
+  absl::Status AppendAudit(const AuditRecord& r) override { return sql::AppendAudit(tx_, r); }
 
  protected:
   Transaction& tx_;

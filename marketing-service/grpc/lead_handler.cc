@@ -36,8 +36,8 @@ class RefusedImport final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
 // the end of the stream, which ended the import with OK and the rest of the rows unread.
 class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  ImportReactor(LeadHandler& handler, grpc::ByteBuffer* response)
-      : handler_(handler), response_out_(response) {
+  ImportReactor(LeadHandler& handler, grpc::ByteBuffer* response, std::string principal)
+      : handler_(handler), response_out_(response), principal_(std::move(principal)) {
     StartRead(&row_bytes_);
   }
 
@@ -107,6 +107,7 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
 
   LeadHandler& handler_;
   grpc::ByteBuffer* response_out_;
+  const std::string principal_;  // for the rows' audit records
   v1::ImportLeadsResponse response_;
   grpc::ByteBuffer row_bytes_;
   v1::ImportLeadsRequest row_;
@@ -139,7 +140,7 @@ absl::Status LeadHandler::Capture(const v1::CaptureLeadRequest& req,
   };
   absl::Status s;
   if (request_id_optional && req.request_id().empty()) {
-    s = d_.store.Run(act);
+    s = RunAudited(d_.store, d_.clock, "LeadService/ImportLeads", req, "", resp, act);
   } else {
     s = RunMutation(d_.store, d_.clock, "LeadService/CaptureLead", req, req.request_id(), resp, act);
   }
@@ -169,7 +170,7 @@ void LeadHandler::ServeImportLeadsRaw() {
                           reactor->Finish(refused);
                           return reactor;
                         }
-                        return new ImportReactor(*this, response);
+                        return new ImportReactor(*this, response, CallerPrincipal(*ctx));
                       }));
 }
 
@@ -241,7 +242,8 @@ grpc::ServerUnaryReactor* LeadHandler::RecordTouch(grpc::CallbackServerContext* 
     in.touch_id = req->touch_id();
     in.time = handoff::FromProto(req->occur_time());
     // touch_id is the idempotency key here: the domain turns a repeat into a no-op.
-    absl::Status s = d_.store.Run([&](MarketingTx& tx) -> absl::Status {
+    absl::Status s = RunAudited(d_.store, d_.clock, "LeadService/RecordTouch", *req, req->touch_id(), resp,
+                                [&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<TouchResult> r = d_.leads.RecordTouch(tx, in);
       if (!r.ok()) return r.status();
       resp->set_duplicate(r->duplicate);

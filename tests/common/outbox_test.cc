@@ -159,8 +159,9 @@ class CountingOutboxStore final : public OutboxStore {
   absl::StatusOr<Page<OutboxMessage>> ListParked(int64_t after, int limit) override {
     return inner_.ListParked(after, limit);
   }
-  absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now) override {
-    return inner_.Requeue(sequences, now);
+  absl::StatusOr<int64_t> Requeue(const std::vector<int64_t>& sequences, absl::Time now,
+                                  const AuditRecord& audit) override {
+    return inner_.Requeue(sequences, now, audit);
   }
   int claims = 0;
   int reschedules = 0;
@@ -309,7 +310,7 @@ TEST_F(OutboxTest, TransportFailuresSpendOnlyTheAgeBudgetWhichRequeueRestarts) {
   clock_.Advance(absl::Minutes(15));
   d.DeliverDue();  // past the hour
   EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 1);
-  ASSERT_EQ(*store_->Requeue({}, clock_.Now()), 1);
+  ASSERT_EQ(*store_->Requeue({}, clock_.Now(), AuditRecord()), 1);
   d.DeliverDue();  // still down, but the requeue gave it a fresh hour
   EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 0);
   up = true;
@@ -368,12 +369,12 @@ TEST_F(OutboxTest, ParkedMessagesAreListedAndRequeuedForDelivery) {
 
   // One by sequence (twice: the second finds nothing parked), then all the rest.
   refuse = false;
-  EXPECT_EQ(*store_->Requeue({c1}, clock_.Now()), 1);
-  EXPECT_EQ(*store_->Requeue({c1, 999}, clock_.Now()), 0);
+  EXPECT_EQ(*store_->Requeue({c1}, clock_.Now(), AuditRecord()), 1);
+  EXPECT_EQ(*store_->Requeue({c1, 999}, clock_.Now(), AuditRecord()), 0);
   d.DeliverDue();
   EXPECT_EQ(delivered, std::vector<std::string>({"c1"}));
   EXPECT_EQ(store_->Backlog(clock_.Now())->parked, 2);
-  EXPECT_EQ(*store_->Requeue({}, clock_.Now()), 2);
+  EXPECT_EQ(*store_->Requeue({}, clock_.Now(), AuditRecord()), 2);
   d.DeliverDue();
   ASSERT_EQ(delivered.size(), 3u);
   std::sort(delivered.begin() + 1, delivered.end());  // a1 and b1 went out together

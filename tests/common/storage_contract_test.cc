@@ -15,6 +15,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/outbox.h"
+#include "common/sql/audit_log.h"
 #include "common/sql/outbox_store.h"
 #include "common/sql/unit_of_work.h"
 #include "gtest/gtest.h"
@@ -181,8 +182,81 @@ TEST_F(StorageContract, TheOutboxKeepsOrderPerKeyAndRecordsEveryFate) {
   Page<OutboxMessage> parked = *outbox.ListParked(0, 10);
   ASSERT_EQ(parked.items.size(), 1u);
   EXPECT_EQ(parked.items[0].message_id, "a1");
-  EXPECT_EQ(*outbox.Requeue({}, t0 + absl::Seconds(30)), 1);
+  AuditRecord retry;
+  retry.method = "DeliveryService/RetryParkedMessages";
+  retry.principal = "spiffe://handoff.local/ops";
+  EXPECT_EQ(*outbox.Requeue({}, t0 + absl::Seconds(30), retry), 1);
+  // The requeue's audit record committed with it.
+  sql::SqlAuditLog audit(store_->database());
+  Page<AuditRecord> records = *audit.List(AuditQuery());
+  ASSERT_EQ(records.items.size(), 1u);
+  EXPECT_EQ(records.items[0].method, "DeliveryService/RetryParkedMessages");
   EXPECT_EQ(outbox.Backlog(t0 + absl::Seconds(30))->parked, 0);
+}
+
+// The audit log lists newest first with every filter and pages, and refuses any change or
+// deletion of a record, on both backends.
+TEST_F(StorageContract, TheAuditLogFiltersAndPagesAndIsAppendOnly) {
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) -> absl::Status {
+    for (int i = 0; i < 7; ++i) {
+      AuditRecord r;
+      r.time = t0 + absl::Seconds(i);
+      r.principal = i % 2 == 0 ? "spiffe://handoff.local/crm-frontend" : "spiffe://handoff.local/sales";
+      r.method = i < 5 ? "LeadService/CaptureLead" : "LeadService/ReportOutcome";
+      r.resource = "leads/" + std::to_string(i % 3);
+      r.code = i == 6 ? 9 : 0;
+      r.request_id = "r" + std::to_string(i);
+      if (absl::Status s = tx.AppendAudit(r); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }).ok());
+  sql::SqlAuditLog audit(store_->database());
+  auto ids = [&](AuditQuery q) {
+    std::string out;
+    while (true) {
+      absl::StatusOr<Page<AuditRecord>> page = audit.List(q);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) return out;
+      for (const AuditRecord& r : page->items) out += r.request_id + " ";
+      if (!page->next_cursor) return out;
+      q.before = *page->next_cursor;
+    }
+  };
+  AuditQuery all;
+  all.limit = 2;  // four pages
+  EXPECT_EQ(ids(all), "r6 r5 r4 r3 r2 r1 r0 ");
+  AuditQuery by_principal = all;
+  by_principal.principal = "spiffe://handoff.local/sales";
+  EXPECT_EQ(ids(by_principal), "r5 r3 r1 ");
+  AuditQuery by_method = all;
+  by_method.method = "LeadService/ReportOutcome";
+  EXPECT_EQ(ids(by_method), "r6 r5 ");
+  AuditQuery by_resource = all;
+  by_resource.resource = "leads/1";
+  EXPECT_EQ(ids(by_resource), "r4 r1 ");
+  AuditQuery by_code = all;
+  by_code.code = 9;
+  EXPECT_EQ(ids(by_code), "r6 ");
+  AuditQuery by_time = all;
+  by_time.start = t0 + absl::Seconds(2);
+  by_time.end = t0 + absl::Seconds(4);
+  EXPECT_EQ(ids(by_time), "r3 r2 ");
+  const AuditRecord newest = audit.List(AuditQuery())->items.front();
+  EXPECT_EQ(newest.time, t0 + absl::Seconds(6));
+  EXPECT_EQ(newest.principal, "spiffe://handoff.local/crm-frontend");
+  EXPECT_EQ(newest.resource, "leads/0");
+
+  for (const char* change : {"UPDATE audit_log SET code = 0", "DELETE FROM audit_log"}) {
+    const absl::Status s = store_->database().Write([&](sql::Transaction& tx) -> absl::Status {
+      absl::StatusOr<sql::Statement> q = tx.Prepare(change);
+      if (!q.ok()) return q.status();
+      return q->Run();
+    });
+    EXPECT_FALSE(s.ok()) << change;
+    EXPECT_NE(s.message().find("append-only"), absl::string_view::npos) << change << ": " << s;
+  }
+  EXPECT_EQ(ids(all), "r6 r5 r4 r3 r2 r1 r0 ");
 }
 
 // Two dispatchers, each on its own connection to the database (two replicas; on SQLite two

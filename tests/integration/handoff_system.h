@@ -16,6 +16,7 @@
 #include "handoff/marketing/v1/lead_service.grpc.pb.h"
 #include "handoff/marketing/v1/report_service.grpc.pb.h"
 #include "handoff/marketing/v1/scoring_service.grpc.pb.h"
+#include "handoff/ops/v1/audit_service.grpc.pb.h"
 #include "handoff/ops/v1/delivery_service.grpc.pb.h"
 #include "handoff/sales/v1/handoff_service.grpc.pb.h"
 #include "handoff/sales/v1/opportunity_service.grpc.pb.h"

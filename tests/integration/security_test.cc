@@ -105,7 +105,9 @@ bool Allowed(const std::string& server, const std::string& identity, const std::
              const std::string& method) {
   if (service == "grpc.health.v1.Health") return true;
   const bool read = StartsWith(method, "Get") || StartsWith(method, "List") || StartsWith(method, "Watch");
-  if (service == "handoff.ops.v1.DeliveryService") return identity == "ops";
+  if (service == "handoff.ops.v1.DeliveryService" || service == "handoff.ops.v1.AuditService") {
+    return identity == "ops";
+  }
   if (server == "marketing") {
     if (service == "handoff.marketing.v1.LeadService" && method == "ReportOutcome") return identity == "sales";
     if (service == "handoff.marketing.v1.CampaignService" || service == "handoff.marketing.v1.LeadService") {
@@ -174,6 +176,91 @@ TEST_F(SecureSystemTest, LeadsGoThroughTheWholeFlowOverMutualTlsUnderTheShippedP
       << marketing_->Log();
 }
 
+// Every change is in the audit log of the service that made it, with the identity that
+// asked for it; a call the rules refused is there with its code; only ops may read it.
+TEST_F(SecureSystemTest, EveryMutationIsAuditedWithItsCallerResourceAndCode) {
+  CreateRep("ada", "", 100);
+  LeadFlow flow("audited", 1);
+  const LeadFlow::Stubs stubs{leads_.get(), opportunities_.get()};
+  ASSERT_EQ(flow.Drive(0, stubs), "");
+  auto marketing_ops = ops::v1::DeliveryService::NewStub(As("ops"));
+  auto sales_ops = ops::v1::DeliveryService::NewStub(As("ops", /*to_marketing=*/false));
+  ASSERT_TRUE(Eventually([&] { return LeadFlow::Drained(*marketing_ops) && LeadFlow::Drained(*sales_ops); }));
+  const std::string lead = flow.lead_names()[0];
+  const std::string opportunity = OpportunitiesOf(lead).at(0).name();
+  // Closing it again breaks a rule: FAILED_PRECONDITION, audited.
+  sales::v1::CloseWonRequest again;
+  again.set_name(opportunity);
+  again.mutable_amount()->set_amount_minor(5);
+  again.mutable_amount()->set_currency_code("EUR");
+  again.set_request_id("won-again");
+  sales::v1::CloseWonResponse closed;
+  ASSERT_EQ(opportunities_->CloseWon(Ctx().get(), again, &closed).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  auto records = [&](bool marketing, ops::v1::ListAuditRecordsRequest req) {
+    auto audit = ops::v1::AuditService::NewStub(As("ops", marketing));
+    std::vector<ops::v1::AuditRecord> out;
+    for (int page = 0; page < 100; ++page) {
+      ops::v1::ListAuditRecordsResponse resp;
+      const grpc::Status s = audit->ListAuditRecords(Ctx().get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      out.insert(out.end(), resp.records().begin(), resp.records().end());
+      if (!s.ok() || resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
+    }
+    return out;
+  };
+  auto describe = [](const std::vector<ops::v1::AuditRecord>& rs) {
+    std::string out;
+    for (const ops::v1::AuditRecord& r : rs) {
+      out += r.method() + " by " + r.principal() + " on " + r.resource() + " code " + std::to_string(r.code()) + "\n";
+    }
+    return out;
+  };
+  ops::v1::ListAuditRecordsRequest about_lead;
+  about_lead.set_resource(lead);
+  about_lead.set_page_size(1);  // one record a page: the paging is exercised too
+  const std::vector<ops::v1::AuditRecord> in_marketing = records(true, about_lead);
+  const std::string m = describe(in_marketing);
+  EXPECT_NE(m.find("LeadService/CaptureLead by spiffe://handoff.local/crm-frontend on " + lead + " code 0"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("LeadService/QualifyLead by spiffe://handoff.local/crm-frontend on " + lead + " code 0"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("LeadService/ReportOutcome by spiffe://handoff.local/sales on " + lead + " code 0"),
+            std::string::npos) << m;
+  for (size_t i = 1; i < in_marketing.size(); ++i) {
+    EXPECT_GT(in_marketing[i - 1].sequence(), in_marketing[i].sequence()) << "newest first";
+  }
+  ASSERT_FALSE(in_marketing.empty());
+  EXPECT_EQ(in_marketing.back().request_id(), "audited-capture-0");
+
+  const std::string s = describe(records(false, {}));
+  // A handoff is about the opportunity it creates (the resource its response names).
+  EXPECT_NE(s.find("HandoffService/HandoffLead by spiffe://handoff.local/marketing on " + opportunity + " code 0"),
+            std::string::npos) << s;
+  EXPECT_NE(s.find("OpportunityService/AcceptOpportunity by spiffe://handoff.local/crm-frontend on " + opportunity +
+                   " code 0"), std::string::npos) << s;
+  EXPECT_NE(s.find("OpportunityService/CloseWon by spiffe://handoff.local/crm-frontend on " + opportunity + " code 0"),
+            std::string::npos) << s;
+  EXPECT_NE(s.find("OpportunityService/CloseWon by spiffe://handoff.local/crm-frontend on " + opportunity + " code 9"),
+            std::string::npos) << s;
+  EXPECT_NE(s.find("RepService/CreateRep by spiffe://handoff.local/crm-frontend"), std::string::npos) << s;
+
+  // Filters: the refused calls alone, and a bad filter.
+  ops::v1::ListAuditRecordsRequest refused;
+  refused.mutable_code()->set_value(9);
+  const std::vector<ops::v1::AuditRecord> failed = records(false, refused);
+  ASSERT_EQ(failed.size(), 1u) << describe(failed);
+  EXPECT_EQ(failed[0].request_id(), "won-again");
+  auto audit = ops::v1::AuditService::NewStub(As("ops", false));
+  ops::v1::ListAuditRecordsRequest bad;
+  bad.mutable_code()->set_value(17);
+  ops::v1::ListAuditRecordsResponse none;
+  EXPECT_EQ(audit->ListAuditRecords(Ctx().get(), bad, &none).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Reads are not audited.
+  EXPECT_EQ(s.find("List"), std::string::npos) << s;
+}
+
 TEST_F(SecureSystemTest, APlaintextClientIsRefusedAndWritesNothing) {
   for (const std::string& address : {m_addr(), s_addr()}) {
     auto plain = marketing::v1::CampaignService::NewStub(NewChannel(address, grpc::InsecureChannelCredentials()));
@@ -220,10 +307,11 @@ TEST_F(SecureSystemTest, EachIdentityIsDeniedExactlyTheMethodsItsRoleForbids) {
       {"marketing",
        {"handoff.marketing.v1.CampaignService", "handoff.marketing.v1.LeadService",
         "handoff.marketing.v1.ScoringService", "handoff.marketing.v1.MarketingReportService",
-        "handoff.ops.v1.DeliveryService", "grpc.health.v1.Health"}},
+        "handoff.ops.v1.DeliveryService", "handoff.ops.v1.AuditService", "grpc.health.v1.Health"}},
       {"sales",
        {"handoff.sales.v1.HandoffService", "handoff.sales.v1.OpportunityService", "handoff.sales.v1.RepService",
-        "handoff.sales.v1.PipelineReportService", "handoff.ops.v1.DeliveryService", "grpc.health.v1.Health"}}};
+        "handoff.sales.v1.PipelineReportService", "handoff.ops.v1.DeliveryService", "handoff.ops.v1.AuditService",
+        "grpc.health.v1.Health"}}};
   int denied = 0;
   int allowed = 0;
   for (const auto& [server, names] : services) {

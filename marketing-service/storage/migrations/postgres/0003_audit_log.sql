@@ -1,0 +1,1 @@
+-- @include common/sql/migrations/postgres/audit_log.sql

@@ -1,0 +1,1 @@
+-- @include common/sql/migrations/sqlite/audit_log.sql
