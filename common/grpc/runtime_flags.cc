@@ -1,6 +1,8 @@
 #include "common/grpc/runtime_flags.h"
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
@@ -58,6 +60,9 @@ ABSL_FLAG(double, rate_limit, 1000,
           "Calls per second each caller (certificate identity; without TLS, client IP) may make; 0 = "
           "no limit. Over it: RESOURCE_EXHAUSTED with google.rpc.RetryInfo");
 ABSL_FLAG(int32_t, rate_limit_burst, 0, "Calls a caller may make at once after idling; 0 = twice --rate_limit");
+ABSL_FLAG(std::vector<std::string>, trusted_actor_principals, {"spiffe://handoff.local/crm-frontend"},
+          "Callers (principals, comma-separated) that may say which rep a call acts for with the "
+          "x-handoff-actor metadata; empty = none");
 
 namespace handoff {
 
@@ -67,7 +72,8 @@ std::vector<std::string> RuntimeFlagNames() {
           "max_connection_age", "shutdown_drain", "shutdown_grace", "tls_cert",
           "tls_key",            "tls_ca",         "tls_client_auth",       "tls_refresh_interval",
           "plaintext",          "authz_policy",   "authz_refresh_interval", "max_message_bytes",
-          "max_streams_per_connection", "max_watch_per_connection", "rate_limit", "rate_limit_burst"};
+          "max_streams_per_connection", "max_watch_per_connection", "rate_limit", "rate_limit_burst",
+          "trusted_actor_principals"};
 }
 
 absl::StatusOr<ServiceRuntime::Options> RuntimeOptionsFromFlags(const std::string& name, const std::string& listen,
@@ -107,6 +113,7 @@ absl::StatusOr<ServiceRuntime::Options> RuntimeOptionsFromFlags(const std::strin
   o.limits.max_watch_per_connection = absl::GetFlag(FLAGS_max_watch_per_connection);
   o.limits.rate = absl::GetFlag(FLAGS_rate_limit);
   o.limits.burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  o.trusted_actor_principals = absl::GetFlag(FLAGS_trusted_actor_principals);
   return o;
 }
 

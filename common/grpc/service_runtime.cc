@@ -29,7 +29,8 @@ ServiceRuntime::ServiceRuntime(Options options)
       pool_(static_cast<size_t>(std::max(1, options_.worker_threads)),
             static_cast<size_t>(std::max(1, options_.max_queued_calls))),
       limits_(options_.limits),
-      runner_(pool_, metrics_, &limits_),
+      actors_(options_.trusted_actor_principals),
+      runner_(pool_, metrics_, &limits_, &actors_),
       host_(HostOptions(options_)) {}
 
 std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/grpc/acting_rep.h"
 #include "common/grpc/audit_handler.h"
 #include "common/grpc/call_limits.h"
 #include "common/grpc/delivery_handler.h"
@@ -55,6 +56,8 @@ class ServiceRuntime {
     TransportSecurity security = TransportSecurity::LoopbackPlaintext();
     // Per-caller limits (rate, Watch streams per connection).
     CallLimitOptions limits;
+    // Principals that may say which rep a call acts for (x-handoff-actor).
+    std::vector<std::string> trusted_actor_principals = {"spiffe://handoff.local/crm-frontend"};
     // ServiceHost::Options::max_message_bytes, max_streams_per_connection.
     int max_message_bytes = 1 << 20;
     int max_streams_per_connection = 100;
@@ -102,6 +105,7 @@ class ServiceRuntime {
   Metrics metrics_;
   WorkerPool pool_;
   CallLimits limits_;
+  ActingRepPolicy actors_;
   UnaryRunner runner_;
   ServiceHost host_;
   EventHub events_;

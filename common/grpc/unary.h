@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "common/call_identity.h"
+#include "common/grpc/acting_rep.h"
 #include "common/grpc/call_limits.h"
 #include "common/grpc/metrics.h"
 #include "common/grpc/request_validation.h"
@@ -22,8 +23,10 @@ namespace handoff {
 // so is a call over its caller's rate limit (`limits`, when given).
 class UnaryRunner {
  public:
-  UnaryRunner(WorkerPool& pool, Metrics& metrics, CallLimits* limits = nullptr)
-      : pool_(pool), metrics_(metrics), limits_(limits) {}
+  // `limits` and `actors` may be null (no rate limit; no call may act for a rep).
+  UnaryRunner(WorkerPool& pool, Metrics& metrics, CallLimits* limits = nullptr,
+              const ActingRepPolicy* actors = nullptr)
+      : pool_(pool), metrics_(metrics), limits_(limits), actors_(actors) {}
 
   // Run for a call that may take long (reports over every lead or deal): it must carry a
   // deadline (INVALID_ARGUMENT otherwise).
@@ -53,12 +56,19 @@ class UnaryRunner {
         return reactor;
       }
     }
+    CallIdentity identity{CallerPrincipal(*context), ""};
+    if (grpc::Status s = ActorOf(*context, identity); !s.ok()) {
+      metrics_.RecordRpc(method, static_cast<absl::StatusCode>(s.error_code()), absl::ZeroDuration());
+      reactor->Finish(s);
+      return reactor;
+    }
     if (absl::Status s = ValidateTimestamps(request); !s.ok()) {
       Finish(reactor, method, start, s);
       return reactor;
     }
-    auto task = [this, reactor, context, method, start, work = std::move(work)]() mutable {
-      ScopedCallIdentity identity(CallIdentity{CallerPrincipal(*context), ""});
+    auto task = [this, reactor, context, method, start, identity = std::move(identity),
+                 work = std::move(work)]() mutable {
+      ScopedCallIdentity scope(std::move(identity));
       absl::Status status;
       if (context->IsCancelled()) {
         status = absl::CancelledError("the call was cancelled before it was handled");
@@ -75,6 +85,14 @@ class UnaryRunner {
   }
 
  private:
+  grpc::Status ActorOf(const grpc::ServerContextBase& context, CallIdentity& identity) const {
+    if (actors_ != nullptr) return actors_->ActorOf(context, identity.principal, &identity.actor);
+    if (context.client_metadata().count(kActorMetadata) > 0) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "this server accepts no x-handoff-actor");
+    }
+    return grpc::Status::OK;
+  }
+
   void Finish(grpc::ServerUnaryReactor* reactor, const char* method, absl::Time start,
               const absl::Status& status) {
     metrics_.RecordRpc(method, status.code(), absl::Now() - start);
@@ -84,6 +102,7 @@ class UnaryRunner {
   WorkerPool& pool_;
   Metrics& metrics_;
   CallLimits* limits_;
+  const ActingRepPolicy* actors_;
 };
 
 }  // namespace handoff

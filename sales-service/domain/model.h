@@ -114,6 +114,9 @@ struct Activity {
   absl::Time next_step_due = absl::InfinitePast();
   absl::Time time = absl::InfinitePast();  // when it happened; InfinitePast = now
   std::string rep_id;
+  // Who logged it: the acting rep ("reps/{id}") when the call named one, else the calling
+  // system's principal; "" for activities logged before this was kept.
+  std::string performed_by;
 };
 
 // History entries of an opportunity (ListTimeline).

@@ -25,6 +25,16 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Load(SalesTx& tx, const std::st
   return opp;
 }
 
+absl::Status OpportunityWorkflow::CheckActor(SalesTx& tx, const std::string& id, const std::string& actor) const {
+  if (actor.empty()) return absl::OkStatus();
+  absl::StatusOr<Opportunity> opp = tx.GetOpportunity(id);
+  if (!opp.ok()) return opp.status();
+  if (!opp->rep_id.empty() && actor == absl::StrCat("reps/", opp->rep_id)) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat(actor, " may change only opportunities assigned to it; ", OppName(id), " is assigned to ",
+                   opp->rep_id.empty() ? std::string("no rep") : absl::StrCat("reps/", opp->rep_id)));
+}
+
 absl::Status OpportunityWorkflow::Save(SalesTx& tx, Opportunity& opp, DealEventType type) const {
   opp.update_time = clock_.Now();
   ++opp.version;

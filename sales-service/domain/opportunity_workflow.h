@@ -88,6 +88,11 @@ class OpportunityWorkflow {
   // Removes the person's personal data from sales; returns the opportunities erased.
   absl::StatusOr<int> EraseLead(SalesTx& tx, const std::string& lead) const;
 
+  // A call acting for rep `actor` ("reps/{id}"; "" = a system acting for nobody) may change
+  // opportunity `id` only when it is assigned to that rep: PERMISSION_DENIED otherwise
+  // (NOT_FOUND for no such opportunity). Run it in the change's transaction, first.
+  absl::Status CheckActor(SalesTx& tx, const std::string& id, const std::string& actor) const;
+
   // `etag`: when non-empty must match the opportunity's current etag (else ABORTED).
   absl::StatusOr<Opportunity> Accept(SalesTx& tx, const std::string& id, const std::string& etag) const;
   absl::StatusOr<Opportunity> Reject(SalesTx& tx, const std::string& id, RejectReason reason,

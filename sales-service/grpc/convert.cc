@@ -97,6 +97,7 @@ void ToProto(const Activity& a, v1::Activity* out) {
   handoff::ToProtoIfSet(a.next_step_due, [&] { return out->mutable_next_step_due_time(); });
   handoff::ToProto(a.time, out->mutable_occur_time());
   if (!a.rep_id.empty()) out->set_rep(ResourceName("reps", a.rep_id));
+  out->set_performed_by(a.performed_by);
 }
 
 Activity FromProto(const v1::Activity& p) {

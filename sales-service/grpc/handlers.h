@@ -2,6 +2,7 @@
 #define HANDOFF_SALES_GRPC_HANDLERS_H_
 
 #include "absl/time/time.h"
+#include "common/call_identity.h"
 #include "common/clock.h"
 #include "common/grpc/unary.h"
 #include "common/idempotency.h"
@@ -131,6 +132,11 @@ class OpportunityHandler final : public ParseCheckedService<v1::OpportunityServi
       if (!id.ok()) return id.status();
       absl::Status s = RunMutation(d_.store, d_.clock, method, *req, req->request_id(), resp,
                                    [&](SalesTx& tx) -> absl::Status {
+                                     if (absl::Status s = d_.opportunities.CheckActor(
+                                             tx, *id, CurrentCallIdentity().actor);
+                                         !s.ok()) {
+                                       return s;
+                                     }
                                      absl::StatusOr<Opportunity> o = change(tx, *id);
                                      if (!o.ok()) return o.status();
                                      ToProto(*o, d_.opportunities, resp->mutable_opportunity());

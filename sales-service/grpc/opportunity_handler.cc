@@ -100,8 +100,14 @@ grpc::ServerUnaryReactor* OpportunityHandler::LogActivity(grpc::CallbackServerCo
     if (!id.ok()) return id.status();
     absl::Status s = RunMutation(d_.store, d_.clock, "OpportunityService/LogActivity", *req,
                                  req->request_id(), resp, [&](SalesTx& tx) -> absl::Status {
+                                   const CallIdentity& who = CurrentCallIdentity();
+                                   if (absl::Status s = d_.opportunities.CheckActor(tx, *id, who.actor); !s.ok()) {
+                                     return s;
+                                   }
+                                   Activity activity = FromProto(req->activity());
+                                   activity.performed_by = who.actor.empty() ? who.principal : who.actor;
                                    absl::StatusOr<Activity> a = d_.opportunities.LogActivity(
-                                       tx, *id, FromProto(req->activity()), req->etag());
+                                       tx, *id, std::move(activity), req->etag());
                                    if (!a.ok()) return a.status();
                                    ToProto(*a, resp->mutable_activity());
                                    return absl::OkStatus();

@@ -16,7 +16,7 @@ namespace {
 constexpr char kTimelineSelect[] =
     "SELECT t.seq, t.time_us, t.kind, t.from_stage, t.to_stage, t.time_in_from_us, t.rep_id,"
     " t.reason, a.id, a.type, a.call_outcome, a.meeting_status, a.summary, a.next_step,"
-    " a.next_step_due_us, a.time_us, a.rep_id"
+    " a.next_step_due_us, a.time_us, a.rep_id, a.performed_by"
     " FROM timeline t LEFT JOIN activities a ON t.kind = 1 AND a.id = t.activity_id";
 
 TimelineEntry ReadTimelineEntry(const Statement& q, const std::string& opportunity_id) {
@@ -42,6 +42,7 @@ TimelineEntry ReadTimelineEntry(const Statement& q, const std::string& opportuni
       e.activity.next_step_due = q.OptionalTime(14);
       e.activity.time = q.Time(15);
       e.activity.rep_id = q.Text(16);
+      e.activity.performed_by = q.Text(17);
       break;
   }
   return e;
@@ -95,7 +96,7 @@ absl::Status SqlSalesTx::InsertActivity(const Activity& a) {
   }
   absl::StatusOr<Statement> q = tx_.Prepare(
       "INSERT INTO activities(id, opportunity_id, type, call_outcome, meeting_status, summary,"
-      " next_step, next_step_due_us, time_us, rep_id) VALUES(?,?,?,?,?,?,?,?,?,?)");
+      " next_step, next_step_due_us, time_us, rep_id, performed_by) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   if (!q.ok()) return q.status();
   q->Bind(1, a.id)
       .Bind(2, a.opportunity_id)
@@ -106,7 +107,8 @@ absl::Status SqlSalesTx::InsertActivity(const Activity& a) {
       .Bind(7, a.next_step)
       .BindOptionalTime(8, a.next_step_due)
       .BindTime(9, a.time)
-      .Bind(10, a.rep_id);
+      .Bind(10, a.rep_id)
+      .Bind(11, a.performed_by);
   return q->Run();
 }
 
@@ -114,7 +116,7 @@ absl::StatusOr<Page<Activity>> SqlSalesTx::ListActivities(const std::string& opp
                                                           int limit) {
   absl::StatusOr<Statement> q = tx_.Prepare(
       "SELECT seq, id, opportunity_id, type, call_outcome, meeting_status, summary, next_step,"
-      " next_step_due_us, time_us, rep_id FROM activities WHERE opportunity_id = ? AND seq > ?"
+      " next_step_due_us, time_us, rep_id, performed_by FROM activities WHERE opportunity_id = ? AND seq > ?"
       " ORDER BY seq LIMIT ?");
   if (!q.ok()) return q.status();
   q->Bind(1, opportunity_id).Bind(2, after).Bind(3, int64_t{limit + 1});
@@ -130,6 +132,7 @@ absl::StatusOr<Page<Activity>> SqlSalesTx::ListActivities(const std::string& opp
     a.next_step_due = r.OptionalTime(8);
     a.time = r.Time(9);
     a.rep_id = r.Text(10);
+    a.performed_by = r.Text(11);
     return a;
   });
 }

@@ -7,6 +7,7 @@
 #include <google/protobuf/any.pb.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/duration.pb.h>
+#include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/unknown_field_set.h>
 #include <grpc/grpc_security_constants.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -85,6 +86,22 @@ grpc::Status CallEmpty(const std::shared_ptr<grpc::Channel>& channel, const std:
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  return done.get_future().get();
+}
+
+// Calls `method` with `request`, acting for `actor` (x-handoff-actor) when it is not empty.
+grpc::Status CallAs(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                    const google::protobuf::Message& request, const std::string& actor) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (!actor.empty()) ctx.AddMetadata("x-handoff-actor", actor);
+  grpc::Slice bytes(request.SerializeAsString());
+  grpc::ByteBuffer buffer(&bytes, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &buffer, &response,
                  [&done](grpc::Status s) { done.set_value(std::move(s)); });
   return done.get_future().get();
 }
@@ -259,6 +276,105 @@ TEST_F(SecureSystemTest, EveryMutationIsAuditedWithItsCallerResourceAndCode) {
   EXPECT_EQ(audit->ListAuditRecords(Ctx().get(), bad, &none).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // Reads are not audited.
   EXPECT_EQ(s.find("List"), std::string::npos) << s;
+}
+
+// A call the front end makes for a rep (x-handoff-actor) may change only that rep's
+// opportunities: every opportunity mutation is refused for another rep's deal before it
+// changes anything, and what the rep does is recorded as done by the rep.
+TEST_F(SecureSystemTest, ARepActingThroughTheFrontEndChangesOnlyItsOwnOpportunities) {
+  const std::string ada = CreateRep("ada", "", 100).name();
+  const std::string bo = CreateRep("bo", "", 100).name();
+  const std::string lead = CaptureEmail("acting0@example.org");
+  Qualify(lead);
+  const std::vector<sales::v1::Opportunity> opps = AwaitOpportunities(lead);
+  ASSERT_EQ(opps.size(), 1u);
+  const std::string opportunity = opps[0].name();
+  sales::v1::AssignOpportunityRequest assign;  // by the system (no actor): to ada
+  assign.set_name(opportunity);
+  assign.set_rep(ada);
+  assign.set_request_id("assign-to-ada");
+  sales::v1::AssignOpportunityResponse assigned;
+  ASSERT_TRUE(opportunities_->AssignOpportunity(Ctx().get(), assign, &assigned).ok());
+
+  const std::shared_ptr<grpc::Channel> front = As("crm-frontend", /*to_marketing=*/false);
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("handoff.sales.v1.OpportunityService");
+  ASSERT_NE(service, nullptr);
+  google::protobuf::DynamicMessageFactory factory;
+  int mutations = 0;
+  for (int m = 0; m < service->method_count(); ++m) {
+    const google::protobuf::MethodDescriptor* method = service->method(m);
+    const std::string name = method->name();
+    if (StartsWith(name, "Get") || StartsWith(name, "List") || StartsWith(name, "Watch")) continue;
+    ++mutations;
+    std::unique_ptr<google::protobuf::Message> req(factory.GetPrototype(method->input_type())->New());
+    const google::protobuf::Reflection* r = req->GetReflection();
+    const google::protobuf::Descriptor* d = req->GetDescriptor();
+    if (const auto* f = d->FindFieldByName("name")) r->SetString(req.get(), f, opportunity);
+    if (const auto* f = d->FindFieldByName("opportunity")) {
+      if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+        r->SetString(req.get(), f, opportunity);
+      } else {  // UpdateOpportunity: the opportunity itself
+        google::protobuf::Message* o = r->MutableMessage(req.get(), f, &factory);
+        o->GetReflection()->SetString(o, o->GetDescriptor()->FindFieldByName("name"), opportunity);
+      }
+    }
+    if (const auto* f = d->FindFieldByName("request_id")) r->SetString(req.get(), f, "bo-" + name);
+    const grpc::Status s = CallAs(front, "/handoff.sales.v1.OpportunityService/" + name, *req, bo);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << name << ": " << s.error_message();
+    EXPECT_NE(s.error_message().find(bo + " may change only opportunities assigned to it"), std::string::npos)
+        << name << ": " << s.error_message();
+  }
+  EXPECT_EQ(mutations, 10);
+  sales::v1::GetOpportunityRequest get;
+  get.set_name(opportunity);
+  sales::v1::GetOpportunityResponse unchanged;
+  ASSERT_TRUE(opportunities_->GetOpportunity(Ctx().get(), get, &unchanged).ok());
+  EXPECT_EQ(unchanged.opportunity().etag(), assigned.opportunity().etag()) << "a refused call changed it";
+
+  // Ada may: she accepts, and her note is recorded as hers, in the activity and in the
+  // audit log.
+  auto front_stub = sales::v1::OpportunityService::NewStub(front);
+  grpc::ClientContext accept_as_ada;
+  accept_as_ada.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  accept_as_ada.AddMetadata("x-handoff-actor", ada);
+  sales::v1::AcceptOpportunityRequest accept;
+  accept.set_name(opportunity);
+  accept.set_request_id("ada-accept");
+  sales::v1::AcceptOpportunityResponse accepted;
+  const grpc::Status took = front_stub->AcceptOpportunity(&accept_as_ada, accept, &accepted);
+  ASSERT_TRUE(took.ok()) << took.error_message();
+  sales::v1::LogActivityRequest note;
+  note.set_opportunity(opportunity);
+  note.mutable_activity()->set_type(sales::v1::ACTIVITY_TYPE_NOTE);
+  note.mutable_activity()->set_summary("called back later");
+  note.set_request_id("ada-note");
+  grpc::ClientContext as_ada;
+  as_ada.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  as_ada.AddMetadata("x-handoff-actor", ada);
+  sales::v1::LogActivityResponse logged;
+  const grpc::Status ok = front_stub->LogActivity(&as_ada, note, &logged);
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_EQ(logged.activity().performed_by(), ada);
+  note.set_request_id("system-note");
+  ASSERT_TRUE(opportunities_->LogActivity(Ctx().get(), note, &logged).ok());
+  EXPECT_EQ(logged.activity().performed_by(), "spiffe://handoff.local/crm-frontend");
+  auto audit = ops::v1::AuditService::NewStub(As("ops", false));
+  ops::v1::ListAuditRecordsRequest by_method;
+  by_method.set_method("OpportunityService/LogActivity");
+  ops::v1::ListAuditRecordsResponse records;
+  ASSERT_TRUE(audit->ListAuditRecords(Ctx().get(), by_method, &records).ok());
+  std::set<std::string> actors;
+  for (const ops::v1::AuditRecord& rec : records.records()) actors.insert(rec.actor() + "/" + std::to_string(rec.code()));
+  EXPECT_EQ(actors, (std::set<std::string>{ada + "/0", bo + "/7", "/0"}));
+
+  // Only trusted callers may name an actor, and only as "reps/{id}".
+  marketing::v1::ListCampaignsRequest list;
+  const grpc::Status untrusted = CallAs(As("ops"), "/handoff.marketing.v1.CampaignService/ListCampaigns", list, ada);
+  EXPECT_EQ(untrusted.error_code(), grpc::StatusCode::PERMISSION_DENIED) << untrusted.error_message();
+  EXPECT_NE(untrusted.error_message().find("may not act for a rep"), std::string::npos) << untrusted.error_message();
+  const grpc::Status malformed = CallAs(front, "/handoff.sales.v1.OpportunityService/GetOpportunity", get, "ada");
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << malformed.error_message();
 }
 
 TEST_F(SecureSystemTest, APlaintextClientIsRefusedAndWritesNothing) {

@@ -105,6 +105,24 @@ TEST_F(OpportunityWorkflowTest, AcceptNeedsARepAndReportsToMarketing) {
   EXPECT_EQ(marketing_.outcomes[0].lead, "leads/x");
 }
 
+TEST_F(OpportunityWorkflowTest, AnActingRepMayChangeOnlyOpportunitiesAssignedToIt) {
+  const HandoffResult unassigned = *Handoff("leads/u");
+  const Rep anna = AddRep("anna");
+  const Rep ben = AddRep("ben");
+  const HandoffResult h = *Handoff("leads/x");
+  ASSERT_TRUE(InTx<Opportunity>([&](SalesTx& tx) { return flow_.Assign(tx, h.opportunity.id, anna.id, ""); }).ok());
+  auto check = [&](const std::string& id, const std::string& actor) {
+    return store_->Run([&](SalesTx& tx) { return flow_.CheckActor(tx, id, actor); });
+  };
+  EXPECT_TRUE(check(h.opportunity.id, "").ok());  // a system acting for nobody
+  EXPECT_TRUE(check(h.opportunity.id, "reps/" + anna.id).ok());
+  const absl::Status other = check(h.opportunity.id, "reps/" + ben.id);
+  EXPECT_EQ(other.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(other.message().find("is assigned to reps/" + anna.id), absl::string_view::npos) << other;
+  EXPECT_EQ(check(unassigned.opportunity.id, "reps/" + anna.id).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(check("nope", "reps/" + anna.id).code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(OpportunityWorkflowTest, RejectNeedsAReasonAndTextForOther) {
   AddRep("anna");
   const HandoffResult h = *Handoff("leads/x");
