@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build, run and test Handoff:
 # the C++ toolchain and libraries from Debian, Python gRPC for the walkthrough client,
-# and buf (npm) for linting the protos; with the argument "bench", also what the benchmark
+# clang-14 with its sanitizer and libFuzzer runtimes (scripts/sanitize.sh), and buf (npm)
+# for linting the protos; with the argument "bench", also what the benchmark
 # suite needs. Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ packages=(
   libabsl-dev libsqlite3-dev libpq-dev libssl-dev openssl prometheus-cpp-dev iso-codes
   postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev llvm-14
   python3 python3-grpcio python3-grpc-tools
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)

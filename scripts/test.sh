@@ -2,7 +2,9 @@
 # Installs what is missing, builds (Release) and runs every test: buf lint of the protos,
 # the walkthrough client against freshly started binaries (the run command's path), the
 # container images built and run with podman (scripts/test-containers.sh; skip with
-# HANDOFF_CONTAINER_TESTS=0), then all GoogleTest unit and integration tests through ctest.
+# HANDOFF_CONTAINER_TESTS=0), all GoogleTest unit and integration tests through ctest, and
+# last the same tests on SQLite again under ASan + UBSan with a short run of every libFuzzer
+# target (scripts/sanitize.sh; skip with HANDOFF_SANITIZER_TESTS=0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -44,3 +46,10 @@ ctest --output-on-failure -j 2 --timeout 600
 # The fault scenarios print one summary line each; show them with the result.
 echo "test: fault scenario summaries"
 grep -h '^\[fault\]' Testing/Temporary/LastTest.log || true
+
+if [ "${HANDOFF_SANITIZER_TESTS:-1}" = 1 ]; then
+  cd - >/dev/null
+  FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/sanitize.sh
+else
+  echo "test: sanitizer run skipped (HANDOFF_SANITIZER_TESTS=0)"
+fi

@@ -240,7 +240,9 @@ TEST_F(FaultTest, AStalledSubscriberNeitherBlocksWritersNorGrowsMemory) {
               kCaptures, p99, rss_before, rss_after, received, received == kCaptures ? "yes" : "no");
   EXPECT_EQ(received, kCaptures);
   EXPECT_LT(p99, 1000.0);                  // a blocked writer would sit until its 5 s deadline
+#ifndef HANDOFF_UNDER_ASAN
   EXPECT_LT(rss_after - rss_before, 64 * 1024);  // the stream does not buffer the backlog
+#endif  // AddressSanitizer keeps freed memory in quarantine: RSS tells nothing there
 }
 
 // Runs `n` copies of `call` at once; returns their statuses.

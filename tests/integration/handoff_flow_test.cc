@@ -701,7 +701,9 @@ TEST_F(HandoffFlowTest, ImportOfOneHundredThousandRowsIsExactAndMemoryStaysBound
   std::printf("import: %d rows in %.1f s (%.0f rows/s), marketing-service peak RSS %lld MiB\n", kRows,
               seconds, kRows / seconds, static_cast<long long>(peak_kib / 1024));
   // The stream is read a row at a time; what grows is the packed per-row status list.
+#ifndef HANDOFF_UNDER_ASAN  // whose quarantine keeps freed memory resident
   EXPECT_LT(peak_kib, 200 * 1024);
+#endif
 }
 #endif  // HANDOFF_TEST_POSTGRES
 
