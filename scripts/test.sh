@@ -14,6 +14,10 @@ source scripts/lib/services.sh
 echo "test: buf lint (STANDARD and COMMENTS rules)"
 (cd proto && ../scripts/node/node_modules/.bin/buf lint)
 echo "test: buf lint clean"
+# v1 stays wire- and source-compatible: the schema against the released one (FILE rules).
+echo "test: buf breaking against proto/v1-baseline.json"
+(cd proto && ../scripts/node/node_modules/.bin/buf breaking --against v1-baseline.json)
+echo "test: no breaking change to v1"
 
 echo "test: walkthrough client against both binaries"
 data=$(mktemp -d)
