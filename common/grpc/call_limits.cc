@@ -4,7 +4,6 @@
 #include <google/protobuf/duration.pb.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <grpc/grpc_security_constants.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "common/grpc/transport_security.h"
 
 namespace handoff {
 namespace {
@@ -33,36 +34,23 @@ void WriteBytesField(CodedOutputStream& out, int field, const std::string& bytes
   out.WriteString(bytes);
 }
 
-std::string First(const grpc::AuthContext& auth, const char* property) {
-  const std::vector<grpc::string_ref> values = auth.FindPropertyValues(property);
-  return values.empty() ? "" : std::string(values.front().data(), values.front().size());
-}
-
-// "ipv4:127.0.0.1:54321" -> "127.0.0.1"; "ipv6:[::1]:54321" -> "::1".
-std::string PeerHost(const std::string& peer) {
-  std::string address = peer;
-  const size_t scheme = address.find(':');
-  if (scheme != std::string::npos && (peer.rfind("ipv4:", 0) == 0 || peer.rfind("ipv6:", 0) == 0 ||
-                                      peer.rfind("unix:", 0) == 0)) {
-    address = address.substr(scheme + 1);
-  }
-  if (!address.empty() && address.front() == '[') return address.substr(1, address.find(']') - 1);
-  const size_t colon = address.rfind(':');
-  if (colon != std::string::npos && address.find(':') == colon) return address.substr(0, colon);
-  return address;
-}
-
 }  // namespace
 
 std::string CallerPrincipal(const grpc::ServerContextBase& context) {
-  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  if (auth != nullptr && auth->IsPeerAuthenticated() && !First(*auth, GRPC_X509_PEM_CERT_PROPERTY_NAME).empty()) {
-    for (const char* property : {GRPC_PEER_URI_PROPERTY_NAME, GRPC_PEER_DNS_PROPERTY_NAME, GRPC_X509_SUBJECT_PROPERTY_NAME}) {
-      std::string value = First(*auth, property);
-      if (!value.empty()) return value;
+  if (const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context(); auth != nullptr) {
+    const PeerIdentity peer = PeerIdentityOf(*auth);
+    if (peer.authenticated) {
+      std::string name = peer.Describe();  // first URI SAN, else DNS SAN, else subject
+      if (!name.empty()) return name;
     }
   }
-  return "ip:" + PeerHost(context.peer());
+  // "ipv4:127.0.0.1:54321" -> "127.0.0.1"; "ipv6:[::1]:54321" -> "::1".
+  const std::string peer = context.peer();
+  absl::string_view address = peer;
+  for (absl::string_view scheme : {"ipv4:", "ipv6:", "unix:"}) {
+    if (absl::ConsumePrefix(&address, scheme)) break;
+  }
+  return "ip:" + AddressHost(address);
 }
 
 std::string RetryInfoDetails(grpc::StatusCode code, const std::string& message, absl::Duration retry_delay) {

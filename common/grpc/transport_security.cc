@@ -87,8 +87,9 @@ absl::Status CheckIdentity(const TransportSecurityOptions& o) {
   return absl::OkStatus();
 }
 
-// "host:port" or "[v6]:port" -> host.
-std::string HostOf(absl::string_view address) {
+}  // namespace
+
+std::string AddressHost(absl::string_view address) {
   address = absl::StripAsciiWhitespace(address);
   if (absl::ConsumePrefix(&address, "[")) return std::string(address.substr(0, address.find(']')));
   const size_t colon = address.rfind(':');
@@ -96,6 +97,26 @@ std::string HostOf(absl::string_view address) {
   if (colon != absl::string_view::npos && address.find(':') == colon) address = address.substr(0, colon);
   return std::string(address);
 }
+
+PeerIdentity PeerIdentityOf(const grpc::AuthContext& context) {
+  PeerIdentity peer;
+  auto values = [&context](const char* name) {
+    std::vector<std::string> out;
+    for (const grpc::string_ref& v : context.FindPropertyValues(name)) out.emplace_back(v.data(), v.size());
+    return out;
+  };
+  // A verified client certificate is what makes the connection's peer authenticated
+  // (the x509 properties exist only then).
+  peer.authenticated = context.IsPeerAuthenticated() && !values(GRPC_X509_PEM_CERT_PROPERTY_NAME).empty();
+  if (!peer.authenticated) return peer;
+  peer.uri_sans = values(GRPC_PEER_URI_PROPERTY_NAME);
+  peer.dns_sans = values(GRPC_PEER_DNS_PROPERTY_NAME);
+  std::vector<std::string> subject = values(GRPC_X509_SUBJECT_PROPERTY_NAME);
+  if (!subject.empty()) peer.subject = subject.front();
+  return peer;
+}
+
+namespace {
 
 bool IsLoopbackHost(const std::string& host) {
   if (absl::EqualsIgnoreCase(host, "localhost")) return true;
@@ -120,7 +141,7 @@ class PolicyProcessor : public grpc::AuthMetadataProcessor {
     auto path_it = metadata.find(":path");
     if (path_it == metadata.end()) return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "call without a method path");
     const absl::string_view path(path_it->second.data(), path_it->second.size());
-    const PeerIdentity peer = PeerOf(*context);
+    const PeerIdentity peer = PeerIdentityOf(*context);
     const AuthorizationPolicy::Decision decision = policy_->current()->Evaluate(path, peer);
     if (decision.allowed) return grpc::Status::OK;
     if (!peer.authenticated) {
@@ -134,23 +155,6 @@ class PolicyProcessor : public grpc::AuthMetadataProcessor {
   }
 
  private:
-  static PeerIdentity PeerOf(const grpc::AuthContext& context) {
-    PeerIdentity peer;
-    auto values = [&context](const char* name) {
-      std::vector<std::string> out;
-      for (const grpc::string_ref& v : context.FindPropertyValues(name)) out.emplace_back(v.data(), v.size());
-      return out;
-    };
-    // A verified client certificate is what makes the connection's peer authenticated
-    // (the x509 properties exist only then).
-    std::vector<std::string> subject = values(GRPC_X509_SUBJECT_PROPERTY_NAME);
-    peer.authenticated = context.IsPeerAuthenticated() && !values(GRPC_X509_PEM_CERT_PROPERTY_NAME).empty();
-    if (!peer.authenticated) return peer;
-    peer.uri_sans = values(GRPC_PEER_URI_PROPERTY_NAME);
-    peer.dns_sans = values(GRPC_PEER_DNS_PROPERTY_NAME);
-    if (!subject.empty()) peer.subject = subject.front();
-    return peer;
-  }
 
   std::shared_ptr<PolicyWatcher> policy_;
 };
@@ -173,7 +177,7 @@ bool IsLoopbackTarget(absl::string_view target) {
   }
   if (target.empty()) return false;
   for (absl::string_view address : absl::StrSplit(target, ',')) {
-    if (!IsLoopbackHost(HostOf(address))) return false;
+    if (!IsLoopbackHost(AddressHost(address))) return false;
   }
   return true;
 }

@@ -10,6 +10,7 @@
 // The policy is enforced by an AuthMetadataProcessor on the server credentials, which
 // runs before any handler (see authorization_policy.h for why it is not gRPC's provider).
 
+#include <grpcpp/security/auth_context.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
@@ -52,6 +53,13 @@ struct TransportSecurityOptions {
   std::string authz_policy_file;
   absl::Duration authz_refresh_interval = absl::Minutes(1);
 };
+
+// The host of "host:port", "[v6]:port" or a bare address.
+std::string AddressHost(absl::string_view address);
+
+// Who the peer of a connection is, from its TLS handshake: authenticated only with a
+// verified client certificate, whose SANs and subject are then filled in.
+PeerIdentity PeerIdentityOf(const grpc::AuthContext& context);
 
 // True when every host `target` names is a loopback address (127.0.0.0/8, ::1,
 // localhost). Accepts HOST:PORT, [V6]:PORT, and gRPC targets "ipv4:a:p,b:p",

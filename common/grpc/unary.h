@@ -49,14 +49,14 @@ class UnaryRunner {
                                 const google::protobuf::Message& request, Work work) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const absl::Time start = absl::Now();
+    CallIdentity identity{CallerPrincipal(*context), ""};
     if (limits_ != nullptr) {
-      if (grpc::Status s = limits_->Admit(*context, start); !s.ok()) {
+      if (grpc::Status s = limits_->AdmitPrincipal(identity.principal, start); !s.ok()) {
         metrics_.RecordRpc(method, absl::StatusCode::kResourceExhausted, absl::ZeroDuration());
         reactor->Finish(s);
         return reactor;
       }
     }
-    CallIdentity identity{CallerPrincipal(*context), ""};
     if (grpc::Status s = ActorOf(*context, identity); !s.ok()) {
       metrics_.RecordRpc(method, static_cast<absl::StatusCode>(s.error_code()), absl::ZeroDuration());
       reactor->Finish(s);
