@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "common/call_identity.h"
@@ -56,9 +57,9 @@ absl::Status RunIdempotent(UnitOfWork& uow, const Clock& clock, absl::string_vie
   if (seen->has_value()) {
     const RequestRecord& r = **seen;
     if (r.method != method || r.fingerprint != fingerprint) {
-      return absl::InvalidArgumentError(absl::StrCat(
+      return WithReason(absl::InvalidArgumentError(absl::StrCat(
           "request_id ", Quote(request_id), " was already used for a different request (",
-          r.method, "); use a new request_id for a new call"));
+          r.method, "); use a new request_id for a new call")), reason::kRequestIdReused);
     }
     if (!response->ParseFromString(r.response)) {
       return absl::InternalError("stored response for this request_id cannot be parsed");

@@ -13,6 +13,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "common/logging.h"
 
 namespace handoff {
@@ -57,6 +58,11 @@ void OutboxDispatcher::Stop() {
 }
 
 bool OutboxDispatcher::IsRetryable(const absl::Status& status) {
+  // The receiver's reason decides first (common/error_details.h): a refusal whose cause is
+  // final is never retried, one whose cause passes is, whatever the code.
+  const std::string why = ReasonOf(status);
+  if (IsFinalReason(why)) return false;
+  if (IsPassingReason(why)) return true;
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
@@ -68,7 +74,8 @@ bool OutboxDispatcher::IsRetryable(const absl::Status& status) {
       return false;
     default:
       // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNKNOWN,
-      // and FAILED_PRECONDITION (the receiver may not yet have seen an earlier change).
+      // and FAILED_PRECONDITION without a reason (a receiver that sends none, which may
+      // not yet have seen an earlier change).
       return true;
   }
 }
@@ -145,8 +152,13 @@ OutboxDispatcher::ChainResult OutboxDispatcher::DeliverChain(const std::vector<c
     } else {
       absl::Duration backoff = options_.initial_backoff * (1LL << std::min(attempts - 1, 20));
       backoff = std::min(backoff, options_.max_backoff) * absl::Uniform(gen, 0.5, 1.5);
+      // Never sooner than the receiver asked (RetryInfo), nor later than the longest back-off.
+      if (std::optional<absl::Duration> asked = RetryDelayOf(sent)) {
+        backoff = std::max(backoff, std::min(*asked, options_.max_backoff));
+      }
       result.retry_at = now + backoff;
       result.peer_down = IsTransportFailure(sent);
+      result.peer_asked = std::min(RetryDelayOf(sent).value_or(absl::ZeroDuration()), options_.max_backoff);
       recorded = store_.Reschedule(m->sequence, result.retry_at, attempts, refusals, sent.ToString(), fence);
     }
     if (!recorded.ok()) {
@@ -217,12 +229,14 @@ absl::Duration OutboxDispatcher::DeliverDue() {
 
   absl::Time retry_at = absl::InfiniteFuture();
   bool peer_down = false;
+  absl::Duration peer_asked = absl::ZeroDuration();
   bool cut_short = false;
   std::vector<std::string> still_held;  // keys whose claim no record ended
   for (size_t i = 0; i < chains.size(); ++i) {
     const ChainResult& r = results[i];
     retry_at = std::min(retry_at, r.retry_at);
     peer_down = peer_down || r.peer_down;
+    peer_asked = std::max(peer_asked, r.peer_asked);
     cut_short = cut_short || r.cut_short;
     if (r.holds_claim) still_held.push_back(chains[i].front()->key);
   }
@@ -236,8 +250,10 @@ absl::Duration OutboxDispatcher::DeliverDue() {
   absl::MutexLock lock(&mu_);
   if (stop_) return absl::ZeroDuration();
   if (peer_down) {
-    const absl::Duration probe =
-        std::min(options_.initial_backoff * (1LL << std::min(peer_down_rounds_, 20)), options_.max_probe_interval);
+    // Probe at growing intervals, but not before the peer said it would take calls again.
+    const absl::Duration probe = std::max(
+        std::min(options_.initial_backoff * (1LL << std::min(peer_down_rounds_, 20)), options_.max_probe_interval),
+        peer_asked);
     ++peer_down_rounds_;
     peer_down_until_ = now + probe;
     return probe;

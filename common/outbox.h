@@ -150,6 +150,7 @@ class OutboxDispatcher {
   struct ChainResult {
     absl::Time retry_at = absl::InfiniteFuture();  // a message of it was rescheduled to then
     bool peer_down = false;                        // it failed to reach the peer
+    absl::Duration peer_asked = absl::ZeroDuration();  // the wait the peer asked for (RetryInfo)
     bool cut_short = false;                        // the claim ran low with messages left
     bool holds_claim = false;                      // no record ended its claim on the key
   };

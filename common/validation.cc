@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 
 namespace handoff {
 namespace {
@@ -54,8 +55,8 @@ absl::Status ValidatePositiveMoney(const Money& money, absl::string_view field) 
 
 absl::StatusOr<int64_t> AddToTotal(int64_t total, int64_t amount, absl::string_view what) {
   if (amount > kMaxTotalMinor - total) {
-    return absl::FailedPreconditionError(absl::StrCat(what, " would exceed the maximum total of ",
-                                                      kMaxTotalMinor, " minor units"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(what, " would exceed the maximum total of ",
+                                                      kMaxTotalMinor, " minor units")), reason::kTotalLimitExceeded);
   }
   return total + amount;
 }

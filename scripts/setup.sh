@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build, run and test Handoff:
-# the C++ toolchain and libraries from Debian, Python gRPC for the walkthrough client,
+# the C++ toolchain and libraries from Debian, the google/rpc and google/api protos
+# (scripts/googleapis-protos.sh), Python gRPC for the walkthrough client,
 # clang-14 with its sanitizer and libFuzzer runtimes (scripts/sanitize.sh), and buf (npm)
 # for linting the protos; with the argument "bench", also what the benchmark
 # suite needs. Idempotent: installs only what is missing.
@@ -13,6 +14,7 @@ packages=(
   libabsl-dev libsqlite3-dev libpq-dev libssl-dev openssl prometheus-cpp-dev iso-codes
   postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
+  golang-github-gogo-googleapis-dev libgoogle-common-protos-java
   clang-14 libclang-rt-14-dev llvm-14
   python3 python3-grpcio python3-grpc-tools
 )

@@ -4,6 +4,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/error_details.h"
+#include "common/grpc/status.h"
 
 namespace handoff {
 namespace {
@@ -26,16 +28,17 @@ grpc::Status ActingRepPolicy::ActorOf(const grpc::ServerContextBase& context, co
   const auto [first, last] = metadata.equal_range(kActorMetadata);
   if (first == last) return grpc::Status::OK;
   if (std::next(first) != last) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "x-handoff-actor: give it once");
+    return CallerError(absl::InvalidArgumentError("x-handoff-actor: give it once"));
   }
   if (trusted_.count(principal) == 0) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat(principal, " may not act for a rep (x-handoff-actor): it is not among "
-                                                "--trusted_actor_principals"));
+    return CallerError(WithReason(
+        absl::PermissionDeniedError(absl::StrCat(principal, " may not act for a rep (x-handoff-actor): it is not "
+                                                            "among --trusted_actor_principals")),
+        reason::kActorNotTrusted));
   }
   const absl::string_view value(first->second.data(), first->second.size());
   if (!IsRepName(value)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "x-handoff-actor: must be \"reps/{id}\"");
+    return CallerError(absl::InvalidArgumentError("x-handoff-actor: must be \"reps/{id}\""));
   }
   *actor = std::string(value);
   return grpc::Status::OK;

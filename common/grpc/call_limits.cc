@@ -1,10 +1,5 @@
 #include "common/grpc/call_limits.h"
 
-#include <google/protobuf/any.pb.h>
-#include <google/protobuf/duration.pb.h>
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,29 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "common/error_details.h"
+#include "common/grpc/status.h"
 #include "common/grpc/transport_security.h"
 
 namespace handoff {
-namespace {
-
-using google::protobuf::io::CodedOutputStream;
-using google::protobuf::io::StringOutputStream;
-
-// Field numbers of google.rpc.Status and google.rpc.RetryInfo (google/rpc/status.proto,
-// google/rpc/error_details.proto): the wire contract clients decode.
-constexpr int kStatusCode = 1;
-constexpr int kStatusMessage = 2;
-constexpr int kStatusDetails = 3;
-constexpr int kRetryInfoRetryDelay = 1;
-
-void WriteBytesField(CodedOutputStream& out, int field, const std::string& bytes) {
-  out.WriteTag(static_cast<uint32_t>(field << 3 | 2));  // length-delimited
-  out.WriteVarint32(static_cast<uint32_t>(bytes.size()));
-  out.WriteString(bytes);
-}
-
-}  // namespace
-
 std::string CallerPrincipal(const grpc::ServerContextBase& context) {
   if (const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context(); auth != nullptr) {
     const PeerIdentity peer = PeerIdentityOf(*auth);
@@ -51,32 +28,6 @@ std::string CallerPrincipal(const grpc::ServerContextBase& context) {
     if (absl::ConsumePrefix(&address, scheme)) break;
   }
   return "ip:" + AddressHost(address);
-}
-
-std::string RetryInfoDetails(grpc::StatusCode code, const std::string& message, absl::Duration retry_delay) {
-  google::protobuf::Duration delay;
-  const int64_t micros = std::max<int64_t>(0, absl::ToInt64Microseconds(retry_delay));
-  delay.set_seconds(micros / 1000000);
-  delay.set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-  std::string retry_info;
-  {
-    StringOutputStream stream(&retry_info);
-    CodedOutputStream out(&stream);
-    WriteBytesField(out, kRetryInfoRetryDelay, delay.SerializeAsString());
-  }
-  google::protobuf::Any any;
-  any.set_type_url("type.googleapis.com/google.rpc.RetryInfo");
-  any.set_value(retry_info);
-  std::string status;
-  {
-    StringOutputStream stream(&status);
-    CodedOutputStream out(&stream);
-    out.WriteTag(kStatusCode << 3);  // varint
-    out.WriteVarint32(static_cast<uint32_t>(code));
-    WriteBytesField(out, kStatusMessage, message);
-    WriteBytesField(out, kStatusDetails, any.SerializeAsString());
-  }
-  return status;
 }
 
 CallLimits::CallLimits(CallLimitOptions options)
@@ -109,8 +60,7 @@ grpc::Status CallLimits::AdmitPrincipal(const std::string& principal, absl::Time
   const std::string message =
       absl::StrFormat("%s is over its rate limit of %g calls/s (burst %g): retry in %s", principal, options_.rate,
                       burst_, absl::FormatDuration(delay));
-  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, message,
-                      RetryInfoDetails(grpc::StatusCode::RESOURCE_EXHAUSTED, message, delay));
+  return CallerError(WithRetryDelay(WithReason(absl::ResourceExhaustedError(message), reason::kRateLimited), delay));
 }
 
 void CallLimits::DropIdleBuckets(absl::Time now) {
@@ -131,9 +81,10 @@ std::unique_ptr<CallLimits::WatchSlot> CallLimits::AcquireWatch(const grpc::Serv
   absl::MutexLock lock(&mu_);
   int& open = watches_[connection];
   if (open >= options_.max_watch_per_connection) {
-    *refused = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            absl::StrCat(open, " Watch streams are open on this connection, the most allowed "
-                                               "(--max_watch_per_connection): close one first"));
+    *refused = CallerError(WithReason(
+        absl::ResourceExhaustedError(absl::StrCat(open, " Watch streams are open on this connection, the most "
+                                                        "allowed (--max_watch_per_connection): close one first")),
+        reason::kTooManyStreams));
     if (open == 0) watches_.erase(connection);
     return nullptr;
   }
@@ -152,8 +103,9 @@ CallLimits::WatchSlot::~WatchSlot() { limits_->ReleaseWatch(connection_); }
 
 grpc::Status RequireDeadline(const grpc::ServerContextBase& context, const char* method) {
   if (context.deadline() != std::chrono::system_clock::time_point::max()) return grpc::Status::OK;
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                      absl::StrCat(method, " needs a deadline: it may run long; set one on the call (for example 60s)"));
+  return CallerError(WithReason(absl::InvalidArgumentError(absl::StrCat(
+                                    method, " needs a deadline: it may run long; set one on the call (for example 60s)")),
+                                reason::kDeadlineRequired));
 }
 
 }  // namespace handoff

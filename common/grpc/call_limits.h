@@ -35,11 +35,6 @@ struct CallLimitOptions {
 // address without the port (all of a host's plaintext callers share one budget).
 std::string CallerPrincipal(const grpc::ServerContextBase& context);
 
-// google.rpc.Status{code, message, details: [google.rpc.RetryInfo{retry_delay}]}, encoded
-// for grpc::Status's binary error details. Written with protobuf's well-known Any and
-// Duration (the google.rpc messages are not among Debian's packaged protos).
-std::string RetryInfoDetails(grpc::StatusCode code, const std::string& message, absl::Duration retry_delay);
-
 class CallLimits {
  public:
   explicit CallLimits(CallLimitOptions options);

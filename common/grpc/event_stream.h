@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/error_details.h"
 #include "common/grpc/call_limits.h"
 #include "common/grpc/status.h"
 #include "common/unit_of_work.h"
@@ -110,8 +111,10 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
   void Wake() {
     Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       if (hub_.closed()) {
-        Fail(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "server shutting down: reconnect elsewhere and resume after the last sequence received"));
+        Fail(CallerError(WithReason(
+            absl::UnavailableError(
+                "server shutting down: reconnect elsewhere and resume after the last sequence received"),
+            reason::kShuttingDown)));
         return;
       }
       more_ = true;
@@ -177,8 +180,8 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
           Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
             fetching_ = false;
             --refs_;  // never reaches zero here: gRPC's reference is held until OnDone
-            Fail(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                              "server busy; resume from the last sequence later"));
+            Fail(CallerError(WithReason(absl::ResourceExhaustedError("server busy; resume from the last sequence later"),
+                                        reason::kServerBusy)));
           });
         }
         return;
@@ -241,7 +244,7 @@ grpc::ServerWriteReactor<Response>* StartWatch(grpc::CallbackServerContext* cont
   grpc::Status refused;
   std::unique_ptr<CallLimits::WatchSlot> slot;
   if (after < 0) {
-    refused = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "after_sequence must not be negative");
+    refused = CallerError(absl::InvalidArgumentError("after_sequence must not be negative"));
   } else if (refused = limits.Admit(*context); refused.ok()) {
     slot = limits.AcquireWatch(*context, &refused);
   }

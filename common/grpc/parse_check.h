@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/error_details.h"
+#include "common/grpc/status.h"
 #include "common/logging.h"
 
 // gRPC 1.51's callback handlers answer a request that cannot be parsed (invalid UTF-8 in a
@@ -38,9 +40,9 @@ inline void Mark(google::protobuf::Message* m) {
 }
 
 inline grpc::Status UnparsableStatus(const google::protobuf::Message& m) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                      "the request could not be parsed as " + m.GetDescriptor()->full_name() +
-                          " (invalid UTF-8 in a string field, or truncated or corrupt bytes)");
+  return CallerError(absl::InvalidArgumentError(
+      "the request could not be parsed as " + m.GetDescriptor()->full_name() +
+      " (invalid UTF-8 in a string field, or truncated or corrupt bytes)"));
 }
 
 // A server-streaming reactor that only finishes with the status given.

@@ -18,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/error_details.h"
+#include "common/grpc/status.h"
 
 namespace handoff {
 namespace {
@@ -145,13 +147,12 @@ class PolicyProcessor : public grpc::AuthMetadataProcessor {
     const AuthorizationPolicy::Decision decision = policy_->current()->Evaluate(path, peer);
     if (decision.allowed) return grpc::Status::OK;
     if (!peer.authenticated) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          absl::StrCat(path, " needs a client certificate the service trusts"));
+      return CallerError(absl::UnauthenticatedError(absl::StrCat(path, " needs a client certificate the service trusts")));
     }
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat(peer.Describe(), " may not call ", path,
-                                     decision.rule.empty() ? " (no rule of the authorization policy allows it)"
-                                                           : absl::StrCat(" (denied by rule \"", decision.rule, "\")")));
+    return CallerError(absl::PermissionDeniedError(
+        absl::StrCat(peer.Describe(), " may not call ", path,
+                     decision.rule.empty() ? " (no rule of the authorization policy allows it)"
+                                           : absl::StrCat(" (denied by rule \"", decision.rule, "\")"))));
   }
 
  private:

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "common/call_identity.h"
+#include "common/error_details.h"
 #include "common/grpc/acting_rep.h"
 #include "common/grpc/call_limits.h"
 #include "common/grpc/metrics.h"
@@ -79,7 +80,10 @@ class UnaryRunner {
     };
     if (!pool_.TrySubmit(std::move(task))) {
       Finish(reactor, method, start,
-             absl::ResourceExhaustedError("server busy: too many calls queued; retry with back-off"));
+             WithRetryDelay(WithReason(absl::ResourceExhaustedError(
+                                           "server busy: too many calls queued; retry with back-off"),
+                                       reason::kServerBusy),
+                            absl::Milliseconds(100)));
     }
     return reactor;
   }
@@ -88,7 +92,8 @@ class UnaryRunner {
   grpc::Status ActorOf(const grpc::ServerContextBase& context, CallIdentity& identity) const {
     if (actors_ != nullptr) return actors_->ActorOf(context, identity.principal, &identity.actor);
     if (context.client_metadata().count(kActorMetadata) > 0) {
-      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "this server accepts no x-handoff-actor");
+      return CallerError(WithReason(absl::PermissionDeniedError("this server accepts no x-handoff-actor"),
+                                    reason::kActorNotTrusted));
     }
     return grpc::Status::OK;
   }

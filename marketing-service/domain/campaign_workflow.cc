@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "common/ids.h"
 #include "common/validation.h"
 #include "marketing-service/domain/lifecycle.h"
@@ -91,12 +92,12 @@ absl::StatusOr<Campaign> CampaignWorkflow::Update(MarketingTx& tx, const std::st
   if (!current.ok()) return current.status();
   Campaign c = *current;
   if (patch.etag && *patch.etag != EtagOf(c.version)) {
-    return absl::AbortedError(absl::StrCat("campaigns/", id,
+    return WithReason(absl::AbortedError(absl::StrCat("campaigns/", id,
                                            " changed since etag ", *patch.etag,
-                                           " was read; get it again and retry"));
+                                           " was read; get it again and retry")), reason::kStaleEtag, absl::StrCat("campaigns/", id));
   }
   if (c.state == CampaignState::kArchived) {
-    return absl::FailedPreconditionError(absl::StrCat("campaigns/", id, " is archived and read-only"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat("campaigns/", id, " is archived and read-only")), reason::kCampaignArchived, absl::StrCat("campaigns/", id));
   }
   if (patch.display_name) c.display_name = *patch.display_name;
   if (patch.state && *patch.state != c.state) {
@@ -107,9 +108,9 @@ absl::StatusOr<Campaign> CampaignWorkflow::Update(MarketingTx& tx, const std::st
       return absl::InvalidArgumentError("campaign.state is not a valid state");
     }
     if (!CanMoveCampaign(c.state, *patch.state)) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
           "campaign cannot move from ", CampaignStateName(c.state), " to ",
-          CampaignStateName(*patch.state)));
+          CampaignStateName(*patch.state))), reason::kStageTransitionInvalid, absl::StrCat("campaigns/", id));
     }
     c.state = *patch.state;
   }
@@ -147,7 +148,7 @@ absl::StatusOr<Campaign> CampaignWorkflow::Archive(MarketingTx& tx, const std::s
   absl::StatusOr<Campaign> c = tx.GetCampaign(id);
   if (!c.ok()) return c.status();
   if (c->state == CampaignState::kArchived) {
-    return absl::FailedPreconditionError(absl::StrCat("campaigns/", id, " is already archived"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat("campaigns/", id, " is already archived")), reason::kCampaignArchived, absl::StrCat("campaigns/", id));
   }
   c->state = CampaignState::kArchived;
   c->update_time = clock_.Now();
@@ -180,18 +181,18 @@ absl::StatusOr<Campaign> CampaignWorkflow::RecordSpend(MarketingTx& tx,
                                                    c->budget.currency, ")"));
   }
   if (c->state == CampaignState::kArchived) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("campaigns/", spend.campaign_id, " is archived; no spend can be recorded"));
+    return WithReason(absl::FailedPreconditionError(
+        absl::StrCat("campaigns/", spend.campaign_id, " is archived; no spend can be recorded")), reason::kCampaignArchived, absl::StrCat("campaigns/", spend.campaign_id));
   }
   absl::StatusOr<int64_t> sum = AddToTotal(c->spent_minor, spend.amount.amount_minor,
                                             absl::StrCat("campaigns/", spend.campaign_id, "'s spend"));
   if (!sum.ok()) return sum.status();
   const int64_t total = *sum;
   if (total > c->budget.amount_minor && !spend.allow_over_budget) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
         "spend would reach ", total, " of a budget of ", c->budget.amount_minor, " ",
         c->budget.currency,
-        " minor units; raise the budget or set allow_over_budget with over_budget_reason"));
+        " minor units; raise the budget or set allow_over_budget with over_budget_reason")), reason::kBudgetExceeded, absl::StrCat("campaigns/", spend.campaign_id));
   }
   c->spent_minor = total;
   c->update_time = clock_.Now();

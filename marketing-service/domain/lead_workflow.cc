@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/contact_fingerprint.h"
+#include "common/error_details.h"
 #include "common/ids.h"
 #include "common/validation.h"
 #include "marketing-service/domain/campaign_report.h"
@@ -22,8 +23,8 @@ absl::Status CheckCampaignOpen(MarketingTx& tx, const std::string& campaign_id) 
   absl::StatusOr<Campaign> c = tx.GetCampaign(campaign_id);
   if (!c.ok()) return c.status();
   if (c->state == CampaignState::kArchived) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("campaigns/", campaign_id, " is archived and takes no leads or touches"));
+    return WithReason(absl::FailedPreconditionError(
+        absl::StrCat("campaigns/", campaign_id, " is archived and takes no leads or touches")), reason::kCampaignArchived, absl::StrCat("campaigns/", campaign_id));
   }
   return absl::OkStatus();
 }
@@ -33,9 +34,9 @@ absl::Status CheckCampaignOpen(MarketingTx& tx, const std::string& campaign_id) 
 // consent, which makes a new lead.
 absl::Status CheckNotErased(const Lead& lead, absl::string_view action) {
   if (!lead.erased) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
+  return WithReason(absl::FailedPreconditionError(absl::StrCat(
       "leads/", lead.id, " was erased at the person's request; it cannot be ", action,
-      ". Capture the person again with fresh consent (a new lead)"));
+      ". Capture the person again with fresh consent (a new lead)")), reason::kLeadErased, absl::StrCat("leads/", lead.id));
 }
 
 constexpr TouchType kOutbound[] = {TouchType::kEmailSent, TouchType::kMailSent, TouchType::kSmsSent,
@@ -60,8 +61,8 @@ std::pair<bool, const char*> ConsentFor(TouchType t, const Consent& c) {
 absl::Status LeadWorkflow::MoveStage(MarketingTx& tx, Lead& lead, LifecycleStage to,
                                      absl::Time now, const std::string& reason) const {
   if (!CanMoveStage(lead.stage, to)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "leads/", lead.id, " cannot move from ", StageName(lead.stage), " to ", StageName(to)));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+        "leads/", lead.id, " cannot move from ", StageName(lead.stage), " to ", StageName(to))), reason::kStageTransitionInvalid, absl::StrCat("leads/", lead.id));
   }
   lead.stage = to;
   return tx.AppendStageChange(lead.id, StageChange{to, now, reason});
@@ -162,9 +163,9 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
       absl::StatusOr<bool> erased = tx.IsErased(ContactFingerprint(*value));
       if (!erased.ok()) return erased.status();
       if (*erased && (!grants || in.consent.do_not_contact)) {
-        return absl::FailedPreconditionError(
+        return WithReason(absl::FailedPreconditionError(
             "this person's data was erased at their request; capture them again only with "
-            "fresh consent (consent.email, consent.phone, consent.sms or consent.mail)");
+            "fresh consent (consent.email, consent.phone, consent.sms or consent.mail)"), reason::kPersonErased);
       }
     }
   }
@@ -229,22 +230,22 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
   if (absl::Status s = CheckCampaignOpen(tx, in.campaign_id); !s.ok()) return s;
   if (IsOutbound(in.type)) {
     if (lead->stage == LifecycleStage::kDisqualified) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("leads/", lead->id, " is disqualified; marketing sends it nothing"));
+      return WithReason(absl::FailedPreconditionError(
+          absl::StrCat("leads/", lead->id, " is disqualified; marketing sends it nothing")), reason::kLeadDisqualified, absl::StrCat("leads/", lead->id));
     }
     if (lead->owner != Owner::kMarketing) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
           "leads/", lead->id, " is owned by sales; marketing sends no promotional outreach "
-          "while a deal is open"));
+          "while a deal is open")), reason::kOwnedBySales, absl::StrCat("leads/", lead->id));
     }
     if (lead->consent.do_not_contact) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("leads/", lead->id, " asked not to be contacted (do_not_contact)"));
+      return WithReason(absl::FailedPreconditionError(
+          absl::StrCat("leads/", lead->id, " asked not to be contacted (do_not_contact)")), reason::kDoNotContact, absl::StrCat("leads/", lead->id));
     }
     const auto [allowed, consent] = ConsentFor(in.type, lead->consent);
     if (!allowed) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "leads/", lead->id, " has not consented to ", TouchTypeName(in.type), " (", consent, ")"));
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+          "leads/", lead->id, " has not consented to ", TouchTypeName(in.type), " (", consent, ")")), reason::kConsentMissing, absl::StrCat("leads/", lead->id));
     }
   }
   const absl::Time now = TimeOr(in.time);
@@ -253,10 +254,10 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
         lead->id, {std::begin(kOutbound), std::end(kOutbound)}, now - outreach_.window, now);
     if (!recent.ok()) return recent.status();
     if (*recent >= outreach_.max_outbound) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
           "leads/", lead->id, " already had ", *recent, " outbound touches within ",
           absl::FormatDuration(outreach_.window), " (cap ", outreach_.max_outbound,
-          " per person across all campaigns); try again later"));
+          " per person across all campaigns); try again later")), reason::kOutboundCapReached, absl::StrCat("leads/", lead->id));
     }
   }
   absl::StatusOr<bool> inserted = tx.InsertTouch(
@@ -290,8 +291,8 @@ absl::StatusOr<Lead> LeadWorkflow::Qualify(MarketingTx& tx, const std::string& l
   if (!lead.ok()) return lead.status();
   if (absl::Status s = CheckNotErased(*lead, "qualified"); !s.ok()) return s;
   if (lead->owner != Owner::kMarketing) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("leads/", lead_id, " is already with sales"));
+    return WithReason(absl::FailedPreconditionError(
+        absl::StrCat("leads/", lead_id, " is already with sales")), reason::kOwnedBySales, absl::StrCat("leads/", lead_id));
   }
   const absl::Time now = clock_.Now();
   absl::StatusOr<std::vector<TouchAt>> touches = tx.TouchHistory(lead->id);
@@ -314,8 +315,8 @@ absl::StatusOr<Lead> LeadWorkflow::Disqualify(MarketingTx& tx, const std::string
   absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
   if (!lead.ok()) return lead.status();
   if (lead->owner != Owner::kMarketing) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "leads/", lead_id, " is with sales; sales rejects it (RejectOpportunity) instead"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+        "leads/", lead_id, " is with sales; sales rejects it (RejectOpportunity) instead")), reason::kOwnedBySales, absl::StrCat("leads/", lead_id));
   }
   const absl::Time now = clock_.Now();
   if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kDisqualified, now,
@@ -360,8 +361,8 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
   if (!lead.ok()) return lead.status();
   const absl::Time now = TimeOr(in.time);
   auto wrong_state = [&](const char* expected) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "leads/", lead->id, " is ", StageName(lead->stage), "; this outcome needs ", expected));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+        "leads/", lead->id, " is ", StageName(lead->stage), "; this outcome needs ", expected)), reason::kOutcomeOutOfOrder, absl::StrCat("leads/", lead->id));
   };
   switch (in.outcome) {
     case Outcome::kAccepted:
@@ -530,8 +531,8 @@ absl::StatusOr<ScoringPolicy> LeadWorkflow::UpdatePolicy(MarketingTx& tx, Scorin
   if (!stored.ok()) return stored.status();
   const ScoringPolicy current = stored->value_or(initial_policy_);
   if (expected_version > 0 && expected_version != current.version) {
-    return absl::AbortedError(absl::StrCat("the scoring policy is at version ", current.version,
-                                           ", not ", expected_version, "; get it again and retry"));
+    return WithReason(absl::AbortedError(absl::StrCat("the scoring policy is at version ", current.version,
+                                           ", not ", expected_version, "; get it again and retry")), reason::kStaleEtag);
   }
   if (!stored->has_value()) {
     // Keep version 1 (the initial policy) in the history before the first change.

@@ -1,4 +1,5 @@
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "common/grpc/convert.h"
 #include "common/grpc/event_stream.h"
 #include "common/grpc/request_validation.h"
@@ -50,16 +51,20 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       return;
     }
     if (rows_ >= kMaxImportRows) {
-      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("at most ", kMaxImportRows,
-                                       " rows per ImportLeads stream; the first ",
-                                       kMaxImportRows, " were stored; send the rest in a new stream")));
+      Finish(CallerError(WithRetryDelay(
+          WithReason(absl::ResourceExhaustedError(absl::StrCat("at most ", kMaxImportRows,
+                                                               " rows per ImportLeads stream; the first ", kMaxImportRows,
+                                                               " were stored; send the rest in a new stream")),
+                     reason::kTooManyRows),
+          absl::ZeroDuration())));
       return;
     }
     if (!handler_.pool().TrySubmit([this] { HandleRow(); })) {
-      Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("server busy after ", rows_,
-                                       " rows (all stored); send the remaining rows again later")));
+      Finish(CallerError(WithRetryDelay(
+          WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                         "server busy after ", rows_, " rows (all stored); send the remaining rows again later")),
+                     reason::kServerBusy),
+          absl::Milliseconds(100))));
     }
   }
 
@@ -91,12 +96,16 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
       v1::ImportRowRejection* rejection = response_.add_rejections();
       rejection->set_row(rows_);
       rejection->set_error(std::string(s.message()));
+      rejection->set_code(static_cast<int>(s.code()));
+      rejection->set_reason(EffectiveReason(s));
+      rejection->set_field(FieldOf(s));
       response_.set_rejected_count(response_.rejected_count() + 1);
     } else {
       // Storage trouble is not the row's fault: stop, so the caller retries the rest.
       const grpc::Status told = ToCallerStatus(s, "LeadService/ImportLeads");
-      Finish(grpc::Status(told.error_code(), absl::StrCat("row ", rows_, ": ", told.error_message(),
-                                                          " (rows before it are stored)")));
+      Finish(grpc::Status(told.error_code(),
+                          absl::StrCat("row ", rows_, ": ", told.error_message(), " (rows before it are stored)"),
+                          told.error_details()));
       return;
     }
     ++rows_;

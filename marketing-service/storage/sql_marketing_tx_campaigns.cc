@@ -3,6 +3,7 @@
 #include "marketing-service/storage/sql_marketing_tx.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "common/validation.h"
 
 namespace handoff::marketing {
@@ -50,9 +51,9 @@ void BindCampaign(Statement& q, const Campaign& c) {
 // The unique UTM index speaks for the caller: say which codes are taken.
 absl::Status UtmTaken(absl::Status s, const UtmCodes& utm) {
   if (s.code() != absl::StatusCode::kAlreadyExists) return s;
-  return absl::AlreadyExistsError(absl::StrCat("another campaign already has the UTM codes source=",
+  return WithReason(absl::AlreadyExistsError(absl::StrCat("another campaign already has the UTM codes source=",
                                                Quote(utm.source), " medium=", Quote(utm.medium),
-                                               " campaign=", Quote(utm.campaign)));
+                                               " campaign=", Quote(utm.campaign))), reason::kUtmCodesTaken);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/contact_address.h"
+#include "common/error_details.h"
 #include "common/ids.h"
 #include "common/validation.h"
 #include "sales-service/domain/opportunity_workflow_internal.h"
@@ -19,8 +20,8 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Load(SalesTx& tx, const std::st
   absl::StatusOr<Opportunity> opp = tx.GetOpportunity(id);
   if (!opp.ok()) return opp.status();
   if (!etag.empty() && etag != EtagOf(opp->version)) {
-    return absl::AbortedError(absl::StrCat(OppName(id), " changed since etag ", etag,
-                                           " was read; get it again and retry"));
+    return WithReason(absl::AbortedError(absl::StrCat(OppName(id), " changed since etag ", etag,
+                                           " was read; get it again and retry")), reason::kStaleEtag, OppName(id));
   }
   return opp;
 }
@@ -30,9 +31,9 @@ absl::Status OpportunityWorkflow::CheckActor(SalesTx& tx, const std::string& id,
   absl::StatusOr<Opportunity> opp = tx.GetOpportunity(id);
   if (!opp.ok()) return opp.status();
   if (!opp->rep_id.empty() && actor == absl::StrCat("reps/", opp->rep_id)) return absl::OkStatus();
-  return absl::PermissionDeniedError(
+  return WithReason(absl::PermissionDeniedError(
       absl::StrCat(actor, " may change only opportunities assigned to it; ", OppName(id), " is assigned to ",
-                   opp->rep_id.empty() ? std::string("no rep") : absl::StrCat("reps/", opp->rep_id)));
+                   opp->rep_id.empty() ? std::string("no rep") : absl::StrCat("reps/", opp->rep_id))), reason::kNotAssignedToActor, OppName(id));
 }
 
 absl::Status OpportunityWorkflow::Save(SalesTx& tx, Opportunity& opp, DealEventType type) const {
@@ -44,12 +45,12 @@ absl::Status OpportunityWorkflow::Save(SalesTx& tx, Opportunity& opp, DealEventT
 
 absl::Status OpportunityWorkflow::RequireWorkable(const Opportunity& opp) const {
   if (opp.acceptance != Acceptance::kAccepted) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(OppName(opp.id), " has not been accepted; accept it first"));
+    return WithReason(absl::FailedPreconditionError(
+        absl::StrCat(OppName(opp.id), " has not been accepted; accept it first")), reason::kNotAccepted, OppName(opp.id));
   }
   if (!opp.is_open()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(OppName(opp.id), " is closed (", StageName(opp.stage), ")"));
+    return WithReason(absl::FailedPreconditionError(
+        absl::StrCat(OppName(opp.id), " is closed (", StageName(opp.stage), ")")), reason::kDealClosed, OppName(opp.id));
   }
   return absl::OkStatus();
 }
@@ -187,11 +188,11 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Accept(SalesTx& tx, const std::
   absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
   if (!opp.ok()) return opp.status();
   if (opp->acceptance != Acceptance::kPending) {
-    return absl::FailedPreconditionError(absl::StrCat(OppName(id), " is not pending acceptance"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(OppName(id), " is not pending acceptance")), reason::kNotPendingAcceptance, OppName(id));
   }
   if (opp->rep_id.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        OppName(id), " has no rep (", opp->unassigned_reason, "); assign one with AssignOpportunity first"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+        OppName(id), " has no rep (", opp->unassigned_reason, "); assign one with AssignOpportunity first")), reason::kNoRepAssigned, OppName(id));
   }
   const absl::Time now = clock_.Now();
   opp->acceptance = Acceptance::kAccepted;
@@ -218,7 +219,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Reject(SalesTx& tx, const std::
   absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
   if (!opp.ok()) return opp.status();
   if (opp->acceptance != Acceptance::kPending) {
-    return absl::FailedPreconditionError(absl::StrCat(OppName(id), " is not pending acceptance"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(OppName(id), " is not pending acceptance")), reason::kNotPendingAcceptance, OppName(id));
   }
   const absl::Time now = clock_.Now();
   opp->acceptance = Acceptance::kRejected;
@@ -243,17 +244,17 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Assign(SalesTx& tx, const std::
   absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
   if (!opp.ok()) return opp.status();
   if (!opp->is_open()) {
-    return absl::FailedPreconditionError(absl::StrCat(OppName(id), " is closed or rejected"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(OppName(id), " is closed or rejected")), reason::kDealClosed, OppName(id));
   }
   absl::StatusOr<Rep> rep = tx.GetRep(rep_id);
   if (!rep.ok()) return rep.status();
   if (opp->rep_id == rep_id) return opp;
   if (rep->status != RepStatus::kActive) {
-    return absl::FailedPreconditionError(absl::StrCat("reps/", rep_id, " is away"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat("reps/", rep_id, " is away")), reason::kRepAway, absl::StrCat("reps/", rep_id));
   }
   if (rep->open_opportunities >= rep->capacity) {
-    return absl::FailedPreconditionError(absl::StrCat("reps/", rep_id, " is at capacity (",
-                                                      rep->capacity, " open opportunities)"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat("reps/", rep_id, " is at capacity (",
+                                                      rep->capacity, " open opportunities)")), reason::kRepAtCapacity, absl::StrCat("reps/", rep_id));
   }
   opp->rep_id = rep_id;
   opp->unassigned_reason.clear();
@@ -284,14 +285,14 @@ absl::StatusOr<Activity> OpportunityWorkflow::LogActivity(SalesTx& tx, const std
   if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
   const Consent& c = opp->consent;
   if (a.type != ActivityType::kNote && c.do_not_contact) {
-    return absl::FailedPreconditionError(
-        "the person asked not to be contacted (consent.do_not_contact); only notes may be logged");
+    return WithReason(absl::FailedPreconditionError(
+        "the person asked not to be contacted (consent.do_not_contact); only notes may be logged"), reason::kDoNotContact, OppName(id));
   }
   if (a.type == ActivityType::kCall && !c.phone) {
-    return absl::FailedPreconditionError("the person has not consented to phone calls (consent.phone)");
+    return WithReason(absl::FailedPreconditionError("the person has not consented to phone calls (consent.phone)"), reason::kConsentMissing, OppName(id));
   }
   if (a.type == ActivityType::kEmail && !c.email) {
-    return absl::FailedPreconditionError("the person has not consented to e-mail (consent.email)");
+    return WithReason(absl::FailedPreconditionError("the person has not consented to e-mail (consent.email)"), reason::kConsentMissing, OppName(id));
   }
   a.id = NewId();
   a.opportunity_id = id;
@@ -318,7 +319,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Update(SalesTx& tx, const std::
   absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
   if (!opp.ok()) return opp.status();
   if (!opp->is_open()) {
-    return absl::FailedPreconditionError(absl::StrCat(OppName(id), " is closed or rejected; its figures are final"));
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(OppName(id), " is closed or rejected; its figures are final")), reason::kDealClosed, OppName(id));
   }
   if (patch.amount) opp->amount = patch.amount->value_or(Money{});
   if (patch.expected_close) opp->expected_close_time = *patch.expected_close;

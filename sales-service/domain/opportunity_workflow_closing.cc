@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/error_details.h"
 #include "common/validation.h"
 #include "sales-service/domain/opportunity_workflow_internal.h"
 
@@ -28,9 +29,9 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Advance(SalesTx& tx, const std:
   if (!opp.ok()) return opp.status();
   if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
   if (!CanAdvance(opp->stage, to)) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
         OppName(id), " cannot move from ", StageName(opp->stage), " to ", StageName(to),
-        "; stages only move forward"));
+        "; stages only move forward")), reason::kStageTransitionInvalid, OppName(id));
   }
   const Stage from = opp->stage;
   if (absl::Status s = EnterStage(tx, *opp, to, clock_.Now(), ""); !s.ok()) return s;
@@ -125,8 +126,8 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CreateUpsell(SalesTx& tx, const
   absl::StatusOr<Opportunity> won = tx.GetOpportunity(won_id);
   if (!won.ok()) return won.status();
   if (won->stage != Stage::kClosedWon) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(OppName(won_id), " is not won; upsells grow from won deals"));
+    return WithReason(absl::FailedPreconditionError(
+        absl::StrCat(OppName(won_id), " is not won; upsells grow from won deals")), reason::kDealNotWon, OppName(won_id));
   }
   const absl::Time now = clock_.Now();
   Opportunity up;
@@ -172,17 +173,17 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::Reopen(SalesTx& tx, const std::
   absl::StatusOr<Opportunity> opp = Load(tx, id, etag);
   if (!opp.ok()) return opp.status();
   if (opp->stage != Stage::kClosedLost) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
         OppName(id), " is ", opp->acceptance == Acceptance::kRejected ? "a rejected handoff" : StageName(opp->stage),
         "; only CLOSED_LOST deals are reopened (won deals grow with CreateUpsell, rejected "
-        "handoffs come back through marketing)"));
+        "handoffs come back through marketing)")), reason::kDealNotLost, OppName(id));
   }
   if (opp->kind == OpportunityKind::kNewBusiness) {
     absl::StatusOr<std::optional<Opportunity>> open = tx.FindOpenForLead(opp->lead);
     if (!open.ok()) return open.status();
     if (open->has_value() && (*open)->kind == OpportunityKind::kNewBusiness) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          opp->lead, " already has an open opportunity, ", OppName((*open)->id), "; work that one"));
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+          opp->lead, " already has an open opportunity, ", OppName((*open)->id), "; work that one")), reason::kOpenDealExists, OppName((*open)->id));
     }
   }
   const absl::Time now = clock_.Now();

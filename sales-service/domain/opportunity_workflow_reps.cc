@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/contact_address.h"
+#include "common/error_details.h"
 #include "common/ids.h"
 #include "common/validation.h"
 
@@ -62,8 +63,8 @@ absl::StatusOr<Rep> OpportunityWorkflow::UpdateRep(SalesTx& tx, const std::strin
   absl::StatusOr<Rep> r = tx.GetRep(id);
   if (!r.ok()) return r.status();
   if (patch.etag && *patch.etag != EtagOf(r->version)) {
-    return absl::AbortedError(absl::StrCat("reps/", id, " changed since etag ", *patch.etag,
-                                           " was read; get it again and retry"));
+    return WithReason(absl::AbortedError(absl::StrCat("reps/", id, " changed since etag ", *patch.etag,
+                                           " was read; get it again and retry")), reason::kStaleEtag, absl::StrCat("reps/", id));
   }
   if (patch.display_name) r->display_name = std::string(absl::StripAsciiWhitespace(*patch.display_name));
   if (patch.territories) r->territories = NormalizeTerritories(*patch.territories);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/error_details.h"
 
 namespace handoff::sales {
 
@@ -63,7 +64,7 @@ absl::Status SqlSalesTx::InsertRep(const Rep& r) {
   BindRep(*q, r);
   absl::Status s = q->Run();
   if (s.code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError(absl::StrCat("a rep with e-mail ", r.email, " already exists"));
+    return WithReason(absl::AlreadyExistsError(absl::StrCat("a rep with e-mail ", r.email, " already exists")), reason::kRepEmailTaken);
   }
   return s;
 }

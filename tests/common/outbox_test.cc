@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "common/error_details.h"
 #include "common/sql/outbox_store.h"
 #include "common/sql/unit_of_work.h"
 #include "common/sqlite/database.h"
@@ -261,6 +262,53 @@ TEST_F(OutboxTest, PermanentFailureIsParkedAndNotRetried) {
   const OutboxBacklog b = *store_->Backlog(clock_.Now());
   EXPECT_EQ(b.pending, 0);
   EXPECT_EQ(b.parked, 1);
+}
+
+// The receiver's reason, not the code alone, tells "never" from "later": the same
+// FAILED_PRECONDITION is parked at once when the lead was erased, and retried when the
+// outcome only came before the change it follows.
+TEST_F(OutboxTest, TheReceiversReasonDecidesBetweenParkingAndRetrying) {
+  Enqueue("erased", "k1");
+  Enqueue("early", "k2");
+  std::map<std::string, int> attempts;
+  OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
+    ++attempts[m.message_id];
+    if (m.message_id == "erased") {
+      return WithReason(absl::FailedPreconditionError("leads/1 was erased"), reason::kLeadErased);
+    }
+    return WithReason(absl::FailedPreconditionError("leads/2 is MQL"), reason::kOutcomeOutOfOrder);
+  }, clock_, {});
+  for (int i = 0; i < 5; ++i) {
+    d.DeliverDue();
+    clock_.Advance(absl::Minutes(1));
+  }
+  EXPECT_EQ(attempts["erased"], 1);
+  EXPECT_EQ(attempts["early"], 5);
+  const OutboxBacklog b = *store_->Backlog(clock_.Now());
+  EXPECT_EQ(b.parked, 1);
+  EXPECT_EQ(b.pending, 1);
+  // A code that alone means "never" is retried when the reason says the cause passes.
+  EXPECT_TRUE(OutboxDispatcher::IsRetryable(WithReason(absl::NotFoundError("x"), reason::kOutcomeOutOfOrder)));
+  EXPECT_FALSE(OutboxDispatcher::IsRetryable(WithReason(absl::AbortedError("x"), reason::kLeadErased)));
+}
+
+// A receiver that says when to come back (RetryInfo) is not asked sooner.
+TEST_F(OutboxTest, ARetryDelayTheReceiverAsksForIsHonoured) {
+  Enqueue("a1", "k");
+  int attempts = 0;
+  OutboxDispatcher d(*store_, [&](const OutboxMessage&) {
+    ++attempts;
+    return WithRetryDelay(WithReason(absl::ResourceExhaustedError("busy"), reason::kServerBusy), absl::Seconds(4));
+  }, clock_, {});
+  const absl::Duration wait = d.DeliverDue();
+  EXPECT_EQ(attempts, 1);
+  EXPECT_GE(wait, absl::Seconds(4));
+  clock_.Advance(absl::Seconds(3));
+  d.DeliverDue();
+  EXPECT_EQ(attempts, 1);
+  clock_.Advance(absl::Seconds(2));
+  d.DeliverDue();
+  EXPECT_EQ(attempts, 2);
 }
 
 TEST_F(OutboxTest, RefusalsPastTheBudgetParkAndLaterMessagesOfTheKeyGoOn) {

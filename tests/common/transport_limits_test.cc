@@ -2,7 +2,9 @@
 
 #include <string>
 
+#include "common/error_details.h"
 #include "common/grpc/call_limits.h"
+#include "common/grpc/status.h"
 #include "common/grpc/transport_security.h"
 #include "gtest/gtest.h"
 
@@ -183,14 +185,17 @@ TEST(CallLimits, ARateOfZeroAdmitsEverythingAndTheDefaultBurstIsTwiceTheRate) {
   EXPECT_FALSE(limits.AdmitPrincipal("a", t0).ok());
 }
 
-TEST(CallLimits, RetryInfoDetailsAreAGoogleRpcStatus) {
-  const std::string details = RetryInfoDetails(grpc::StatusCode::RESOURCE_EXHAUSTED, "slow down", absl::Milliseconds(1500));
-  // code=8 (field 1 varint), message (field 2), details (field 3: Any).
-  ASSERT_GE(details.size(), 4u);
-  EXPECT_EQ(details[0], '\x08');
-  EXPECT_EQ(details[1], '\x08');
-  EXPECT_NE(details.find("slow down"), std::string::npos);
-  EXPECT_NE(details.find("type.googleapis.com/google.rpc.RetryInfo"), std::string::npos);
+TEST(CallLimits, RefusalSaysRateLimitedAndWhenToRetry) {
+  CallLimitOptions o;
+  o.rate = 2;  // burst 4
+  CallLimits limits(o);
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(limits.AdmitPrincipal("a", t0).ok());
+  const absl::Status refused = ToAbslStatus(limits.AdmitPrincipal("a", t0));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ReasonOf(refused), "RATE_LIMITED");
+  ASSERT_TRUE(RetryDelayOf(refused).has_value());
+  EXPECT_EQ(*RetryDelayOf(refused), absl::Milliseconds(500));  // one token at 2/s
 }
 
 }  // namespace
