@@ -40,7 +40,6 @@ inline constexpr absl::string_view kCampaignArchived = "CAMPAIGN_ARCHIVED";
 inline constexpr absl::string_view kBudgetExceeded = "BUDGET_EXCEEDED";
 inline constexpr absl::string_view kTotalLimitExceeded = "TOTAL_LIMIT_EXCEEDED";
 inline constexpr absl::string_view kUtmCodesTaken = "UTM_CODES_TAKEN";
-inline constexpr absl::string_view kLeadsNotMergeable = "LEADS_NOT_MERGEABLE";
 // Sales.
 inline constexpr absl::string_view kNotPendingAcceptance = "NOT_PENDING_ACCEPTANCE";
 inline constexpr absl::string_view kNotAccepted = "NOT_ACCEPTED";
@@ -53,13 +52,11 @@ inline constexpr absl::string_view kRepAway = "REP_AWAY";
 inline constexpr absl::string_view kRepAtCapacity = "REP_AT_CAPACITY";
 inline constexpr absl::string_view kRepEmailTaken = "REP_EMAIL_TAKEN";
 inline constexpr absl::string_view kNotAssignedToActor = "NOT_ASSIGNED_TO_ACTOR";
-inline constexpr absl::string_view kActivityNotScheduled = "ACTIVITY_NOT_SCHEDULED";
 // Either service: state machines, concurrency, idempotency.
 inline constexpr absl::string_view kStageTransitionInvalid = "STAGE_TRANSITION_INVALID";
 inline constexpr absl::string_view kStaleEtag = "STALE_ETAG";
 inline constexpr absl::string_view kTransactionConflict = "TRANSACTION_CONFLICT";
 inline constexpr absl::string_view kRequestIdReused = "REQUEST_ID_REUSED";
-inline constexpr absl::string_view kExternalIdTaken = "EXTERNAL_ID_TAKEN";
 // Either service: the call itself.
 inline constexpr absl::string_view kFieldInvalid = "FIELD_INVALID";
 inline constexpr absl::string_view kNotFound = "NOT_FOUND";
@@ -74,8 +71,6 @@ inline constexpr absl::string_view kTooManyRows = "TOO_MANY_ROWS";
 inline constexpr absl::string_view kTooManyStreams = "TOO_MANY_STREAMS";
 inline constexpr absl::string_view kUnavailable = "UNAVAILABLE";
 inline constexpr absl::string_view kShuttingDown = "SHUTTING_DOWN";
-inline constexpr absl::string_view kEventsExpired = "EVENTS_EXPIRED";
-inline constexpr absl::string_view kConsumerTooSlow = "CONSUMER_TOO_SLOW";
 inline constexpr absl::string_view kInternal = "INTERNAL";
 }  // namespace reason
 

@@ -15,6 +15,7 @@ campaign report with the won revenue against the spend. Exits non-zero on any fa
 """
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,11 +36,35 @@ def load_stubs():
     for d, _, files in os.walk(os.path.join(ROOT, "proto", "handoff")):
         protos += [os.path.relpath(os.path.join(d, f), os.path.join(ROOT, "proto"))
                    for f in files if f.endswith(".proto")]
-    args = ["protoc", "-I" + os.path.join(ROOT, "proto"), "-I" + well_known, "-I/usr/include",
-            "--python_out=" + out, "--grpc_python_out=" + out] + protos
+    # google/rpc (error details) and google/api (field behaviour), from Debian packages.
+    googleapis = os.path.join(out, "googleapis")
+    subprocess.run([os.path.join(ROOT, "scripts", "googleapis-protos.sh"), googleapis], check=True)
+    protos += ["google/rpc/status.proto", "google/rpc/error_details.proto",
+               "google/api/field_behavior.proto"]
+    args = ["protoc", "-I" + os.path.join(ROOT, "proto"), "-I" + googleapis, "-I" + well_known,
+            "-I/usr/include", "--python_out=" + out, "--grpc_python_out=" + out] + protos
     if protoc.main(args) != 0:
         sys.exit("demo: protoc failed")
     sys.path.insert(0, out)
+
+
+def error_details(error):
+    """The google.rpc details of a refused call (grpc-status-details-bin), unpacked."""
+    from google.rpc import error_details_pb2, status_pb2
+    raw = dict(error.trailing_metadata() or ()).get("grpc-status-details-bin")
+    if raw is None:
+        return []
+    kinds = (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest,
+             error_details_pb2.PreconditionFailure, error_details_pb2.RetryInfo,
+             error_details_pb2.ResourceInfo)
+    found = []
+    for detail in status_pb2.Status.FromString(raw).details:
+        for kind in kinds:
+            if detail.Is(kind.DESCRIPTOR):
+                message = kind()
+                detail.Unpack(message)
+                found.append(message)
+    return found
 
 
 def rid():
@@ -137,6 +162,23 @@ def main():
           lead_pb2.LifecycleStage.Name(lead.lifecycle_stage), "owner",
           lead_pb2.Owner.Name(lead.owner))
     assert lead.lifecycle_stage == lead_pb2.LIFECYCLE_STAGE_MQL
+
+    # A refused call says why in a form a program can act on (README.md, "Errors"): while
+    # sales has the lead, marketing may not send it promotional e-mail.
+    try:
+        leads.RecordTouch(lead_service_pb2.RecordTouchRequest(
+            lead=lead.name, campaign=campaign.name, touch_type=lead_pb2.TOUCH_TYPE_EMAIL_SENT,
+            touch_id="promo-" + tag), timeout=t)
+        sys.exit("demo: a promotional e-mail to a lead with sales was not refused")
+    except grpc.RpcError as refused:
+        from google.protobuf import text_format
+        details = error_details(refused)
+        print("marketing: refused", refused.code().name, "-", refused.details())
+        for detail in details:
+            print("           ", type(detail).__name__, text_format.MessageToString(detail, as_one_line=True))
+        reasons = [d.reason for d in details if type(d).__name__ == "ErrorInfo"]
+        assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION, refused.code()
+        assert reasons == ["OWNED_BY_SALES"], reasons
 
     def find_opportunity():
         r = opps.ListOpportunities(opportunity_service_pb2.ListOpportunitiesRequest(lead=lead.name),

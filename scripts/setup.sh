@@ -2,9 +2,9 @@
 # Installs what a fresh Debian 12 machine lacks to build, run and test Handoff:
 # the C++ toolchain and libraries from Debian, the google/rpc and google/api protos
 # (scripts/googleapis-protos.sh), Python gRPC for the walkthrough client,
-# clang-14 with its sanitizer and libFuzzer runtimes (scripts/sanitize.sh), and buf (npm)
-# for linting the protos; with the argument "bench", also what the benchmark
-# suite needs. Idempotent: installs only what is missing.
+# clang-14 with its sanitizer and libFuzzer runtimes (scripts/sanitize.sh), and from npm
+# buf for linting the protos and @grpc/grpc-js for the Node example; with the argument
+# "bench", also what the benchmark suite needs. Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,9 +37,10 @@ else
   echo "setup: Debian packages present"
 fi
 
-if [ ! -x scripts/node/node_modules/.bin/buf ]; then
-  echo "setup: installing buf (npm @bufbuild/buf)"
-  (cd scripts/node && npm ci --no-audit --no-fund --loglevel=error)
+if [ ! -x scripts/node/node_modules/.bin/buf ] || [ ! -d scripts/node/node_modules/@grpc/grpc-js ] ||
+   ! cmp -s scripts/node/package-lock.json scripts/node/node_modules/.package-lock.json.handoff; then
+  echo "setup: installing the npm tools (buf, @grpc/grpc-js for the Node example)"
+  (cd scripts/node && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.package-lock.json.handoff)
 else
-  echo "setup: buf present"
+  echo "setup: npm tools present"
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (Release) and runs every test: buf lint of the protos,
-# the walkthrough client against freshly started binaries (the run command's path), the
-# container images built and run with podman (scripts/test-containers.sh; skip with
+# the walkthrough clients (Python, Node) against freshly started binaries (the run
+# command's path), the container images built and run with podman (scripts/test-containers.sh; skip with
 # HANDOFF_CONTAINER_TESTS=0), all GoogleTest unit and integration tests through ctest, and
 # last the same tests on SQLite again under ASan + UBSan with a short run of every libFuzzer
 # target (scripts/sanitize.sh; skip with HANDOFF_SANITIZER_TESTS=0).
@@ -12,19 +12,21 @@ scripts/build.sh
 source scripts/lib/services.sh
 
 echo "test: buf lint (STANDARD and COMMENTS rules)"
-(cd proto && ../scripts/node/node_modules/.bin/buf lint)
+scripts/buf.sh lint
 echo "test: buf lint clean"
 # v1 stays wire- and source-compatible: the schema against the released one (FILE rules).
 echo "test: buf breaking against proto/v1-baseline.json"
-(cd proto && ../scripts/node/node_modules/.bin/buf breaking --against v1-baseline.json)
+scripts/buf.sh breaking --against proto/v1-baseline.json
 echo "test: no breaking change to v1"
 
-echo "test: walkthrough client against both binaries"
+echo "test: walkthrough clients (Python, Node) against both binaries"
 data=$(mktemp -d)
 trap 'stop_services >/dev/null 2>&1 || true; rm -rf "$data"' EXIT
 { read -r mport; read -r sport; read -r metrics_port; } < <(free_ports 3)
 MARKETING_METRICS="127.0.0.1:$metrics_port" start_services 127.0.0.1 "$mport" "$sport" "$data"
 /usr/bin/python3 scripts/demo.py --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport"
+node scripts/node/example.js --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport" \
+  --googleapis "${BUILD_DIR:-build}/googleapis"
 /usr/bin/python3 - "$metrics_port" <<'PY'
 import sys, urllib.request
 body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()

@@ -4,11 +4,8 @@
 //
 // The test clients use grpc::SslCredentials, not the TlsCredentials the services use, so
 // the two sides of each handshake are configured independently.
-#include <google/protobuf/any.pb.h>
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/duration.pb.h>
 #include <google/protobuf/dynamic_message.h>
-#include <google/protobuf/unknown_field_set.h>
 #include <grpc/grpc_security_constants.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -25,6 +22,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/integration/error_details.h"
 #include "tests/integration/handoff_system.h"
 #include "tests/integration/lead_flow.h"
 
@@ -580,25 +578,6 @@ class RateLimitTest : public SecureSystemTest {
   }
 };
 
-// The RetryInfo delay in a status' binary details (google.rpc.Status field 3, an Any whose
-// value's field 1 is a google.protobuf.Duration); -1s when there is none.
-absl::Duration RetryDelay(const grpc::Status& s) {
-  google::protobuf::UnknownFieldSet status;
-  if (!status.ParseFromString(s.error_details())) return absl::Seconds(-1);
-  for (int i = 0; i < status.field_count(); ++i) {
-    if (status.field(i).number() != 3) continue;
-    google::protobuf::Any any;
-    if (!any.ParseFromString(status.field(i).length_delimited())) continue;
-    if (any.type_url() != "type.googleapis.com/google.rpc.RetryInfo") continue;
-    google::protobuf::UnknownFieldSet retry;
-    if (!retry.ParseFromString(any.value()) || retry.field_count() != 1) continue;
-    google::protobuf::Duration d;
-    if (!d.ParseFromString(retry.field(0).length_delimited())) continue;
-    return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-  }
-  return absl::Seconds(-1);
-}
-
 // A WatchLeadEvents stream read on a thread of its own until it ends; cancelled and
 // joined on destruction.
 class OpenWatch {
@@ -647,7 +626,8 @@ TEST_F(RateLimitTest, ACallerOverItsRateIsToldWhenToRetryAndOthersAreNotSlowed) 
   EXPECT_NE(over.error_message().find("spiffe://handoff.local/ops is over its rate limit of 5 calls/s"),
             std::string::npos)
       << over.error_message();
-  const absl::Duration delay = RetryDelay(over);
+  EXPECT_EQ(ReasonOf(over), "RATE_LIMITED");
+  const absl::Duration delay = RetryDelayOf(over);
   EXPECT_GT(delay, absl::ZeroDuration());
   EXPECT_LE(delay, absl::Milliseconds(200));  // one token at 5/s
   // Another identity has its own budget.
