@@ -40,6 +40,7 @@ inline constexpr absl::string_view kCampaignArchived = "CAMPAIGN_ARCHIVED";
 inline constexpr absl::string_view kBudgetExceeded = "BUDGET_EXCEEDED";
 inline constexpr absl::string_view kTotalLimitExceeded = "TOTAL_LIMIT_EXCEEDED";
 inline constexpr absl::string_view kUtmCodesTaken = "UTM_CODES_TAKEN";
+inline constexpr absl::string_view kContactTaken = "CONTACT_TAKEN";
 // Sales.
 inline constexpr absl::string_view kNotPendingAcceptance = "NOT_PENDING_ACCEPTANCE";
 inline constexpr absl::string_view kNotAccepted = "NOT_ACCEPTED";

@@ -20,6 +20,11 @@ struct Contact {
   std::string company;
   std::string title;
   std::string country_code;
+
+  bool operator==(const Contact& o) const {
+    return email == o.email && phone == o.phone && given_name == o.given_name && family_name == o.family_name &&
+           company == o.company && title == o.title && country_code == o.country_code;
+  }
 };
 
 struct Consent {

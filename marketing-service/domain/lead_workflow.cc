@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -339,6 +340,84 @@ absl::StatusOr<Lead> LeadWorkflow::UpdateConsent(MarketingTx& tx, const std::str
   }
   if (lead->ever_mql) {
     if (absl::Status s = sales_.QueueConsentChange(tx, *lead); !s.ok()) return s;
+  }
+  return lead;
+}
+
+const std::vector<std::string>& ContactFieldNames() {
+  static const std::vector<std::string> names = {"email",   "phone", "given_name",  "family_name",
+                                                 "company", "title", "country_code"};
+  return names;
+}
+
+namespace {
+
+std::string* ContactField(Contact& c, absl::string_view name) {
+  if (name == "email") return &c.email;
+  if (name == "phone") return &c.phone;
+  if (name == "given_name") return &c.given_name;
+  if (name == "family_name") return &c.family_name;
+  if (name == "company") return &c.company;
+  if (name == "title") return &c.title;
+  if (name == "country_code") return &c.country_code;
+  return nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<Lead> LeadWorkflow::UpdateContact(MarketingTx& tx, const std::string& lead_id,
+                                                 const ContactPatch& patch) const {
+  absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
+  if (!lead.ok()) return lead.status();
+  const std::string name = absl::StrCat("leads/", lead_id);
+  if (absl::Status s = CheckNotErased(*lead, "corrected"); !s.ok()) return s;
+  if (!patch.etag.empty() && patch.etag != EtagOf(lead->version)) {
+    return WithReason(absl::AbortedError(absl::StrCat(name, " changed since etag ", patch.etag,
+                                                      " was read; get it again and retry")),
+                      reason::kStaleEtag, name);
+  }
+  Contact wanted = lead->contact;
+  Contact given = patch.contact;
+  for (const std::string& field : patch.fields) {
+    std::string* to = ContactField(wanted, field);
+    if (to == nullptr) return absl::InvalidArgumentError(absl::StrCat("update_mask: unknown contact field ", field));
+    *to = *ContactField(given, field);
+  }
+  absl::StatusOr<Contact> contact = NormalizeContact(wanted);
+  if (!contact.ok()) return contact.status();
+  // One record per person: an e-mail or phone another lead has makes the two one person.
+  const bool grants = lead->consent.email || lead->consent.phone || lead->consent.sms || lead->consent.mail;
+  for (const auto& [value, old, find] :
+       {std::tuple{contact->email, lead->contact.email, &MarketingTx::FindLeadByEmail},
+        std::tuple{contact->phone, lead->contact.phone, &MarketingTx::FindLeadByPhone}}) {
+    if (value.empty() || value == old) continue;
+    absl::StatusOr<std::optional<Lead>> other = (tx.*find)(value);
+    if (!other.ok()) return other.status();
+    if (other->has_value() && (*other)->id != lead->id) {
+      const std::string other_name = absl::StrCat("leads/", (*other)->id);
+      return WithReason(absl::AlreadyExistsError(absl::StrCat(other_name, " already has this ",
+                                                              value == contact->email ? "e-mail" : "phone",
+                                                              ": the two leads are one person")),
+                        reason::kContactTaken, other_name);
+    }
+    absl::StatusOr<bool> erased = tx.IsErased(ContactFingerprint(value));
+    if (!erased.ok()) return erased.status();
+    if (*erased && (!grants || lead->consent.do_not_contact)) {
+      return WithReason(absl::FailedPreconditionError(
+                            "this e-mail or phone is an erased person's, and the lead has no consent to "
+                            "contact them; record their fresh consent first (UpdateConsent)"),
+                        reason::kPersonErased, name);
+    }
+  }
+  if (*contact == lead->contact) return lead;  // nothing changes: no new version, no event
+  lead->contact = *std::move(contact);
+  const absl::Time now = clock_.Now();
+  bool handed_off = false;
+  if (absl::Status s = Rescore(tx, *lead, now, &handed_off); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *lead, now, LeadEventType::kContactUpdated, handed_off); !s.ok()) return s;
+  // Sales keeps a snapshot on its opportunities; a handoff made just now already has it.
+  if (lead->ever_mql && !handed_off) {
+    if (absl::Status s = sales_.QueueContactChange(tx, *lead); !s.ok()) return s;
   }
   return lead;
 }

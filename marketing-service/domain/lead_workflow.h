@@ -53,6 +53,16 @@ struct OutcomeInput {
   absl::Time time = absl::InfinitePast();  // InfinitePast = now
 };
 
+// A correction of a lead's contact data (UpdateLead).
+struct ContactPatch {
+  Contact contact;                  // the new values
+  std::vector<std::string> fields;  // contact fields to take from it ("email", "phone", ...)
+  std::string etag;                 // when set, the lead's current etag
+};
+
+// The Contact fields UpdateLead may change, by name.
+const std::vector<std::string>& ContactFieldNames();
+
 // A lead with what explains it.
 struct LeadView {
   Lead lead;
@@ -86,6 +96,8 @@ class LeadWorkflow {
                                   const std::string& reason) const;
   absl::StatusOr<Lead> UpdateConsent(MarketingTx& tx, const std::string& lead_id,
                                      const Consent& consent) const;
+  // Corrects contact data; see UpdateLead in lead_service.proto.
+  absl::StatusOr<Lead> UpdateContact(MarketingTx& tx, const std::string& lead_id, const ContactPatch& patch) const;
   absl::StatusOr<Lead> ReportOutcome(MarketingTx& tx, const OutcomeInput& in) const;
   // Removes the person's personal data; see EraseContact in lead_service.proto.
   absl::StatusOr<Lead> Erase(MarketingTx& tx, const std::string& lead_id) const;

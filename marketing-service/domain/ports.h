@@ -169,13 +169,14 @@ class SalesGateway {
   virtual ~SalesGateway() = default;
   virtual absl::Status QueueHandoff(UnitOfWork& uow, const HandoffNotice& notice) = 0;
   virtual absl::Status QueueConsentChange(UnitOfWork& uow, const Lead& lead) = 0;
+  virtual absl::Status QueueContactChange(UnitOfWork& uow, const Lead& lead) = 0;
   virtual absl::Status QueueErasure(UnitOfWork& uow, const Lead& lead) = 0;
 };
 
 // Values of handoff.marketing.v1.LeadEventType.
 enum class LeadEventType {
   kCaptured = 1, kMerged, kTouched, kHandedOff, kConsentChanged, kOutcomeReported, kErased,
-  kDisqualified, kEngaged,
+  kDisqualified, kEngaged, kContactUpdated,
 };
 
 // Appends lead events in the caller's transaction (streamed by WatchLeadEvents).

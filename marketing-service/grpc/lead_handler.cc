@@ -1,4 +1,9 @@
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/error_details.h"
 #include "common/grpc/convert.h"
 #include "common/grpc/event_stream.h"
@@ -7,6 +12,7 @@
 #include "common/idempotency.h"
 #include "common/ids.h"
 #include "common/page_token.h"
+#include "common/validation.h"
 #include "marketing-service/domain/contact_rules.h"
 #include "marketing-service/grpc/convert.h"
 #include "marketing-service/grpc/handlers.h"
@@ -308,6 +314,70 @@ grpc::ServerUnaryReactor* LeadHandler::UpdateConsent(grpc::CallbackServerContext
         [&](MarketingTx& tx) -> absl::Status {
           absl::StatusOr<Lead> l = d_.leads.UpdateConsent(tx, *id, handoff::FromProto(req->consent()));
           if (!l.ok()) return l.status();
+          return FillLead(tx, d_.leads, *l, resp->mutable_lead());
+        });
+    if (s.ok()) d_.runtime.Committed();
+    return s;
+  });
+}
+
+namespace {
+
+// The contact fields an UpdateLead request changes (see lead_service.proto).
+absl::StatusOr<std::vector<std::string>> ContactFieldsToUpdate(const v1::UpdateLeadRequest& req) {
+  const std::vector<std::string>& all = ContactFieldNames();
+  if (req.update_mask().paths_size() == 0) {  // the fields set in the request
+    Contact given = handoff::FromProto(req.lead().contact());
+    std::vector<std::string> set;
+    for (const auto& [name, value] :
+         {std::pair{"email", given.email}, std::pair{"phone", given.phone}, std::pair{"given_name", given.given_name},
+          std::pair{"family_name", given.family_name}, std::pair{"company", given.company},
+          std::pair{"title", given.title}, std::pair{"country_code", given.country_code}}) {
+      if (!value.empty()) set.push_back(name);
+    }
+    if (set.empty()) {
+      return absl::InvalidArgumentError("lead.contact: give the fields to change, or name them in update_mask");
+    }
+    return set;
+  }
+  std::vector<std::string> fields;
+  for (const std::string& path : req.update_mask().paths()) {
+    if (path == "*" || path == "contact") return all;
+    absl::string_view field = path;
+    if (!absl::ConsumePrefix(&field, "contact.") ||
+        std::find(all.begin(), all.end(), field) == all.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update_mask: ", Quote(path), " cannot be updated; allowed: \"*\", \"contact\" and contact.",
+          absl::StrJoin(all, ", contact.")));
+    }
+    if (std::find(fields.begin(), fields.end(), field) == fields.end()) fields.emplace_back(field);
+  }
+  return fields;
+}
+
+// A contact rule's INVALID_ARGUMENT names the field within the contact ("contact.email");
+// the caller sent it as lead.contact.email.
+absl::Status InLead(absl::Status s) {
+  if (s.code() != absl::StatusCode::kInvalidArgument) return s;
+  return absl::InvalidArgumentError(absl::StrCat("lead.", s.message()));
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LeadHandler::UpdateLead(grpc::CallbackServerContext* ctx,
+                                                  const v1::UpdateLeadRequest* req,
+                                                  v1::UpdateLeadResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/UpdateLead", *req, [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->lead().name(), "lead.name");
+    if (!id.ok()) return id.status();
+    absl::StatusOr<std::vector<std::string>> fields = ContactFieldsToUpdate(*req);
+    if (!fields.ok()) return fields.status();
+    const ContactPatch patch{handoff::FromProto(req->lead().contact()), *std::move(fields), req->lead().etag()};
+    absl::Status s = RunMutation(
+        d_.store, d_.clock, "LeadService/UpdateLead", *req, req->request_id(), resp,
+        [&](MarketingTx& tx) -> absl::Status {
+          absl::StatusOr<Lead> l = d_.leads.UpdateContact(tx, *id, patch);
+          if (!l.ok()) return InLead(l.status());
           return FillLead(tx, d_.leads, *l, resp->mutable_lead());
         });
     if (s.ok()) d_.runtime.Committed();

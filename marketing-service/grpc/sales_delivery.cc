@@ -21,6 +21,12 @@ absl::Status SalesDelivery::Deliver(const OutboxMessage& message) {
     sales::v1::UpdateLeadConsentResponse resp;
     return ToAbslStatus(stub_->UpdateLeadConsent(&ctx, req, &resp));
   }
+  if (message.topic == kTopicContact) {
+    sales::v1::UpdateLeadContactRequest req;
+    if (!req.ParseFromString(message.payload)) return absl::DataLossError("unparsable contact payload");
+    sales::v1::UpdateLeadContactResponse resp;
+    return ToAbslStatus(stub_->UpdateLeadContact(&ctx, req, &resp));
+  }
   if (message.topic == kTopicErasure) {
     sales::v1::EraseLeadRequest req;
     if (!req.ParseFromString(message.payload)) return absl::DataLossError("unparsable erasure payload");

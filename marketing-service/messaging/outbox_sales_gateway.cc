@@ -46,6 +46,13 @@ absl::Status OutboxSalesGateway::QueueConsentChange(UnitOfWork& uow, const Lead&
   return EnqueueRequest(uow, kTopicConsent, req.lead(), clock_.Now(), NewId(), std::move(req));
 }
 
+absl::Status OutboxSalesGateway::QueueContactChange(UnitOfWork& uow, const Lead& lead) {
+  sales::v1::UpdateLeadContactRequest req;
+  req.set_lead(LeadName(lead.id));
+  handoff::ToProto(lead.contact, req.mutable_contact());
+  return EnqueueRequest(uow, kTopicContact, req.lead(), clock_.Now(), NewId(), std::move(req));
+}
+
 absl::Status OutboxSalesGateway::QueueErasure(UnitOfWork& uow, const Lead& lead) {
   sales::v1::EraseLeadRequest req;
   req.set_lead(LeadName(lead.id));

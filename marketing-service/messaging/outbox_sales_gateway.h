@@ -10,6 +10,7 @@ namespace handoff::marketing {
 inline constexpr char kTopicHandoff[] = "sales.HandoffLead";
 inline constexpr char kTopicConsent[] = "sales.UpdateLeadConsent";
 inline constexpr char kTopicErasure[] = "sales.EraseLead";
+inline constexpr char kTopicContact[] = "sales.UpdateLeadContact";
 
 // Writes messages to sales into the outbox of the caller's transaction, as serialized
 // handoff.sales.v1 requests whose request_id is the message id (so sales acts once).
@@ -18,6 +19,7 @@ class OutboxSalesGateway final : public SalesGateway {
   explicit OutboxSalesGateway(const Clock& clock) : clock_(clock) {}
   absl::Status QueueHandoff(UnitOfWork& uow, const HandoffNotice& notice) override;
   absl::Status QueueConsentChange(UnitOfWork& uow, const Lead& lead) override;
+  absl::Status QueueContactChange(UnitOfWork& uow, const Lead& lead) override;
   absl::Status QueueErasure(UnitOfWork& uow, const Lead& lead) override;
 
  private:

@@ -172,6 +172,17 @@ absl::StatusOr<int> OpportunityWorkflow::UpdateConsent(SalesTx& tx, const std::s
   return tx.UpdateConsentForLead(lead, consent);
 }
 
+absl::StatusOr<int> OpportunityWorkflow::UpdateContact(SalesTx& tx, const std::string& lead,
+                                                       const Contact& contact) const {
+  if (!ParseResourceName(lead, "leads")) {
+    return absl::InvalidArgumentError("lead must be of the form leads/{id}");
+  }
+  if (contact.email.empty() && contact.phone.empty()) {
+    return absl::InvalidArgumentError("contact: email or phone is required");
+  }
+  return tx.UpdateContactForLead(lead, contact);
+}
+
 absl::StatusOr<int> OpportunityWorkflow::EraseLead(SalesTx& tx, const std::string& lead) const {
   if (!ParseResourceName(lead, "leads")) {
     return absl::InvalidArgumentError("lead must be of the form leads/{id}");

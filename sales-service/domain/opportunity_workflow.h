@@ -85,6 +85,7 @@ class OpportunityWorkflow {
 
   absl::StatusOr<HandoffResult> Handoff(SalesTx& tx, const HandoffInput& in) const;
   absl::StatusOr<int> UpdateConsent(SalesTx& tx, const std::string& lead, const Consent& consent) const;
+  absl::StatusOr<int> UpdateContact(SalesTx& tx, const std::string& lead, const Contact& contact) const;
   // Removes the person's personal data from sales; returns the opportunities erased.
   absl::StatusOr<int> EraseLead(SalesTx& tx, const std::string& lead) const;
 

@@ -86,6 +86,8 @@ class SalesTx : public UnitOfWork {
   virtual absl::StatusOr<std::optional<Opportunity>> FindOpenForLead(const std::string& lead) = 0;
   // Sets the consent snapshot on every opportunity of the lead; returns how many.
   virtual absl::StatusOr<int> UpdateConsentForLead(const std::string& lead, const Consent& consent) = 0;
+  // Replaces the contact snapshot on every opportunity of `lead`; returns how many.
+  virtual absl::StatusOr<int> UpdateContactForLead(const std::string& lead, const Contact& contact) = 0;
   // Clears the personal data of every opportunity of the lead (contact but country_code,
   // activity summaries and next steps), sets do_not_contact, and returns the e-mails and
   // phones that were removed.

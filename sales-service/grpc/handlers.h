@@ -32,7 +32,8 @@ struct HandlerDeps {
 class HandoffHandler final : public ParseCheckedService<v1::HandoffService::CallbackService> {
  public:
   explicit HandoffHandler(HandlerDeps deps) : d_(deps) {
-    CheckParsing(this, &HandoffHandler::HandoffLead, &HandoffHandler::UpdateLeadConsent, &HandoffHandler::EraseLead);
+    CheckParsing(this, &HandoffHandler::HandoffLead, &HandoffHandler::UpdateLeadConsent, &HandoffHandler::UpdateLeadContact,
+                 &HandoffHandler::EraseLead);
   }
   grpc::ServerUnaryReactor* HandoffLead(grpc::CallbackServerContext* ctx,
                                         const v1::HandoffLeadRequest* req,
@@ -40,6 +41,9 @@ class HandoffHandler final : public ParseCheckedService<v1::HandoffService::Call
   grpc::ServerUnaryReactor* UpdateLeadConsent(grpc::CallbackServerContext* ctx,
                                               const v1::UpdateLeadConsentRequest* req,
                                               v1::UpdateLeadConsentResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateLeadContact(grpc::CallbackServerContext* ctx,
+                                              const v1::UpdateLeadContactRequest* req,
+                                              v1::UpdateLeadContactResponse* resp) override;
   grpc::ServerUnaryReactor* EraseLead(grpc::CallbackServerContext* ctx,
                                       const v1::EraseLeadRequest* req,
                                       v1::EraseLeadResponse* resp) override;

@@ -50,6 +50,21 @@ grpc::ServerUnaryReactor* HandoffHandler::UpdateLeadConsent(grpc::CallbackServer
   });
 }
 
+grpc::ServerUnaryReactor* HandoffHandler::UpdateLeadContact(grpc::CallbackServerContext* ctx,
+                                                            const v1::UpdateLeadContactRequest* req,
+                                                            v1::UpdateLeadContactResponse* resp) {
+  return d_.runner.Run(ctx, "HandoffService/UpdateLeadContact", *req, [this, req, resp] {
+    return RunMutation(d_.store, d_.clock, "HandoffService/UpdateLeadContact", *req,
+                       req->request_id(), resp, [&](SalesTx& tx) -> absl::Status {
+                         absl::StatusOr<int> n = d_.opportunities.UpdateContact(
+                             tx, req->lead(), handoff::FromProto(req->contact()));
+                         if (!n.ok()) return n.status();
+                         resp->set_updated_opportunities(*n);
+                         return absl::OkStatus();
+                       });
+  });
+}
+
 grpc::ServerUnaryReactor* HandoffHandler::EraseLead(grpc::CallbackServerContext* ctx,
                                                     const v1::EraseLeadRequest* req,
                                                     v1::EraseLeadResponse* resp) {

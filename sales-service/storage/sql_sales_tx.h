@@ -42,6 +42,7 @@ class SqlSalesTx final : public sql::UnitOfWorkOn<SalesTx> {
                                                       int limit) override;
   absl::StatusOr<std::optional<Opportunity>> FindOpenForLead(const std::string& lead) override;
   absl::StatusOr<int> UpdateConsentForLead(const std::string& lead, const Consent& c) override;
+  absl::StatusOr<int> UpdateContactForLead(const std::string& lead, const Contact& c) override;
   absl::StatusOr<std::vector<std::string>> EraseLead(const std::string& lead,
                                                     int* opportunities) override;
   absl::StatusOr<std::vector<Opportunity>> PendingSince(absl::Time cutoff, bool unannounced_only,

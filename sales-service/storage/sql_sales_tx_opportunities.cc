@@ -207,6 +207,24 @@ absl::StatusOr<int> SqlSalesTx::UpdateConsentForLead(const std::string& lead, co
   return static_cast<int>(tx_.Changes());
 }
 
+absl::StatusOr<int> SqlSalesTx::UpdateContactForLead(const std::string& lead, const Contact& c) {
+  absl::StatusOr<Statement> q = tx_.Prepare(
+      "UPDATE opportunities SET email = ?, phone = ?, given_name = ?, family_name = ?, company = ?,"
+      " title = ?, country_code = ?, version = version + 1 WHERE lead = ?");
+  if (!q.ok()) return q.status();
+  absl::Status s = q->Bind(1, c.email)
+                       .Bind(2, c.phone)
+                       .Bind(3, c.given_name)
+                       .Bind(4, c.family_name)
+                       .Bind(5, c.company)
+                       .Bind(6, c.title)
+                       .Bind(7, c.country_code)
+                       .Bind(8, lead)
+                       .Run();
+  if (!s.ok()) return s;
+  return static_cast<int>(tx_.Changes());
+}
+
 absl::StatusOr<std::vector<std::string>> SqlSalesTx::EraseLead(const std::string& lead,
                                                               int* opportunities) {
   std::vector<std::string> removed;

@@ -823,5 +823,62 @@ TEST_F(HandoffFlowTest, WatchStreamsEventsInOrderAndResumesAfterASequence) {
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// UpdateLead corrects contact data with a field mask, and the correction reaches the
+// snapshot on sales' opportunity.
+TEST_F(HandoffFlowTest, ACorrectedContactReachesSalesSnapshot) {
+  CreateRep("dora", "", 10);
+  const std::string lead = CaptureEmail("dora.typo@exmaple.com");
+  Qualify(lead);
+  ASSERT_TRUE(Eventually([&] { return !OpportunitiesOf(lead).empty(); }));
+
+  auto update = [&](const std::string& email, const std::string& title, std::vector<std::string> paths,
+                    const std::string& etag, mv1::UpdateLeadResponse* resp) {
+    mv1::UpdateLeadRequest req;
+    req.mutable_lead()->set_name(lead);
+    req.mutable_lead()->set_etag(etag);
+    req.mutable_lead()->mutable_contact()->set_email(email);
+    req.mutable_lead()->mutable_contact()->set_title(title);
+    for (const std::string& p : paths) req.mutable_update_mask()->add_paths(p);
+    req.set_request_id(RequestId());
+    return leads_->UpdateLead(Ctx().get(), req, resp);
+  };
+  const mv1::Lead before = GetLead(lead);
+  mv1::UpdateLeadResponse resp;
+  grpc::Status s = update("Dora.Fixed@Example.com", "CFO", {"contact.email", "contact.title"}, before.etag(), &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.lead().contact().email(), "dora.fixed@example.com");
+  EXPECT_EQ(resp.lead().contact().title(), "CFO");
+  EXPECT_NE(resp.lead().etag(), before.etag());
+  ASSERT_TRUE(Eventually([&] {
+    const std::vector<sv1::Opportunity> opps = OpportunitiesOf(lead);
+    return opps.size() == 1 && opps[0].contact().email() == "dora.fixed@example.com" &&
+           opps[0].contact().title() == "CFO";
+  })) << "sales kept the old contact";
+
+  // The etag read before is stale now: ABORTED, nothing changes.
+  s = update("x@example.com", "", {"contact.email"}, before.etag(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+  EXPECT_EQ(GetLead(lead).contact().email(), "dora.fixed@example.com");
+  // A path outside the contact, and a value CaptureLead would refuse, name their field.
+  s = update("y@example.com", "", {"lifecycle_stage"}, "", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("update_mask"), std::string::npos) << s.error_message();
+  s = update("not an address", "", {"contact.email"}, "", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("lead.contact.email", 0), 0u) << s.error_message();
+  // Without a mask, only what is set changes; "*" replaces the whole contact.
+  s = update("", "CEO", {}, "", &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.lead().contact().email(), "dora.fixed@example.com");
+  EXPECT_EQ(resp.lead().contact().title(), "CEO");
+  s = update("dora@example.com", "", {"*"}, "", &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.lead().contact().title(), "");
+  ASSERT_TRUE(Eventually([&] {
+    const std::vector<sv1::Opportunity> opps = OpportunitiesOf(lead);
+    return opps.size() == 1 && opps[0].contact().email() == "dora@example.com" && opps[0].contact().title().empty();
+  }));
+}
+
 }  // namespace
 }  // namespace handoff::testing

@@ -14,6 +14,7 @@ class NoSales : public SalesGateway {
  public:
   absl::Status QueueHandoff(UnitOfWork&, const HandoffNotice&) override { return absl::OkStatus(); }
   absl::Status QueueConsentChange(UnitOfWork&, const Lead&) override { return absl::OkStatus(); }
+  absl::Status QueueContactChange(UnitOfWork&, const Lead&) override { return absl::OkStatus(); }
   absl::Status QueueErasure(UnitOfWork&, const Lead&) override { return absl::OkStatus(); }
 };
 class NoEvents : public LeadEventLog {

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "common/error_details.h"
+#include "common/ids.h"
 #include "gtest/gtest.h"
 #include "marketing-service/domain/campaign_workflow.h"
 #include "marketing-service/storage/sql_marketing_store.h"
@@ -22,11 +24,16 @@ class RecordingSalesGateway : public SalesGateway {
     consent_changes.push_back(lead.id);
     return absl::OkStatus();
   }
+  absl::Status QueueContactChange(UnitOfWork&, const Lead& lead) override {
+    contact_changes.push_back(lead.contact);
+    return absl::OkStatus();
+  }
   absl::Status QueueErasure(UnitOfWork&, const Lead& lead) override {
     erasures.push_back(lead.id);
     return absl::OkStatus();
   }
   std::vector<HandoffNotice> handoffs;
+  std::vector<Contact> contact_changes;
   std::vector<std::string> consent_changes;
   std::vector<std::string> erasures;
 };
@@ -293,6 +300,58 @@ TEST_F(LeadWorkflowTest, ConsentChangeIsPassedToSalesOnlyOnceSalesKnowsTheLead) 
   ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, id, "call me"); }).ok());
   ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateConsent(tx, id, Consent{}); }).ok());
   EXPECT_EQ(sales_.consent_changes, std::vector<std::string>({id}));
+}
+
+TEST_F(LeadWorkflowTest, UpdateContactChangesOnlyTheNamedFieldsNormalisedAndTellsSalesOnceItKnows) {
+  const Lead lead = Capture("grace@example.com", "+49 30 111")->lead;
+  ContactPatch patch;
+  patch.contact.email = "  Grace.Hopper@Example.COM ";
+  patch.contact.company = "ignored: not named";
+  patch.fields = {"email"};
+  absl::StatusOr<Lead> updated = InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateContact(tx, lead.id, patch); });
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->contact.email, "grace.hopper@example.com");
+  EXPECT_EQ(updated->contact.phone, lead.contact.phone);
+  EXPECT_EQ(updated->contact.company, "");
+  EXPECT_EQ(updated->version, lead.version + 1);
+  EXPECT_EQ(events_.types.back(), LeadEventType::kContactUpdated);
+  EXPECT_TRUE(sales_.contact_changes.empty());  // sales never had the lead
+  // The new e-mail finds the lead; the old one no longer does.
+  EXPECT_EQ(Capture("grace.hopper@example.com")->lead.id, lead.id);
+
+  // A stale etag changes nothing.
+  patch.contact.email = "other@example.com";
+  patch.etag = EtagOf(lead.version);
+  absl::Status stale = InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateContact(tx, lead.id, patch); }).status();
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ReasonOf(stale), "STALE_ETAG");
+
+  // Another lead's e-mail: the two are one person, and nothing changes.
+  const Lead other = Capture("ada@example.com")->lead;
+  patch.contact.email = "ADA@example.com";
+  patch.etag.clear();
+  absl::Status taken = InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateContact(tx, lead.id, patch); }).status();
+  EXPECT_EQ(taken.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReasonOf(taken), "CONTACT_TAKEN");
+  EXPECT_NE(taken.message().find("leads/" + other.id), std::string::npos) << taken;
+
+  // Clearing both e-mail and phone is refused.
+  patch.contact = Contact{};
+  patch.fields = {"email", "phone"};
+  absl::Status empty = InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateContact(tx, lead.id, patch); }).status();
+  EXPECT_EQ(empty.code(), absl::StatusCode::kInvalidArgument);
+
+  // Once sales has had the lead, the correction is queued for its snapshot.
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, lead.id, "call"); }).ok());
+  patch.contact.title = "Rear Admiral";
+  patch.fields = {"title"};
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateContact(tx, lead.id, patch); }).ok());
+  ASSERT_EQ(sales_.contact_changes.size(), 1u);
+  EXPECT_EQ(sales_.contact_changes[0].title, "Rear Admiral");
+  EXPECT_EQ(sales_.contact_changes[0].email, "grace.hopper@example.com");
+  // The same values again change nothing and send nothing.
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateContact(tx, lead.id, patch); }).ok());
+  EXPECT_EQ(sales_.contact_changes.size(), 1u);
 }
 
 TEST_F(LeadWorkflowTest, OutcomesMoveTheLeadAndOwnership) {
