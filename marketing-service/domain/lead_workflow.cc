@@ -228,7 +228,9 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
   absl::StatusOr<Lead> lead = tx.GetLead(in.lead_id);
   if (!lead.ok()) return lead.status();
   if (absl::Status s = CheckNotErased(*lead, "touched"); !s.ok()) return s;
-  if (absl::Status s = CheckCampaignOpen(tx, in.campaign_id); !s.ok()) return s;
+  if (!in.campaign_id.empty()) {
+    if (absl::Status s = CheckCampaignOpen(tx, in.campaign_id); !s.ok()) return s;
+  }
   if (IsOutbound(in.type)) {
     if (lead->stage == LifecycleStage::kDisqualified) {
       return WithReason(absl::FailedPreconditionError(

@@ -96,6 +96,8 @@ class MarketingTx : public UnitOfWork {
   virtual absl::StatusOr<bool> InsertTouch(const Touch& touch) = 0;
   // Every touch of the lead (type and time), oldest first.
   virtual absl::StatusOr<std::vector<TouchAt>> TouchHistory(const std::string& lead_id) = 0;
+  // The lead's touches after cursor `after`, oldest first (ListTouches).
+  virtual absl::StatusOr<Page<Touch>> ListTouches(const std::string& lead_id, int64_t after, int limit) = 0;
   // Touches of the lead of any of `types` with from < time <= to.
   virtual absl::StatusOr<int64_t> CountTouchesBetween(const std::string& lead_id,
                                                       const std::vector<TouchType>& types,

@@ -62,7 +62,7 @@ class CampaignHandler final : public ParseCheckedService<v1::CampaignService::Ca
 class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackService> {
  public:
   explicit LeadHandler(HandlerDeps deps) : d_(deps) {
-    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::UpdateLead, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
+    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::ListTouches, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::UpdateLead, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
     ServeImportLeadsRaw();
   }
   grpc::ServerUnaryReactor* CaptureLead(grpc::CallbackServerContext* ctx,
@@ -77,6 +77,9 @@ class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackSe
   grpc::ServerUnaryReactor* RecordTouch(grpc::CallbackServerContext* ctx,
                                         const v1::RecordTouchRequest* req,
                                         v1::RecordTouchResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTouches(grpc::CallbackServerContext* ctx,
+                                        const v1::ListTouchesRequest* req,
+                                        v1::ListTouchesResponse* resp) override;
   grpc::ServerUnaryReactor* QualifyLead(grpc::CallbackServerContext* ctx,
                                         const v1::QualifyLeadRequest* req,
                                         v1::QualifyLeadResponse* resp) override;

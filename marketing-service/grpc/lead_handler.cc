@@ -203,6 +203,34 @@ grpc::ServerUnaryReactor* LeadHandler::GetLead(grpc::CallbackServerContext* ctx,
   });
 }
 
+grpc::ServerUnaryReactor* LeadHandler::ListTouches(grpc::CallbackServerContext* ctx,
+                                                   const v1::ListTouchesRequest* req,
+                                                   v1::ListTouchesResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/ListTouches", *req, [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
+    if (!id.ok()) return id.status();
+    absl::StatusOr<int> size = ClampPageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    absl::StatusOr<int64_t> after = DecodePageToken(*req);
+    if (!after.ok()) return after.status();
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
+      if (absl::StatusOr<Lead> lead = tx.GetLead(*id); !lead.ok()) return lead.status();
+      absl::StatusOr<Page<Touch>> page = tx.ListTouches(*id, *after, *size);
+      if (!page.ok()) return page.status();
+      for (const Touch& t : page->items) {
+        v1::TouchRecord* out = resp->add_touches();
+        out->set_touch_id(t.touch_id);
+        out->set_touch_type(static_cast<v1::TouchType>(t.type));
+        if (!t.campaign_id.empty()) out->set_campaign(CampaignName(t.campaign_id));
+        handoff::ToProto(t.time, out->mutable_occur_time());
+        out->set_merged_capture(t.merged_capture);
+      }
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
+      return absl::OkStatus();
+    });
+  });
+}
+
 grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ctx,
                                                  const v1::ListLeadsRequest* req,
                                                  v1::ListLeadsResponse* resp) {
@@ -249,10 +277,12 @@ grpc::ServerUnaryReactor* LeadHandler::RecordTouch(grpc::CallbackServerContext* 
     TouchInput in;
     absl::StatusOr<std::string> lead = ParseLeadName(req->lead(), "lead");
     if (!lead.ok()) return lead.status();
-    absl::StatusOr<std::string> campaign = ParseCampaignName(req->campaign(), "campaign");
-    if (!campaign.ok()) return campaign.status();
     in.lead_id = *lead;
-    in.campaign_id = *campaign;
+    if (!req->campaign().empty()) {  // no campaign: a web visit, an organic touch
+      absl::StatusOr<std::string> campaign = ParseCampaignName(req->campaign(), "campaign");
+      if (!campaign.ok()) return campaign.status();
+      in.campaign_id = *campaign;
+    }
     in.type = static_cast<TouchType>(req->touch_type());
     in.touch_id = req->touch_id();
     in.time = handoff::FromProto(req->occur_time());

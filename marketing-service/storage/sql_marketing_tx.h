@@ -66,6 +66,7 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   // Touches and scoring policies (sql_marketing_tx_touches.cc)
   absl::StatusOr<bool> InsertTouch(const Touch& t) override;
   absl::StatusOr<std::vector<TouchAt>> TouchHistory(const std::string& lead_id) override;
+  absl::StatusOr<Page<Touch>> ListTouches(const std::string& lead_id, int64_t after, int limit) override;
   absl::StatusOr<std::optional<ScoringPolicy>> GetScoringPolicy(int64_t version) override;
   absl::Status InsertScoringPolicy(const ScoringPolicy& p) override;
   absl::StatusOr<int64_t> CountTouchesBetween(const std::string& lead_id,

@@ -134,4 +134,15 @@ absl::StatusOr<std::vector<CampaignTouch>> SqlMarketingTx::CampaignTouchesUntil(
   });
 }
 
+absl::StatusOr<Page<Touch>> SqlMarketingTx::ListTouches(const std::string& lead_id, int64_t after, int limit) {
+  absl::StatusOr<Statement> q = tx_.Prepare(
+      "SELECT id, touch_id, lead_id, campaign_id, type, merged_capture, time_us FROM touches"
+      " WHERE lead_id = ? AND id > ? ORDER BY id LIMIT ?");  // touches_by_lead
+  if (!q.ok()) return q.status();
+  q->Bind(1, lead_id).Bind(2, after).Bind(3, int64_t{limit + 1});
+  return sql::ReadPage<Touch>(*q, limit, [](const Statement& r) {
+    return Touch{r.Text(1), r.Text(2), r.Text(3), static_cast<TouchType>(r.Int(4)), r.Int(5) != 0, r.Time(6)};
+  });
+}
+
 }  // namespace handoff::marketing

@@ -880,5 +880,55 @@ TEST_F(HandoffFlowTest, ACorrectedContactReachesSalesSnapshot) {
   }));
 }
 
+// A touch needs no campaign (a web visit); ListTouches pages through a lead's touches,
+// captures included, oldest first.
+TEST_F(HandoffFlowTest, TouchesWithAndWithoutCampaignAreListedInOrder) {
+  const mv1::Campaign campaign = CreateCampaign(1000);
+  const std::string lead = CaptureEmail("visitor@example.org");
+  mv1::RecordTouchResponse touched;
+  ASSERT_TRUE(Touch(lead, "", mv1::TOUCH_TYPE_WEB_VISIT, "web-1", &touched).ok());
+  ASSERT_TRUE(Touch(lead, campaign.name(), mv1::TOUCH_TYPE_EMAIL_OPENED, "esp-1", &touched).ok());
+  ASSERT_TRUE(Touch(lead, "", mv1::TOUCH_TYPE_WEB_VISIT, "web-2", &touched).ok());
+  EXPECT_EQ(touched.lead().touch_count(), 4);
+
+  std::vector<mv1::TouchRecord> all;
+  mv1::ListTouchesRequest req;
+  req.set_lead(lead);
+  req.set_page_size(3);
+  int pages = 0;
+  do {
+    mv1::ListTouchesResponse resp;
+    const grpc::Status s = leads_->ListTouches(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    all.insert(all.end(), resp.touches().begin(), resp.touches().end());
+    req.set_page_token(resp.next_page_token());
+    ++pages;
+  } while (!req.page_token().empty());
+  EXPECT_EQ(pages, 2);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].touch_type(), mv1::TOUCH_TYPE_FORM_SUBMIT);  // the capture
+  EXPECT_EQ(all[1].touch_id(), "web-1");
+  EXPECT_EQ(all[1].campaign(), "");
+  EXPECT_EQ(all[2].touch_id(), "esp-1");
+  EXPECT_EQ(all[2].campaign(), campaign.name());
+  EXPECT_EQ(all[3].touch_id(), "web-2");
+
+  // A token belongs to its lead; an unknown lead is NOT_FOUND.
+  mv1::ListTouchesRequest other;
+  other.set_lead(CaptureEmail("other@example.org"));
+  ASSERT_TRUE(Touch(other.lead(), "", mv1::TOUCH_TYPE_WEB_VISIT, "web-3", &touched).ok());
+  other.set_page_size(1);
+  mv1::ListTouchesResponse first;
+  ASSERT_TRUE(leads_->ListTouches(Ctx().get(), other, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  req.set_page_token(first.next_page_token());
+  req.set_page_size(1);
+  mv1::ListTouchesResponse resp;
+  EXPECT_EQ(leads_->ListTouches(Ctx().get(), req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  other.set_lead("leads/none");
+  other.clear_page_token();
+  EXPECT_EQ(leads_->ListTouches(Ctx().get(), other, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 }  // namespace
 }  // namespace handoff::testing
