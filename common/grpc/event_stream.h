@@ -3,6 +3,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -28,7 +29,8 @@ namespace handoff {
 class EventHub {
  public:
   using Id = uint64_t;
-  Id Subscribe(std::function<void()> wake) {
+  // `wake(false)` after commits and at close, `wake(true)` on each heartbeat tick.
+  Id Subscribe(std::function<void(bool heartbeat)> wake) {
     absl::MutexLock lock(&mu_);
     subscribers_[next_] = std::move(wake);
     return next_++;
@@ -46,14 +48,19 @@ class EventHub {
   // Called after commits. Wakes run on the calling thread and must be quick.
   void Notify() {
     absl::MutexLock lock(&mu_);
-    for (auto& [id, wake] : subscribers_) wake();
+    for (auto& [id, wake] : subscribers_) wake(false);
+  }
+  // Called every --watch_heartbeat.
+  void Beat() {
+    absl::MutexLock lock(&mu_);
+    for (auto& [id, wake] : subscribers_) wake(true);
   }
 
  private:
   absl::Mutex mu_;
   Id next_ ABSL_GUARDED_BY(mu_) = 1;
   std::atomic<bool> closed_{false};
-  std::map<Id, std::function<void()>> subscribers_ ABSL_GUARDED_BY(mu_);
+  std::map<Id, std::function<void(bool)>> subscribers_ ABSL_GUARDED_BY(mu_);
 };
 
 // A write reactor that only finishes with the status given (for refused Watch calls).
@@ -63,13 +70,22 @@ class RejectedWatch final : public grpc::ServerWriteReactor<Response> {
   void OnDone() override { delete this; }
 };
 
-// Streams events with sequence > the request's `after_sequence`, in order, then every new
-// one as it commits, until the client cancels. Reads at most kBatch events at a time and
+// What a Watch*Events call asked for.
+struct WatchRequest {
+  int64_t after = 0;      // stream events with sequence > after
+  bool from_now = false;  // ... or after the newest one when the call arrives
+  std::vector<int> types;  // only these event types; empty = all
+};
+
+// Streams events with sequence > `after`, in order, then every new one as it commits,
+// until the client cancels; events whose type is not in `types` (when given) are skipped.
+// A stream that wrote nothing between two heartbeat ticks writes a heartbeat: a Response
+// without event whose heartbeat_sequence is the newest sequence it has passed. Reads at most kBatch events at a time and
 // reads the next batch only after the previous one was written, so a slow subscriber costs
 // a bounded buffer and never holds up writers.
 //
-// Response must have `mutable_event()` returning a message with `set_sequence(int64)`;
-// the stored payload is parsed into that event message.
+// Response must have `mutable_event()` returning a message with `set_sequence(int64)` and
+// `type()`, and `set_heartbeat_sequence(int64)`; the stored payload is parsed into the event.
 template <typename Response>
 class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
  public:
@@ -78,10 +94,15 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
 
   // `slot` (may be null) is this stream's place among its connection's Watch streams,
   // given back when the stream is done.
-  EventWatchReactor(int64_t after, WorkerPool& pool, EventHub& hub, ReadEvents read,
+  EventWatchReactor(int64_t after, std::vector<int> types, WorkerPool& pool, EventHub& hub, ReadEvents read,
                     std::unique_ptr<CallLimits::WatchSlot> slot = nullptr)
-      : after_(after), pool_(pool), hub_(hub), read_(std::move(read)), slot_(std::move(slot)) {
-    hub_id_ = hub_.Subscribe([this] { Wake(); });
+      : after_(after),
+        types_(std::move(types)),
+        pool_(pool),
+        hub_(hub),
+        read_(std::move(read)),
+        slot_(std::move(slot)) {
+    hub_id_ = hub_.Subscribe([this](bool heartbeat) { heartbeat ? Beat() : Wake(); });
     Wake();
   }
 
@@ -121,6 +142,14 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
     });
   }
 
+  // A heartbeat tick: an idle stream that wrote nothing since the last tick sends one.
+  void Beat() {
+    Step([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      if (!wrote_since_beat_) beat_due_ = true;
+      wrote_since_beat_ = false;
+    });
+  }
+
   // Applies `change` under the lock, decides what to do next, and does it outside the lock
   // (gRPC may run reactions inline).
   template <typename Change>
@@ -142,7 +171,7 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
       finished_ = true;
       return Action::kFinish;
     }
-    if (!pending_.empty()) {
+    while (!pending_.empty()) {
       EventRecord e = std::move(pending_.front());
       pending_.pop_front();
       response_.Clear();
@@ -152,8 +181,14 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
         finished_ = true;
         return Action::kFinish;
       }
+      if (!types_.empty() &&
+          std::find(types_.begin(), types_.end(), static_cast<int>(response_.event().type())) == types_.end()) {
+        continue;  // filtered out; a heartbeat tells the caller how far the stream got
+      }
       response_.mutable_event()->set_sequence(e.sequence);
       writing_ = true;
+      wrote_since_beat_ = true;
+      beat_due_ = false;
       return Action::kWrite;
     }
     if (more_) {
@@ -161,6 +196,13 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
       fetching_ = true;
       ++refs_;
       return Action::kFetch;
+    }
+    if (beat_due_) {
+      beat_due_ = false;
+      response_.Clear();
+      response_.set_heartbeat_sequence(after_);
+      writing_ = true;
+      return Action::kWrite;
     }
     return Action::kNone;  // idle until the hub wakes us
   }
@@ -217,7 +259,8 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
     if (last) delete this;
   }
 
-  int64_t after_;  // written only by Fetch, which never runs twice at once
+  int64_t after_;  // the newest sequence read; written under mu_ by Fetch's Step
+  const std::vector<int> types_;
   WorkerPool& pool_;
   EventHub& hub_;
   ReadEvents read_;
@@ -229,31 +272,54 @@ class EventWatchReactor final : public grpc::ServerWriteReactor<Response> {
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool more_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool beat_due_ ABSL_GUARDED_BY(mu_) = false;
+  bool wrote_since_beat_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);
   std::deque<EventRecord> pending_ ABSL_GUARDED_BY(mu_);
   Response response_;
 };
 
-// Serves a Watch*Events call: refuses a negative `after` (INVALID_ARGUMENT), a caller over
-// its rate limit and a connection with all its Watch slots taken (RESOURCE_EXHAUSTED);
-// otherwise streams from `after` on.
+// Serves a Watch*Events call: refuses a negative `after`, from_now with an after_sequence,
+// or an unknown event type (INVALID_ARGUMENT; `type_valid` says which are known), a caller
+// over its rate limit and a connection with all its Watch slots taken
+// (RESOURCE_EXHAUSTED); otherwise streams from `after` (or from the newest event, found
+// with `latest`) on.
 template <typename Response>
-grpc::ServerWriteReactor<Response>* StartWatch(grpc::CallbackServerContext* context, int64_t after, WorkerPool& pool,
-                                               EventHub& hub, CallLimits& limits,
-                                               typename EventWatchReactor<Response>::ReadEvents read) {
+grpc::ServerWriteReactor<Response>* StartWatch(grpc::CallbackServerContext* context, WatchRequest request,
+                                               WorkerPool& pool, EventHub& hub, CallLimits& limits,
+                                               typename EventWatchReactor<Response>::ReadEvents read,
+                                               const std::function<absl::StatusOr<int64_t>()>& latest,
+                                               const std::function<bool(int)>& type_valid) {
   grpc::Status refused;
   std::unique_ptr<CallLimits::WatchSlot> slot;
-  if (after < 0) {
+  if (request.after < 0) {
     refused = CallerError(absl::InvalidArgumentError("after_sequence must not be negative"));
-  } else if (refused = limits.Admit(*context); refused.ok()) {
-    slot = limits.AcquireWatch(*context, &refused);
+  } else if (request.from_now && request.after != 0) {
+    refused = CallerError(absl::InvalidArgumentError(
+        "from_now: give either from_now or after_sequence, not both"));
   }
+  for (int type : request.types) {
+    if (refused.ok() && (type == 0 || !type_valid(type))) {
+      refused = CallerError(absl::InvalidArgumentError(absl::StrCat("event_types: ", type, " is not an event type")));
+    }
+  }
+  if (refused.ok()) refused = limits.Admit(*context);
+  if (refused.ok() && request.from_now) {
+    absl::StatusOr<int64_t> newest = latest();
+    if (newest.ok()) {
+      request.after = *newest;
+    } else {
+      refused = ToCallerStatus(newest.status(), "event stream");
+    }
+  }
+  if (refused.ok()) slot = limits.AcquireWatch(*context, &refused);
   if (!refused.ok()) {
     auto* reactor = new RejectedWatch<Response>();
     reactor->Finish(refused);
     return reactor;
   }
-  return new EventWatchReactor<Response>(after, pool, hub, std::move(read), std::move(slot));
+  return new EventWatchReactor<Response>(request.after, std::move(request.types), pool, hub, std::move(read),
+                                         std::move(slot));
 }
 
 }  // namespace handoff

@@ -115,6 +115,10 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
         options_.max_streams_per_connection, " and --max_watch_per_connection=", options_.limits.max_watch_per_connection,
         " at least 1")));
   }
+  if (options_.watch_heartbeat < absl::Seconds(1)) {
+    return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
+        "--watch_heartbeat=", absl::FormatDuration(options_.watch_heartbeat), " must be at least 1s")));
+  }
   if (!(options_.limits.rate >= 0) || options_.limits.burst < 0) {
     return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
         "--rate_limit=", options_.limits.rate, " and --rate_limit_burst=", options_.limits.burst,
@@ -144,12 +148,16 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
   // Streams never end by themselves: end them at shutdown, so the server need not wait
   // out the grace period for them.
   host_.SetBeforeStop([this] { events_.Close(); });
+  // Idle streams get a heartbeat each interval (a stream that wrote meanwhile skips one).
+  heartbeat_ = std::make_unique<PeriodicTask>(options_.watch_heartbeat, [this] { events_.Beat(); });
   // Logged before "listening on", which tells scripts and tests the server is up.
   LogInfo(options_.name, absl::StrCat("transport security: ", options_.security.Describe()));
   if (absl::Status s = host_.Start(); !s.ok()) return FailStartup(options_.name, s);
   if (dispatcher_ != nullptr) dispatcher_->Start();
   if (housekeeping_ != nullptr) housekeeping_->Start();
+  heartbeat_->Start();
   host_.WaitForShutdown();  // returns after in-flight calls finished
+  heartbeat_->Stop();
   if (housekeeping_ != nullptr) housekeeping_->Stop();
   if (dispatcher_ != nullptr) dispatcher_->Stop();
   pool_.Shutdown();

@@ -61,6 +61,8 @@ class ServiceRuntime {
     // ServiceHost::Options::max_message_bytes, max_streams_per_connection.
     int max_message_bytes = 1 << 20;
     int max_streams_per_connection = 100;
+    // How often idle Watch*Events streams get a heartbeat.
+    absl::Duration watch_heartbeat = absl::Seconds(30);
   };
 
   // The shortest request_retention accepted: clients may retry for a day.
@@ -114,6 +116,7 @@ class ServiceRuntime {
   std::unique_ptr<DeliveryHandler> delivery_handler_;
   std::unique_ptr<AuditHandler> audit_handler_;
   std::unique_ptr<PeriodicTask> housekeeping_;
+  std::unique_ptr<PeriodicTask> heartbeat_;
 };
 
 // Reports `status` as the reason the process cannot start and returns exit code 1.

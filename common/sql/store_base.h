@@ -25,6 +25,7 @@ class StoreBase : public Port {
   absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) override {
     return sql::ReadEvents(*db_, after, limit);
   }
+  absl::StatusOr<int64_t> LatestEventSequence() override { return sql::LatestEventSequence(*db_); }
   Database& database() { return *db_; }
 
  protected:

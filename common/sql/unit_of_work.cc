@@ -120,6 +120,19 @@ absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after,
   });
 }
 
+absl::StatusOr<int64_t> LatestEventSequence(Database& db) {
+  if (db.dialect() == Dialect::kPostgres) {
+    if (absl::Status s = NumberEvents(db); !s.ok()) return s;
+  }
+  return ReadValue(db, [&](Transaction& tx) -> absl::StatusOr<int64_t> {
+    absl::StatusOr<Statement> q = tx.Prepare("SELECT COALESCE(MAX(sequence), 0) FROM events");
+    if (!q.ok()) return q.status();
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    return *row ? q->Int(0) : int64_t{0};
+  });
+}
+
 absl::StatusOr<int64_t> PruneRequestLog(Database& db, absl::Time before, int limit) {
   return WriteValue(db, [&](Transaction& tx) -> absl::StatusOr<int64_t> {
     absl::StatusOr<Statement> q = tx.Prepare(

@@ -26,6 +26,8 @@ absl::StatusOr<int64_t> PruneRequestLog(Database& db, absl::Time before, int lim
 // on PostgreSQL, where a transaction that began later may commit first, events are
 // numbered by the reader, in commit order, under a lock (see unit_of_work.cc).
 absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit);
+// The newest event's sequence (0 for an empty log): a Watch "from now" starts after it.
+absl::StatusOr<int64_t> LatestEventSequence(Database& db);
 
 // Implements the UnitOfWork part of a service transaction interface `Tx` (which derives
 // from UnitOfWork) on a transaction of either backend; the service's class adds its

@@ -155,6 +155,8 @@ class MarketingStore {
   virtual absl::Status Ping() = 0;
   // Up to `limit` events with sequence > `after`, in order (for Watch*Events).
   virtual absl::StatusOr<std::vector<EventRecord>> ReadEvents(int64_t after, int limit) = 0;
+  // The newest event's sequence; 0 when there is none.
+  virtual absl::StatusOr<int64_t> LatestEventSequence() = 0;
 };
 
 struct HandoffNotice {

@@ -461,8 +461,10 @@ grpc::ServerUnaryReactor* LeadHandler::EraseContact(grpc::CallbackServerContext*
 grpc::ServerWriteReactor<v1::WatchLeadEventsResponse>* LeadHandler::WatchLeadEvents(
     grpc::CallbackServerContext* ctx, const v1::WatchLeadEventsRequest* req) {
   return StartWatch<v1::WatchLeadEventsResponse>(
-      ctx, req->after_sequence(), d_.pool, d_.runtime.events(), d_.runtime.limits(),
-      [this](int64_t after, int limit) { return d_.store.ReadEvents(after, limit); });
+      ctx, WatchRequest{req->after_sequence(), req->from_now(), {req->event_types().begin(), req->event_types().end()}},
+      d_.pool, d_.runtime.events(), d_.runtime.limits(),
+      [this](int64_t after, int limit) { return d_.store.ReadEvents(after, limit); },
+      [this] { return d_.store.LatestEventSequence(); }, [](int type) { return v1::LeadEventType_IsValid(type); });
 }
 
 }  // namespace handoff::marketing

@@ -243,8 +243,10 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListTimeline(grpc::CallbackServerC
 grpc::ServerWriteReactor<v1::WatchDealEventsResponse>* OpportunityHandler::WatchDealEvents(
     grpc::CallbackServerContext* ctx, const v1::WatchDealEventsRequest* req) {
   return StartWatch<v1::WatchDealEventsResponse>(
-      ctx, req->after_sequence(), d_.runtime.pool(), d_.runtime.events(), d_.runtime.limits(),
-      [this](int64_t after, int limit) { return d_.store.ReadEvents(after, limit); });
+      ctx, WatchRequest{req->after_sequence(), req->from_now(), {req->event_types().begin(), req->event_types().end()}},
+      d_.runtime.pool(), d_.runtime.events(), d_.runtime.limits(),
+      [this](int64_t after, int limit) { return d_.store.ReadEvents(after, limit); },
+      [this] { return d_.store.LatestEventSequence(); }, [](int type) { return v1::DealEventType_IsValid(type); });
 }
 
 }  // namespace handoff::sales

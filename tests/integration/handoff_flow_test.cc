@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -821,6 +822,84 @@ TEST_F(HandoffFlowTest, WatchStreamsEventsInOrderAndResumesAfterASequence) {
   grpc::Status bad;
   EXPECT_TRUE(ReadEvents(leads_.get(), &mv1::LeadService::Stub::WatchLeadEvents, -1, 1, &bad).empty());
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Watch from now, only some event types, with heartbeats every second.
+class WatchOptionsTest : public HandoffSystem {
+ protected:
+  std::vector<std::string> ExtraMarketingFlags() const override { return {"--watch_heartbeat=1s"}; }
+};
+
+TEST_F(WatchOptionsTest, AWatchFromNowSendsOnlyTheChosenTypesAndHeartbeatsWhileIdle) {
+  const std::string before = CaptureEmail("before@example.org");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  mv1::WatchLeadEventsRequest req;
+  req.set_from_now(true);
+  req.add_event_types(mv1::LEAD_EVENT_TYPE_CONSENT_CHANGED);
+  auto reader = leads_->WatchLeadEvents(&ctx, req);
+  std::mutex mu;
+  std::vector<mv1::WatchLeadEventsResponse> got;
+  std::thread thread([&] {
+    mv1::WatchLeadEventsResponse r;
+    while (reader->Read(&r)) {
+      std::lock_guard<std::mutex> lock(mu);
+      got.push_back(r);
+    }
+  });
+  auto count = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return got.size();
+  };
+  // The first message is a heartbeat: nothing happened since the call, and the capture
+  // before it is not replayed.
+  ASSERT_TRUE(Eventually([&] { return count() >= 1; }, std::chrono::seconds(5)));
+  const std::string after = CaptureEmail("after@example.org");  // CAPTURED: filtered out
+  mv1::UpdateConsentRequest consent;
+  consent.set_lead(after);
+  consent.mutable_consent()->set_email(true);
+  consent.set_request_id(RequestId());
+  mv1::UpdateConsentResponse updated;
+  ASSERT_TRUE(leads_->UpdateConsent(Ctx().get(), consent, &updated).ok());
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return got.size() >= 3 && !got.back().has_event();
+  }, std::chrono::seconds(8)));
+  ctx.TryCancel();
+  thread.join();
+  reader->Finish();
+
+  ASSERT_GE(got.size(), 3u);
+  EXPECT_FALSE(got[0].has_event());
+  const int64_t start = got[0].heartbeat_sequence();
+  EXPECT_GT(start, 0);  // the capture before the call
+  std::vector<mv1::LeadEvent> events;
+  for (const auto& m : got) {
+    if (m.has_event()) events.push_back(m.event());
+  }
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type(), mv1::LEAD_EVENT_TYPE_CONSENT_CHANGED);
+  EXPECT_EQ(events[0].lead(), after);
+  EXPECT_GT(events[0].sequence(), start + 1);  // the filtered CAPTURED came between
+  EXPECT_GE(got.back().heartbeat_sequence(), events[0].sequence());
+  (void)before;
+
+  // from_now with after_sequence, or an unknown type, is refused.
+  for (int bad = 0; bad < 2; ++bad) {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    mv1::WatchLeadEventsRequest r;
+    if (bad == 0) {
+      r.set_from_now(true);
+      r.set_after_sequence(1);
+    } else {
+      r.add_event_types(mv1::LEAD_EVENT_TYPE_UNSPECIFIED);
+    }
+    auto refused = leads_->WatchLeadEvents(&c, r);
+    mv1::WatchLeadEventsResponse m;
+    EXPECT_FALSE(refused->Read(&m));
+    EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+  }
 }
 
 // UpdateLead corrects contact data with a field mask, and the correction reaches the
