@@ -87,6 +87,7 @@ struct ScoreComponent {
 };
 
 struct Lead {
+  int64_t seq = 0;  // storage order (listing cursor); 0 before it is stored
   std::string id;
   Contact contact;
   Consent consent;

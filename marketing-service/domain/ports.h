@@ -28,6 +28,7 @@ struct LeadFilter {
   Owner owner = Owner::kUnspecified;
   std::string source_campaign_id;  // empty = any
   std::string email;               // normalised; empty = any
+  UpdateOrder sync;                // update-time window and order
 };
 
 // Raw counts behind a campaign's performance report. leads..rejected come from

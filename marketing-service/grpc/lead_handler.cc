@@ -7,6 +7,7 @@
 #include "common/error_details.h"
 #include "common/grpc/convert.h"
 #include "common/grpc/event_stream.h"
+#include "common/grpc/list_sync.h"
 #include "common/grpc/request_validation.h"
 #include "common/grpc/status.h"
 #include "common/idempotency.h"
@@ -237,9 +238,11 @@ grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ct
   return d_.runner.Run(ctx, "LeadService/ListLeads", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(*req);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<ListPosition> at =
+        ReadListPosition(*req, req->order_by(), req->has_min_update_time() ? &req->min_update_time() : nullptr);
+    if (!at.ok()) return at.status();
     LeadFilter filter;
+    filter.sync = at->sync;
     if (req->lifecycle_stage() < 0 || req->lifecycle_stage() > kLifecycleStageMax) {
       return absl::InvalidArgumentError("lifecycle_stage is not a valid LifecycleStage");
     }
@@ -259,12 +262,15 @@ grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ct
       filter.source_campaign_id = *id;
     }
     return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
-      absl::StatusOr<Page<Lead>> page = tx.ListLeads(filter, *after, *size);
+      absl::StatusOr<Page<Lead>> page = tx.ListLeads(filter, at->after_seq, *size);
       if (!page.ok()) return page.status();
       for (const Lead& l : page->items) {
         if (absl::Status s = FillLead(tx, d_.leads, l, resp->add_leads()); !s.ok()) return s;
       }
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
+      if (page->next_cursor) {
+        const Lead& last = page->items.back();
+        resp->set_next_page_token(NextListPageToken(*req, filter.sync, last.seq, last.update_time));
+      }
       return absl::OkStatus();
     });
   });

@@ -19,6 +19,7 @@ constexpr char kLeadColumns[] =
 
 Lead ReadLead(const Statement& q) {
   Lead l;
+  l.seq = q.Int(0);
   l.id = q.Text(1);
   l.contact.email = q.Text(2);
   l.contact.phone = q.Text(3);
@@ -134,13 +135,18 @@ absl::Status SqlMarketingTx::UpdateLead(const Lead& l) {
 }
 
 absl::StatusOr<Page<Lead>> SqlMarketingTx::ListLeads(const LeadFilter& f, int64_t after, int limit) {
-  // By e-mail, the partial e-mail index finds the one lead; otherwise walk by seq.
+  // By e-mail, the partial e-mail index finds the one lead; otherwise walk by seq, or by
+  // (update_us, seq) over leads_by_update.
   absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
       "SELECT ", kLeadColumns, " FROM leads WHERE ",
       f.email.empty() ? "?6 = '' AND " : "email = ?6 AND email <> '' AND ",
-      "seq > ?1 AND (?2 = 0 OR stage = ?2) AND (?3 = 0 OR owner = ?3)"
-      " AND (?4 = '' OR source_campaign_id = ?4) ORDER BY seq LIMIT ?5"));
+      f.sync.by_update_time ? "(update_us > ?8 OR (update_us = ?8 AND seq > ?1))" : "seq > ?1",
+      " AND update_us >= ?7 AND (?2 = 0 OR stage = ?2) AND (?3 = 0 OR owner = ?3)"
+      " AND (?4 = '' OR source_campaign_id = ?4) ORDER BY ",
+      f.sync.by_update_time ? "update_us, seq" : "seq", " LIMIT ?5"));
   if (!q.ok()) return q.status();
+  q->Bind(7, f.sync.min_update_us);
+  if (f.sync.by_update_time) q->Bind(8, f.sync.after_update_us);
   q->Bind(1, after)
       .Bind(2, int64_t{static_cast<int>(f.stage)})
       .Bind(3, int64_t{static_cast<int>(f.owner)})

@@ -62,6 +62,7 @@ struct MarketingContext {
 };
 
 struct Opportunity {
+  int64_t seq = 0;  // storage order (listing cursor); 0 before it is stored
   std::string id;
   std::string lead;  // "leads/{id}" in marketing
   Contact contact;

@@ -23,6 +23,7 @@ struct OpportunityFilter {
   std::string rep_id;  // empty = any
   Stage stage = Stage::kUnspecified;
   std::string lead;  // "leads/{id}", empty = any
+  UpdateOrder sync;  // update-time window and order
 };
 
 // Pipeline report input: one rep's (rep_id empty = unassigned) opportunities in one stage.

@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc/list_sync.h"
 
 #include "common/grpc/convert.h"
 #include "common/page_token.h"
@@ -38,9 +39,11 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
   return d_.runner.Run(ctx, "OpportunityService/ListOpportunities", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(*req);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<ListPosition> at =
+        ReadListPosition(*req, req->order_by(), req->has_min_update_time() ? &req->min_update_time() : nullptr);
+    if (!at.ok()) return at.status();
     OpportunityFilter filter;
+    filter.sync = at->sync;
     absl::StatusOr<std::string> rep = ParseOptionalRep(req->rep());
     if (!rep.ok()) return rep.status();
     filter.rep_id = *rep;
@@ -53,10 +56,13 @@ grpc::ServerUnaryReactor* OpportunityHandler::ListOpportunities(
     }
     filter.lead = req->lead();
     return d_.store.Read([&](SalesTx& tx) -> absl::Status {
-      absl::StatusOr<Page<Opportunity>> page = tx.ListOpportunities(filter, *after, *size);
+      absl::StatusOr<Page<Opportunity>> page = tx.ListOpportunities(filter, at->after_seq, *size);
       if (!page.ok()) return page.status();
       for (const Opportunity& o : page->items) ToProto(o, d_.opportunities, resp->add_opportunities());
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
+      if (page->next_cursor) {
+        const Opportunity& last = page->items.back();
+        resp->set_next_page_token(NextListPageToken(*req, filter.sync, last.seq, last.update_time));
+      }
       return absl::OkStatus();
     });
   });

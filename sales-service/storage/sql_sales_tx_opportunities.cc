@@ -44,6 +44,7 @@ std::vector<std::pair<std::string, int>> SplitTallies(const std::string& text) {
 
 Opportunity ReadOpp(const Statement& q) {
   Opportunity o;
+  o.seq = q.Int(0);
   o.id = q.Text(1);
   o.lead = q.Text(2);
   o.contact = Contact{q.Text(3), q.Text(4), q.Text(5), q.Text(6), q.Text(7), q.Text(8), q.Text(9)};
@@ -170,10 +171,14 @@ absl::Status SqlSalesTx::UpdateOpportunity(const Opportunity& o) {
 absl::StatusOr<Page<Opportunity>> SqlSalesTx::ListOpportunities(const OpportunityFilter& f, int64_t after,
                                                                 int limit) {
   absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
-      "SELECT ", kOppColumns,
-      " FROM opportunities WHERE seq > ?1 AND (?2 = '' OR rep_id = ?2)"
-      " AND (?3 = 0 OR stage = ?3) AND (?4 = '' OR lead = ?4) ORDER BY seq LIMIT ?5"));
+      "SELECT ", kOppColumns, " FROM opportunities WHERE ",
+      f.sync.by_update_time ? "(update_us > ?7 OR (update_us = ?7 AND seq > ?1))" : "seq > ?1",
+      " AND update_us >= ?6 AND (?2 = '' OR rep_id = ?2)"
+      " AND (?3 = 0 OR stage = ?3) AND (?4 = '' OR lead = ?4) ORDER BY ",
+      f.sync.by_update_time ? "update_us, seq" : "seq", " LIMIT ?5"));
   if (!q.ok()) return q.status();
+  q->Bind(6, f.sync.min_update_us);
+  if (f.sync.by_update_time) q->Bind(7, f.sync.after_update_us);
   q->Bind(1, after)
       .Bind(2, f.rep_id)
       .Bind(3, int64_t{static_cast<int>(f.stage)})

@@ -902,6 +902,66 @@ TEST_F(WatchOptionsTest, AWatchFromNowSendsOnlyTheChosenTypesAndHeartbeatsWhileI
   }
 }
 
+// Incremental sync: the leads changed since T, by last change, page by page.
+TEST_F(HandoffFlowTest, ListsGiveWhatChangedSinceATimeInOrderOfChange) {
+  const std::string a = CaptureEmail("sync-a@example.org");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::string b = CaptureEmail("sync-b@example.org");
+  const google::protobuf::Timestamp since = GetLead(b).update_time();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::string c = CaptureEmail("sync-c@example.org");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  mv1::RecordTouchResponse touched;
+  ASSERT_TRUE(Touch(a, "", mv1::TOUCH_TYPE_WEB_VISIT, "sync-touch", &touched).ok());  // a changes last
+
+  mv1::ListLeadsRequest req;
+  *req.mutable_min_update_time() = since;
+  req.set_order_by("update_time");
+  req.set_page_size(1);
+  std::vector<std::string> order;
+  do {
+    mv1::ListLeadsResponse resp;
+    const grpc::Status s = leads_->ListLeads(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    for (const mv1::Lead& l : resp.leads()) order.push_back(l.name());
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty() && order.size() < 10);
+  EXPECT_EQ(order, (std::vector<std::string>{b, c, a}));
+
+  // In capture order, the same window.
+  req.clear_order_by();
+  req.set_page_size(10);
+  mv1::ListLeadsResponse by_capture;
+  ASSERT_TRUE(leads_->ListLeads(Ctx().get(), req, &by_capture).ok());
+  ASSERT_EQ(by_capture.leads_size(), 3);
+  EXPECT_EQ(by_capture.leads(0).name(), a);
+
+  req.set_order_by("score desc");
+  EXPECT_EQ(leads_->ListLeads(Ctx().get(), req, &by_capture).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Opportunities: the one accepted last comes last.
+  CreateRep("sync-rep", "", 10);
+  Qualify(a);
+  Qualify(b);
+  ASSERT_TRUE(Eventually([&] { return !OpportunitiesOf(a).empty() && !OpportunitiesOf(b).empty(); }));
+  sv1::AcceptOpportunityRequest accept;
+  accept.set_name(OpportunitiesOf(a)[0].name());
+  accept.set_request_id(RequestId());
+  sv1::AcceptOpportunityResponse accepted;
+  ASSERT_TRUE(opportunities_->AcceptOpportunity(Ctx().get(), accept, &accepted).ok());
+  sv1::ListOpportunitiesRequest list;
+  list.set_order_by("update_time");
+  sv1::ListOpportunitiesResponse opps;
+  ASSERT_TRUE(opportunities_->ListOpportunities(Ctx().get(), list, &opps).ok());
+  ASSERT_EQ(opps.opportunities_size(), 2);
+  EXPECT_EQ(opps.opportunities(0).lead(), b);
+  EXPECT_EQ(opps.opportunities(1).lead(), a);
+  *list.mutable_min_update_time() = opps.opportunities(1).update_time();
+  ASSERT_TRUE(opportunities_->ListOpportunities(Ctx().get(), list, &opps).ok());
+  ASSERT_EQ(opps.opportunities_size(), 1);
+  EXPECT_EQ(opps.opportunities(0).lead(), a);
+}
+
 // UpdateLead corrects contact data with a field mask, and the correction reaches the
 // snapshot on sales' opportunity.
 TEST_F(HandoffFlowTest, ACorrectedContactReachesSalesSnapshot) {
