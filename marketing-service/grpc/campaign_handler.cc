@@ -1,5 +1,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/convert.h"
+#include "common/grpc/field_mask.h"
 #include "common/idempotency.h"
 #include "common/page_token.h"
 #include "marketing-service/grpc/convert.h"
@@ -31,14 +32,12 @@ absl::StatusOr<Campaign> FromProto(const v1::Campaign& p) {
 }
 
 absl::StatusOr<CampaignPatch> PatchFromProto(const v1::UpdateCampaignRequest& req) {
-  if (req.update_mask().paths_size() == 0) {
-    return absl::InvalidArgumentError(
-        "update_mask is required: name the fields to change (display_name, state, budget, "
-        "start_time, end_time, parent, utm)");
-  }
   const v1::Campaign& p = req.campaign();
+  absl::StatusOr<std::vector<std::string>> paths = UpdatePaths(
+      p, req.update_mask(), {"display_name", "state", "budget", "start_time", "end_time", "parent", "utm"});
+  if (!paths.ok()) return paths.status();
   CampaignPatch patch;
-  for (const std::string& path : req.update_mask().paths()) {
+  for (const std::string& path : *paths) {
     if (path == "display_name") {
       patch.display_name = p.display_name();
     } else if (path == "state") {

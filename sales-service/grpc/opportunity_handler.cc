@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc/field_mask.h"
 #include "common/grpc/list_sync.h"
 
 #include "common/grpc/convert.h"
@@ -203,8 +204,18 @@ grpc::ServerUnaryReactor* OpportunityHandler::UpdateOpportunity(
                 "opportunity.name", req, resp,
                 [this, req](SalesTx& tx, const std::string& id) -> absl::StatusOr<Opportunity> {
                   const v1::Opportunity& o = req->opportunity();
+                  absl::StatusOr<std::vector<std::string>> paths =
+                      UpdatePaths(o, req->update_mask(), {"amount", "expected_close_time", "committed"});
+                  if (!paths.ok()) return paths.status();
+                  // One etag style: the resource's, as UpdateCampaign and UpdateRep take it;
+                  // the request's own etag field (the first version's) still works.
+                  if (!o.etag().empty() && !req->etag().empty() && o.etag() != req->etag()) {
+                    return absl::InvalidArgumentError(
+                        "etag: opportunity.etag and etag differ; send one of them (opportunity.etag)");
+                  }
+                  const std::string& etag = o.etag().empty() ? req->etag() : o.etag();
                   ForecastPatch patch;
-                  for (const std::string& path : req->update_mask().paths()) {
+                  for (const std::string& path : *paths) {
                     if (path == "amount") {
                       patch.amount = OptionalMoney(o.has_amount(), o.amount());
                     } else if (path == "expected_close_time") {
@@ -217,7 +228,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::UpdateOpportunity(
                           " cannot be changed here; allowed: amount, expected_close_time, committed"));
                     }
                   }
-                  return d_.opportunities.Update(tx, id, patch, req->etag());
+                  return d_.opportunities.Update(tx, id, patch, etag);
                 });
 }
 

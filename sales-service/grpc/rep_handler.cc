@@ -1,4 +1,5 @@
 #include "absl/strings/str_cat.h"
+#include "common/grpc/field_mask.h"
 #include "common/page_token.h"
 #include "common/ids.h"
 #include "sales-service/grpc/handlers.h"
@@ -64,14 +65,12 @@ grpc::ServerUnaryReactor* RepHandler::UpdateRep(grpc::CallbackServerContext* ctx
   return d_.runner.Run(ctx, "RepService/UpdateRep", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseNameField(req->rep().name(), "reps", "rep.name");
     if (!id.ok()) return id.status();
-    if (req->update_mask().paths_size() == 0) {
-      return absl::InvalidArgumentError(
-          "update_mask is required: name the fields to change (display_name, territories, "
-          "capacity, status)");
-    }
     const v1::Rep& p = req->rep();
+    absl::StatusOr<std::vector<std::string>> paths =
+        UpdatePaths(p, req->update_mask(), {"display_name", "territories", "capacity", "status"});
+    if (!paths.ok()) return paths.status();
     RepPatch patch;
-    for (const std::string& path : req->update_mask().paths()) {
+    for (const std::string& path : *paths) {
       if (path == "display_name") {
         patch.display_name = p.display_name();
       } else if (path == "territories") {

@@ -380,6 +380,61 @@ TEST_F(SalesFlowTest, MarketingHandsOffSalesAssignsWorksClosesAndTheFiguresAddUp
   EXPECT_NE(s.error_message().find("update_mask"), std::string::npos);
 }
 
+// Field masks (AIP-134): omitted means "the fields set", "*" means all of them; and the
+// opportunity's etag goes on the resource, as for campaigns and reps.
+TEST_F(SalesFlowTest, UpdatesTakeTheFieldsSetOrStarAndTheResourcesEtag) {
+  const sv1::Rep rep = CreateRep("mask", "DE", 5);
+  {
+    sv1::UpdateRepRequest req;
+    req.mutable_rep()->set_name(rep.name());
+    req.mutable_rep()->set_capacity(9);  // no mask: only what is set
+    req.set_request_id(RequestId());
+    sv1::UpdateRepResponse resp;
+    const grpc::Status s = reps_->UpdateRep(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.rep().capacity(), 9);
+    EXPECT_EQ(resp.rep().display_name(), "mask");
+    ASSERT_EQ(resp.rep().territories_size(), 1);
+    // "*": every updatable field from the request, so the territories left empty go.
+    req.mutable_rep()->set_display_name("Mask Renamed");
+    req.mutable_rep()->set_status(sv1::REP_STATUS_ACTIVE);
+    req.mutable_update_mask()->add_paths("*");
+    req.set_request_id(RequestId());
+    ASSERT_TRUE(reps_->UpdateRep(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.rep().display_name(), "Mask Renamed");
+    EXPECT_EQ(resp.rep().territories_size(), 0);
+    // Nothing set and no mask: nothing to change.
+    sv1::UpdateRepRequest empty;
+    empty.mutable_rep()->set_name(rep.name());
+    empty.set_request_id(RequestId());
+    const grpc::Status refused = reps_->UpdateRep(Ctx().get(), empty, &resp);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(refused.error_message().rfind("update_mask", 0), 0u) << refused.error_message();
+  }
+  const std::string lead = CaptureEmail("mask-deal@example.org");
+  Qualify(lead);
+  ASSERT_TRUE(Eventually([&] { return !OpportunitiesOf(lead).empty(); }));
+  const sv1::Opportunity opp = OpportunitiesOf(lead)[0];
+  sv1::UpdateOpportunityRequest req;
+  req.mutable_opportunity()->set_name(opp.name());
+  req.mutable_opportunity()->set_committed(true);
+  req.mutable_opportunity()->set_etag(opp.etag());
+  req.set_request_id(RequestId());
+  sv1::UpdateOpportunityResponse resp;
+  grpc::Status s = opportunities_->UpdateOpportunity(Ctx().get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(resp.opportunity().committed());
+  // The same etag again is stale now.
+  req.set_request_id(RequestId());
+  s = opportunities_->UpdateOpportunity(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+  // Two different etags are a mistake.
+  req.set_etag("other");
+  req.set_request_id(RequestId());
+  s = opportunities_->UpdateOpportunity(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+}
+
 class SalesServiceLevelTest : public HandoffSystem {
  protected:
   std::vector<std::string> ExtraSalesFlags() const override {
