@@ -8,6 +8,13 @@
 
 namespace handoff {
 
+// A keyset cursor of a listing ordered by a time and then by sequence: the items after
+// (time_us, seq). The default is before everything.
+struct TimeSeqCursor {
+  int64_t time_us = std::numeric_limits<int64_t>::min();
+  int64_t seq = 0;
+};
+
 // Incremental sync of a listing ("everything changed since T"): only items whose update
 // time (microseconds since the epoch) is at least min_update_us, and, ordered by update
 // time, the keyset cursor is (after_update_us, the item's sequence) instead of the

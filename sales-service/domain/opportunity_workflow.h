@@ -57,6 +57,8 @@ struct SlaBreach {
 struct ServiceLevelReport {
   std::vector<SlaBreach> breaches;     // most overdue first
   std::vector<Opportunity> unassigned; // pending without a rep, longest waiting first
+  // The cursor of the last breach when more may follow.
+  std::optional<TimeSeqCursor> next;
 };
 
 // What one CheckServiceLevels pass did.
@@ -121,7 +123,10 @@ class OpportunityWorkflow {
 
   // Breaches of `kind` (kUnspecified: both) as of now, at most `limit`, and up to `limit`
   // opportunities waiting without a rep.
-  absl::StatusOr<ServiceLevelReport> ServiceLevels(SalesTx& tx, SlaKind kind, int limit) const;
+  // Breaches after `after` (due time, seq), most overdue first; the unassigned list only
+  // on the first page (after unset).
+  absl::StatusOr<ServiceLevelReport> ServiceLevels(SalesTx& tx, SlaKind kind, int limit,
+                                                   std::optional<TimeSeqCursor> after = std::nullopt) const;
   // The background pass: assigns waiting opportunities when a rep is eligible, announces
   // each missed deadline once (event), and reassigns accept breaches when configured.
   // Handles at most `batch` opportunities of each sort.

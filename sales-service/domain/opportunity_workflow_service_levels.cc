@@ -9,12 +9,20 @@ namespace handoff::sales {
 
 using workflow_internal::RestartAcceptWindow;
 
-absl::StatusOr<ServiceLevelReport> OpportunityWorkflow::ServiceLevels(SalesTx& tx, SlaKind kind,
-                                                                      int limit) const {
+absl::StatusOr<ServiceLevelReport> OpportunityWorkflow::ServiceLevels(SalesTx& tx, SlaKind kind, int limit,
+                                                                      std::optional<TimeSeqCursor> after) const {
   const absl::Time now = clock_.Now();
   ServiceLevelReport report;
+  // Each kind's due time is its column plus a fixed SLA, so the cursor on due times maps
+  // onto each query's own order.
+  auto shifted = [&](absl::Duration sla) {
+    TimeSeqCursor c;
+    if (after) c = {after->time_us - absl::ToInt64Microseconds(sla), after->seq};
+    return c;
+  };
   if (kind != SlaKind::kFirstTouch) {
-    absl::StatusOr<std::vector<Opportunity>> late = tx.PendingSince(now - config_.accept_sla, false, limit);
+    absl::StatusOr<std::vector<Opportunity>> late =
+        tx.PendingSince(now - config_.accept_sla, false, limit + 1, shifted(config_.accept_sla));
     if (!late.ok()) return late.status();
     for (Opportunity& o : *late) {
       const absl::Time due = AcceptDue(o);
@@ -23,16 +31,22 @@ absl::StatusOr<ServiceLevelReport> OpportunityWorkflow::ServiceLevels(SalesTx& t
   }
   if (kind != SlaKind::kAccept) {
     absl::StatusOr<std::vector<Opportunity>> late =
-        tx.UntouchedAcceptedBefore(now - config_.first_touch_sla, false, limit);
+        tx.UntouchedAcceptedBefore(now - config_.first_touch_sla, false, limit + 1, shifted(config_.first_touch_sla));
     if (!late.ok()) return late.status();
     for (Opportunity& o : *late) {
       const absl::Time due = FirstTouchDue(o);
       report.breaches.push_back({std::move(o), SlaKind::kFirstTouch, due, now - due});
     }
   }
-  std::stable_sort(report.breaches.begin(), report.breaches.end(),
-                   [](const SlaBreach& a, const SlaBreach& b) { return a.due < b.due; });
-  if (static_cast<int>(report.breaches.size()) > limit) report.breaches.resize(limit);
+  std::stable_sort(report.breaches.begin(), report.breaches.end(), [](const SlaBreach& a, const SlaBreach& b) {
+    return a.due != b.due ? a.due < b.due : a.opportunity.seq < b.opportunity.seq;
+  });
+  if (static_cast<int>(report.breaches.size()) > limit) {
+    report.breaches.resize(limit);
+    const SlaBreach& last = report.breaches.back();
+    report.next = TimeSeqCursor{absl::ToUnixMicros(last.due), last.opportunity.seq};
+  }
+  if (after) return report;
   absl::StatusOr<std::vector<Opportunity>> waiting = tx.UnassignedPending(limit);
   if (!waiting.ok()) return waiting.status();
   report.unassigned = *std::move(waiting);

@@ -94,15 +94,14 @@ class SalesTx : public UnitOfWork {
   // phones that were removed.
   virtual absl::StatusOr<std::vector<std::string>> EraseLead(const std::string& lead,
                                                             int* opportunities) = 0;
-  // Service levels, oldest first. Pending with pending_since before `cutoff` (only those
-  // not yet announced when `unannounced_only`).
-  virtual absl::StatusOr<std::vector<Opportunity>> PendingSince(absl::Time cutoff,
-                                                                bool unannounced_only,
-                                                                int limit) = 0;
+  // Service levels, oldest first (by the time, then seq), after keyset cursor `after`
+  // (that time in microseconds, seq). Pending with pending_since before `cutoff` (only
+  // those not yet announced when `unannounced_only`).
+  virtual absl::StatusOr<std::vector<Opportunity>> PendingSince(absl::Time cutoff, bool unannounced_only, int limit,
+                                                                TimeSeqCursor after = {}) = 0;
   // Accepted, open new business without a first touch, accepted before `cutoff`.
-  virtual absl::StatusOr<std::vector<Opportunity>> UntouchedAcceptedBefore(absl::Time cutoff,
-                                                                           bool unannounced_only,
-                                                                           int limit) = 0;
+  virtual absl::StatusOr<std::vector<Opportunity>> UntouchedAcceptedBefore(absl::Time cutoff, bool unannounced_only,
+                                                                           int limit, TimeSeqCursor after = {}) = 0;
   // Pending and without a rep.
   virtual absl::StatusOr<std::vector<Opportunity>> UnassignedPending(int limit) = 0;
 

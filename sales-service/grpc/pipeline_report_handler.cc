@@ -119,11 +119,16 @@ grpc::ServerUnaryReactor* PipelineReportHandler::ListSlaBreaches(
     if (req->kind() < 0 || req->kind() > static_cast<int>(SlaKind::kFirstTouch)) {
       return absl::InvalidArgumentError("kind is not a valid SlaKind");
     }
+    absl::StatusOr<std::optional<std::pair<int64_t, int64_t>>> token = DecodePairPageToken(*req);
+    if (!token.ok()) return token.status();
+    std::optional<TimeSeqCursor> after;
+    if (*token) after = TimeSeqCursor{(*token)->first, (*token)->second};
     const absl::Time now = d_.clock.Now();
     return d_.store.Read([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<ServiceLevelReport> report =
-          d_.opportunities.ServiceLevels(tx, static_cast<SlaKind>(req->kind()), *size);
+          d_.opportunities.ServiceLevels(tx, static_cast<SlaKind>(req->kind()), *size, after);
       if (!report.ok()) return report.status();
+      if (report->next) resp->set_next_page_token(EncodePageToken(*req, report->next->time_us, report->next->seq));
       for (const SlaBreach& b : report->breaches) {
         v1::SlaBreach* p = resp->add_breaches();
         p->set_opportunity(ResourceName("opportunities", b.opportunity.id));

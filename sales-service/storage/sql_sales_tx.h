@@ -45,11 +45,10 @@ class SqlSalesTx final : public sql::UnitOfWorkOn<SalesTx> {
   absl::StatusOr<int> UpdateContactForLead(const std::string& lead, const Contact& c) override;
   absl::StatusOr<std::vector<std::string>> EraseLead(const std::string& lead,
                                                     int* opportunities) override;
-  absl::StatusOr<std::vector<Opportunity>> PendingSince(absl::Time cutoff, bool unannounced_only,
-                                                        int limit) override;
-  absl::StatusOr<std::vector<Opportunity>> UntouchedAcceptedBefore(absl::Time cutoff,
-                                                                   bool unannounced_only,
-                                                                   int limit) override;
+  absl::StatusOr<std::vector<Opportunity>> PendingSince(absl::Time cutoff, bool unannounced_only, int limit,
+                                                        TimeSeqCursor after) override;
+  absl::StatusOr<std::vector<Opportunity>> UntouchedAcceptedBefore(absl::Time cutoff, bool unannounced_only,
+                                                                   int limit, TimeSeqCursor after) override;
   absl::StatusOr<std::vector<Opportunity>> UnassignedPending(int limit) override;
   absl::StatusOr<std::vector<PipelineRow>> PipelineRows(const std::string& rep_id,
                                                         const std::string& currency) override;

@@ -268,21 +268,22 @@ absl::StatusOr<std::vector<std::string>> SqlSalesTx::EraseLead(const std::string
   return removed;
 }
 
-absl::StatusOr<std::vector<Opportunity>> SqlSalesTx::PendingSince(absl::Time cutoff, bool unannounced_only,
-                                                                  int limit) {
+absl::StatusOr<std::vector<Opportunity>> SqlSalesTx::PendingSince(absl::Time cutoff, bool unannounced_only, int limit,
+                                                                  TimeSeqCursor after) {
   return Select(
       "acceptance = 1 AND pending_since_us < ?1 AND (?2 = 0 OR accept_breached = 0)"
-      " ORDER BY pending_since_us LIMIT ?3",
-      {absl::ToUnixMicros(cutoff), int64_t{unannounced_only}, int64_t{limit}});
+      " AND (pending_since_us > ?4 OR (pending_since_us = ?4 AND seq > ?5))"
+      " ORDER BY pending_since_us, seq LIMIT ?3",
+      {absl::ToUnixMicros(cutoff), int64_t{unannounced_only}, int64_t{limit}, after.time_us, after.seq});
 }
 
-absl::StatusOr<std::vector<Opportunity>> SqlSalesTx::UntouchedAcceptedBefore(absl::Time cutoff,
-                                                                             bool unannounced_only,
-                                                                             int limit) {
+absl::StatusOr<std::vector<Opportunity>> SqlSalesTx::UntouchedAcceptedBefore(absl::Time cutoff, bool unannounced_only,
+                                                                             int limit, TimeSeqCursor after) {
   return Select(
       "acceptance = 2 AND is_open = 1 AND kind = 1 AND first_touch_us IS NULL AND accept_us < ?1"
-      " AND (?2 = 0 OR first_touch_breached = 0) ORDER BY accept_us LIMIT ?3",
-      {absl::ToUnixMicros(cutoff), int64_t{unannounced_only}, int64_t{limit}});
+      " AND (?2 = 0 OR first_touch_breached = 0) AND (accept_us > ?4 OR (accept_us = ?4 AND seq > ?5))"
+      " ORDER BY accept_us, seq LIMIT ?3",
+      {absl::ToUnixMicros(cutoff), int64_t{unannounced_only}, int64_t{limit}, after.time_us, after.seq});
 }
 
 absl::StatusOr<std::vector<Opportunity>> SqlSalesTx::UnassignedPending(int limit) {

@@ -485,6 +485,51 @@ class SalesServiceLevelTest : public HandoffSystem {
   }
 };
 
+// ListSlaBreaches pages like every list: each breach once, most overdue first.
+TEST_F(SalesServiceLevelTest, BreachesArePagedMostOverdueFirst) {
+  CreateRep("paula", "", 10);
+  std::vector<std::string> leads;
+  for (int i = 0; i < 3; ++i) {
+    leads.push_back(CaptureEmail("paged" + std::to_string(i) + "@example.org"));
+    Qualify(leads.back());
+    ASSERT_FALSE(AwaitOpportunities(leads.back()).empty());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // All three miss the 1 s accept deadline.
+  ASSERT_TRUE(Eventually([&] { return Breaches(sv1::SLA_KIND_ACCEPT).breaches_size() >= 3; }));
+  sv1::ListSlaBreachesRequest req;
+  req.set_kind(sv1::SLA_KIND_ACCEPT);
+  req.set_page_size(1);
+  std::vector<sv1::SlaBreach> seen;
+  int pages = 0;
+  do {
+    sv1::ListSlaBreachesResponse resp;
+    const grpc::Status s = pipeline_->ListSlaBreaches(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    seen.insert(seen.end(), resp.breaches().begin(), resp.breaches().end());
+    req.set_page_token(resp.next_page_token());
+    ++pages;
+  } while (!req.page_token().empty() && pages < 10);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(pages, 3);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].opportunity(), AwaitOpportunities(leads[i])[0].name()) << i;
+    if (i > 0) {
+      EXPECT_LE(TimeUtil::TimestampToMicroseconds(seen[i - 1].due_time()),
+                TimeUtil::TimestampToMicroseconds(seen[i].due_time()));
+    }
+  }
+  // A token is bound to its kind.
+  sv1::ListSlaBreachesRequest first;
+  first.set_kind(sv1::SLA_KIND_ACCEPT);
+  first.set_page_size(1);
+  sv1::ListSlaBreachesResponse page;
+  ASSERT_TRUE(pipeline_->ListSlaBreaches(Ctx().get(), first, &page).ok());
+  first.set_page_token(page.next_page_token());
+  first.set_kind(sv1::SLA_KIND_FIRST_TOUCH);
+  EXPECT_EQ(pipeline_->ListSlaBreaches(Ctx().get(), first, &page).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(SalesServiceLevelTest, MissedDeadlinesAreEmittedListedAndReassigned) {
   const sv1::Rep x = CreateRep("xena", "", 10);
   const sv1::Rep y = CreateRep("yuri", "", 10);
