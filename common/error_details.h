@@ -53,6 +53,7 @@ inline constexpr absl::string_view kRepAway = "REP_AWAY";
 inline constexpr absl::string_view kRepAtCapacity = "REP_AT_CAPACITY";
 inline constexpr absl::string_view kRepEmailTaken = "REP_EMAIL_TAKEN";
 inline constexpr absl::string_view kNotAssignedToActor = "NOT_ASSIGNED_TO_ACTOR";
+inline constexpr absl::string_view kMeetingStatusFinal = "MEETING_STATUS_FINAL";
 // Either service: state machines, concurrency, idempotency.
 inline constexpr absl::string_view kStageTransitionInvalid = "STAGE_TRANSITION_INVALID";
 inline constexpr absl::string_view kStaleEtag = "STALE_ETAG";

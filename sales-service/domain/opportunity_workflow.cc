@@ -318,6 +318,59 @@ absl::StatusOr<Activity> OpportunityWorkflow::LogActivity(SalesTx& tx, const std
   return a;
 }
 
+absl::StatusOr<Activity> OpportunityWorkflow::GetActivity(SalesTx& tx, const std::string& opportunity_id,
+                                                          const std::string& activity_id) const {
+  return tx.GetActivity(opportunity_id, activity_id);
+}
+
+absl::StatusOr<Activity> OpportunityWorkflow::UpdateActivity(SalesTx& tx, const std::string& opportunity_id,
+                                                             const std::string& activity_id,
+                                                             const ActivityPatch& patch,
+                                                             const std::string& etag) const {
+  absl::StatusOr<Activity> a = tx.GetActivity(opportunity_id, activity_id);
+  if (!a.ok()) return a.status();
+  const std::string name = absl::StrCat(OppName(opportunity_id), "/activities/", activity_id);
+  if (patch.meeting_status) {
+    const int status = static_cast<int>(*patch.meeting_status);
+    if (a->type != ActivityType::kMeeting) {
+      return absl::InvalidArgumentError("activity.meeting_status: only a meeting has one");
+    }
+    if (status <= 0 || status > kMeetingStatusMax) {
+      return absl::InvalidArgumentError("activity.meeting_status is not a valid MeetingStatus");
+    }
+    if (*patch.meeting_status != a->meeting_status && a->meeting_status != MeetingStatus::kScheduled) {
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            name, " is no longer scheduled; a held or missed meeting keeps its status")),
+                        reason::kMeetingStatusFinal, name);
+    }
+    a->meeting_status = *patch.meeting_status;
+  }
+  if (patch.call_outcome) {
+    const int outcome = static_cast<int>(*patch.call_outcome);
+    if (a->type != ActivityType::kCall) return absl::InvalidArgumentError("activity.call_outcome: only a call has one");
+    if (outcome <= 0 || outcome > kCallOutcomeMax) {
+      return absl::InvalidArgumentError("activity.call_outcome is not a valid CallOutcome");
+    }
+    a->call_outcome = *patch.call_outcome;
+  }
+  if (patch.summary) {
+    if (absl::Status s = ValidateLength(*patch.summary, 4000, "activity.summary"); !s.ok()) return s;
+    a->summary = *patch.summary;
+  }
+  if (patch.next_step) {
+    if (absl::Status s = ValidateLength(*patch.next_step, 1000, "activity.next_step"); !s.ok()) return s;
+    a->next_step = *patch.next_step;
+  }
+  if (patch.next_step_due) a->next_step_due = *patch.next_step_due;
+  absl::StatusOr<Opportunity> opp = Load(tx, opportunity_id, etag);
+  if (!opp.ok()) return opp.status();
+  if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
+  if (absl::Status s = tx.UpdateActivity(*a); !s.ok()) return s;
+  // The opportunity's history changed: new etag and an event, as when it was logged.
+  if (absl::Status s = Save(tx, *opp, DealEventType::kActivityLogged); !s.ok()) return s;
+  return a;
+}
+
 absl::StatusOr<Opportunity> OpportunityWorkflow::Update(SalesTx& tx, const std::string& id,
                                                         const ForecastPatch& patch,
                                                         const std::string& etag) const {

@@ -54,6 +54,15 @@ struct SlaBreach {
   absl::Duration overdue;
 };
 
+// A correction of a logged activity (UpdateActivity); unset fields stay.
+struct ActivityPatch {
+  std::optional<std::string> summary;
+  std::optional<std::string> next_step;
+  std::optional<absl::Time> next_step_due;  // InfinitePast clears it
+  std::optional<MeetingStatus> meeting_status;
+  std::optional<CallOutcome> call_outcome;
+};
+
 struct ServiceLevelReport {
   std::vector<SlaBreach> breaches;     // most overdue first
   std::vector<Opportunity> unassigned; // pending without a rep, longest waiting first
@@ -102,6 +111,12 @@ class OpportunityWorkflow {
                                      const std::string& text, const std::string& etag) const;
   absl::StatusOr<Opportunity> Assign(SalesTx& tx, const std::string& id, const std::string& rep_id,
                                      const std::string& etag) const;
+  absl::StatusOr<Activity> GetActivity(SalesTx& tx, const std::string& opportunity_id,
+                                       const std::string& activity_id) const;
+  // Corrects a logged activity; see UpdateActivity in opportunity_service.proto.
+  absl::StatusOr<Activity> UpdateActivity(SalesTx& tx, const std::string& opportunity_id,
+                                          const std::string& activity_id, const ActivityPatch& patch,
+                                          const std::string& etag) const;
   absl::StatusOr<Activity> LogActivity(SalesTx& tx, const std::string& id, Activity activity,
                                        const std::string& etag) const;
   absl::StatusOr<Opportunity> Advance(SalesTx& tx, const std::string& id, Stage to,

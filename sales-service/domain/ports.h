@@ -107,6 +107,10 @@ class SalesTx : public UnitOfWork {
 
   // Activities.
   virtual absl::Status InsertActivity(const Activity& activity) = 0;
+  // NOT_FOUND naming the activity when it is not one of the opportunity's.
+  virtual absl::StatusOr<Activity> GetActivity(const std::string& opportunity_id, const std::string& activity_id) = 0;
+  // Stores the changeable fields of `activity` (outcome, status, summary, next step).
+  virtual absl::Status UpdateActivity(const Activity& activity) = 0;
   virtual absl::StatusOr<Page<Activity>> ListActivities(const std::string& opportunity_id,
                                                         int64_t after, int limit) = 0;
 

@@ -76,7 +76,7 @@ class RepHandler final : public ParseCheckedService<v1::RepService::CallbackServ
 class OpportunityHandler final : public ParseCheckedService<v1::OpportunityService::CallbackService> {
  public:
   explicit OpportunityHandler(HandlerDeps deps) : d_(deps) {
-    CheckParsing(this, &OpportunityHandler::GetOpportunity, &OpportunityHandler::ListOpportunities, &OpportunityHandler::AcceptOpportunity, &OpportunityHandler::RejectOpportunity, &OpportunityHandler::AssignOpportunity, &OpportunityHandler::LogActivity, &OpportunityHandler::ListActivities, &OpportunityHandler::AdvanceStage, &OpportunityHandler::CloseWon, &OpportunityHandler::CloseLost, &OpportunityHandler::CreateUpsell, &OpportunityHandler::ReopenOpportunity, &OpportunityHandler::UpdateOpportunity, &OpportunityHandler::ListTimeline, &OpportunityHandler::WatchDealEvents);
+    CheckParsing(this, &OpportunityHandler::GetOpportunity, &OpportunityHandler::ListOpportunities, &OpportunityHandler::AcceptOpportunity, &OpportunityHandler::RejectOpportunity, &OpportunityHandler::AssignOpportunity, &OpportunityHandler::LogActivity, &OpportunityHandler::ListActivities, &OpportunityHandler::GetActivity, &OpportunityHandler::UpdateActivity, &OpportunityHandler::AdvanceStage, &OpportunityHandler::CloseWon, &OpportunityHandler::CloseLost, &OpportunityHandler::CreateUpsell, &OpportunityHandler::ReopenOpportunity, &OpportunityHandler::UpdateOpportunity, &OpportunityHandler::ListTimeline, &OpportunityHandler::WatchDealEvents);
   }
   grpc::ServerUnaryReactor* GetOpportunity(grpc::CallbackServerContext* ctx,
                                            const v1::GetOpportunityRequest* req,
@@ -99,6 +99,10 @@ class OpportunityHandler final : public ParseCheckedService<v1::OpportunityServi
   grpc::ServerUnaryReactor* ListActivities(grpc::CallbackServerContext* ctx,
                                            const v1::ListActivitiesRequest* req,
                                            v1::ListActivitiesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetActivity(grpc::CallbackServerContext* ctx, const v1::GetActivityRequest* req,
+                                        v1::GetActivityResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateActivity(grpc::CallbackServerContext* ctx, const v1::UpdateActivityRequest* req,
+                                           v1::UpdateActivityResponse* resp) override;
   grpc::ServerUnaryReactor* AdvanceStage(grpc::CallbackServerContext* ctx,
                                          const v1::AdvanceStageRequest* req,
                                          v1::AdvanceStageResponse* resp) override;

@@ -1,15 +1,16 @@
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/grpc/convert.h"
 #include "common/grpc/field_mask.h"
 #include "common/grpc/list_sync.h"
-
-#include "common/grpc/convert.h"
-#include "common/page_token.h"
 #include "common/ids.h"
-#include "sales-service/grpc/handlers.h"
+#include "common/page_token.h"
 #include "common/validation.h"
+#include "sales-service/grpc/handlers.h"
 
 namespace handoff::sales {
 namespace {
@@ -115,6 +116,83 @@ grpc::ServerUnaryReactor* OpportunityHandler::LogActivity(grpc::CallbackServerCo
                                    activity.performed_by = who.actor.empty() ? who.principal : who.actor;
                                    absl::StatusOr<Activity> a = d_.opportunities.LogActivity(
                                        tx, *id, std::move(activity), req->etag());
+                                   if (!a.ok()) return a.status();
+                                   ToProto(*a, resp->mutable_activity());
+                                   return absl::OkStatus();
+                                 });
+    if (s.ok()) d_.runtime.Committed();
+    return s;
+  });
+}
+
+namespace {
+
+// "opportunities/{opportunity_id}/activities/{activity_id}" -> the two ids.
+absl::StatusOr<std::pair<std::string, std::string>> ParseActivityName(const std::string& name,
+                                                                      const std::string& field) {
+  const std::vector<std::string> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "opportunities" || parts[1].empty() || parts[2] != "activities" ||
+      parts[3].empty() || name.size() > 300) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be of the form opportunities/{opportunity_id}/activities/{activity_id}"));
+  }
+  return std::pair{parts[1], parts[3]};
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* OpportunityHandler::GetActivity(grpc::CallbackServerContext* ctx,
+                                                          const v1::GetActivityRequest* req,
+                                                          v1::GetActivityResponse* resp) {
+  return d_.runner.Run(ctx, "OpportunityService/GetActivity", *req, [this, req, resp] {
+    absl::StatusOr<std::pair<std::string, std::string>> ids = ParseActivityName(req->name(), "name");
+    if (!ids.ok()) return ids.status();
+    return d_.store.Read([&](SalesTx& tx) -> absl::Status {
+      absl::StatusOr<Activity> a = d_.opportunities.GetActivity(tx, ids->first, ids->second);
+      if (!a.ok()) return a.status();
+      ToProto(*a, resp->mutable_activity());
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* OpportunityHandler::UpdateActivity(grpc::CallbackServerContext* ctx,
+                                                             const v1::UpdateActivityRequest* req,
+                                                             v1::UpdateActivityResponse* resp) {
+  return d_.runner.Run(ctx, "OpportunityService/UpdateActivity", *req, [this, req, resp] {
+    absl::StatusOr<std::pair<std::string, std::string>> ids = ParseActivityName(req->activity().name(), "activity.name");
+    if (!ids.ok()) return ids.status();
+    const v1::Activity& p = req->activity();
+    absl::StatusOr<std::vector<std::string>> paths = UpdatePaths(
+        p, req->update_mask(), {"summary", "next_step", "next_step_due_time", "meeting_status", "call_outcome"});
+    if (!paths.ok()) return paths.status();
+    ActivityPatch patch;
+    for (const std::string& path : *paths) {
+      if (path == "summary") {
+        patch.summary = p.summary();
+      } else if (path == "next_step") {
+        patch.next_step = p.next_step();
+      } else if (path == "next_step_due_time") {
+        patch.next_step_due = handoff::FromProto(p.next_step_due_time());
+      } else if (path == "meeting_status") {
+        patch.meeting_status = static_cast<MeetingStatus>(p.meeting_status());
+      } else if (path == "call_outcome") {
+        patch.call_outcome = static_cast<CallOutcome>(p.call_outcome());
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "update_mask: ", Quote(path),
+            " cannot be changed; allowed: summary, next_step, next_step_due_time, meeting_status, call_outcome"));
+      }
+    }
+    absl::Status s = RunMutation(d_.store, d_.clock, "OpportunityService/UpdateActivity", *req, req->request_id(),
+                                 resp, [&](SalesTx& tx) -> absl::Status {
+                                   const CallIdentity& who = CurrentCallIdentity();
+                                   if (absl::Status s = d_.opportunities.CheckActor(tx, ids->first, who.actor);
+                                       !s.ok()) {
+                                     return s;
+                                   }
+                                   absl::StatusOr<Activity> a = d_.opportunities.UpdateActivity(
+                                       tx, ids->first, ids->second, patch, req->etag());
                                    if (!a.ok()) return a.status();
                                    ToProto(*a, resp->mutable_activity());
                                    return absl::OkStatus();

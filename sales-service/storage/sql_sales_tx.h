@@ -64,6 +64,8 @@ class SqlSalesTx final : public sql::UnitOfWorkOn<SalesTx> {
   absl::StatusOr<TimelinePage> ListTimeline(const std::string& opportunity_id,
                                             const TimelineCursor& after, int limit) override;
   absl::Status InsertActivity(const Activity& a) override;
+  absl::StatusOr<Activity> GetActivity(const std::string& opportunity_id, const std::string& activity_id) override;
+  absl::Status UpdateActivity(const Activity& a) override;
   absl::StatusOr<Page<Activity>> ListActivities(const std::string& opportunity_id, int64_t after,
                                                 int limit) override;
 

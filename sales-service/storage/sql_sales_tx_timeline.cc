@@ -112,29 +112,62 @@ absl::Status SqlSalesTx::InsertActivity(const Activity& a) {
   return q->Run();
 }
 
+namespace {
+
+constexpr char kActivityColumns[] =
+    "seq, id, opportunity_id, type, call_outcome, meeting_status, summary, next_step,"
+    " next_step_due_us, time_us, rep_id, performed_by";
+
+Activity ReadActivity(const Statement& r) {
+  Activity a;
+  a.id = r.Text(1);
+  a.opportunity_id = r.Text(2);
+  a.type = static_cast<ActivityType>(r.Int(3));
+  a.call_outcome = static_cast<CallOutcome>(r.Int(4));
+  a.meeting_status = static_cast<MeetingStatus>(r.Int(5));
+  a.summary = r.Text(6);
+  a.next_step = r.Text(7);
+  a.next_step_due = r.OptionalTime(8);
+  a.time = r.Time(9);
+  a.rep_id = r.Text(10);
+  a.performed_by = r.Text(11);
+  return a;
+}
+
+}  // namespace
+
+absl::StatusOr<Activity> SqlSalesTx::GetActivity(const std::string& opportunity_id, const std::string& activity_id) {
+  absl::StatusOr<Statement> q = tx_.Prepare(
+      absl::StrCat("SELECT ", kActivityColumns, " FROM activities WHERE id = ? AND opportunity_id = ?"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, activity_id).Bind(2, opportunity_id);
+  return sql::ReadOne<Activity>(*q, ReadActivity,
+                                absl::StrCat("opportunities/", opportunity_id, "/activities/", activity_id));
+}
+
+absl::Status SqlSalesTx::UpdateActivity(const Activity& a) {
+  absl::StatusOr<Statement> q = tx_.Prepare(
+      "UPDATE activities SET call_outcome = ?, meeting_status = ?, summary = ?, next_step = ?,"
+      " next_step_due_us = ? WHERE id = ? AND opportunity_id = ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, int64_t{static_cast<int>(a.call_outcome)})
+      .Bind(2, int64_t{static_cast<int>(a.meeting_status)})
+      .Bind(3, a.summary)
+      .Bind(4, a.next_step)
+      .BindOptionalTime(5, a.next_step_due)
+      .Bind(6, a.id)
+      .Bind(7, a.opportunity_id);
+  return sql::RunOnOneRow(tx_, *q, absl::StrCat("opportunities/", a.opportunity_id, "/activities/", a.id));
+}
+
 absl::StatusOr<Page<Activity>> SqlSalesTx::ListActivities(const std::string& opportunity_id, int64_t after,
                                                           int limit) {
   absl::StatusOr<Statement> q = tx_.Prepare(
-      "SELECT seq, id, opportunity_id, type, call_outcome, meeting_status, summary, next_step,"
-      " next_step_due_us, time_us, rep_id, performed_by FROM activities WHERE opportunity_id = ? AND seq > ?"
-      " ORDER BY seq LIMIT ?");
+      absl::StrCat("SELECT ", kActivityColumns, " FROM activities WHERE opportunity_id = ? AND seq > ?"
+                   " ORDER BY seq LIMIT ?"));
   if (!q.ok()) return q.status();
   q->Bind(1, opportunity_id).Bind(2, after).Bind(3, int64_t{limit + 1});
-  return sql::ReadPage<Activity>(*q, limit, [](const Statement& r) {
-    Activity a;
-    a.id = r.Text(1);
-    a.opportunity_id = r.Text(2);
-    a.type = static_cast<ActivityType>(r.Int(3));
-    a.call_outcome = static_cast<CallOutcome>(r.Int(4));
-    a.meeting_status = static_cast<MeetingStatus>(r.Int(5));
-    a.summary = r.Text(6);
-    a.next_step = r.Text(7);
-    a.next_step_due = r.OptionalTime(8);
-    a.time = r.Time(9);
-    a.rep_id = r.Text(10);
-    a.performed_by = r.Text(11);
-    return a;
-  });
+  return sql::ReadPage<Activity>(*q, limit, ReadActivity);
 }
 
 absl::Status SqlSalesTx::AppendTimeline(const std::string& opportunity_id, absl::Time time,

@@ -435,6 +435,64 @@ TEST_F(SalesFlowTest, UpdatesTakeTheFieldsSetOrStarAndTheResourcesEtag) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
 }
 
+// A scheduled meeting becomes HELD with corrected notes; a held one keeps its status.
+TEST_F(SalesFlowTest, AScheduledMeetingIsMarkedHeldAndItsNotesCorrected) {
+  CreateRep("meg", "", 5);
+  const std::string lead = CaptureEmail("meeting@example.org");
+  Qualify(lead);
+  ASSERT_TRUE(Eventually([&] { return !OpportunitiesOf(lead).empty(); }));
+  const std::string opp = OpportunitiesOf(lead)[0].name();
+  {
+    sv1::AcceptOpportunityRequest req;
+    req.set_name(opp);
+    req.set_request_id(RequestId());
+    sv1::AcceptOpportunityResponse resp;
+    ASSERT_TRUE(opportunities_->AcceptOpportunity(Ctx().get(), req, &resp).ok());
+  }
+  sv1::LogActivityRequest log;
+  log.set_opportunity(opp);
+  log.mutable_activity()->set_type(sv1::ACTIVITY_TYPE_MEETING);
+  log.mutable_activity()->set_meeting_status(sv1::MEETING_STATUS_SCHEDULED);
+  log.mutable_activity()->set_summary("demo, tentative");
+  log.set_request_id(RequestId());
+  sv1::LogActivityResponse logged;
+  ASSERT_TRUE(opportunities_->LogActivity(Ctx().get(), log, &logged).ok());
+  const std::string name = logged.activity().name();
+
+  sv1::UpdateActivityRequest req;
+  req.mutable_activity()->set_name(name);
+  req.mutable_activity()->set_meeting_status(sv1::MEETING_STATUS_HELD);
+  req.mutable_activity()->set_summary("demo held; they want a proposal");
+  req.set_request_id(RequestId());
+  sv1::UpdateActivityResponse updated;
+  grpc::Status s = opportunities_->UpdateActivity(Ctx().get(), req, &updated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(updated.activity().meeting_status(), sv1::MEETING_STATUS_HELD);
+  sv1::GetActivityRequest get;
+  get.set_name(name);
+  sv1::GetActivityResponse got;
+  ASSERT_TRUE(opportunities_->GetActivity(Ctx().get(), get, &got).ok());
+  EXPECT_EQ(got.activity().summary(), "demo held; they want a proposal");
+  EXPECT_EQ(got.activity().meeting_status(), sv1::MEETING_STATUS_HELD);
+  EXPECT_EQ(got.activity().type(), sv1::ACTIVITY_TYPE_MEETING);
+
+  // Held stays held; a call outcome does not belong to a meeting; unknown names are named.
+  req.mutable_activity()->set_meeting_status(sv1::MEETING_STATUS_SCHEDULED);
+  req.mutable_activity()->clear_summary();
+  req.set_request_id(RequestId());
+  s = opportunities_->UpdateActivity(Ctx().get(), req, &updated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  req.mutable_activity()->clear_meeting_status();
+  req.mutable_activity()->set_call_outcome(sv1::CALL_OUTCOME_CONNECTED);
+  req.set_request_id(RequestId());
+  s = opportunities_->UpdateActivity(Ctx().get(), req, &updated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  get.set_name(opp + "/activities/none");
+  EXPECT_EQ(opportunities_->GetActivity(Ctx().get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  get.set_name("activities/x");
+  EXPECT_EQ(opportunities_->GetActivity(Ctx().get(), get, &got).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 class SalesServiceLevelTest : public HandoffSystem {
  protected:
   std::vector<std::string> ExtraSalesFlags() const override {

@@ -317,13 +317,18 @@ TEST_F(SecureSystemTest, ARepActingThroughTheFrontEndChangesOnlyItsOwnOpportunit
         o->GetReflection()->SetString(o, o->GetDescriptor()->FindFieldByName("name"), opportunity);
       }
     }
+    if (const auto* f = d->FindFieldByName("activity"); f != nullptr && name == "UpdateActivity") {
+      google::protobuf::Message* a = r->MutableMessage(req.get(), f, &factory);
+      a->GetReflection()->SetString(a, a->GetDescriptor()->FindFieldByName("name"), opportunity + "/activities/x");
+      a->GetReflection()->SetString(a, a->GetDescriptor()->FindFieldByName("summary"), "corrected");
+    }
     if (const auto* f = d->FindFieldByName("request_id")) r->SetString(req.get(), f, "bo-" + name);
     const grpc::Status s = CallAs(front, "/handoff.sales.v1.OpportunityService/" + name, *req, bo);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << name << ": " << s.error_message();
     EXPECT_NE(s.error_message().find(bo + " may change only opportunities assigned to it"), std::string::npos)
         << name << ": " << s.error_message();
   }
-  EXPECT_EQ(mutations, 10);
+  EXPECT_EQ(mutations, 11);
   sales::v1::GetOpportunityRequest get;
   get.set_name(opportunity);
   sales::v1::GetOpportunityResponse unchanged;
