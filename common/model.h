@@ -33,6 +33,11 @@ struct Consent {
   bool sms = false;
   bool mail = false;
   bool do_not_contact = false;
+
+  bool operator==(const Consent& o) const {
+    return email == o.email && phone == o.phone && sms == o.sms && mail == o.mail && do_not_contact == o.do_not_contact;
+  }
+  bool operator!=(const Consent& o) const { return !(*this == o); }
 };
 
 }  // namespace handoff

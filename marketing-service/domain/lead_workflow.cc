@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/call_identity.h"
 #include "common/contact_fingerprint.h"
 #include "common/error_details.h"
 #include "common/ids.h"
@@ -170,8 +171,10 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
       }
     }
   }
+  Consent consent_before;  // a new lead starts with none
   if (existing) {
     lead = *std::move(existing);
+    consent_before = lead.consent;
     result.merged = true;
     FillGaps(lead.contact, *contact);
     lead.consent.email |= in.consent.email;
@@ -199,6 +202,9 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
         !s.ok()) {
       return s;
     }
+  }
+  if (lead.consent != consent_before) {
+    if (absl::Status s = RecordConsent(tx, lead, "LeadService/CaptureLead", {}); !s.ok()) return s;
   }
   absl::StatusOr<bool> inserted = tx.InsertTouch(Touch{
       absl::StrCat("capture:", in.capture_id), lead.id, result.campaign_id, TouchType::kFormSubmit,
@@ -331,12 +337,29 @@ absl::StatusOr<Lead> LeadWorkflow::Disqualify(MarketingTx& tx, const std::string
   return lead;
 }
 
-absl::StatusOr<Lead> LeadWorkflow::UpdateConsent(MarketingTx& tx, const std::string& lead_id,
-                                                 const Consent& consent) const {
+absl::Status LeadWorkflow::RecordConsent(MarketingTx& tx, const Lead& lead, absl::string_view method,
+                                         ConsentProvenance provenance) const {
+  if (provenance.source.empty()) provenance.source = std::string(method.substr(method.find('/') + 1));
+  if (provenance.time == absl::InfinitePast()) provenance.time = clock_.Now();
+  const CallIdentity& who = CurrentCallIdentity();
+  provenance.recorded_by = who.actor.empty() ? who.principal : who.actor;
+  return tx.InsertConsentChange({lead.id, lead.consent, std::move(provenance), std::string(method)});
+}
+
+absl::StatusOr<Lead> LeadWorkflow::UpdateConsent(MarketingTx& tx, const std::string& lead_id, const Consent& consent,
+                                                 const ConsentProvenance& provenance) const {
+  if (absl::Status s = ValidateLength(provenance.source, 200, "provenance.source"); !s.ok()) return s;
+  if (provenance.legal_basis < 0 || provenance.legal_basis > kLegalBasisMax) {
+    return absl::InvalidArgumentError("provenance.legal_basis is not a valid LegalBasis");
+  }
+  if (provenance.time != absl::InfinitePast() && provenance.time > clock_.Now() + absl::Minutes(5)) {
+    return absl::InvalidArgumentError("provenance.time is in the future");
+  }
   absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
   if (!lead.ok()) return lead.status();
   if (absl::Status s = CheckNotErased(*lead, "given consent"); !s.ok()) return s;
   lead->consent = consent;
+  if (absl::Status s = RecordConsent(tx, *lead, "LeadService/UpdateConsent", provenance); !s.ok()) return s;
   if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kConsentChanged, false); !s.ok()) {
     return s;
   }
@@ -560,6 +583,7 @@ absl::StatusOr<Lead> LeadWorkflow::Erase(MarketingTx& tx, const std::string& lea
   // Country stays: it identifies no one and keeps territory figures intact.
   lead->contact = Contact{"", "", "", "", "", "", lead->contact.country_code};
   lead->consent = Consent{false, false, false, false, true};
+  if (absl::Status s = RecordConsent(tx, *lead, "LeadService/EraseContact", {}); !s.ok()) return s;
   lead->erased = true;
   lead->erase_time = now;
   if (absl::Status s = Save(tx, *lead, now, LeadEventType::kErased, false); !s.ok()) return s;

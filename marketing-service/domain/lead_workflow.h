@@ -94,8 +94,8 @@ class LeadWorkflow {
                                const std::string& reason) const;
   absl::StatusOr<Lead> Disqualify(MarketingTx& tx, const std::string& lead_id,
                                   const std::string& reason) const;
-  absl::StatusOr<Lead> UpdateConsent(MarketingTx& tx, const std::string& lead_id,
-                                     const Consent& consent) const;
+  absl::StatusOr<Lead> UpdateConsent(MarketingTx& tx, const std::string& lead_id, const Consent& consent,
+                                     const ConsentProvenance& provenance = {}) const;
   // Corrects contact data; see UpdateLead in lead_service.proto.
   absl::StatusOr<Lead> UpdateContact(MarketingTx& tx, const std::string& lead_id, const ContactPatch& patch) const;
   absl::StatusOr<Lead> ReportOutcome(MarketingTx& tx, const OutcomeInput& in) const;
@@ -115,6 +115,9 @@ class LeadWorkflow {
   // Recomputes the score from the stored touches and hands the lead off when it crosses
   // the threshold (then `*handed_off` is set).
   absl::Status Rescore(MarketingTx& tx, Lead& lead, absl::Time now, bool* handed_off) const;
+  // Keeps the lead's current consent as a change made by `method` ("LeadService/...").
+  absl::Status RecordConsent(MarketingTx& tx, const Lead& lead, absl::string_view method,
+                             ConsentProvenance provenance) const;
   // Stores the lead (new version) and records `type`, then HANDED_OFF if `handed_off`.
   absl::Status Save(MarketingTx& tx, Lead& lead, absl::Time now, LeadEventType type,
                     bool handed_off) const;

@@ -29,6 +29,8 @@ constexpr int kLifecycleStageMax = 9;
 
 enum class Owner { kUnspecified = 0, kMarketing, kSalesPending, kSales };
 constexpr int kOwnerMax = 3;
+// handoff.marketing.v1.LegalBasis values run 0..kLegalBasisMax.
+constexpr int kLegalBasisMax = 4;
 
 enum class TouchType {
   kUnspecified = 0, kEmailSent, kEmailOpened, kEmailClicked, kAdClick, kFormSubmit,
@@ -111,6 +113,22 @@ struct Lead {
   absl::Time create_time;
   absl::Time update_time;
   int64_t version = 1;
+};
+
+// Where a consent change comes from (ListConsentChanges).
+struct ConsentProvenance {
+  std::string source;               // "web-form:newsletter"; empty = the method's name
+  int legal_basis = 0;              // handoff.marketing.v1.LegalBasis
+  absl::Time time = absl::InfinitePast();  // InfinitePast = now
+  std::string recorded_by;          // set by the service: the caller (or the rep it acts for)
+};
+
+// One kept change of a lead's consent.
+struct ConsentChange {
+  std::string lead_id;
+  Consent consent;
+  ConsentProvenance provenance;
+  std::string method;  // "LeadService/UpdateConsent"
 };
 
 // One outcome sales reported, kept for reports by time.

@@ -86,6 +86,9 @@ class MarketingTx : public UnitOfWork {
   virtual absl::Status UpdateLead(const Lead& lead) = 0;
   virtual absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& filter, int64_t after,
                                                int limit) = 0;
+  virtual absl::Status InsertConsentChange(const ConsentChange& change) = 0;
+  virtual absl::StatusOr<Page<ConsentChange>> ListConsentChanges(const std::string& lead_id, int64_t after,
+                                                                 int limit) = 0;
   virtual absl::Status AppendStageChange(const std::string& lead_id, const StageChange& change) = 0;
   virtual absl::StatusOr<std::vector<StageChange>> StageHistory(const std::string& lead_id) = 0;
 

@@ -62,7 +62,7 @@ class CampaignHandler final : public ParseCheckedService<v1::CampaignService::Ca
 class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackService> {
  public:
   explicit LeadHandler(HandlerDeps deps) : d_(deps) {
-    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::ListTouches, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::UpdateLead, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
+    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::ListTouches, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::ListConsentChanges, &LeadHandler::UpdateLead, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
     ServeImportLeadsRaw();
   }
   grpc::ServerUnaryReactor* CaptureLead(grpc::CallbackServerContext* ctx,
@@ -89,6 +89,9 @@ class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackSe
   grpc::ServerUnaryReactor* UpdateConsent(grpc::CallbackServerContext* ctx,
                                           const v1::UpdateConsentRequest* req,
                                           v1::UpdateConsentResponse* resp) override;
+  grpc::ServerUnaryReactor* ListConsentChanges(grpc::CallbackServerContext* ctx,
+                                               const v1::ListConsentChangesRequest* req,
+                                               v1::ListConsentChangesResponse* resp) override;
   grpc::ServerUnaryReactor* UpdateLead(grpc::CallbackServerContext* ctx,
                                        const v1::UpdateLeadRequest* req,
                                        v1::UpdateLeadResponse* resp) override;

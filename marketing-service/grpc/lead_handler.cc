@@ -348,7 +348,12 @@ grpc::ServerUnaryReactor* LeadHandler::UpdateConsent(grpc::CallbackServerContext
     absl::Status s = RunMutation(
         d_.store, d_.clock, "LeadService/UpdateConsent", *req, req->request_id(), resp,
         [&](MarketingTx& tx) -> absl::Status {
-          absl::StatusOr<Lead> l = d_.leads.UpdateConsent(tx, *id, handoff::FromProto(req->consent()));
+          ConsentProvenance provenance;
+          provenance.source = req->provenance().source();
+          provenance.legal_basis = req->provenance().legal_basis();
+          provenance.time = handoff::FromProto(req->provenance().time());
+          absl::StatusOr<Lead> l =
+              d_.leads.UpdateConsent(tx, *id, handoff::FromProto(req->consent()), provenance);
           if (!l.ok()) return l.status();
           return FillLead(tx, d_.leads, *l, resp->mutable_lead());
         });
@@ -418,6 +423,35 @@ grpc::ServerUnaryReactor* LeadHandler::UpdateLead(grpc::CallbackServerContext* c
         });
     if (s.ok()) d_.runtime.Committed();
     return s;
+  });
+}
+
+grpc::ServerUnaryReactor* LeadHandler::ListConsentChanges(grpc::CallbackServerContext* ctx,
+                                                          const v1::ListConsentChangesRequest* req,
+                                                          v1::ListConsentChangesResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/ListConsentChanges", *req, [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
+    if (!id.ok()) return id.status();
+    absl::StatusOr<int> size = ClampPageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    absl::StatusOr<int64_t> after = DecodePageToken(*req);
+    if (!after.ok()) return after.status();
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
+      if (absl::StatusOr<Lead> lead = tx.GetLead(*id); !lead.ok()) return lead.status();
+      absl::StatusOr<Page<ConsentChange>> page = tx.ListConsentChanges(*id, *after, *size);
+      if (!page.ok()) return page.status();
+      for (const ConsentChange& c : page->items) {
+        v1::ConsentChange* out = resp->add_changes();
+        handoff::ToProto(c.consent, out->mutable_consent());
+        out->mutable_provenance()->set_source(c.provenance.source);
+        out->mutable_provenance()->set_legal_basis(static_cast<v1::LegalBasis>(c.provenance.legal_basis));
+        handoff::ToProto(c.provenance.time, out->mutable_provenance()->mutable_time());
+        out->mutable_provenance()->set_recorded_by(c.provenance.recorded_by);
+        out->set_method(c.method);
+      }
+      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
+      return absl::OkStatus();
+    });
   });
 }
 

@@ -56,6 +56,9 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
 
   // Lifecycle stage history and the funnel projections (sql_marketing_tx_funnel.cc)
   // Appends to the history and keeps the funnel projections (version 6) in step with it.
+  absl::Status InsertConsentChange(const ConsentChange& change) override;
+  absl::StatusOr<Page<ConsentChange>> ListConsentChanges(const std::string& lead_id, int64_t after,
+                                                         int limit) override;
   absl::Status AppendStageChange(const std::string& lead_id, const StageChange& c) override;
   absl::StatusOr<FunnelCounts> GetFunnelCounts() override;
   absl::StatusOr<absl::Duration> NthShortestStay(LifecycleStage stage, int64_t n) override;

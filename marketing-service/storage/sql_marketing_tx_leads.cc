@@ -181,4 +181,44 @@ absl::StatusOr<std::optional<Lead>> SqlMarketingTx::FindLeadBy(const char* colum
   return sql::ReadOptional<Lead>(*q, ReadLead);
 }
 
+absl::Status SqlMarketingTx::InsertConsentChange(const ConsentChange& c) {
+  absl::StatusOr<Statement> q = tx_.Prepare(
+      "INSERT INTO consent_changes(lead_id, consent_email, consent_phone, consent_sms, consent_mail,"
+      " do_not_contact, source, legal_basis, time_us, recorded_by, method) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  if (!q.ok()) return q.status();
+  return q->Bind(1, c.lead_id)
+      .Bind(2, int64_t{c.consent.email})
+      .Bind(3, int64_t{c.consent.phone})
+      .Bind(4, int64_t{c.consent.sms})
+      .Bind(5, int64_t{c.consent.mail})
+      .Bind(6, int64_t{c.consent.do_not_contact})
+      .Bind(7, c.provenance.source)
+      .Bind(8, int64_t{c.provenance.legal_basis})
+      .BindTime(9, c.provenance.time)
+      .Bind(10, c.provenance.recorded_by)
+      .Bind(11, c.method)
+      .Run();
+}
+
+absl::StatusOr<Page<ConsentChange>> SqlMarketingTx::ListConsentChanges(const std::string& lead_id, int64_t after,
+                                                                       int limit) {
+  absl::StatusOr<Statement> q = tx_.Prepare(
+      "SELECT seq, lead_id, consent_email, consent_phone, consent_sms, consent_mail, do_not_contact, source,"
+      " legal_basis, time_us, recorded_by, method FROM consent_changes WHERE lead_id = ? AND seq > ?"
+      " ORDER BY seq LIMIT ?");
+  if (!q.ok()) return q.status();
+  q->Bind(1, lead_id).Bind(2, after).Bind(3, int64_t{limit + 1});
+  return sql::ReadPage<ConsentChange>(*q, limit, [](const Statement& r) {
+    ConsentChange c;
+    c.lead_id = r.Text(1);
+    c.consent = Consent{r.Int(2) != 0, r.Int(3) != 0, r.Int(4) != 0, r.Int(5) != 0, r.Int(6) != 0};
+    c.provenance.source = r.Text(7);
+    c.provenance.legal_basis = static_cast<int>(r.Int(8));
+    c.provenance.time = r.Time(9);
+    c.provenance.recorded_by = r.Text(10);
+    c.method = r.Text(11);
+    return c;
+  });
+}
+
 }  // namespace handoff::marketing

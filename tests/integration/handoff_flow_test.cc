@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "google/protobuf/util/time_util.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "tests/integration/handoff_system.h"
 
@@ -960,6 +961,57 @@ TEST_F(HandoffFlowTest, ListsGiveWhatChangedSinceATimeInOrderOfChange) {
   ASSERT_TRUE(opportunities_->ListOpportunities(Ctx().get(), list, &opps).ok());
   ASSERT_EQ(opps.opportunities_size(), 1);
   EXPECT_EQ(opps.opportunities(0).lead(), a);
+}
+
+// Every consent change is kept with its provenance: capture, UpdateConsent, erasure.
+TEST_F(HandoffFlowTest, ConsentChangesAreKeptWithTheirProvenance) {
+  mv1::CaptureLeadRequest capture;
+  capture.mutable_contact()->set_email("gdpr@example.org");
+  capture.mutable_consent()->set_email(true);
+  capture.set_request_id(RequestId());
+  const std::string lead = Capture(capture);
+  CaptureEmail("gdpr@example.org");  // merges, grants nothing new: no change kept
+
+  mv1::UpdateConsentRequest update;
+  update.set_lead(lead);
+  update.mutable_consent()->set_email(true);
+  update.mutable_consent()->set_phone(true);
+  update.mutable_provenance()->set_source("web-form:callback");
+  update.mutable_provenance()->set_legal_basis(mv1::LEGAL_BASIS_CONSENT);
+  *update.mutable_provenance()->mutable_time() = google::protobuf::util::TimeUtil::SecondsToTimestamp(1'700'000'000);
+  update.set_request_id(RequestId());
+  mv1::UpdateConsentResponse updated;
+  ASSERT_TRUE(leads_->UpdateConsent(Ctx().get(), update, &updated).ok());
+  // A bad provenance is refused and keeps nothing.
+  update.mutable_provenance()->set_legal_basis(static_cast<mv1::LegalBasis>(99));
+  update.set_request_id(RequestId());
+  grpc::Status s = leads_->UpdateConsent(Ctx().get(), update, &updated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message().rfind("provenance.legal_basis", 0), 0u) << s.error_message();
+
+  mv1::EraseContactRequest erase;
+  erase.set_lead(lead);
+  erase.set_request_id(RequestId());
+  mv1::EraseContactResponse erased;
+  ASSERT_TRUE(leads_->EraseContact(Ctx().get(), erase, &erased).ok());
+
+  mv1::ListConsentChangesRequest req;
+  req.set_lead(lead);
+  mv1::ListConsentChangesResponse resp;
+  s = leads_->ListConsentChanges(Ctx().get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.changes_size(), 3);
+  EXPECT_EQ(resp.changes(0).method(), "LeadService/CaptureLead");
+  EXPECT_EQ(resp.changes(0).provenance().source(), "CaptureLead");
+  EXPECT_TRUE(resp.changes(0).consent().email());
+  EXPECT_EQ(resp.changes(1).method(), "LeadService/UpdateConsent");
+  EXPECT_EQ(resp.changes(1).provenance().source(), "web-form:callback");
+  EXPECT_EQ(resp.changes(1).provenance().legal_basis(), mv1::LEGAL_BASIS_CONSENT);
+  EXPECT_EQ(resp.changes(1).provenance().time().seconds(), 1'700'000'000);
+  EXPECT_TRUE(resp.changes(1).consent().phone());
+  EXPECT_FALSE(resp.changes(1).provenance().recorded_by().empty());
+  EXPECT_EQ(resp.changes(2).method(), "LeadService/EraseContact");
+  EXPECT_TRUE(resp.changes(2).consent().do_not_contact());
 }
 
 // UpdateLead corrects contact data with a field mask, and the correction reaches the
