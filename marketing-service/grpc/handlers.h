@@ -62,7 +62,7 @@ class CampaignHandler final : public ParseCheckedService<v1::CampaignService::Ca
 class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackService> {
  public:
   explicit LeadHandler(HandlerDeps deps) : d_(deps) {
-    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::ListTouches, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::ListConsentChanges, &LeadHandler::UpdateLead, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
+    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::BatchRecordTouches, &LeadHandler::ListTouches, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::ListConsentChanges, &LeadHandler::UpdateLead, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
     ServeImportLeadsRaw();
   }
   grpc::ServerUnaryReactor* CaptureLead(grpc::CallbackServerContext* ctx,
@@ -77,6 +77,9 @@ class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackSe
   grpc::ServerUnaryReactor* RecordTouch(grpc::CallbackServerContext* ctx,
                                         const v1::RecordTouchRequest* req,
                                         v1::RecordTouchResponse* resp) override;
+  grpc::ServerUnaryReactor* BatchRecordTouches(grpc::CallbackServerContext* ctx,
+                                               const v1::BatchRecordTouchesRequest* req,
+                                               v1::BatchRecordTouchesResponse* resp) override;
   grpc::ServerUnaryReactor* ListTouches(grpc::CallbackServerContext* ctx,
                                         const v1::ListTouchesRequest* req,
                                         v1::ListTouchesResponse* resp) override;
@@ -110,6 +113,13 @@ class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackSe
   absl::Status Capture(const v1::CaptureLeadRequest& req, v1::CaptureLeadResponse* resp,
                        bool request_id_optional);
   WorkerPool& pool() { return d_.pool; }
+
+ private:
+  // Handles one touch (RecordTouch or a BatchRecordTouches item) in its own transaction,
+  // audited as `method`.
+  absl::Status RecordOneTouch(const v1::RecordTouchRequest& req, v1::RecordTouchResponse* resp, const char* method);
+
+ public:
 
  private:
   // ImportLeads is served on raw bytes, each row parsed by the reactor (lead_handler.cc).

@@ -22,6 +22,7 @@ namespace handoff::marketing {
 namespace {
 
 constexpr int64_t kMaxImportRows = 100000;
+constexpr int kMaxBatchTouches = 500;
 
 // Fills a proto lead from a domain lead, loading its score breakdown and history.
 absl::Status FillLead(MarketingTx& tx, const LeadWorkflow& leads, const Lead& lead,
@@ -279,29 +280,63 @@ grpc::ServerUnaryReactor* LeadHandler::ListLeads(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* LeadHandler::RecordTouch(grpc::CallbackServerContext* ctx,
                                                    const v1::RecordTouchRequest* req,
                                                    v1::RecordTouchResponse* resp) {
-  return d_.runner.Run(ctx, "LeadService/RecordTouch", *req, [this, req, resp] {
-    TouchInput in;
-    absl::StatusOr<std::string> lead = ParseLeadName(req->lead(), "lead");
-    if (!lead.ok()) return lead.status();
-    in.lead_id = *lead;
-    if (!req->campaign().empty()) {  // no campaign: a web visit, an organic touch
-      absl::StatusOr<std::string> campaign = ParseCampaignName(req->campaign(), "campaign");
-      if (!campaign.ok()) return campaign.status();
-      in.campaign_id = *campaign;
+  return d_.runner.Run(ctx, "LeadService/RecordTouch", *req,
+                       [this, req, resp] { return RecordOneTouch(*req, resp, "LeadService/RecordTouch"); });
+}
+
+absl::Status LeadHandler::RecordOneTouch(const v1::RecordTouchRequest& req, v1::RecordTouchResponse* resp,
+                                const char* method) {
+  TouchInput in;
+  absl::StatusOr<std::string> lead = ParseLeadName(req.lead(), "lead");
+  if (!lead.ok()) return lead.status();
+  in.lead_id = *lead;
+  if (!req.campaign().empty()) {  // no campaign: a web visit, an organic touch
+    absl::StatusOr<std::string> campaign = ParseCampaignName(req.campaign(), "campaign");
+    if (!campaign.ok()) return campaign.status();
+    in.campaign_id = *campaign;
+  }
+  in.type = static_cast<TouchType>(req.touch_type());
+  in.touch_id = req.touch_id();
+  in.time = handoff::FromProto(req.occur_time());
+  // touch_id is the idempotency key here: the domain turns a repeat into a no-op.
+  absl::Status s = RunAudited(d_.store, d_.clock, method, req, req.touch_id(), resp,
+                              [&](MarketingTx& tx) -> absl::Status {
+    absl::StatusOr<TouchResult> r = d_.leads.RecordTouch(tx, in);
+    if (!r.ok()) return r.status();
+    resp->set_duplicate(r->duplicate);
+    return FillLead(tx, d_.leads, r->lead, resp->mutable_lead());
+  });
+  if (s.ok()) d_.runtime.Committed();
+  return s;
+}
+
+grpc::ServerUnaryReactor* LeadHandler::BatchRecordTouches(grpc::CallbackServerContext* ctx,
+                                                          const v1::BatchRecordTouchesRequest* req,
+                                                          v1::BatchRecordTouchesResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/BatchRecordTouches", *req, [this, req, resp]() -> absl::Status {
+    if (req->requests_size() == 0 || req->requests_size() > kMaxBatchTouches) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("requests: give 1 to ", kMaxBatchTouches, " touches (got ", req->requests_size(), ")"));
     }
-    in.type = static_cast<TouchType>(req->touch_type());
-    in.touch_id = req->touch_id();
-    in.time = handoff::FromProto(req->occur_time());
-    // touch_id is the idempotency key here: the domain turns a repeat into a no-op.
-    absl::Status s = RunAudited(d_.store, d_.clock, "LeadService/RecordTouch", *req, req->touch_id(), resp,
-                                [&](MarketingTx& tx) -> absl::Status {
-      absl::StatusOr<TouchResult> r = d_.leads.RecordTouch(tx, in);
-      if (!r.ok()) return r.status();
-      resp->set_duplicate(r->duplicate);
-      return FillLead(tx, d_.leads, r->lead, resp->mutable_lead());
-    });
-    if (s.ok()) d_.runtime.Committed();
-    return s;
+    for (const v1::RecordTouchRequest& item : req->requests()) {
+      v1::BatchTouchResult* result = resp->add_results();
+      const absl::Status s = RecordOneTouch(item, result->mutable_touched(), "LeadService/BatchRecordTouches");
+      if (s.ok()) continue;
+      result->clear_touched();
+      const grpc::Status told = ToCallerStatus(s, "LeadService/BatchRecordTouches");
+      if (s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ||
+          s.code() == absl::StatusCode::kFailedPrecondition) {
+        result->set_code(static_cast<int>(s.code()));
+        result->set_reason(EffectiveReason(s));
+        result->set_message(told.error_message());
+        continue;
+      }
+      // Storage trouble is not the item's fault: stop; the items before it are stored and
+      // a retry of the whole batch is safe (touch_ids make repeats no-ops).
+      return absl::Status(s.code(), absl::StrCat("requests[", resp->results_size() - 1, "]: ", told.error_message(),
+                                                 " (the items before it are recorded)"));
+    }
+    return absl::OkStatus();
   });
 }
 

@@ -1014,6 +1014,41 @@ TEST_F(HandoffFlowTest, ConsentChangesAreKeptWithTheirProvenance) {
   EXPECT_TRUE(resp.changes(2).consent().do_not_contact());
 }
 
+// A batch of touches: each item as RecordTouch would answer it, refusals never stopping
+// the others.
+TEST_F(HandoffFlowTest, ABatchOfTouchesAnswersEachItemOnItsOwn) {
+  const std::string lead = CaptureEmail("batch@example.org");  // no consent
+  mv1::BatchRecordTouchesRequest req;
+  auto add = [&](const std::string& who, mv1::TouchType type, const std::string& id) {
+    mv1::RecordTouchRequest* t = req.add_requests();
+    t->set_lead(who);
+    t->set_touch_type(type);
+    t->set_touch_id(id);
+  };
+  add(lead, mv1::TOUCH_TYPE_EMAIL_OPENED, "b-1");
+  add(lead, mv1::TOUCH_TYPE_EMAIL_SENT, "b-2");  // no e-mail consent
+  add(lead, mv1::TOUCH_TYPE_EMAIL_OPENED, "b-1");  // a repeat
+  add("people/1", mv1::TOUCH_TYPE_EMAIL_OPENED, "b-3");  // malformed
+  add(lead, mv1::TOUCH_TYPE_CONTENT_DOWNLOAD, "b-4");
+  mv1::BatchRecordTouchesResponse resp;
+  const grpc::Status s = leads_->BatchRecordTouches(Ctx().get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.results_size(), 5);
+  EXPECT_EQ(resp.results(0).code(), 0);
+  EXPECT_FALSE(resp.results(0).touched().duplicate());
+  EXPECT_EQ(resp.results(1).code(), static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+  EXPECT_EQ(resp.results(1).reason(), "CONSENT_MISSING");
+  EXPECT_TRUE(resp.results(2).touched().duplicate());
+  EXPECT_EQ(resp.results(3).code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(resp.results(3).reason(), "FIELD_INVALID");
+  EXPECT_EQ(resp.results(4).code(), 0);
+  EXPECT_EQ(resp.results(4).touched().lead().touch_count(), 3);  // capture, b-1, b-4
+  EXPECT_EQ(GetLead(lead).touch_count(), 3);
+
+  mv1::BatchRecordTouchesRequest empty;
+  EXPECT_EQ(leads_->BatchRecordTouches(Ctx().get(), empty, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 // UpdateLead corrects contact data with a field mask, and the correction reaches the
 // snapshot on sales' opportunity.
 TEST_F(HandoffFlowTest, ACorrectedContactReachesSalesSnapshot) {
