@@ -205,31 +205,48 @@ grpc::ServerUnaryReactor* LeadHandler::GetLead(grpc::CallbackServerContext* ctx,
   });
 }
 
+namespace {
+
+// A list of one lead's records (touches, consent changes): parses `lead`, page_size and
+// page_token, answers NOT_FOUND for an unknown lead, reads a page with `read`, writes each
+// item with `add` and the token of the next page to `next_page_token`.
+template <typename Item, typename Request, typename Read, typename Add>
+absl::Status ListOfLead(MarketingStore& store, const Request& req, Read read, Add add,
+                        std::string* next_page_token) {
+  absl::StatusOr<std::string> id = ParseLeadName(req.lead(), "lead");
+  if (!id.ok()) return id.status();
+  absl::StatusOr<int> size = ClampPageSize(req.page_size());
+  if (!size.ok()) return size.status();
+  absl::StatusOr<int64_t> after = DecodePageToken(req);
+  if (!after.ok()) return after.status();
+  return store.Read([&](MarketingTx& tx) -> absl::Status {
+    if (absl::StatusOr<Lead> lead = tx.GetLead(*id); !lead.ok()) return lead.status();
+    absl::StatusOr<Page<Item>> page = read(tx, *id, *after, *size);
+    if (!page.ok()) return page.status();
+    for (const Item& item : page->items) add(item);
+    if (page->next_cursor) *next_page_token = EncodePageToken(req, *page->next_cursor);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* LeadHandler::ListTouches(grpc::CallbackServerContext* ctx,
                                                    const v1::ListTouchesRequest* req,
                                                    v1::ListTouchesResponse* resp) {
   return d_.runner.Run(ctx, "LeadService/ListTouches", *req, [this, req, resp] {
-    absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
-    if (!id.ok()) return id.status();
-    absl::StatusOr<int> size = ClampPageSize(req->page_size());
-    if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(*req);
-    if (!after.ok()) return after.status();
-    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
-      if (absl::StatusOr<Lead> lead = tx.GetLead(*id); !lead.ok()) return lead.status();
-      absl::StatusOr<Page<Touch>> page = tx.ListTouches(*id, *after, *size);
-      if (!page.ok()) return page.status();
-      for (const Touch& t : page->items) {
-        v1::TouchRecord* out = resp->add_touches();
-        out->set_touch_id(t.touch_id);
-        out->set_touch_type(static_cast<v1::TouchType>(t.type));
-        if (!t.campaign_id.empty()) out->set_campaign(CampaignName(t.campaign_id));
-        handoff::ToProto(t.time, out->mutable_occur_time());
-        out->set_merged_capture(t.merged_capture);
-      }
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
-      return absl::OkStatus();
-    });
+    return ListOfLead<Touch>(
+        d_.store, *req,
+        [](MarketingTx& tx, const std::string& id, int64_t after, int size) { return tx.ListTouches(id, after, size); },
+        [resp](const Touch& t) {
+          v1::TouchRecord* out = resp->add_touches();
+          out->set_touch_id(t.touch_id);
+          out->set_touch_type(static_cast<v1::TouchType>(t.type));
+          if (!t.campaign_id.empty()) out->set_campaign(CampaignName(t.campaign_id));
+          handoff::ToProto(t.time, out->mutable_occur_time());
+          out->set_merged_capture(t.merged_capture);
+        },
+        resp->mutable_next_page_token());
   });
 }
 
@@ -465,28 +482,21 @@ grpc::ServerUnaryReactor* LeadHandler::ListConsentChanges(grpc::CallbackServerCo
                                                           const v1::ListConsentChangesRequest* req,
                                                           v1::ListConsentChangesResponse* resp) {
   return d_.runner.Run(ctx, "LeadService/ListConsentChanges", *req, [this, req, resp] {
-    absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
-    if (!id.ok()) return id.status();
-    absl::StatusOr<int> size = ClampPageSize(req->page_size());
-    if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(*req);
-    if (!after.ok()) return after.status();
-    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
-      if (absl::StatusOr<Lead> lead = tx.GetLead(*id); !lead.ok()) return lead.status();
-      absl::StatusOr<Page<ConsentChange>> page = tx.ListConsentChanges(*id, *after, *size);
-      if (!page.ok()) return page.status();
-      for (const ConsentChange& c : page->items) {
-        v1::ConsentChange* out = resp->add_changes();
-        handoff::ToProto(c.consent, out->mutable_consent());
-        out->mutable_provenance()->set_source(c.provenance.source);
-        out->mutable_provenance()->set_legal_basis(static_cast<v1::LegalBasis>(c.provenance.legal_basis));
-        handoff::ToProto(c.provenance.time, out->mutable_provenance()->mutable_time());
-        out->mutable_provenance()->set_recorded_by(c.provenance.recorded_by);
-        out->set_method(c.method);
-      }
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
-      return absl::OkStatus();
-    });
+    return ListOfLead<ConsentChange>(
+        d_.store, *req,
+        [](MarketingTx& tx, const std::string& id, int64_t after, int size) {
+          return tx.ListConsentChanges(id, after, size);
+        },
+        [resp](const ConsentChange& c) {
+          v1::ConsentChange* out = resp->add_changes();
+          handoff::ToProto(c.consent, out->mutable_consent());
+          out->mutable_provenance()->set_source(c.provenance.source);
+          out->mutable_provenance()->set_legal_basis(static_cast<v1::LegalBasis>(c.provenance.legal_basis));
+          handoff::ToProto(c.provenance.time, out->mutable_provenance()->mutable_time());
+          out->mutable_provenance()->set_recorded_by(c.provenance.recorded_by);
+          out->set_method(c.method);
+        },
+        resp->mutable_next_page_token());
   });
 }
 
