@@ -25,8 +25,6 @@ trap 'stop_services >/dev/null 2>&1 || true; rm -rf "$data"' EXIT
 { read -r mport; read -r sport; read -r metrics_port; } < <(free_ports 3)
 MARKETING_METRICS="127.0.0.1:$metrics_port" start_services 127.0.0.1 "$mport" "$sport" "$data"
 /usr/bin/python3 scripts/demo.py --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport"
-node scripts/node/example.js --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport" \
-  --googleapis "${BUILD_DIR:-build}/googleapis"
 /usr/bin/python3 - "$metrics_port" <<'PY'
 import sys, urllib.request
 body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
@@ -37,6 +35,9 @@ if missing:
     sys.exit(f"test: /metrics lacks {missing}")
 print("test: /metrics exports RPC counts and the outbox backlog")
 PY
+# After the metrics check, which counts the Python walkthrough's calls alone.
+node scripts/node/example.js --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport" \
+  --googleapis "${BUILD_DIR:-build}/googleapis"
 stop_services
 echo "test: both services stopped cleanly on SIGTERM"
 
