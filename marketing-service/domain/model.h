@@ -51,6 +51,7 @@ struct UtmCodes {
 };
 
 struct Campaign {
+  int64_t seq = 0;  // storage order (listing cursor); 0 before it is stored
   std::string id;
   std::string parent_id;  // empty: none
   UtmCodes utm;

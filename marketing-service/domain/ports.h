@@ -70,7 +70,7 @@ class MarketingTx : public UnitOfWork {
   virtual absl::StatusOr<Campaign> GetCampaign(const std::string& id) = 0;
   virtual absl::Status InsertCampaign(const Campaign& campaign) = 0;
   virtual absl::Status UpdateCampaign(const Campaign& campaign) = 0;
-  virtual absl::StatusOr<Page<Campaign>> ListCampaigns(CampaignState state, int64_t after,
+  virtual absl::StatusOr<Page<Campaign>> ListCampaigns(CampaignState state, const UpdateOrder& sync, int64_t after,
                                                        int limit) = 0;
   virtual absl::Status InsertSpend(const SpendEntry& entry) = 0;
   virtual absl::StatusOr<Page<SpendEntry>> ListSpend(const std::string& campaign_id, int64_t after,

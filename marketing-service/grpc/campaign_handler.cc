@@ -1,6 +1,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/convert.h"
 #include "common/grpc/field_mask.h"
+#include "common/grpc/list_sync.h"
 #include "common/idempotency.h"
 #include "common/page_token.h"
 #include "marketing-service/grpc/convert.h"
@@ -103,17 +104,21 @@ grpc::ServerUnaryReactor* CampaignHandler::ListCampaigns(grpc::CallbackServerCon
   return d_.runner.Run(ctx, "CampaignService/ListCampaigns", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(*req);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<ListPosition> at =
+        ReadListPosition(*req, req->order_by(), req->has_min_update_time() ? &req->min_update_time() : nullptr);
+    if (!at.ok()) return at.status();
     if (req->state() < 0 || req->state() > kCampaignStateMax) {
       return absl::InvalidArgumentError("state is not a valid CampaignState");
     }
     return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<Page<Campaign>> page =
-          tx.ListCampaigns(static_cast<CampaignState>(req->state()), *after, *size);
+          tx.ListCampaigns(static_cast<CampaignState>(req->state()), at->sync, at->after_seq, *size);
       if (!page.ok()) return page.status();
       for (const Campaign& c : page->items) ToProto(c, resp->add_campaigns());
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
+      if (page->next_cursor) {
+        const Campaign& last = page->items.back();
+        resp->set_next_page_token(NextListPageToken(*req, at->sync, last.seq, last.update_time));
+      }
       return absl::OkStatus();
     });
   });

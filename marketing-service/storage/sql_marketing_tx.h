@@ -33,7 +33,7 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   absl::StatusOr<Campaign> GetCampaign(const std::string& id) override;
   absl::Status InsertCampaign(const Campaign& c) override;
   absl::Status UpdateCampaign(const Campaign& c) override;
-  absl::StatusOr<Page<Campaign>> ListCampaigns(CampaignState state, int64_t after,
+  absl::StatusOr<Page<Campaign>> ListCampaigns(CampaignState state, const UpdateOrder& sync, int64_t after,
                                                int limit) override;
   absl::Status InsertSpend(const SpendEntry& e) override;
   absl::StatusOr<Page<SpendEntry>> ListSpend(const std::string& campaign_id, int64_t after,

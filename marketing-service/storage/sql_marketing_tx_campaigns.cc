@@ -18,6 +18,7 @@ constexpr char kCampaignColumns[] =
 
 Campaign ReadCampaign(const Statement& q) {
   Campaign c;
+  c.seq = q.Int(0);
   c.id = q.Text(1);
   c.display_name = q.Text(2);
   c.channel = static_cast<Channel>(q.Int(3));
@@ -89,13 +90,16 @@ absl::Status SqlMarketingTx::UpdateCampaign(const Campaign& c) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Page<Campaign>> SqlMarketingTx::ListCampaigns(CampaignState state, int64_t after,
-                                                             int limit) {
+absl::StatusOr<Page<Campaign>> SqlMarketingTx::ListCampaigns(CampaignState state, const UpdateOrder& sync,
+                                                             int64_t after, int limit) {
   absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
-      "SELECT ", kCampaignColumns,
-      " FROM campaigns WHERE seq > ?1 AND (?2 = 0 OR state = ?2) ORDER BY seq LIMIT ?3"));
+      "SELECT ", kCampaignColumns, " FROM campaigns WHERE ",
+      sync.by_update_time ? "(update_us > ?5 OR (update_us = ?5 AND seq > ?1))" : "seq > ?1",
+      " AND update_us >= ?4 AND (?2 = 0 OR state = ?2) ORDER BY ",
+      sync.by_update_time ? "update_us, seq" : "seq", " LIMIT ?3"));
   if (!q.ok()) return q.status();
-  q->Bind(1, after).Bind(2, int64_t{static_cast<int>(state)}).Bind(3, int64_t{limit + 1});
+  q->Bind(1, after).Bind(2, int64_t{static_cast<int>(state)}).Bind(3, int64_t{limit + 1}).Bind(4, sync.min_update_us);
+  if (sync.by_update_time) q->Bind(5, sync.after_update_us);
   return sql::ReadPage<Campaign>(*q, limit, ReadCampaign);
 }
 

@@ -39,6 +39,7 @@ enum class Outcome {
 };
 
 struct Rep {
+  int64_t seq = 0;  // storage order (listing cursor); 0 before it is stored
   std::string id;
   std::string display_name;
   std::string email;

@@ -64,7 +64,7 @@ class SalesTx : public UnitOfWork {
   virtual absl::StatusOr<Rep> GetRep(const std::string& id) = 0;
   virtual absl::Status InsertRep(const Rep& rep) = 0;
   virtual absl::Status UpdateRep(const Rep& rep) = 0;
-  virtual absl::StatusOr<Page<Rep>> ListReps(int64_t after, int limit) = 0;
+  virtual absl::StatusOr<Page<Rep>> ListReps(const UpdateOrder& sync, int64_t after, int limit) = 0;
   virtual absl::StatusOr<std::vector<Rep>> AllReps() = 0;
   // The next value of the assignment rotation counter.
   virtual absl::StatusOr<int64_t> NextAssignmentSeq() = 0;

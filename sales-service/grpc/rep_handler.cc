@@ -1,5 +1,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc/field_mask.h"
+#include "common/grpc/list_sync.h"
 #include "common/page_token.h"
 #include "common/ids.h"
 #include "sales-service/grpc/handlers.h"
@@ -47,13 +48,17 @@ grpc::ServerUnaryReactor* RepHandler::ListReps(grpc::CallbackServerContext* ctx,
   return d_.runner.Run(ctx, "RepService/ListReps", *req, [this, req, resp] {
     absl::StatusOr<int> size = ClampPageSize(req->page_size());
     if (!size.ok()) return size.status();
-    absl::StatusOr<int64_t> after = DecodePageToken(*req);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<ListPosition> at =
+        ReadListPosition(*req, req->order_by(), req->has_min_update_time() ? &req->min_update_time() : nullptr);
+    if (!at.ok()) return at.status();
     return d_.store.Read([&](SalesTx& tx) -> absl::Status {
-      absl::StatusOr<Page<Rep>> page = tx.ListReps(*after, *size);
+      absl::StatusOr<Page<Rep>> page = tx.ListReps(at->sync, at->after_seq, *size);
       if (!page.ok()) return page.status();
       for (const Rep& r : page->items) ToProto(r, resp->add_reps());
-      if (page->next_cursor) resp->set_next_page_token(EncodePageToken(*req, *page->next_cursor));
+      if (page->next_cursor) {
+        const Rep& last = page->items.back();
+        resp->set_next_page_token(NextListPageToken(*req, at->sync, last.seq, last.update_time));
+      }
       return absl::OkStatus();
     });
   });

@@ -30,7 +30,7 @@ class SqlSalesTx final : public sql::UnitOfWorkOn<SalesTx> {
   absl::StatusOr<Rep> GetRep(const std::string& id) override;
   absl::Status InsertRep(const Rep& r) override;
   absl::Status UpdateRep(const Rep& r) override;
-  absl::StatusOr<Page<Rep>> ListReps(int64_t after, int limit) override;
+  absl::StatusOr<Page<Rep>> ListReps(const UpdateOrder& sync, int64_t after, int limit) override;
   absl::StatusOr<std::vector<Rep>> AllReps() override;
   absl::StatusOr<int64_t> NextAssignmentSeq() override;
 

@@ -19,6 +19,7 @@ constexpr char kRepColumns[] =
 
 Rep ReadRep(const Statement& q) {
   Rep r;
+  r.seq = q.Int(0);
   r.id = q.Text(1);
   r.display_name = q.Text(2);
   r.email = q.Text(3);
@@ -79,11 +80,14 @@ absl::Status SqlSalesTx::UpdateRep(const Rep& r) {
   return sql::RunOnOneRow(tx_, *q, absl::StrCat("reps/", r.id));
 }
 
-absl::StatusOr<Page<Rep>> SqlSalesTx::ListReps(int64_t after, int limit) {
+absl::StatusOr<Page<Rep>> SqlSalesTx::ListReps(const UpdateOrder& sync, int64_t after, int limit) {
   absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
-      "SELECT ", kRepColumns, " FROM reps r WHERE r.seq > ? ORDER BY r.seq LIMIT ?"));
+      "SELECT ", kRepColumns, " FROM reps r WHERE ",
+      sync.by_update_time ? "(r.update_us > ?4 OR (r.update_us = ?4 AND r.seq > ?1))" : "r.seq > ?1",
+      " AND r.update_us >= ?3 ORDER BY ", sync.by_update_time ? "r.update_us, r.seq" : "r.seq", " LIMIT ?2"));
   if (!q.ok()) return q.status();
-  q->Bind(1, after).Bind(2, int64_t{limit + 1});
+  q->Bind(1, after).Bind(2, int64_t{limit + 1}).Bind(3, sync.min_update_us);
+  if (sync.by_update_time) q->Bind(4, sync.after_update_us);
   return sql::ReadPage<Rep>(*q, limit, ReadRep);
 }
 

@@ -961,6 +961,50 @@ TEST_F(HandoffFlowTest, ListsGiveWhatChangedSinceATimeInOrderOfChange) {
   ASSERT_TRUE(opportunities_->ListOpportunities(Ctx().get(), list, &opps).ok());
   ASSERT_EQ(opps.opportunities_size(), 1);
   EXPECT_EQ(opps.opportunities(0).lead(), a);
+
+  // Campaigns and reps: the one changed last comes last.
+  const mv1::Campaign first = CreateCampaign(100);
+  const mv1::Campaign second = CreateCampaign(100);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  {
+    mv1::UpdateCampaignRequest update;
+    update.mutable_campaign()->set_name(first.name());
+    update.mutable_campaign()->set_display_name("renamed");
+    update.set_request_id(RequestId());
+    mv1::UpdateCampaignResponse updated;
+    ASSERT_TRUE(campaigns_->UpdateCampaign(Ctx().get(), update, &updated).ok());
+  }
+  mv1::ListCampaignsRequest by_change;
+  *by_change.mutable_min_update_time() = second.update_time();
+  by_change.set_order_by("update_time");
+  mv1::ListCampaignsResponse changed;
+  ASSERT_TRUE(campaigns_->ListCampaigns(Ctx().get(), by_change, &changed).ok());
+  ASSERT_EQ(changed.campaigns_size(), 2);
+  EXPECT_EQ(changed.campaigns(0).name(), second.name());
+  EXPECT_EQ(changed.campaigns(1).name(), first.name());
+  const sv1::Rep rep_a = CreateRep("sync-a", "", 1);
+  const sv1::Rep rep_b = CreateRep("sync-b", "", 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  {
+    sv1::UpdateRepRequest update;
+    update.mutable_rep()->set_name(rep_a.name());
+    update.mutable_rep()->set_capacity(2);
+    update.set_request_id(RequestId());
+    sv1::UpdateRepResponse updated;
+    ASSERT_TRUE(reps_->UpdateRep(Ctx().get(), update, &updated).ok());
+  }
+  sv1::ListRepsRequest reps_by_change;
+  *reps_by_change.mutable_min_update_time() = rep_b.update_time();
+  reps_by_change.set_order_by("update_time");
+  reps_by_change.set_page_size(1);
+  std::vector<std::string> rep_order;
+  do {
+    sv1::ListRepsResponse page;
+    ASSERT_TRUE(reps_->ListReps(Ctx().get(), reps_by_change, &page).ok());
+    for (const sv1::Rep& r : page.reps()) rep_order.push_back(r.name());
+    reps_by_change.set_page_token(page.next_page_token());
+  } while (!reps_by_change.page_token().empty() && rep_order.size() < 10);
+  EXPECT_EQ(rep_order, (std::vector<std::string>{rep_b.name(), rep_a.name()}));
 }
 
 // Every consent change is kept with its provenance: capture, UpdateConsent, erasure.
