@@ -7,6 +7,7 @@
 #include "common/error_details.h"
 #include "common/grpc/convert.h"
 #include "common/grpc/event_stream.h"
+#include "common/grpc/field_mask.h"
 #include "common/grpc/list_sync.h"
 #include "common/grpc/request_validation.h"
 #include "common/grpc/status.h"
@@ -23,6 +24,13 @@ namespace {
 
 constexpr int64_t kMaxImportRows = 100000;
 constexpr int kMaxBatchTouches = 500;
+
+// Whether a failed ImportLeads row or BatchRecordTouches item was refused for what it says
+// (reported in its result, the others go on) rather than failed for the store (ends the call).
+bool IsRefusalOfTheItem(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ||
+         s.code() == absl::StatusCode::kFailedPrecondition;
+}
 
 // Fills a proto lead from a domain lead, loading its score breakdown and history.
 absl::Status FillLead(MarketingTx& tx, const LeadWorkflow& leads, const Lead& lead,
@@ -97,9 +105,7 @@ class ImportReactor final : public grpc::ServerReadReactor<grpc::ByteBuffer> {
         response_.add_row_statuses(v1::IMPORT_ROW_STATUS_CREATED);
         response_.set_created_count(response_.created_count() + 1);
       }
-    } else if (s.code() == absl::StatusCode::kInvalidArgument ||
-               s.code() == absl::StatusCode::kNotFound ||
-               s.code() == absl::StatusCode::kFailedPrecondition) {
+    } else if (IsRefusalOfTheItem(s)) {
       response_.add_row_statuses(v1::IMPORT_ROW_STATUS_REJECTED);
       v1::ImportRowRejection* rejection = response_.add_rejections();
       rejection->set_row(rows_);
@@ -341,8 +347,7 @@ grpc::ServerUnaryReactor* LeadHandler::BatchRecordTouches(grpc::CallbackServerCo
       if (s.ok()) continue;
       result->clear_touched();
       const grpc::Status told = ToCallerStatus(s, "LeadService/BatchRecordTouches");
-      if (s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ||
-          s.code() == absl::StatusCode::kFailedPrecondition) {
+      if (IsRefusalOfTheItem(s)) {
         result->set_code(static_cast<int>(s.code()));
         result->set_reason(EffectiveReason(s));
         result->set_message(told.error_message());
@@ -419,16 +424,9 @@ namespace {
 // The contact fields an UpdateLead request changes (see lead_service.proto).
 absl::StatusOr<std::vector<std::string>> ContactFieldsToUpdate(const v1::UpdateLeadRequest& req) {
   const std::vector<std::string>& all = ContactFieldNames();
-  if (req.update_mask().paths_size() == 0) {  // the fields set in the request
-    Contact given = handoff::FromProto(req.lead().contact());
-    std::vector<std::string> set;
-    for (const auto& [name, value] :
-         {std::pair{"email", given.email}, std::pair{"phone", given.phone}, std::pair{"given_name", given.given_name},
-          std::pair{"family_name", given.family_name}, std::pair{"company", given.company},
-          std::pair{"title", given.title}, std::pair{"country_code", given.country_code}}) {
-      if (!value.empty()) set.push_back(name);
-    }
-    if (set.empty()) {
+  if (req.update_mask().paths_size() == 0) {  // the contact fields set in the request
+    absl::StatusOr<std::vector<std::string>> set = UpdatePaths(req.lead().contact(), req.update_mask(), all);
+    if (!set.ok()) {
       return absl::InvalidArgumentError("lead.contact: give the fields to change, or name them in update_mask");
     }
     return set;
