@@ -271,8 +271,12 @@ TEST_F(OutboxTest, TheReceiversReasonDecidesBetweenParkingAndRetrying) {
   Enqueue("erased", "k1");
   Enqueue("early", "k2");
   std::map<std::string, int> attempts;
+  absl::Mutex mu;  // the two keys are delivered on threads of their own
   OutboxDispatcher d(*store_, [&](const OutboxMessage& m) {
-    ++attempts[m.message_id];
+    {
+      absl::MutexLock lock(&mu);
+      ++attempts[m.message_id];
+    }
     if (m.message_id == "erased") {
       return WithReason(absl::FailedPreconditionError("leads/1 was erased"), reason::kLeadErased);
     }
