@@ -41,6 +41,8 @@ inline constexpr absl::string_view kBudgetExceeded = "BUDGET_EXCEEDED";
 inline constexpr absl::string_view kTotalLimitExceeded = "TOTAL_LIMIT_EXCEEDED";
 inline constexpr absl::string_view kUtmCodesTaken = "UTM_CODES_TAKEN";
 inline constexpr absl::string_view kContactTaken = "CONTACT_TAKEN";
+inline constexpr absl::string_view kLeadMerged = "LEAD_MERGED";
+inline constexpr absl::string_view kCurrencyMismatch = "CURRENCY_MISMATCH";
 // Sales.
 inline constexpr absl::string_view kNotPendingAcceptance = "NOT_PENDING_ACCEPTANCE";
 inline constexpr absl::string_view kNotAccepted = "NOT_ACCEPTED";

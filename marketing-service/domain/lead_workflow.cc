@@ -41,6 +41,21 @@ absl::Status CheckNotErased(const Lead& lead, absl::string_view action) {
       ". Capture the person again with fresh consent (a new lead)")), reason::kLeadErased, absl::StrCat("leads/", lead.id));
 }
 
+// A lead merged into another is a pointer to it: changes go to the lead kept.
+absl::Status CheckNotMerged(const Lead& lead) {
+  if (lead.merged_into.empty()) return absl::OkStatus();
+  const std::string kept = absl::StrCat("leads/", lead.merged_into);
+  return WithReason(absl::FailedPreconditionError(absl::StrCat("leads/", lead.id, " was merged into ", kept,
+                                                               " (the same person); use ", kept)),
+                    reason::kLeadMerged, kept);
+}
+
+// The lead itself, or the lead it was merged into.
+absl::StatusOr<Lead> FollowMerge(MarketingTx& tx, Lead lead) {
+  if (lead.merged_into.empty()) return lead;
+  return tx.GetLead(lead.merged_into);
+}
+
 constexpr TouchType kOutbound[] = {TouchType::kEmailSent, TouchType::kMailSent, TouchType::kSmsSent,
                                    TouchType::kCallMade};
 
@@ -86,6 +101,23 @@ absl::Status LeadWorkflow::PromoteToMql(MarketingTx& tx, Lead& lead, absl::Time 
   absl::StatusOr<std::vector<std::string>> campaigns = tx.TouchedCampaigns(lead.id);
   if (!campaigns.ok()) return campaigns.status();
   return sales_.QueueHandoff(tx, HandoffNotice{lead, *std::move(campaigns), now, std::move(touches)});
+}
+
+absl::Status LeadWorkflow::TellSales(MarketingTx& tx, const Lead& lead,
+                                     absl::Status (SalesGateway::*queue)(UnitOfWork&, const Lead&),
+                                     bool skip_lead) const {
+  if (lead.ever_mql && !skip_lead) {
+    if (absl::Status s = (sales_.*queue)(tx, lead); !s.ok()) return s;
+  }
+  absl::StatusOr<std::vector<Lead>> merged = tx.LeadsMergedInto(lead.id);
+  if (!merged.ok()) return merged.status();
+  for (const Lead& m : *merged) {
+    if (!m.ever_mql) continue;
+    Lead as_known = lead;  // the person, under the name sales was handed
+    as_known.id = m.id;
+    if (absl::Status s = (sales_.*queue)(tx, as_known); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status LeadWorkflow::Save(MarketingTx& tx, Lead& lead, absl::Time now, LeadEventType type,
@@ -144,7 +176,9 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     absl::StatusOr<std::optional<Lead>> found = tx.FindLeadByEmail(contact->email);
     if (!found.ok()) return found.status();
     if (found->has_value()) {
-      existing = **found;
+      absl::StatusOr<Lead> person = FollowMerge(tx, **found);
+      if (!person.ok()) return person.status();
+      existing = *std::move(person);
       result.matched_on = "email";
     }
   }
@@ -152,7 +186,9 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     absl::StatusOr<std::optional<Lead>> found = tx.FindLeadByPhone(contact->phone);
     if (!found.ok()) return found.status();
     if (found->has_value()) {
-      existing = **found;
+      absl::StatusOr<Lead> person = FollowMerge(tx, **found);
+      if (!person.ok()) return person.status();
+      existing = *std::move(person);
       result.matched_on = "phone";
     }
   }
@@ -233,6 +269,7 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
   }
   absl::StatusOr<Lead> lead = tx.GetLead(in.lead_id);
   if (!lead.ok()) return lead.status();
+  if (absl::Status s = CheckNotMerged(*lead); !s.ok()) return s;
   if (absl::Status s = CheckNotErased(*lead, "touched"); !s.ok()) return s;
   if (!in.campaign_id.empty()) {
     if (absl::Status s = CheckCampaignOpen(tx, in.campaign_id); !s.ok()) return s;
@@ -298,6 +335,7 @@ absl::StatusOr<Lead> LeadWorkflow::Qualify(MarketingTx& tx, const std::string& l
   if (reason.size() > 1000) return absl::InvalidArgumentError("reason is longer than 1000 characters");
   absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
   if (!lead.ok()) return lead.status();
+  if (absl::Status s = CheckNotMerged(*lead); !s.ok()) return s;
   if (absl::Status s = CheckNotErased(*lead, "qualified"); !s.ok()) return s;
   if (lead->owner != Owner::kMarketing) {
     return WithReason(absl::FailedPreconditionError(
@@ -323,6 +361,7 @@ absl::StatusOr<Lead> LeadWorkflow::Disqualify(MarketingTx& tx, const std::string
   }
   absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
   if (!lead.ok()) return lead.status();
+  if (absl::Status s = CheckNotMerged(*lead); !s.ok()) return s;
   if (lead->owner != Owner::kMarketing) {
     return WithReason(absl::FailedPreconditionError(absl::StrCat(
         "leads/", lead_id, " is with sales; sales rejects it (RejectOpportunity) instead")), reason::kOwnedBySales, absl::StrCat("leads/", lead_id));
@@ -357,15 +396,14 @@ absl::StatusOr<Lead> LeadWorkflow::UpdateConsent(MarketingTx& tx, const std::str
   }
   absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
   if (!lead.ok()) return lead.status();
+  if (absl::Status s = CheckNotMerged(*lead); !s.ok()) return s;
   if (absl::Status s = CheckNotErased(*lead, "given consent"); !s.ok()) return s;
   lead->consent = consent;
   if (absl::Status s = RecordConsent(tx, *lead, "LeadService/UpdateConsent", provenance); !s.ok()) return s;
   if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kConsentChanged, false); !s.ok()) {
     return s;
   }
-  if (lead->ever_mql) {
-    if (absl::Status s = sales_.QueueConsentChange(tx, *lead); !s.ok()) return s;
-  }
+  if (absl::Status s = TellSales(tx, *lead, &SalesGateway::QueueConsentChange, false); !s.ok()) return s;
   return lead;
 }
 
@@ -395,6 +433,7 @@ absl::StatusOr<Lead> LeadWorkflow::UpdateContact(MarketingTx& tx, const std::str
   absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
   if (!lead.ok()) return lead.status();
   const std::string name = absl::StrCat("leads/", lead_id);
+  if (absl::Status s = CheckNotMerged(*lead); !s.ok()) return s;
   if (absl::Status s = CheckNotErased(*lead, "corrected"); !s.ok()) return s;
   if (!patch.etag.empty() && patch.etag != EtagOf(lead->version)) {
     return WithReason(absl::AbortedError(absl::StrCat(name, " changed since etag ", patch.etag,
@@ -412,14 +451,22 @@ absl::StatusOr<Lead> LeadWorkflow::UpdateContact(MarketingTx& tx, const std::str
   if (!contact.ok()) return contact.status();
   // One record per person: an e-mail or phone another lead has makes the two one person.
   const bool grants = lead->consent.email || lead->consent.phone || lead->consent.sms || lead->consent.mail;
-  for (const auto& [value, old, find] :
-       {std::tuple{contact->email, lead->contact.email, &MarketingTx::FindLeadByEmail},
-        std::tuple{contact->phone, lead->contact.phone, &MarketingTx::FindLeadByPhone}}) {
+  std::vector<Lead> releasing;  // leads merged into this one that give up the value
+  for (const auto& [value, old, find, field] :
+       {std::tuple{contact->email, lead->contact.email, &MarketingTx::FindLeadByEmail, &Contact::email},
+        std::tuple{contact->phone, lead->contact.phone, &MarketingTx::FindLeadByPhone, &Contact::phone}}) {
     if (value.empty() || value == old) continue;
     absl::StatusOr<std::optional<Lead>> other = (tx.*find)(value);
     if (!other.ok()) return other.status();
-    if (other->has_value() && (*other)->id != lead->id) {
-      const std::string other_name = absl::StrCat("leads/", (*other)->id);
+    if (other->has_value() && (*other)->merged_into == lead->id) {
+      // The person's own value, kept on a lead merged into this one: it moves here.
+      auto same = std::find_if(releasing.begin(), releasing.end(),
+                               [&](const Lead& l) { return l.id == (*other)->id; });
+      Lead& from = same != releasing.end() ? *same : releasing.emplace_back(**other);
+      from.contact.*field = "";
+    } else if (other->has_value() && (*other)->id != lead->id) {
+      const std::string other_name =
+          absl::StrCat("leads/", (*other)->merged_into.empty() ? (*other)->id : (*other)->merged_into);
       return WithReason(absl::AlreadyExistsError(absl::StrCat(other_name, " already has this ",
                                                               value == contact->email ? "e-mail" : "phone",
                                                               ": the two leads are one person")),
@@ -437,14 +484,88 @@ absl::StatusOr<Lead> LeadWorkflow::UpdateContact(MarketingTx& tx, const std::str
   if (*contact == lead->contact) return lead;  // nothing changes: no new version, no event
   lead->contact = *std::move(contact);
   const absl::Time now = clock_.Now();
+  for (Lead& from : releasing) {
+    if (absl::Status s = Save(tx, from, now, LeadEventType::kContactUpdated, false); !s.ok()) return s;
+  }
   bool handed_off = false;
   if (absl::Status s = Rescore(tx, *lead, now, &handed_off); !s.ok()) return s;
   if (absl::Status s = Save(tx, *lead, now, LeadEventType::kContactUpdated, handed_off); !s.ok()) return s;
   // Sales keeps a snapshot on its opportunities; a handoff made just now already has it.
-  if (lead->ever_mql && !handed_off) {
-    if (absl::Status s = sales_.QueueContactChange(tx, *lead); !s.ok()) return s;
-  }
+  if (absl::Status s = TellSales(tx, *lead, &SalesGateway::QueueContactChange, handed_off); !s.ok()) return s;
   return lead;
+}
+
+absl::Status LeadWorkflow::MoveForOutcome(MarketingTx& tx, Lead& lead, const OutcomeInput& in,
+                                          absl::Time now) const {
+  auto wrong_state = [&](const char* expected) {
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+        "leads/", lead.id, " is ", StageName(lead.stage), "; this outcome needs ", expected)), reason::kOutcomeOutOfOrder, absl::StrCat("leads/", lead.id));
+  };
+  switch (in.outcome) {
+    case Outcome::kAccepted:
+      if (lead.owner != Owner::kSalesPending) return wrong_state("a lead pending with sales");
+      if (absl::Status s = MoveStage(tx, lead, LifecycleStage::kSalesAccepted, now, "sales accepted"); !s.ok()) {
+        return s;
+      }
+      lead.owner = Owner::kSales;
+      lead.ever_accepted = true;
+      return absl::OkStatus();
+    case Outcome::kRejected:
+      if (lead.owner != Owner::kSalesPending) return wrong_state("a lead pending with sales");
+      if (absl::Status s = MoveStage(tx, lead, LifecycleStage::kRecycled, now,
+                                     absl::StrCat("sales rejected: ", in.reason));
+          !s.ok()) {
+        return s;
+      }
+      lead.owner = Owner::kMarketing;
+      lead.ever_rejected = true;
+      return absl::OkStatus();
+    case Outcome::kWon: {
+      const bool repeat = lead.stage == LifecycleStage::kCustomer;  // an upsell was won
+      if (lead.owner != Owner::kSales && !repeat) return wrong_state("a lead accepted by sales");
+      if (!repeat) {
+        if (absl::Status s = MoveStage(tx, lead, LifecycleStage::kCustomer, now, "deal won"); !s.ok()) return s;
+      }
+      lead.owner = Owner::kMarketing;  // marketing is forever: repeat business
+      return absl::OkStatus();
+    }
+    case Outcome::kSalesQualified:
+    case Outcome::kOpportunity: {
+      if (lead.owner != Owner::kSales) return wrong_state("a lead accepted by sales");
+      const LifecycleStage to = in.outcome == Outcome::kSalesQualified ? LifecycleStage::kSalesQualified
+                                                                       : LifecycleStage::kOpportunity;
+      if (lead.stage == to) return absl::OkStatus();  // already there
+      return MoveStage(tx, lead, to, now,
+                       in.outcome == Outcome::kSalesQualified ? "sales qualified" : "proposal sent");
+    }
+    case Outcome::kLost:
+      // A lost upsell leaves a customer a customer.
+      if (lead.stage == LifecycleStage::kCustomer) return absl::OkStatus();
+      if (lead.owner != Owner::kSales) return wrong_state("a lead accepted by sales");
+      if (absl::Status s = MoveStage(tx, lead, LifecycleStage::kRecycled, now,
+                                     absl::StrCat("deal lost: ", in.reason));
+          !s.ok()) {
+        return s;
+      }
+      lead.owner = Owner::kMarketing;
+      return absl::OkStatus();
+    case Outcome::kReopened: {
+      // Recycled after the loss, or qualified again and waiting for sales (sales answered
+      // that handoff with the reopened deal): either way sales owns it again.
+      const bool recycled = lead.owner == Owner::kMarketing && lead.stage == LifecycleStage::kRecycled;
+      const bool pending = lead.owner == Owner::kSalesPending;
+      if (!recycled && !pending) return wrong_state("a recycled lead or one pending with sales");
+      if (absl::Status s = MoveStage(tx, lead, LifecycleStage::kSalesAccepted, now, "lost deal reopened");
+          !s.ok()) {
+        return s;
+      }
+      lead.owner = Owner::kSales;
+      return absl::OkStatus();
+    }
+    case Outcome::kUnspecified:
+      break;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeInput& in) const {
@@ -461,96 +582,32 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
   if (in.outcome == Outcome::kWon) {
     if (absl::Status s = ValidatePositiveMoney(in.amount, "amount"); !s.ok()) return s;
   }
-  absl::StatusOr<Lead> lead = tx.GetLead(in.lead_id);
+  absl::StatusOr<Lead> handed = tx.GetLead(in.lead_id);
+  if (!handed.ok()) return handed.status();
+  // Sales knows the lead by the name it was handed; after MergeLeads the person's outcomes
+  // belong to the lead kept.
+  const bool merged = !handed->merged_into.empty();
+  absl::StatusOr<Lead> lead = FollowMerge(tx, *std::move(handed));
   if (!lead.ok()) return lead.status();
+  if (in.outcome == Outcome::kWon && !lead->won_revenue.currency.empty() &&
+      lead->won_revenue.currency != in.amount.currency) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "amount.currency_code ", in.amount.currency, " differs from this lead's revenue currency ",
+        lead->won_revenue.currency));
+  }
   const absl::Time now = TimeOr(in.time);
-  auto wrong_state = [&](const char* expected) {
-    return WithReason(absl::FailedPreconditionError(absl::StrCat(
-        "leads/", lead->id, " is ", StageName(lead->stage), "; this outcome needs ", expected)), reason::kOutcomeOutOfOrder, absl::StrCat("leads/", lead->id));
-  };
-  switch (in.outcome) {
-    case Outcome::kAccepted:
-      if (lead->owner != Owner::kSalesPending) return wrong_state("a lead pending with sales");
-      if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kSalesAccepted, now, "sales accepted");
-          !s.ok()) {
-        return s;
-      }
-      lead->owner = Owner::kSales;
-      lead->ever_accepted = true;
-      break;
-    case Outcome::kRejected:
-      if (lead->owner != Owner::kSalesPending) return wrong_state("a lead pending with sales");
-      if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kRecycled, now,
-                                     absl::StrCat("sales rejected: ", in.reason));
-          !s.ok()) {
-        return s;
-      }
-      lead->owner = Owner::kMarketing;
-      lead->ever_rejected = true;
-      break;
-    case Outcome::kWon: {
-      const bool repeat = lead->stage == LifecycleStage::kCustomer;  // an upsell was won
-      if (lead->owner != Owner::kSales && !repeat) return wrong_state("a lead accepted by sales");
-      if (!lead->won_revenue.currency.empty() && lead->won_revenue.currency != in.amount.currency) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "amount.currency_code ", in.amount.currency, " differs from this lead's revenue currency ",
-            lead->won_revenue.currency));
-      }
-      if (!repeat) {
-        if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kCustomer, now, "deal won");
-            !s.ok()) {
-          return s;
-        }
-      }
-      absl::StatusOr<int64_t> revenue = AddToTotal(lead->won_revenue.amount_minor, in.amount.amount_minor,
-                                                   absl::StrCat("leads/", lead->id, "'s won revenue"));
-      if (!revenue.ok()) return revenue.status();
-      lead->owner = Owner::kMarketing;  // marketing is forever: repeat business
-      lead->won_revenue.currency = in.amount.currency;
-      lead->won_revenue.amount_minor = *revenue;
-      ++lead->won_count;
-      break;
-    }
-    case Outcome::kSalesQualified:
-    case Outcome::kOpportunity: {
-      if (lead->owner != Owner::kSales) return wrong_state("a lead accepted by sales");
-      const LifecycleStage to = in.outcome == Outcome::kSalesQualified ? LifecycleStage::kSalesQualified
-                                                                       : LifecycleStage::kOpportunity;
-      if (lead->stage == to) break;  // already there
-      if (absl::Status s = MoveStage(tx, *lead, to, now,
-                                     in.outcome == Outcome::kSalesQualified ? "sales qualified"
-                                                                            : "proposal sent");
-          !s.ok()) {
-        return s;
-      }
-      break;
-    }
-    case Outcome::kLost:
-      // A lost upsell leaves a customer a customer.
-      if (lead->stage == LifecycleStage::kCustomer) break;
-      if (lead->owner != Owner::kSales) return wrong_state("a lead accepted by sales");
-      if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kRecycled, now,
-                                     absl::StrCat("deal lost: ", in.reason));
-          !s.ok()) {
-        return s;
-      }
-      lead->owner = Owner::kMarketing;
-      break;
-    case Outcome::kReopened: {
-      // Recycled after the loss, or qualified again and waiting for sales (sales answered
-      // that handoff with the reopened deal): either way sales owns it again.
-      const bool recycled = lead->owner == Owner::kMarketing && lead->stage == LifecycleStage::kRecycled;
-      const bool pending = lead->owner == Owner::kSalesPending;
-      if (!recycled && !pending) return wrong_state("a recycled lead or one pending with sales");
-      if (absl::Status s = MoveStage(tx, *lead, LifecycleStage::kSalesAccepted, now, "lost deal reopened");
-          !s.ok()) {
-        return s;
-      }
-      lead->owner = Owner::kSales;
-      break;
-    }
-    case Outcome::kUnspecified:
-      break;
+  absl::Status moved = MoveForOutcome(tx, *lead, in, now);
+  // The deal of a lead since merged into this one: the lead kept has its own place in the
+  // funnel, so an outcome that does not fit it is kept (reports, revenue) without moving it.
+  const bool kept_only = merged && ReasonOf(moved) == reason::kOutcomeOutOfOrder;
+  if (!moved.ok() && !kept_only) return moved;
+  if (in.outcome == Outcome::kWon) {
+    absl::StatusOr<int64_t> revenue = AddToTotal(lead->won_revenue.amount_minor, in.amount.amount_minor,
+                                                 absl::StrCat("leads/", lead->id, "'s won revenue"));
+    if (!revenue.ok()) return revenue.status();
+    lead->won_revenue.currency = in.amount.currency;
+    lead->won_revenue.amount_minor = *revenue;
+    ++lead->won_count;
   }
   const OutcomeRecord record{lead->id, in.opportunity, in.outcome,
                              in.outcome == Outcome::kWon ? in.amount : Money{}, now};
@@ -559,37 +616,155 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
   if (in.outcome == Outcome::kWon) {
     if (absl::Status s = RecordWinAttribution(tx, *outcome_id, record); !s.ok()) return s;
   }
-  lead->opportunity = in.opportunity;
-  lead->last_outcome = in.outcome;
-  lead->last_outcome_reason = in.reason;
+  if (!kept_only) {
+    lead->opportunity = in.opportunity;
+    lead->last_outcome = in.outcome;
+    lead->last_outcome_reason = in.reason;
+  }
   if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kOutcomeReported, false); !s.ok()) {
     return s;
   }
   return lead;
 }
 
-absl::StatusOr<Lead> LeadWorkflow::Erase(MarketingTx& tx, const std::string& lead_id) const {
-  absl::StatusOr<Lead> lead = tx.GetLead(lead_id);
-  if (!lead.ok()) return lead.status();
-  if (lead->erased) return lead;
+absl::StatusOr<MergeResult> LeadWorkflow::Merge(MarketingTx& tx, const MergeInput& in) const {
+  if (in.lead_id == in.merged_lead_id) {
+    return absl::InvalidArgumentError("merged_lead must name another lead than lead");
+  }
+  absl::StatusOr<Lead> kept = tx.GetLead(in.lead_id);
+  if (!kept.ok()) return kept.status();
+  absl::StatusOr<Lead> gone = tx.GetLead(in.merged_lead_id);
+  if (!gone.ok()) return gone.status();
+  // Done before (a retry): the same answer, nothing written.
+  if (gone->merged_into == kept->id) return MergeResult{*std::move(kept), *std::move(gone)};
+  for (const Lead* l : {&*kept, &*gone}) {
+    if (absl::Status s = CheckNotMerged(*l); !s.ok()) return s;
+    if (absl::Status s = CheckNotErased(*l, "merged"); !s.ok()) return s;
+  }
+  for (const auto& [l, etag] : {std::pair{&*kept, &in.etag}, std::pair{&*gone, &in.merged_lead_etag}}) {
+    if (etag->empty() || *etag == EtagOf(l->version)) continue;
+    const std::string name = absl::StrCat("leads/", l->id);
+    return WithReason(absl::AbortedError(absl::StrCat(name, " changed since etag ", *etag,
+                                                      " was read; get it again and retry")),
+                      reason::kStaleEtag, name);
+  }
+  const std::string gone_name = absl::StrCat("leads/", gone->id);
+  if (gone->owner != Owner::kMarketing) {
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          gone_name, " is with sales (a handoff or deal is open), so it cannot be merged into "
+                          "another lead; keep it instead (merge leads/", kept->id,
+                          " into it), or merge once sales has closed")),
+                      reason::kOwnedBySales, gone_name);
+  }
+  if (!kept->won_revenue.currency.empty() && !gone->won_revenue.currency.empty() &&
+      kept->won_revenue.currency != gone->won_revenue.currency) {
+    return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                          "leads/", kept->id, " has revenue in ", kept->won_revenue.currency, " and ", gone_name,
+                          " in ", gone->won_revenue.currency, "; a lead's revenue has one currency")),
+                      reason::kCurrencyMismatch, gone_name);
+  }
   const absl::Time now = clock_.Now();
+  // The person's latest word on consent wins (captures, UpdateConsent); the lead kept's
+  // when neither has one.
+  absl::StatusOr<int64_t> kept_said = tx.LastConsentChange(kept->id);
+  if (!kept_said.ok()) return kept_said.status();
+  absl::StatusOr<int64_t> gone_said = tx.LastConsentChange(gone->id);
+  if (!gone_said.ok()) return gone_said.status();
+  const Consent consent_before = kept->consent;
+  if (*gone_said > *kept_said) kept->consent = gone->consent;
+  FillGaps(kept->contact, gone->contact);
+  // E-mails are unique: one the lead kept takes leaves the merged lead. The merged lead
+  // keeps the others, so captures by them still find the person.
+  if (kept->contact.email == gone->contact.email) gone->contact.email.clear();
+  if (kept->contact.phone == gone->contact.phone) gone->contact.phone.clear();
+
+  if (absl::Status s = tx.MoveLeadRecords(gone->id, kept->id); !s.ok()) return s;
+  if (absl::Status s = tx.LeaveFunnel(gone->id, now); !s.ok()) return s;
+  kept->touch_count += gone->touch_count;
+  kept->merged_capture_count += gone->merged_capture_count + 1;
+  kept->ever_mql |= gone->ever_mql;
+  kept->ever_accepted |= gone->ever_accepted;
+  kept->ever_rejected |= gone->ever_rejected;
+  kept->won_count += gone->won_count;
+  if (gone->won_count > 0) {
+    absl::StatusOr<int64_t> revenue = AddToTotal(kept->won_revenue.amount_minor, gone->won_revenue.amount_minor,
+                                                 absl::StrCat("leads/", kept->id, "'s won revenue"));
+    if (!revenue.ok()) return revenue.status();
+    kept->won_revenue = Money{*revenue, gone->won_revenue.currency};
+  }
+  if (kept->source_campaign_id.empty()) kept->source_campaign_id = gone->source_campaign_id;
+  if (kept->opportunity.empty()) {
+    kept->opportunity = gone->opportunity;
+    kept->last_outcome = gone->last_outcome;
+    kept->last_outcome_reason = gone->last_outcome_reason;
+  }
+  // The merged lead is a pointer now: what it counted moved to the lead kept, and campaign
+  // reports count its capture as a merged one, not as a lead.
+  gone->merged_into = kept->id;
+  gone->merge_time = now;
+  gone->source_campaign_id.clear();
+  gone->score = 0;
+  gone->touch_count = 0;
+  gone->merged_capture_count = 0;
+  gone->won_count = 0;
+  gone->won_revenue = Money{};
+  if (absl::Status s = Save(tx, *gone, now, LeadEventType::kLeadsMerged, false); !s.ok()) return s;
+  // Leads merged into the merged lead before point to the lead kept (no chains).
+  absl::StatusOr<std::vector<Lead>> earlier = tx.LeadsMergedInto(gone->id);
+  if (!earlier.ok()) return earlier.status();
+  for (Lead& l : *earlier) {
+    l.merged_into = kept->id;
+    if (absl::Status s = Save(tx, l, now, LeadEventType::kLeadsMerged, false); !s.ok()) return s;
+  }
+  if (kept->consent != consent_before) {
+    ConsentProvenance from;
+    from.source = absl::StrCat("merge:", gone_name);
+    if (absl::Status s = RecordConsent(tx, *kept, "LeadService/MergeLeads", from); !s.ok()) return s;
+  }
+  bool handed_off = false;
+  if (absl::Status s = Rescore(tx, *kept, now, &handed_off); !s.ok()) return s;
+  if (absl::Status s = Save(tx, *kept, now, LeadEventType::kLeadsMerged, handed_off); !s.ok()) return s;
+  // Sales' snapshots of the person follow, under both names (a handoff made just now
+  // already has it all under the lead kept's).
+  for (const auto queue : {&SalesGateway::QueueContactChange, &SalesGateway::QueueConsentChange}) {
+    if (absl::Status s = TellSales(tx, *kept, queue, handed_off); !s.ok()) return s;
+  }
+  return MergeResult{*std::move(kept), *std::move(gone)};
+}
+
+absl::Status LeadWorkflow::EraseOne(MarketingTx& tx, Lead& lead, absl::Time now) const {
   std::vector<std::string> personal;
-  for (const std::string& value : {lead->contact.email, lead->contact.phone}) {
+  for (const std::string& value : {lead.contact.email, lead.contact.phone}) {
     if (value.empty()) continue;
     if (absl::Status s = tx.RecordErasure(ContactFingerprint(value), now); !s.ok()) return s;
     personal.push_back(value);
   }
   if (absl::Status s = tx.ForgetResponsesContaining(personal); !s.ok()) return s;
   // Country stays: it identifies no one and keeps territory figures intact.
-  lead->contact = Contact{"", "", "", "", "", "", lead->contact.country_code};
-  lead->consent = Consent{false, false, false, false, true};
-  if (absl::Status s = RecordConsent(tx, *lead, "LeadService/EraseContact", {}); !s.ok()) return s;
-  lead->erased = true;
-  lead->erase_time = now;
-  if (absl::Status s = Save(tx, *lead, now, LeadEventType::kErased, false); !s.ok()) return s;
-  if (lead->ever_mql) {
-    if (absl::Status s = sales_.QueueErasure(tx, *lead); !s.ok()) return s;
+  lead.contact = Contact{"", "", "", "", "", "", lead.contact.country_code};
+  lead.consent = Consent{false, false, false, false, true};
+  if (absl::Status s = RecordConsent(tx, lead, "LeadService/EraseContact", {}); !s.ok()) return s;
+  lead.erased = true;
+  lead.erase_time = now;
+  if (absl::Status s = Save(tx, lead, now, LeadEventType::kErased, false); !s.ok()) return s;
+  if (lead.ever_mql) return sales_.QueueErasure(tx, lead);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Lead> LeadWorkflow::Erase(MarketingTx& tx, const std::string& lead_id) const {
+  absl::StatusOr<Lead> found = tx.GetLead(lead_id);
+  if (!found.ok()) return found.status();
+  // The person is erased: the lead kept and every lead merged into it.
+  absl::StatusOr<Lead> lead = FollowMerge(tx, *std::move(found));
+  if (!lead.ok()) return lead.status();
+  if (lead->erased) return lead;
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<std::vector<Lead>> merged = tx.LeadsMergedInto(lead->id);
+  if (!merged.ok()) return merged.status();
+  for (Lead& other : *merged) {
+    if (absl::Status s = EraseOne(tx, other, now); !s.ok()) return s;
   }
+  if (absl::Status s = EraseOne(tx, *lead, now); !s.ok()) return s;
   return lead;
 }
 

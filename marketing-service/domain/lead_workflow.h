@@ -60,6 +60,19 @@ struct ContactPatch {
   std::string etag;                 // when set, the lead's current etag
 };
 
+// Two leads found to be one person (MergeLeads): `merged_lead_id` is merged into `lead_id`.
+struct MergeInput {
+  std::string lead_id;          // the lead kept
+  std::string merged_lead_id;   // the lead that then points to it
+  std::string etag;             // when set, lead_id's current etag
+  std::string merged_lead_etag; // when set, merged_lead_id's current etag
+};
+
+struct MergeResult {
+  Lead lead;         // the lead kept, after the merge
+  Lead merged_lead;  // the lead merged into it
+};
+
 // The Contact fields UpdateLead may change, by name.
 const std::vector<std::string>& ContactFieldNames();
 
@@ -99,6 +112,8 @@ class LeadWorkflow {
   // Corrects contact data; see UpdateLead in lead_service.proto.
   absl::StatusOr<Lead> UpdateContact(MarketingTx& tx, const std::string& lead_id, const ContactPatch& patch) const;
   absl::StatusOr<Lead> ReportOutcome(MarketingTx& tx, const OutcomeInput& in) const;
+  // Makes two leads one; see MergeLeads in lead_service.proto.
+  absl::StatusOr<MergeResult> Merge(MarketingTx& tx, const MergeInput& in) const;
   // Removes the person's personal data; see EraseContact in lead_service.proto.
   absl::StatusOr<Lead> Erase(MarketingTx& tx, const std::string& lead_id) const;
   absl::StatusOr<LeadView> View(MarketingTx& tx, const Lead& lead) const;
@@ -118,9 +133,18 @@ class LeadWorkflow {
   // Keeps the lead's current consent as a change made by `method` ("LeadService/...").
   absl::Status RecordConsent(MarketingTx& tx, const Lead& lead, absl::string_view method,
                              ConsentProvenance provenance) const;
+  // Queues `queue` to sales for the lead, unless skip_lead, and for the leads merged into
+  // it, each under its own name: sales knows the person by every lead it was handed.
+  absl::Status TellSales(MarketingTx& tx, const Lead& lead,
+                         absl::Status (SalesGateway::*queue)(UnitOfWork&, const Lead&), bool skip_lead) const;
   // Stores the lead (new version) and records `type`, then HANDED_OFF if `handed_off`.
   absl::Status Save(MarketingTx& tx, Lead& lead, absl::Time now, LeadEventType type,
                     bool handed_off) const;
+  // Moves the lead as outcome `in` says; FAILED_PRECONDITION (OUTCOME_OUT_OF_ORDER) when
+  // the outcome does not fit the lead's stage and owner.
+  absl::Status MoveForOutcome(MarketingTx& tx, Lead& lead, const OutcomeInput& in, absl::Time now) const;
+  // Erases one lead's personal data (Erase does it for the person's every lead).
+  absl::Status EraseOne(MarketingTx& tx, Lead& lead, absl::Time now) const;
   absl::Status MoveStage(MarketingTx& tx, Lead& lead, LifecycleStage to, absl::Time now,
                          const std::string& reason) const;
   // A subscriber that showed a buying signal becomes a LEAD; true when it moved.

@@ -111,6 +111,10 @@ struct Lead {
   int won_count = 0;
   bool erased = false;
   absl::Time erase_time = absl::InfinitePast();
+  // Set once MergeLeads found this lead to be the same person as lead `merged_into`, which
+  // now holds its touches, consent changes and outcomes.
+  std::string merged_into;
+  absl::Time merge_time = absl::InfinitePast();
   absl::Time create_time;
   absl::Time update_time;
   int64_t version = 1;

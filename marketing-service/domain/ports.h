@@ -89,7 +89,18 @@ class MarketingTx : public UnitOfWork {
   virtual absl::Status InsertConsentChange(const ConsentChange& change) = 0;
   virtual absl::StatusOr<Page<ConsentChange>> ListConsentChanges(const std::string& lead_id, int64_t after,
                                                                  int limit) = 0;
+  // The position of the lead's newest consent change (positions grow with every change of
+  // any lead); 0 when it has none.
+  virtual absl::StatusOr<int64_t> LastConsentChange(const std::string& lead_id) = 0;
   virtual absl::Status AppendStageChange(const std::string& lead_id, const StageChange& change) = 0;
+  // Ends the lead's stay in its current stage at `time` without a new stage: the lead
+  // leaves the funnel (a lead merged into another).
+  virtual absl::Status LeaveFunnel(const std::string& lead_id, absl::Time time) = 0;
+  // Gives lead `to` the touches, consent changes and outcomes of lead `from`; its captures
+  // become merged captures (MergeLeads).
+  virtual absl::Status MoveLeadRecords(const std::string& from, const std::string& to) = 0;
+  // The leads merged into `id`, oldest first.
+  virtual absl::StatusOr<std::vector<Lead>> LeadsMergedInto(const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<StageChange>> StageHistory(const std::string& lead_id) = 0;
 
   // Erasures: fingerprints (common/contact_fingerprint.h) of erased e-mails and phones.
@@ -184,7 +195,7 @@ class SalesGateway {
 // Values of handoff.marketing.v1.LeadEventType.
 enum class LeadEventType {
   kCaptured = 1, kMerged, kTouched, kHandedOff, kConsentChanged, kOutcomeReported, kErased,
-  kDisqualified, kEngaged, kContactUpdated,
+  kDisqualified, kEngaged, kContactUpdated, kLeadsMerged,
 };
 
 // Appends lead events in the caller's transaction (streamed by WatchLeadEvents).

@@ -71,6 +71,8 @@ void ToProto(const LeadView& view, v1::Lead* out) {
   out->set_etag(EtagOf(l.version));
   out->set_erased(l.erased);
   handoff::ToProtoIfSet(l.erase_time, [&] { return out->mutable_erase_time(); });
+  if (!l.merged_into.empty()) out->set_merged_into(LeadName(l.merged_into));
+  handoff::ToProtoIfSet(l.merge_time, [&] { return out->mutable_merge_time(); });
 }
 
 }  // namespace handoff::marketing

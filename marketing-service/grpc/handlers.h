@@ -62,7 +62,7 @@ class CampaignHandler final : public ParseCheckedService<v1::CampaignService::Ca
 class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackService> {
  public:
   explicit LeadHandler(HandlerDeps deps) : d_(deps) {
-    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::BatchRecordTouches, &LeadHandler::ListTouches, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::ListConsentChanges, &LeadHandler::UpdateLead, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
+    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::BatchRecordTouches, &LeadHandler::ListTouches, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::ListConsentChanges, &LeadHandler::UpdateLead, &LeadHandler::MergeLeads, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
     ServeImportLeadsRaw();
   }
   grpc::ServerUnaryReactor* CaptureLead(grpc::CallbackServerContext* ctx,
@@ -101,6 +101,9 @@ class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackSe
   grpc::ServerUnaryReactor* ReportOutcome(grpc::CallbackServerContext* ctx,
                                           const v1::ReportOutcomeRequest* req,
                                           v1::ReportOutcomeResponse* resp) override;
+  grpc::ServerUnaryReactor* MergeLeads(grpc::CallbackServerContext* ctx,
+                                       const v1::MergeLeadsRequest* req,
+                                       v1::MergeLeadsResponse* resp) override;
   grpc::ServerUnaryReactor* EraseContact(grpc::CallbackServerContext* ctx,
                                          const v1::EraseContactRequest* req,
                                          v1::EraseContactResponse* resp) override;

@@ -524,6 +524,29 @@ grpc::ServerUnaryReactor* LeadHandler::ReportOutcome(grpc::CallbackServerContext
   });
 }
 
+grpc::ServerUnaryReactor* LeadHandler::MergeLeads(grpc::CallbackServerContext* ctx,
+                                                  const v1::MergeLeadsRequest* req,
+                                                  v1::MergeLeadsResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/MergeLeads", *req, [this, req, resp] {
+    absl::StatusOr<std::string> id = ParseLeadName(req->lead(), "lead");
+    if (!id.ok()) return id.status();
+    absl::StatusOr<std::string> merged = ParseLeadName(req->merged_lead(), "merged_lead");
+    if (!merged.ok()) return merged.status();
+    const MergeInput in{*id, *merged, req->etag(), req->merged_lead_etag()};
+    absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/MergeLeads", *req, req->request_id(), resp,
+                                 [&](MarketingTx& tx) -> absl::Status {
+                                   absl::StatusOr<MergeResult> r = d_.leads.Merge(tx, in);
+                                   if (!r.ok()) return r.status();
+                                   if (absl::Status s = FillLead(tx, d_.leads, r->lead, resp->mutable_lead()); !s.ok()) {
+                                     return s;
+                                   }
+                                   return FillLead(tx, d_.leads, r->merged_lead, resp->mutable_merged_lead());
+                                 });
+    if (s.ok()) d_.runtime.Committed();
+    return s;
+  });
+}
+
 grpc::ServerUnaryReactor* LeadHandler::EraseContact(grpc::CallbackServerContext* ctx,
                                                     const v1::EraseContactRequest* req,
                                                     v1::EraseContactResponse* resp) {

@@ -48,6 +48,8 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   absl::StatusOr<Lead> GetLead(const std::string& id) override;
   absl::StatusOr<std::optional<Lead>> FindLeadByEmail(const std::string& email) override;
   absl::StatusOr<std::optional<Lead>> FindLeadByPhone(const std::string& phone) override;
+  absl::Status MoveLeadRecords(const std::string& from, const std::string& to) override;
+  absl::StatusOr<std::vector<Lead>> LeadsMergedInto(const std::string& id) override;
   absl::Status InsertLead(const Lead& l) override;
   absl::Status UpdateLead(const Lead& l) override;
   absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& f, int64_t after, int limit) override;
@@ -59,7 +61,9 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   absl::Status InsertConsentChange(const ConsentChange& change) override;
   absl::StatusOr<Page<ConsentChange>> ListConsentChanges(const std::string& lead_id, int64_t after,
                                                          int limit) override;
+  absl::StatusOr<int64_t> LastConsentChange(const std::string& lead_id) override;
   absl::Status AppendStageChange(const std::string& lead_id, const StageChange& c) override;
+  absl::Status LeaveFunnel(const std::string& lead_id, absl::Time time) override;
   absl::StatusOr<FunnelCounts> GetFunnelCounts() override;
   absl::StatusOr<absl::Duration> NthShortestStay(LifecycleStage stage, int64_t n) override;
   absl::StatusOr<std::vector<StageChange>> StageHistory(const std::string& lead_id) override;

@@ -6,30 +6,29 @@ namespace handoff::marketing {
 
 using sql::Statement;
 
-// Appends to the history and keeps the funnel projections (version 6) in step with it.
-absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const StageChange& c) {
-  const int64_t stage = static_cast<int>(c.stage);
-  // The stay that this change ends.
+// Ends the stay in the lead's last stage (if any) in the funnel projections.
+absl::Status SqlMarketingTx::LeaveFunnel(const std::string& lead_id, absl::Time time) {
   absl::StatusOr<Statement> last = tx_.Prepare(
       "SELECT stage, time_us FROM lead_stage_history WHERE lead_id = ? ORDER BY id DESC LIMIT 1");
   if (!last.ok()) return last.status();
   last->Bind(1, lead_id);
   absl::StatusOr<bool> had = last->Step();
   if (!had.ok()) return had.status();
-  if (*had) {
-    const int64_t from = last->Int(0);
-    const int64_t stay_us = absl::ToUnixMicros(c.time) - last->Int(1);
-    if (absl::Status s = Exec("INSERT INTO stage_stays(stage, duration_us) VALUES(?, ?)", {from, stay_us});
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = Exec("UPDATE funnel_stages SET current_count = current_count - 1, stays = stays + 1"
-                              " WHERE stage = ?",
-                              {from});
-        !s.ok()) {
-      return s;
-    }
+  if (!*had) return absl::OkStatus();
+  const int64_t from = last->Int(0);
+  const int64_t stay_us = absl::ToUnixMicros(time) - last->Int(1);
+  if (absl::Status s = Exec("INSERT INTO stage_stays(stage, duration_us) VALUES(?, ?)", {from, stay_us}); !s.ok()) {
+    return s;
   }
+  return Exec("UPDATE funnel_stages SET current_count = current_count - 1, stays = stays + 1 WHERE stage = ?",
+              {from});
+}
+
+// Appends to the history and keeps the funnel projections (version 6) in step with it.
+absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const StageChange& c) {
+  const int64_t stage = static_cast<int>(c.stage);
+  // The stay that this change ends.
+  if (absl::Status s = LeaveFunnel(lead_id, c.time); !s.ok()) return s;
   absl::StatusOr<bool> entered = HasEntered(lead_id, stage, 0);
   if (!entered.ok()) return entered.status();
   if (absl::Status s = Exec("UPDATE funnel_stages SET current_count = current_count + 1,"

@@ -15,7 +15,7 @@ constexpr char kLeadColumns[] =
     " consent_email, consent_phone, consent_sms, consent_mail, do_not_contact, stage, owner,"
     " score, source_campaign_id, merged_capture_count, touch_count, opportunity, last_outcome,"
     " last_outcome_reason, won_minor, won_currency, ever_mql, ever_accepted, ever_rejected,"
-    " won_count, create_us, update_us, version, erased, erase_us";
+    " won_count, create_us, update_us, version, erased, erase_us, merged_into, merge_us";
 
 Lead ReadLead(const Statement& q) {
   Lead l;
@@ -53,6 +53,8 @@ Lead ReadLead(const Statement& q) {
   l.version = q.Int(31);
   l.erased = q.Int(32) != 0;
   l.erase_time = q.OptionalTime(33);
+  l.merged_into = q.Text(34);
+  l.merge_time = q.OptionalTime(35);
   return l;
 }
 
@@ -91,6 +93,8 @@ void BindLead(Statement& q, const Lead& l) {
       .Bind(31, l.version)
       .Bind(32, int64_t{l.erased});
   q.BindOptionalTime(33, l.erase_time);
+  q.Bind(34, l.merged_into);
+  q.BindOptionalTime(35, l.merge_time);
 }
 
 }  // namespace
@@ -113,7 +117,7 @@ absl::StatusOr<std::optional<Lead>> SqlMarketingTx::FindLeadByPhone(const std::s
 absl::Status SqlMarketingTx::InsertLead(const Lead& l) {
   absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
       "INSERT INTO leads(", std::string(kLeadColumns).substr(5),
-      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   if (!q.ok()) return q.status();
   BindLead(*q, l);
   return q->Run();
@@ -128,7 +132,7 @@ absl::Status SqlMarketingTx::UpdateLead(const Lead& l) {
       " opportunity = ?20, last_outcome = ?21, last_outcome_reason = ?22, won_minor = ?23,"
       " won_currency = ?24, ever_mql = ?25, ever_accepted = ?26, ever_rejected = ?27,"
       " won_count = ?28, create_us = ?29, update_us = ?30, version = ?31, erased = ?32,"
-      " erase_us = ?33 WHERE id = ?1");
+      " erase_us = ?33, merged_into = ?34, merge_us = ?35 WHERE id = ?1");
   if (!q.ok()) return q.status();
   BindLead(*q, l);
   return sql::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id));
@@ -154,6 +158,38 @@ absl::StatusOr<Page<Lead>> SqlMarketingTx::ListLeads(const LeadFilter& f, int64_
       .Bind(5, int64_t{limit + 1})
       .Bind(6, f.email);
   return sql::ReadPage<Lead>(*q, limit, ReadLead);
+}
+
+absl::StatusOr<int64_t> SqlMarketingTx::LastConsentChange(const std::string& lead_id) {
+  absl::StatusOr<Statement> q =
+      tx_.Prepare("SELECT COALESCE(MAX(seq), 0) FROM consent_changes WHERE lead_id = ?");  // consent_changes_by_lead
+  if (!q.ok()) return q.status();
+  q->Bind(1, lead_id);
+  absl::StatusOr<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  return q->Int(0);
+}
+
+absl::Status SqlMarketingTx::MoveLeadRecords(const std::string& from, const std::string& to) {
+  // A capture of the merged lead is now one more capture of the person (campaign reports
+  // count it as a merged capture, no longer as a new lead).
+  for (const char* sql : {"UPDATE touches SET lead_id = ?2, merged_capture = CASE WHEN touch_id LIKE 'capture:%'"
+                          " THEN 1 ELSE merged_capture END WHERE lead_id = ?1",
+                          "UPDATE consent_changes SET lead_id = ?2 WHERE lead_id = ?1",
+                          "UPDATE outcomes SET lead_id = ?2 WHERE lead_id = ?1"}) {
+    absl::StatusOr<Statement> q = tx_.Prepare(sql);
+    if (!q.ok()) return q.status();
+    if (absl::Status s = q->Bind(1, from).Bind(2, to).Run(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Lead>> SqlMarketingTx::LeadsMergedInto(const std::string& id) {
+  absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+      "SELECT ", kLeadColumns, " FROM leads WHERE merged_into = ?1 AND merged_into <> '' ORDER BY seq"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, id);
+  return sql::ReadAll<Lead>(*q, ReadLead);
 }
 
 absl::Status SqlMarketingTx::RecordErasure(const std::string& fingerprint, absl::Time time) {

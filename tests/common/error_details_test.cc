@@ -1,5 +1,8 @@
 #include "common/error_details.h"
 
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 
 #include "common/grpc/status.h"
@@ -9,6 +12,28 @@
 
 namespace handoff {
 namespace {
+
+std::string ReadSource(const std::string& path) {
+  std::ifstream in(std::string(HANDOFF_SOURCE_DIR) + "/" + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Callers act on reasons; each one the services send is in README.md's table.
+TEST(ErrorDetails, EveryReasonIsListedInTheReadme) {
+  const std::string header = ReadSource("common/error_details.h");
+  const std::string readme = ReadSource("README.md");
+  ASSERT_FALSE(readme.empty());
+  const std::regex reason(R"re(absl::string_view k\w+ = "([A-Z_]+)")re");
+  int reasons = 0;
+  for (std::sregex_iterator it(header.begin(), header.end(), reason), end; it != end; ++it) {
+    const std::string name = (*it)[1];
+    ++reasons;
+    EXPECT_NE(readme.find("| `" + name + "` |"), std::string::npos) << name << " is not in README.md, \"Errors\"";
+  }
+  EXPECT_GT(reasons, 40);
+}
 
 // The google.rpc.Status a caller decodes from grpc-status-details-bin.
 google::rpc::Status Told(const absl::Status& status) {

@@ -9,6 +9,7 @@
 
 #include "google/protobuf/util/time_util.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "tests/integration/error_details.h"
 #include "tests/integration/handoff_system.h"
 
 namespace handoff::testing {
@@ -1148,6 +1149,81 @@ TEST_F(HandoffFlowTest, ACorrectedContactReachesSalesSnapshot) {
     const std::vector<sv1::Opportunity> opps = OpportunitiesOf(lead);
     return opps.size() == 1 && opps[0].contact().email() == "dora@example.com" && opps[0].contact().title().empty();
   }));
+}
+
+// MergeLeads makes two leads of one person one: the lead kept gets the touches and fills
+// its contact gaps (which reach sales' snapshot), the other points to it and sends the
+// person's later captures there; a lead with an open deal cannot be the one merged away.
+TEST_F(HandoffFlowTest, TwoLeadsOfOnePersonMergeAndSalesSeesTheMergedContact) {
+  CreateRep("kim", "", 10);
+  mv1::CaptureLeadRequest work;
+  work.mutable_contact()->set_email("kim@work.example");
+  work.mutable_contact()->set_phone("+1 202 555 0143");
+  work.mutable_contact()->set_company("Initech");
+  work.set_request_id(RequestId());
+  const std::string at_work = Capture(work);
+  const std::string at_home = CaptureEmail("kim@home.example");
+  Qualify(at_home);  // the one sales works
+  ASSERT_FALSE(AwaitOpportunities(at_home).empty());
+
+  auto merge = [&](const std::string& kept, const std::string& gone, const std::string& request_id,
+                   mv1::MergeLeadsResponse* resp) {
+    mv1::MergeLeadsRequest req;
+    req.set_lead(kept);
+    req.set_merged_lead(gone);
+    req.set_request_id(request_id);
+    return leads_->MergeLeads(Ctx().get(), req, resp);
+  };
+  // The lead with sales cannot be merged away; the error says which one and why.
+  mv1::MergeLeadsResponse resp;
+  grpc::Status s = merge(at_work, at_home, RequestId(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_EQ(ReasonOf(s), "OWNED_BY_SALES");
+  EXPECT_EQ(GetLead(at_work).merged_into(), "");
+
+  const std::string id = RequestId();
+  s = merge(at_home, at_work, id, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.lead().name(), at_home);
+  EXPECT_EQ(resp.lead().touch_count(), 2);
+  EXPECT_EQ(resp.lead().merged_capture_count(), 1);
+  EXPECT_EQ(resp.lead().contact().phone(), "+12025550143");
+  EXPECT_EQ(resp.lead().contact().company(), "Initech");
+  EXPECT_EQ(resp.merged_lead().merged_into(), at_home);
+  EXPECT_TRUE(resp.merged_lead().has_merge_time());
+  EXPECT_EQ(GetLead(at_work).merged_into(), at_home);
+  // The same request again answers the same.
+  mv1::MergeLeadsResponse again;
+  ASSERT_TRUE(merge(at_home, at_work, id, &again).ok());
+  EXPECT_EQ(again.lead().etag(), resp.lead().etag());
+
+  // Sales' snapshot gets the contact data the merge filled in.
+  ASSERT_TRUE(Eventually([&] {
+    const std::vector<sv1::Opportunity> opps = OpportunitiesOf(at_home);
+    return opps.size() == 1 && opps[0].contact().phone() == "+12025550143" && opps[0].contact().company() == "Initech";
+  })) << "sales kept the contact of before the merge";
+
+  // The work address still finds the person; the merged lead takes no touches.
+  work.set_request_id(RequestId());
+  mv1::CaptureLeadResponse captured;
+  ASSERT_TRUE(leads_->CaptureLead(Ctx().get(), work, &captured).ok());
+  EXPECT_EQ(captured.lead().name(), at_home);
+  EXPECT_TRUE(captured.merged());
+  mv1::RecordTouchResponse touched;
+  s = Touch(at_work, "", mv1::TOUCH_TYPE_WEB_VISIT, "after-merge", &touched);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(s), "LEAD_MERGED");
+  const std::optional<google::rpc::ErrorInfo> info = DetailOf<google::rpc::ErrorInfo>(s);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->metadata().at("resource"), at_home);
+
+  // Malformed and self merges name the field.
+  s = merge(at_home, at_home, RequestId(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadFieldOf(s), "merged_lead");
+  s = merge(at_home, "people/1", RequestId(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadFieldOf(s), "merged_lead");
 }
 
 // A touch needs no campaign (a web visit); ListTouches pages through a lead's touches,

@@ -88,6 +88,20 @@ class LeadWorkflowTest : public ::testing::Test {
     });
   }
 
+  absl::StatusOr<MergeResult> Merge(const std::string& kept, const std::string& gone) {
+    return InTx<MergeResult>([&](MarketingTx& tx) { return leads_.Merge(tx, {kept, gone, "", ""}); });
+  }
+
+  absl::StatusOr<Lead> Report(const std::string& lead, Outcome o, Money amount = {}, const std::string& reason = "") {
+    return InTx<Lead>([&](MarketingTx& tx) {
+      return leads_.ReportOutcome(tx, {lead, "opportunities/o-" + lead, o, reason, amount, absl::InfinitePast()});
+    });
+  }
+
+  Lead Get(const std::string& id) {
+    return *InTx<Lead>([&](MarketingTx& tx) { return tx.GetLead(id); });
+  }
+
   int LeadCount() {
     return static_cast<int>(
         InTx<Page<Lead>>([&](MarketingTx& tx) { return tx.ListLeads({}, 0, 500); })->items.size());
@@ -468,6 +482,135 @@ TEST_F(LeadWorkflowTest, ErasedPersonComesBackOnlyWithFreshConsent) {
   EXPECT_FALSE(back.merged);
   EXPECT_NE(back.lead.id, id);
   EXPECT_TRUE(back.lead.consent.email);
+}
+
+TEST_F(LeadWorkflowTest, MergeMovesTouchesConsentAndCountsAndLeavesAPointer) {
+  const std::string a = Capture("ada@work.example")->lead.id;                     // 15
+  const std::string b = Capture("ada@home.example", "+44 20 7946 0958")->lead.id;  // 15
+  ASSERT_TRUE(Touch(b, TouchType::kWebVisit, "w1").ok());                          // +2
+  // The person's latest word on consent was given on b.
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateConsent(tx, b, Consent{true}); }).ok());
+  events_.types.clear();
+
+  const MergeResult r = *Merge(a, b);
+  EXPECT_EQ(r.lead.id, a);
+  EXPECT_EQ(r.lead.touch_count, 3);
+  EXPECT_EQ(r.lead.merged_capture_count, 1);
+  EXPECT_EQ(r.lead.score, 32);
+  EXPECT_EQ(r.lead.stage, LifecycleStage::kLead);
+  EXPECT_EQ(r.lead.contact.email, "ada@work.example");
+  EXPECT_EQ(r.lead.contact.phone, "+442079460958");  // a gap filled from b
+  EXPECT_TRUE(r.lead.consent.email);
+  EXPECT_EQ(r.merged_lead.merged_into, a);
+  EXPECT_EQ(r.merged_lead.contact.email, "ada@home.example");  // kept for lookups
+  EXPECT_EQ(r.merged_lead.contact.phone, "");                  // a has it now
+  EXPECT_EQ(r.merged_lead.touch_count, 0);
+  EXPECT_EQ(r.merged_lead.source_campaign_id, "");
+  EXPECT_EQ(events_.types, std::vector<LeadEventType>({LeadEventType::kLeadsMerged, LeadEventType::kLeadsMerged}));
+
+  EXPECT_EQ(InTx<Page<marketing::Touch>>([&](MarketingTx& tx) { return tx.ListTouches(a, 0, 10); })->items.size(), 3u);
+  EXPECT_TRUE(InTx<Page<marketing::Touch>>([&](MarketingTx& tx) { return tx.ListTouches(b, 0, 10); })->items.empty());
+  const Page<ConsentChange> consent =
+      *InTx<Page<ConsentChange>>([&](MarketingTx& tx) { return tx.ListConsentChanges(a, 0, 10); });
+  ASSERT_EQ(consent.items.size(), 2u);
+  EXPECT_EQ(consent.items[0].method, "LeadService/UpdateConsent");  // b's, moved
+  EXPECT_EQ(consent.items[1].method, "LeadService/MergeLeads");
+  EXPECT_EQ(consent.items[1].provenance.source, "merge:leads/" + b);
+  // The campaign had one person: b's capture counts as a merged capture.
+  const CampaignCounts counts = *InTx<CampaignCounts>([&](MarketingTx& tx) {
+    return tx.CountForCampaign(campaign_, absl::InfinitePast(), absl::InfiniteFuture());
+  });
+  EXPECT_EQ(counts.leads, 1);
+  EXPECT_EQ(counts.merged_captures, 1);
+  const FunnelCounts funnel = *InTx<FunnelCounts>([&](MarketingTx& tx) { return tx.GetFunnelCounts(); });
+  EXPECT_EQ(funnel.current[static_cast<int>(LifecycleStage::kLead)], 1);
+
+  // b's e-mail still finds the person; b itself takes no more changes.
+  EXPECT_EQ(Capture("ada@home.example")->lead.id, a);
+  absl::Status touched = Touch(b, TouchType::kWebVisit, "w2").status();
+  EXPECT_EQ(touched.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReasonOf(touched), "LEAD_MERGED");
+  EXPECT_NE(touched.message().find("leads/" + a), std::string::npos) << touched;
+  EXPECT_EQ(ReasonOf(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, b, ""); }).status()), "LEAD_MERGED");
+
+  // A retry answers the same and writes nothing; the other way round is refused.
+  const Lead now_a = Get(a);
+  const MergeResult again = *Merge(a, b);
+  EXPECT_EQ(again.lead.version, now_a.version);
+  EXPECT_EQ(again.merged_lead.version, r.merged_lead.version);
+  EXPECT_EQ(ReasonOf(Merge(b, a).status()), "LEAD_MERGED");
+  EXPECT_EQ(Merge(a, a).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Merge(a, "nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LeadWorkflowTest, MergeRefusesALeadWithSalesAndSendsItsLaterOutcomesAndErasureToTheLeadKept) {
+  const std::string a = Capture("a@example.com")->lead.id;
+  const std::string b = Capture("b@example.com")->lead.id;
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Qualify(tx, b, ""); }).ok());
+  const Lead a_before = Get(a);
+  absl::Status pending = Merge(a, b).status();
+  EXPECT_EQ(pending.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReasonOf(pending), "OWNED_BY_SALES");
+  EXPECT_EQ(Get(a).version, a_before.version);  // nothing written
+  EXPECT_EQ(Get(b).merged_into, "");
+
+  ASSERT_TRUE(Report(b, Outcome::kAccepted).ok());
+  ASSERT_TRUE(Report(b, Outcome::kWon, Money{500, "EUR"}).ok());  // b is a customer, back with marketing
+  const MergeResult r = *Merge(a, b);
+  EXPECT_EQ(r.lead.won_revenue.amount_minor, 500);
+  EXPECT_EQ(r.lead.won_count, 1);
+  EXPECT_TRUE(r.lead.ever_mql);
+  EXPECT_EQ(r.lead.opportunity, "opportunities/o-" + b);
+  EXPECT_EQ(r.lead.stage, LifecycleStage::kLead);
+  // Sales knows the person as b: the merged contact and consent go there too.
+  ASSERT_FALSE(sales_.consent_changes.empty());
+  EXPECT_EQ(sales_.consent_changes.back(), b);
+
+  // Sales wins an upsell on b: the revenue is the person's; a keeps its own stage.
+  const Lead upsell = *Report(b, Outcome::kWon, Money{300, "EUR"});
+  EXPECT_EQ(upsell.id, a);
+  EXPECT_EQ(upsell.won_revenue.amount_minor, 800);
+  EXPECT_EQ(upsell.won_count, 2);
+  EXPECT_EQ(upsell.stage, LifecycleStage::kLead);
+  EXPECT_EQ(Get(b).won_count, 0);
+  // An outcome that fits a moves it as usual: a is not with sales, so ACCEPTED is refused.
+  EXPECT_EQ(ReasonOf(Report(a, Outcome::kAccepted).status()), "OUTCOME_OUT_OF_ORDER");
+
+  // Erasing either erases the person: both leads, and sales is told under both names.
+  sales_.erasures.clear();
+  const Lead erased = *InTx<Lead>([&](MarketingTx& tx) { return leads_.Erase(tx, b); });
+  EXPECT_EQ(erased.id, a);
+  EXPECT_TRUE(erased.erased);
+  EXPECT_TRUE(Get(b).erased);
+  EXPECT_EQ(Get(b).contact.email, "");
+  EXPECT_EQ(sales_.erasures, std::vector<std::string>({b, a}));
+  EXPECT_EQ(Capture("b@example.com").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LeadWorkflowTest, MergedLeadsValuesMoveToTheLeadKeptAndNoMergeChains) {
+  const std::string a = Capture("a@example.com")->lead.id;
+  const std::string b = Capture("b@example.com")->lead.id;
+  const std::string c = Capture("c@example.com")->lead.id;
+  ASSERT_TRUE(Merge(a, b).ok());
+  ContactPatch patch;
+  patch.contact.email = "b@example.com";
+  patch.fields = {"email"};
+  // c cannot take the person's e-mail; the error names the lead kept.
+  absl::Status taken = InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateContact(tx, c, patch); }).status();
+  EXPECT_EQ(ReasonOf(taken), "CONTACT_TAKEN");
+  EXPECT_NE(taken.message().find("leads/" + a), std::string::npos) << taken;
+  // a can: b lets it go.
+  absl::StatusOr<Lead> moved = InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateContact(tx, a, patch); });
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->contact.email, "b@example.com");
+  EXPECT_EQ(Get(b).contact.email, "");
+  // a merged into c: b now points to c directly.
+  ASSERT_TRUE(Merge(c, a).ok());
+  EXPECT_EQ(Get(b).merged_into, c);
+  EXPECT_EQ(Get(a).merged_into, c);
+  EXPECT_EQ(Get(c).touch_count, 3);
+  EXPECT_EQ(Get(c).merged_capture_count, 2);
+  EXPECT_EQ(Capture("b@example.com")->lead.id, c);
 }
 
 }  // namespace
