@@ -43,6 +43,8 @@ inline constexpr absl::string_view kUtmCodesTaken = "UTM_CODES_TAKEN";
 inline constexpr absl::string_view kContactTaken = "CONTACT_TAKEN";
 inline constexpr absl::string_view kLeadMerged = "LEAD_MERGED";
 inline constexpr absl::string_view kCurrencyMismatch = "CURRENCY_MISMATCH";
+inline constexpr absl::string_view kExternalIdTaken = "EXTERNAL_ID_TAKEN";
+inline constexpr absl::string_view kExternalIdConflict = "EXTERNAL_ID_CONFLICT";
 // Sales.
 inline constexpr absl::string_view kNotPendingAcceptance = "NOT_PENDING_ACCEPTANCE";
 inline constexpr absl::string_view kNotAccepted = "NOT_ACCEPTED";

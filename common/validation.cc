@@ -75,4 +75,15 @@ absl::Status ValidateRequiredText(absl::string_view value, size_t max, absl::str
   return ValidateLength(value, max, field);
 }
 
+absl::Status ValidateExternalId(absl::string_view value, absl::string_view field) {
+  if (value.size() > 128) return absl::InvalidArgumentError(absl::StrCat(field, " is longer than 128 characters"));
+  for (const char c : value) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " may hold only printable ASCII characters without spaces"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace handoff

@@ -45,6 +45,10 @@ absl::Status ValidateLength(absl::string_view value, size_t max, absl::string_vi
 // naming `field` otherwise.
 absl::Status ValidateRequiredText(absl::string_view value, size_t max, absl::string_view field);
 
+// An id a caller's system chose (external_id): empty (none), or 1 to 128 printable ASCII
+// characters without spaces; INVALID_ARGUMENT naming `field` otherwise.
+absl::Status ValidateExternalId(absl::string_view value, absl::string_view field);
+
 }  // namespace handoff
 
 #endif  // HANDOFF_COMMON_VALIDATION_H_

@@ -66,7 +66,35 @@ absl::Status CheckParent(MarketingTx& tx, const std::string& id, const std::stri
   return absl::OkStatus();
 }
 
+// No other campaign has `external_id`; ALREADY_EXISTS naming it otherwise.
+absl::Status CheckExternalIdFree(MarketingTx& tx, const std::string& id, const std::string& external_id) {
+  if (absl::Status s = ValidateExternalId(external_id, "campaign.external_id"); !s.ok()) return s;
+  if (external_id.empty()) return absl::OkStatus();
+  absl::StatusOr<std::optional<Campaign>> other = tx.FindCampaignByExternalId(external_id);
+  if (!other.ok()) return other.status();
+  if (!other->has_value() || (*other)->id == id) return absl::OkStatus();
+  const std::string name = absl::StrCat("campaigns/", (*other)->id);
+  return WithReason(absl::AlreadyExistsError(absl::StrCat(name, " already has external_id ", Quote(external_id))),
+                    reason::kExternalIdTaken, name);
+}
+
 }  // namespace
+
+absl::StatusOr<UpsertResult> CampaignWorkflow::Upsert(MarketingTx& tx, const Campaign& campaign,
+                                                      const CampaignPatch& patch) const {
+  if (campaign.external_id.empty()) return absl::InvalidArgumentError("campaign.external_id is required");
+  if (absl::Status s = ValidateExternalId(campaign.external_id, "campaign.external_id"); !s.ok()) return s;
+  absl::StatusOr<std::optional<Campaign>> found = tx.FindCampaignByExternalId(campaign.external_id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    absl::StatusOr<Campaign> created = Create(tx, campaign);
+    if (!created.ok()) return created.status();
+    return UpsertResult{*std::move(created), true};
+  }
+  absl::StatusOr<Campaign> updated = Update(tx, (*found)->id, patch);
+  if (!updated.ok()) return updated.status();
+  return UpsertResult{*std::move(updated), false};
+}
 
 absl::StatusOr<Campaign> CampaignWorkflow::Create(MarketingTx& tx, Campaign c) const {
   if (c.state == CampaignState::kUnspecified) c.state = CampaignState::kDraft;
@@ -78,6 +106,7 @@ absl::StatusOr<Campaign> CampaignWorkflow::Create(MarketingTx& tx, Campaign c) c
   if (!utm.ok()) return utm.status();
   c.utm = *utm;
   c.id = NewId();
+  if (absl::Status s = CheckExternalIdFree(tx, c.id, c.external_id); !s.ok()) return s;
   if (absl::Status s = CheckParent(tx, c.id, c.parent_id); !s.ok()) return s;
   c.spent_minor = 0;
   c.create_time = c.update_time = clock_.Now();
@@ -136,6 +165,10 @@ absl::StatusOr<Campaign> CampaignWorkflow::Update(MarketingTx& tx, const std::st
     absl::StatusOr<UtmCodes> utm = NormalizeUtm(*patch.utm);
     if (!utm.ok()) return utm.status();
     c.utm = *utm;
+  }
+  if (patch.external_id) {
+    if (absl::Status s = CheckExternalIdFree(tx, c.id, *patch.external_id); !s.ok()) return s;
+    c.external_id = *patch.external_id;
   }
   if (absl::Status s = ValidateCampaign(c); !s.ok()) return s;
   c.update_time = clock_.Now();

@@ -20,7 +20,13 @@ struct CampaignPatch {
   std::optional<absl::Time> end_time;
   std::optional<std::string> parent;  // campaign id; empty clears
   std::optional<UtmCodes> utm;
+  std::optional<std::string> external_id;  // empty clears
   std::optional<std::string> etag;  // when set, must match the current etag
+};
+
+struct UpsertResult {
+  Campaign campaign;
+  bool created = false;
 };
 
 struct SpendRequest {
@@ -40,6 +46,9 @@ class CampaignWorkflow {
   absl::StatusOr<Campaign> Create(MarketingTx& tx, Campaign campaign) const;
   absl::StatusOr<Campaign> Update(MarketingTx& tx, const std::string& id,
                                   const CampaignPatch& patch) const;
+  // The campaign with campaign.external_id updated by `patch` (as Update), or, when no
+  // campaign has that external_id, `campaign` created (as Create).
+  absl::StatusOr<UpsertResult> Upsert(MarketingTx& tx, const Campaign& campaign, const CampaignPatch& patch) const;
   absl::StatusOr<Campaign> Archive(MarketingTx& tx, const std::string& id) const;
   absl::StatusOr<Campaign> RecordSpend(MarketingTx& tx, const SpendRequest& spend) const;
 

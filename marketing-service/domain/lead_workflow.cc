@@ -170,27 +170,23 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
       result.campaign_id = (*by_utm)->id;
     }
   }
+  if (absl::Status s = ValidateExternalId(in.external_id, "external_id"); !s.ok()) return s;
   const absl::Time now = TimeOr(in.time);
   std::optional<Lead> existing;
-  if (!contact->email.empty()) {
-    absl::StatusOr<std::optional<Lead>> found = tx.FindLeadByEmail(contact->email);
+  // The person's lead: by the caller's own id first (it names the lead whatever the
+  // contact), then by e-mail, then by phone.
+  for (const auto& [value, find, key] :
+       {std::tuple{&in.external_id, &MarketingTx::FindLeadByExternalId, "external_id"},
+        std::tuple{&std::as_const(contact->email), &MarketingTx::FindLeadByEmail, "email"},
+        std::tuple{&std::as_const(contact->phone), &MarketingTx::FindLeadByPhone, "phone"}}) {
+    if (existing || value->empty()) continue;
+    absl::StatusOr<std::optional<Lead>> found = (tx.*find)(*value);
     if (!found.ok()) return found.status();
-    if (found->has_value()) {
-      absl::StatusOr<Lead> person = FollowMerge(tx, **found);
-      if (!person.ok()) return person.status();
-      existing = *std::move(person);
-      result.matched_on = "email";
-    }
-  }
-  if (!existing && !contact->phone.empty()) {
-    absl::StatusOr<std::optional<Lead>> found = tx.FindLeadByPhone(contact->phone);
-    if (!found.ok()) return found.status();
-    if (found->has_value()) {
-      absl::StatusOr<Lead> person = FollowMerge(tx, **found);
-      if (!person.ok()) return person.status();
-      existing = *std::move(person);
-      result.matched_on = "phone";
-    }
+    if (!found->has_value()) continue;
+    absl::StatusOr<Lead> person = FollowMerge(tx, **found);
+    if (!person.ok()) return person.status();
+    existing = *std::move(person);
+    result.matched_on = key;
   }
   Lead lead;
   if (!existing) {
@@ -206,6 +202,16 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
             "fresh consent (consent.email, consent.phone, consent.sms or consent.mail)"), reason::kPersonErased);
       }
     }
+  }
+  if (existing && !in.external_id.empty() && result.matched_on != "external_id") {
+    if (!existing->external_id.empty()) {
+      const std::string name = absl::StrCat("leads/", existing->id);
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            name, " has this ", result.matched_on, " and external_id ", Quote(existing->external_id),
+                            ", not ", Quote(in.external_id), ": the caller's system has two records of one person")),
+                        reason::kExternalIdConflict, name);
+    }
+    existing->external_id = in.external_id;  // the person's lead takes the caller's id
   }
   Consent consent_before;  // a new lead starts with none
   if (existing) {
@@ -226,6 +232,7 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     }
   } else {
     lead.id = NewId();
+    lead.external_id = in.external_id;
     lead.contact = *contact;
     lead.consent = in.consent;
     lead.stage = in.subscribe_only ? LifecycleStage::kSubscriber : LifecycleStage::kLead;
@@ -481,7 +488,29 @@ absl::StatusOr<Lead> LeadWorkflow::UpdateContact(MarketingTx& tx, const std::str
                         reason::kPersonErased, name);
     }
   }
-  if (*contact == lead->contact) return lead;  // nothing changes: no new version, no event
+  if (patch.external_id && *patch.external_id != lead->external_id) {
+    if (absl::Status s = ValidateExternalId(*patch.external_id, "external_id"); !s.ok()) return s;
+    absl::StatusOr<std::optional<Lead>> other =
+        patch.external_id->empty() ? std::optional<Lead>() : tx.FindLeadByExternalId(*patch.external_id);
+    if (!other.ok()) return other.status();
+    if (other->has_value() && (*other)->merged_into == lead->id) {
+      // Kept by a lead merged into this one: it moves here.
+      auto same = std::find_if(releasing.begin(), releasing.end(),
+                               [&](const Lead& l) { return l.id == (*other)->id; });
+      Lead& from = same != releasing.end() ? *same : releasing.emplace_back(**other);
+      from.external_id.clear();
+    } else if (other->has_value()) {
+      const std::string other_name =
+          absl::StrCat("leads/", (*other)->merged_into.empty() ? (*other)->id : (*other)->merged_into);
+      return WithReason(absl::AlreadyExistsError(absl::StrCat(other_name, " already has external_id ",
+                                                              Quote(*patch.external_id))),
+                        reason::kExternalIdTaken, other_name);
+    }
+  }
+  const bool external_id_changes = patch.external_id && *patch.external_id != lead->external_id;
+  if (*contact == lead->contact && !external_id_changes) return lead;  // no new version, no event
+  if (external_id_changes) lead->external_id = *patch.external_id;
+  const bool contact_changes = !(*contact == lead->contact);
   lead->contact = *std::move(contact);
   const absl::Time now = clock_.Now();
   for (Lead& from : releasing) {
@@ -491,7 +520,9 @@ absl::StatusOr<Lead> LeadWorkflow::UpdateContact(MarketingTx& tx, const std::str
   if (absl::Status s = Rescore(tx, *lead, now, &handed_off); !s.ok()) return s;
   if (absl::Status s = Save(tx, *lead, now, LeadEventType::kContactUpdated, handed_off); !s.ok()) return s;
   // Sales keeps a snapshot on its opportunities; a handoff made just now already has it.
-  if (absl::Status s = TellSales(tx, *lead, &SalesGateway::QueueContactChange, handed_off); !s.ok()) return s;
+  if (contact_changes) {
+    if (absl::Status s = TellSales(tx, *lead, &SalesGateway::QueueContactChange, handed_off); !s.ok()) return s;
+  }
   return lead;
 }
 
@@ -627,6 +658,33 @@ absl::StatusOr<Lead> LeadWorkflow::ReportOutcome(MarketingTx& tx, const OutcomeI
   return lead;
 }
 
+absl::StatusOr<UpsertLeadResult> LeadWorkflow::Upsert(MarketingTx& tx, const UpsertLeadInput& in) const {
+  const std::string& key = in.capture.external_id;
+  // Field names as within the lead (the transport prefixes "lead.").
+  if (key.empty()) return absl::InvalidArgumentError("external_id is required");
+  if (absl::Status s = ValidateExternalId(key, "external_id"); !s.ok()) return s;
+  absl::StatusOr<std::optional<Lead>> found = tx.FindLeadByExternalId(key);
+  if (!found.ok()) return found.status();
+  std::string id;
+  if (found->has_value()) {
+    absl::StatusOr<Lead> person = FollowMerge(tx, **found);
+    if (!person.ok()) return person.status();
+    id = person->id;
+  } else {
+    // Made as CaptureLead makes it; the person may already be a lead (by e-mail or phone),
+    // which then takes the external_id and the values given.
+    absl::StatusOr<CaptureResult> captured = Capture(tx, in.capture);
+    if (!captured.ok()) return captured.status();
+    if (!captured->merged) return UpsertLeadResult{std::move(captured->lead), true};
+    id = captured->lead.id;
+  }
+  ContactPatch patch = in.patch;
+  patch.external_id.reset();  // the key stays
+  absl::StatusOr<Lead> updated = UpdateContact(tx, id, patch);
+  if (!updated.ok()) return updated.status();
+  return UpsertLeadResult{*std::move(updated), false};
+}
+
 absl::StatusOr<MergeResult> LeadWorkflow::Merge(MarketingTx& tx, const MergeInput& in) const {
   if (in.lead_id == in.merged_lead_id) {
     return absl::InvalidArgumentError("merged_lead must name another lead than lead");
@@ -677,6 +735,7 @@ absl::StatusOr<MergeResult> LeadWorkflow::Merge(MarketingTx& tx, const MergeInpu
   // keeps the others, so captures by them still find the person.
   if (kept->contact.email == gone->contact.email) gone->contact.email.clear();
   if (kept->contact.phone == gone->contact.phone) gone->contact.phone.clear();
+  if (kept->external_id.empty()) kept->external_id = std::exchange(gone->external_id, "");
 
   if (absl::Status s = tx.MoveLeadRecords(gone->id, kept->id); !s.ok()) return s;
   if (absl::Status s = tx.LeaveFunnel(gone->id, now); !s.ok()) return s;
@@ -742,6 +801,7 @@ absl::Status LeadWorkflow::EraseOne(MarketingTx& tx, Lead& lead, absl::Time now)
   if (absl::Status s = tx.ForgetResponsesContaining(personal); !s.ok()) return s;
   // Country stays: it identifies no one and keeps territory figures intact.
   lead.contact = Contact{"", "", "", "", "", "", lead.contact.country_code};
+  lead.external_id.clear();  // it names the person in the caller's system
   lead.consent = Consent{false, false, false, false, true};
   if (absl::Status s = RecordConsent(tx, lead, "LeadService/EraseContact", {}); !s.ok()) return s;
   lead.erased = true;

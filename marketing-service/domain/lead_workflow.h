@@ -1,6 +1,7 @@
 #ifndef HANDOFF_MARKETING_DOMAIN_LEAD_WORKFLOW_H_
 #define HANDOFF_MARKETING_DOMAIN_LEAD_WORKFLOW_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,12 +23,13 @@ struct CaptureInput {
   bool subscribe_only = false;  // a new lead starts as SUBSCRIBER
   absl::Time time = absl::InfinitePast();  // InfinitePast = now
   std::string capture_id;   // unique id of this capture (becomes the touch id)
+  std::string external_id;  // the caller's id of the person; may be empty
 };
 
 struct CaptureResult {
   Lead lead;
   bool merged = false;
-  std::string matched_on;  // "email" / "phone" when merged
+  std::string matched_on;  // "external_id" / "email" / "phone" when merged
   std::string campaign_id;  // the campaign counted (given or matched by UTM); may be empty
 };
 
@@ -57,7 +59,19 @@ struct OutcomeInput {
 struct ContactPatch {
   Contact contact;                  // the new values
   std::vector<std::string> fields;  // contact fields to take from it ("email", "phone", ...)
+  std::optional<std::string> external_id;  // the new external_id (empty clears); unset keeps it
   std::string etag;                 // when set, the lead's current etag
+};
+
+// UpsertLead: the lead with external_id corrected by `patch`, or captured when none has it.
+struct UpsertLeadInput {
+  CaptureInput capture;  // capture.external_id is the key
+  ContactPatch patch;
+};
+
+struct UpsertLeadResult {
+  Lead lead;
+  bool created = false;
 };
 
 // Two leads found to be one person (MergeLeads): `merged_lead_id` is merged into `lead_id`.
@@ -112,6 +126,8 @@ class LeadWorkflow {
   // Corrects contact data; see UpdateLead in lead_service.proto.
   absl::StatusOr<Lead> UpdateContact(MarketingTx& tx, const std::string& lead_id, const ContactPatch& patch) const;
   absl::StatusOr<Lead> ReportOutcome(MarketingTx& tx, const OutcomeInput& in) const;
+  // See UpsertLead in lead_service.proto.
+  absl::StatusOr<UpsertLeadResult> Upsert(MarketingTx& tx, const UpsertLeadInput& in) const;
   // Makes two leads one; see MergeLeads in lead_service.proto.
   absl::StatusOr<MergeResult> Merge(MarketingTx& tx, const MergeInput& in) const;
   // Removes the person's personal data; see EraseContact in lead_service.proto.

@@ -53,6 +53,7 @@ struct UtmCodes {
 struct Campaign {
   int64_t seq = 0;  // storage order (listing cursor); 0 before it is stored
   std::string id;
+  std::string external_id;  // chosen by the caller's system; empty = none
   std::string parent_id;  // empty: none
   UtmCodes utm;
   std::string display_name;
@@ -92,6 +93,7 @@ struct ScoreComponent {
 struct Lead {
   int64_t seq = 0;  // storage order (listing cursor); 0 before it is stored
   std::string id;
+  std::string external_id;  // chosen by the caller's system; empty = none
   Contact contact;
   Consent consent;
   LifecycleStage stage = LifecycleStage::kLead;

@@ -77,11 +77,13 @@ class MarketingTx : public UnitOfWork {
                                                      int limit) = 0;
   // The campaign whose (lower-case) UTM codes are exactly these, if any.
   virtual absl::StatusOr<std::optional<Campaign>> FindCampaignByUtm(const UtmCodes& utm) = 0;
+  virtual absl::StatusOr<std::optional<Campaign>> FindCampaignByExternalId(const std::string& external_id) = 0;
 
   // Leads.
   virtual absl::StatusOr<Lead> GetLead(const std::string& id) = 0;
   virtual absl::StatusOr<std::optional<Lead>> FindLeadByEmail(const std::string& email) = 0;
   virtual absl::StatusOr<std::optional<Lead>> FindLeadByPhone(const std::string& phone) = 0;
+  virtual absl::StatusOr<std::optional<Lead>> FindLeadByExternalId(const std::string& external_id) = 0;
   virtual absl::Status InsertLead(const Lead& lead) = 0;
   virtual absl::Status UpdateLead(const Lead& lead) = 0;
   virtual absl::StatusOr<Page<Lead>> ListLeads(const LeadFilter& filter, int64_t after,

@@ -29,13 +29,14 @@ absl::StatusOr<Campaign> FromProto(const v1::Campaign& p) {
   c.budget = handoff::FromProto(p.budget());
   c.start_time = handoff::FromProto(p.start_time());
   c.end_time = handoff::FromProto(p.end_time());
+  c.external_id = p.external_id();
   return c;
 }
 
-absl::StatusOr<CampaignPatch> PatchFromProto(const v1::UpdateCampaignRequest& req) {
-  const v1::Campaign& p = req.campaign();
+// The change an UpdateCampaign (or UpsertCampaign) request asks for.
+absl::StatusOr<CampaignPatch> PatchFromProto(const v1::Campaign& p, const google::protobuf::FieldMask& mask) {
   absl::StatusOr<std::vector<std::string>> paths = UpdatePaths(
-      p, req.update_mask(), {"display_name", "state", "budget", "start_time", "end_time", "parent", "utm"});
+      p, mask, {"display_name", "state", "budget", "start_time", "end_time", "parent", "utm", "external_id"});
   if (!paths.ok()) return paths.status();
   CampaignPatch patch;
   for (const std::string& path : *paths) {
@@ -55,10 +56,12 @@ absl::StatusOr<CampaignPatch> PatchFromProto(const v1::UpdateCampaignRequest& re
       patch.parent = *parent;
     } else if (path == "utm") {
       patch.utm = marketing::FromProto(p.utm());
+    } else if (path == "external_id") {
+      patch.external_id = p.external_id();
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "update_mask: ", Quote(path), " cannot be updated; allowed: display_name, state, budget, "
-          "start_time, end_time, parent, utm"));
+          "start_time, end_time, parent, utm, external_id"));
     }
   }
   if (!p.etag().empty()) patch.etag = p.etag();
@@ -98,6 +101,43 @@ grpc::ServerUnaryReactor* CampaignHandler::GetCampaign(grpc::CallbackServerConte
   });
 }
 
+grpc::ServerUnaryReactor* CampaignHandler::LookupCampaign(grpc::CallbackServerContext* ctx,
+                                                          const v1::LookupCampaignRequest* req,
+                                                          v1::LookupCampaignResponse* resp) {
+  return d_.runner.Run(ctx, "CampaignService/LookupCampaign", *req, [this, req, resp] {
+    if (req->external_id().empty()) return absl::InvalidArgumentError("external_id is required");
+    if (absl::Status s = ValidateExternalId(req->external_id(), "external_id"); !s.ok()) return s;
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<std::optional<Campaign>> c = tx.FindCampaignByExternalId(req->external_id());
+      if (!c.ok()) return c.status();
+      if (!c->has_value()) {
+        return absl::NotFoundError(absl::StrCat("no campaign has external_id ", Quote(req->external_id())));
+      }
+      ToProto(**c, resp->mutable_campaign());
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* CampaignHandler::UpsertCampaign(grpc::CallbackServerContext* ctx,
+                                                          const v1::UpsertCampaignRequest* req,
+                                                          v1::UpsertCampaignResponse* resp) {
+  return d_.runner.Run(ctx, "CampaignService/UpsertCampaign", *req, [this, req, resp] {
+    absl::StatusOr<Campaign> input = FromProto(req->campaign());
+    if (!input.ok()) return input.status();
+    absl::StatusOr<CampaignPatch> patch = PatchFromProto(req->campaign(), req->update_mask());
+    if (!patch.ok()) return patch.status();
+    return RunMutation(d_.store, d_.clock, "CampaignService/UpsertCampaign", *req, req->request_id(), resp,
+                       [&](MarketingTx& tx) -> absl::Status {
+                         absl::StatusOr<UpsertResult> r = d_.campaigns.Upsert(tx, *input, *patch);
+                         if (!r.ok()) return r.status();
+                         ToProto(r->campaign, resp->mutable_campaign());
+                         resp->set_created(r->created);
+                         return absl::OkStatus();
+                       });
+  });
+}
+
 grpc::ServerUnaryReactor* CampaignHandler::ListCampaigns(grpc::CallbackServerContext* ctx,
                                                          const v1::ListCampaignsRequest* req,
                                                          v1::ListCampaignsResponse* resp) {
@@ -130,7 +170,7 @@ grpc::ServerUnaryReactor* CampaignHandler::UpdateCampaign(grpc::CallbackServerCo
   return d_.runner.Run(ctx, "CampaignService/UpdateCampaign", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseCampaignName(req->campaign().name(), "campaign.name");
     if (!id.ok()) return id.status();
-    absl::StatusOr<CampaignPatch> patch = PatchFromProto(*req);
+    absl::StatusOr<CampaignPatch> patch = PatchFromProto(req->campaign(), req->update_mask());
     if (!patch.ok()) return patch.status();
     return RunMutation(d_.store, d_.clock, "CampaignService/UpdateCampaign", *req,
                        req->request_id(), resp, [&](MarketingTx& tx) -> absl::Status {

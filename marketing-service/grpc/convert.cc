@@ -31,6 +31,7 @@ void ToProto(const Campaign& c, v1::Campaign* out) {
   handoff::ToProto(c.create_time, out->mutable_create_time());
   handoff::ToProto(c.update_time, out->mutable_update_time());
   out->set_etag(EtagOf(c.version));
+  out->set_external_id(c.external_id);
   if (!c.parent_id.empty()) out->set_parent(CampaignName(c.parent_id));
   if (!c.utm.source.empty() || !c.utm.medium.empty() || !c.utm.campaign.empty()) {
     out->mutable_utm()->set_source(c.utm.source);
@@ -72,6 +73,7 @@ void ToProto(const LeadView& view, v1::Lead* out) {
   out->set_erased(l.erased);
   handoff::ToProtoIfSet(l.erase_time, [&] { return out->mutable_erase_time(); });
   if (!l.merged_into.empty()) out->set_merged_into(LeadName(l.merged_into));
+  out->set_external_id(l.external_id);
   handoff::ToProtoIfSet(l.merge_time, [&] { return out->mutable_merge_time(); });
 }
 

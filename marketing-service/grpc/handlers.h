@@ -31,7 +31,7 @@ struct HandlerDeps {
 class CampaignHandler final : public ParseCheckedService<v1::CampaignService::CallbackService> {
  public:
   explicit CampaignHandler(HandlerDeps deps) : d_(deps) {
-    CheckParsing(this, &CampaignHandler::CreateCampaign, &CampaignHandler::GetCampaign, &CampaignHandler::ListCampaigns, &CampaignHandler::UpdateCampaign, &CampaignHandler::ArchiveCampaign, &CampaignHandler::RecordSpend, &CampaignHandler::ListSpendEntries);
+    CheckParsing(this, &CampaignHandler::CreateCampaign, &CampaignHandler::GetCampaign, &CampaignHandler::LookupCampaign, &CampaignHandler::UpsertCampaign, &CampaignHandler::ListCampaigns, &CampaignHandler::UpdateCampaign, &CampaignHandler::ArchiveCampaign, &CampaignHandler::RecordSpend, &CampaignHandler::ListSpendEntries);
   }
   grpc::ServerUnaryReactor* CreateCampaign(grpc::CallbackServerContext* ctx,
                                            const v1::CreateCampaignRequest* req,
@@ -39,6 +39,12 @@ class CampaignHandler final : public ParseCheckedService<v1::CampaignService::Ca
   grpc::ServerUnaryReactor* GetCampaign(grpc::CallbackServerContext* ctx,
                                         const v1::GetCampaignRequest* req,
                                         v1::GetCampaignResponse* resp) override;
+  grpc::ServerUnaryReactor* LookupCampaign(grpc::CallbackServerContext* ctx,
+                                           const v1::LookupCampaignRequest* req,
+                                           v1::LookupCampaignResponse* resp) override;
+  grpc::ServerUnaryReactor* UpsertCampaign(grpc::CallbackServerContext* ctx,
+                                           const v1::UpsertCampaignRequest* req,
+                                           v1::UpsertCampaignResponse* resp) override;
   grpc::ServerUnaryReactor* ListCampaigns(grpc::CallbackServerContext* ctx,
                                           const v1::ListCampaignsRequest* req,
                                           v1::ListCampaignsResponse* resp) override;
@@ -62,7 +68,7 @@ class CampaignHandler final : public ParseCheckedService<v1::CampaignService::Ca
 class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackService> {
  public:
   explicit LeadHandler(HandlerDeps deps) : d_(deps) {
-    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::BatchRecordTouches, &LeadHandler::ListTouches, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::ListConsentChanges, &LeadHandler::UpdateLead, &LeadHandler::MergeLeads, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
+    CheckParsing(this, &LeadHandler::CaptureLead, &LeadHandler::GetLead, &LeadHandler::ListLeads, &LeadHandler::RecordTouch, &LeadHandler::BatchRecordTouches, &LeadHandler::ListTouches, &LeadHandler::QualifyLead, &LeadHandler::DisqualifyLead, &LeadHandler::UpdateConsent, &LeadHandler::ListConsentChanges, &LeadHandler::UpdateLead, &LeadHandler::UpsertLead, &LeadHandler::LookupLead, &LeadHandler::MergeLeads, &LeadHandler::ReportOutcome, &LeadHandler::EraseContact, &LeadHandler::WatchLeadEvents);
     ServeImportLeadsRaw();
   }
   grpc::ServerUnaryReactor* CaptureLead(grpc::CallbackServerContext* ctx,
@@ -101,6 +107,12 @@ class LeadHandler final : public ParseCheckedService<v1::LeadService::CallbackSe
   grpc::ServerUnaryReactor* ReportOutcome(grpc::CallbackServerContext* ctx,
                                           const v1::ReportOutcomeRequest* req,
                                           v1::ReportOutcomeResponse* resp) override;
+  grpc::ServerUnaryReactor* UpsertLead(grpc::CallbackServerContext* ctx,
+                                       const v1::UpsertLeadRequest* req,
+                                       v1::UpsertLeadResponse* resp) override;
+  grpc::ServerUnaryReactor* LookupLead(grpc::CallbackServerContext* ctx,
+                                       const v1::LookupLeadRequest* req,
+                                       v1::LookupLeadResponse* resp) override;
   grpc::ServerUnaryReactor* MergeLeads(grpc::CallbackServerContext* ctx,
                                        const v1::MergeLeadsRequest* req,
                                        v1::MergeLeadsResponse* resp) override;

@@ -153,6 +153,7 @@ absl::Status LeadHandler::Capture(const v1::CaptureLeadRequest& req,
   in.utm = marketing::FromProto(req.utm());
   in.subscribe_only = req.subscribe_only();
   in.capture_id = req.request_id().empty() ? NewId() : req.request_id();
+  in.external_id = req.external_id();
   auto act = [&](MarketingTx& tx) -> absl::Status {
     absl::StatusOr<CaptureResult> r = d_.leads.Capture(tx, in);
     if (!r.ok()) return r.status();
@@ -421,29 +422,48 @@ grpc::ServerUnaryReactor* LeadHandler::UpdateConsent(grpc::CallbackServerContext
 
 namespace {
 
-// The contact fields an UpdateLead request changes (see lead_service.proto).
-absl::StatusOr<std::vector<std::string>> ContactFieldsToUpdate(const v1::UpdateLeadRequest& req) {
+// The change an UpdateLead (or UpsertLead) request asks for (see lead_service.proto).
+absl::StatusOr<ContactPatch> LeadPatch(const v1::Lead& lead, const google::protobuf::FieldMask& mask) {
   const std::vector<std::string>& all = ContactFieldNames();
-  if (req.update_mask().paths_size() == 0) {  // the contact fields set in the request
-    absl::StatusOr<std::vector<std::string>> set = UpdatePaths(req.lead().contact(), req.update_mask(), all);
-    if (!set.ok()) {
+  ContactPatch patch;
+  patch.contact = handoff::FromProto(lead.contact());
+  patch.etag = lead.etag();
+  if (mask.paths_size() == 0) {  // the fields set in the request
+    if (!lead.external_id().empty()) patch.external_id = lead.external_id();
+    absl::StatusOr<std::vector<std::string>> set = UpdatePaths(lead.contact(), mask, all);
+    if (set.ok()) {
+      patch.fields = *std::move(set);
+    } else if (!patch.external_id) {
       return absl::InvalidArgumentError("lead.contact: give the fields to change, or name them in update_mask");
     }
-    return set;
+    return patch;
   }
-  std::vector<std::string> fields;
-  for (const std::string& path : req.update_mask().paths()) {
-    if (path == "*" || path == "contact") return all;
+  for (const std::string& path : mask.paths()) {
+    if (path == "*") {
+      patch.fields = all;
+      patch.external_id = lead.external_id();
+      return patch;
+    }
+    if (path == "contact") {
+      patch.fields = all;
+      continue;
+    }
+    if (path == "external_id") {
+      patch.external_id = lead.external_id();
+      continue;
+    }
     absl::string_view field = path;
     if (!absl::ConsumePrefix(&field, "contact.") ||
         std::find(all.begin(), all.end(), field) == all.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "update_mask: ", Quote(path), " cannot be updated; allowed: \"*\", \"contact\" and contact.",
+          "update_mask: ", Quote(path), " cannot be updated; allowed: \"*\", \"external_id\", \"contact\" and contact.",
           absl::StrJoin(all, ", contact.")));
     }
-    if (std::find(fields.begin(), fields.end(), field) == fields.end()) fields.emplace_back(field);
+    if (std::find(patch.fields.begin(), patch.fields.end(), field) == patch.fields.end()) {
+      patch.fields.emplace_back(field);
+    }
   }
-  return fields;
+  return patch;
 }
 
 // A contact rule's INVALID_ARGUMENT names the field within the contact ("contact.email");
@@ -461,16 +481,66 @@ grpc::ServerUnaryReactor* LeadHandler::UpdateLead(grpc::CallbackServerContext* c
   return d_.runner.Run(ctx, "LeadService/UpdateLead", *req, [this, req, resp] {
     absl::StatusOr<std::string> id = ParseLeadName(req->lead().name(), "lead.name");
     if (!id.ok()) return id.status();
-    absl::StatusOr<std::vector<std::string>> fields = ContactFieldsToUpdate(*req);
-    if (!fields.ok()) return fields.status();
-    const ContactPatch patch{handoff::FromProto(req->lead().contact()), *std::move(fields), req->lead().etag()};
+    absl::StatusOr<ContactPatch> patch = LeadPatch(req->lead(), req->update_mask());
+    if (!patch.ok()) return patch.status();
     absl::Status s = RunMutation(
         d_.store, d_.clock, "LeadService/UpdateLead", *req, req->request_id(), resp,
         [&](MarketingTx& tx) -> absl::Status {
-          absl::StatusOr<Lead> l = d_.leads.UpdateContact(tx, *id, patch);
+          absl::StatusOr<Lead> l = d_.leads.UpdateContact(tx, *id, *patch);
           if (!l.ok()) return InLead(l.status());
           return FillLead(tx, d_.leads, *l, resp->mutable_lead());
         });
+    if (s.ok()) d_.runtime.Committed();
+    return s;
+  });
+}
+
+grpc::ServerUnaryReactor* LeadHandler::LookupLead(grpc::CallbackServerContext* ctx,
+                                                  const v1::LookupLeadRequest* req,
+                                                  v1::LookupLeadResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/LookupLead", *req, [this, req, resp] {
+    if (req->external_id().empty()) return absl::InvalidArgumentError("external_id is required");
+    if (absl::Status s = ValidateExternalId(req->external_id(), "external_id"); !s.ok()) return s;
+    return d_.store.Read([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<std::optional<Lead>> lead = tx.FindLeadByExternalId(req->external_id());
+      if (!lead.ok()) return lead.status();
+      if (!lead->has_value()) {
+        return absl::NotFoundError(absl::StrCat("no lead has external_id ", Quote(req->external_id())));
+      }
+      return FillLead(tx, d_.leads, **lead, resp->mutable_lead());
+    });
+  });
+}
+
+grpc::ServerUnaryReactor* LeadHandler::UpsertLead(grpc::CallbackServerContext* ctx,
+                                                  const v1::UpsertLeadRequest* req,
+                                                  v1::UpsertLeadResponse* resp) {
+  return d_.runner.Run(ctx, "LeadService/UpsertLead", *req, [this, req, resp] {
+    for (const std::string& path : req->update_mask().paths()) {
+      if (path == "external_id") {
+        return absl::InvalidArgumentError("update_mask: \"external_id\" is UpsertLead's key and cannot change here");
+      }
+    }
+    absl::StatusOr<ContactPatch> patch = LeadPatch(req->lead(), req->update_mask());
+    if (!patch.ok()) return patch.status();
+    UpsertLeadInput in;
+    in.patch = *std::move(patch);
+    if (!req->campaign().empty()) {
+      absl::StatusOr<std::string> campaign = ParseCampaignName(req->campaign(), "campaign");
+      if (!campaign.ok()) return campaign.status();
+      in.capture.campaign_id = *campaign;
+    }
+    in.capture.contact = handoff::FromProto(req->lead().contact());
+    in.capture.consent = handoff::FromProto(req->consent());
+    in.capture.capture_id = req->request_id();
+    in.capture.external_id = req->lead().external_id();
+    absl::Status s = RunMutation(d_.store, d_.clock, "LeadService/UpsertLead", *req, req->request_id(), resp,
+                                 [&](MarketingTx& tx) -> absl::Status {
+                                   absl::StatusOr<UpsertLeadResult> r = d_.leads.Upsert(tx, in);
+                                   if (!r.ok()) return InLead(r.status());
+                                   resp->set_created(r->created);
+                                   return FillLead(tx, d_.leads, r->lead, resp->mutable_lead());
+                                 });
     if (s.ok()) d_.runtime.Committed();
     return s;
   });

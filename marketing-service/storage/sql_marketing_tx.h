@@ -39,6 +39,7 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   absl::StatusOr<Page<SpendEntry>> ListSpend(const std::string& campaign_id, int64_t after,
                                              int limit) override;
   absl::StatusOr<std::optional<Campaign>> FindCampaignByUtm(const UtmCodes& utm) override;
+  absl::StatusOr<std::optional<Campaign>> FindCampaignByExternalId(const std::string& external_id) override;
   absl::StatusOr<CampaignCounts> CountForCampaign(const std::string& campaign_id, absl::Time from,
                                                   absl::Time to) override;
   absl::StatusOr<int64_t> SpendBetween(const std::string& campaign_id, absl::Time from,
@@ -48,6 +49,7 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   absl::StatusOr<Lead> GetLead(const std::string& id) override;
   absl::StatusOr<std::optional<Lead>> FindLeadByEmail(const std::string& email) override;
   absl::StatusOr<std::optional<Lead>> FindLeadByPhone(const std::string& phone) override;
+  absl::StatusOr<std::optional<Lead>> FindLeadByExternalId(const std::string& external_id) override;
   absl::Status MoveLeadRecords(const std::string& from, const std::string& to) override;
   absl::StatusOr<std::vector<Lead>> LeadsMergedInto(const std::string& id) override;
   absl::Status InsertLead(const Lead& l) override;

@@ -2,6 +2,7 @@
 
 #include "marketing-service/storage/sql_marketing_tx.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/error_details.h"
 #include "common/validation.h"
@@ -14,7 +15,7 @@ namespace {
 
 constexpr char kCampaignColumns[] =
     "seq, id, display_name, channel, state, budget_minor, currency, spent_minor, start_us,"
-    " end_us, create_us, update_us, version, parent_id, utm_source, utm_medium, utm_campaign";
+    " end_us, create_us, update_us, version, parent_id, utm_source, utm_medium, utm_campaign, external_id";
 
 Campaign ReadCampaign(const Statement& q) {
   Campaign c;
@@ -33,6 +34,7 @@ Campaign ReadCampaign(const Statement& q) {
   c.version = q.Int(12);
   c.parent_id = q.Text(13);
   c.utm = UtmCodes{q.Text(14), q.Text(15), q.Text(16)};
+  c.external_id = q.Text(17);
   return c;
 }
 
@@ -47,11 +49,19 @@ void BindCampaign(Statement& q, const Campaign& c) {
   q.BindOptionalTime(8, c.start_time).BindOptionalTime(9, c.end_time);
   q.BindTime(10, c.create_time).BindTime(11, c.update_time).Bind(12, c.version);
   q.Bind(13, c.parent_id).Bind(14, c.utm.source).Bind(15, c.utm.medium).Bind(16, c.utm.campaign);
+  q.Bind(17, c.external_id);
 }
 
-// The unique UTM index speaks for the caller: say which codes are taken.
-absl::Status UtmTaken(absl::Status s, const UtmCodes& utm) {
+// The unique indexes speak for the caller: say which value is taken (the domain checks
+// first; this answers a concurrent writer that got there in between).
+absl::Status UtmTaken(absl::Status s, const Campaign& c) {
   if (s.code() != absl::StatusCode::kAlreadyExists) return s;
+  const UtmCodes& utm = c.utm;
+  if (absl::StrContains(s.message(), "campaigns.external_id") || absl::StrContains(s.message(), "campaigns_by_external_id")) {
+    return WithReason(absl::AlreadyExistsError(absl::StrCat("another campaign already has external_id ",
+                                                            Quote(c.external_id))),
+                      reason::kExternalIdTaken);
+  }
   return WithReason(absl::AlreadyExistsError(absl::StrCat("another campaign already has the UTM codes source=",
                                                Quote(utm.source), " medium=", Quote(utm.medium),
                                                " campaign=", Quote(utm.campaign))), reason::kUtmCodesTaken);
@@ -71,10 +81,10 @@ absl::Status SqlMarketingTx::InsertCampaign(const Campaign& c) {
   absl::StatusOr<Statement> q = tx_.Prepare(
       "INSERT INTO campaigns(id, display_name, channel, state, budget_minor, currency,"
       " spent_minor, start_us, end_us, create_us, update_us, version, parent_id, utm_source,"
-      " utm_medium, utm_campaign) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      " utm_medium, utm_campaign, external_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!q.ok()) return q.status();
   BindCampaign(*q, c);
-  return UtmTaken(q->Run(), c.utm);
+  return UtmTaken(q->Run(), c);
 }
 
 absl::Status SqlMarketingTx::UpdateCampaign(const Campaign& c) {
@@ -82,10 +92,10 @@ absl::Status SqlMarketingTx::UpdateCampaign(const Campaign& c) {
       "UPDATE campaigns SET id = ?1, display_name = ?2, channel = ?3, state = ?4,"
       " budget_minor = ?5, currency = ?6, spent_minor = ?7, start_us = ?8, end_us = ?9,"
       " create_us = ?10, update_us = ?11, version = ?12, parent_id = ?13, utm_source = ?14,"
-      " utm_medium = ?15, utm_campaign = ?16 WHERE id = ?1");
+      " utm_medium = ?15, utm_campaign = ?16, external_id = ?17 WHERE id = ?1");
   if (!q.ok()) return q.status();
   BindCampaign(*q, c);
-  if (absl::Status s = UtmTaken(q->Run(), c.utm); !s.ok()) return s;
+  if (absl::Status s = UtmTaken(q->Run(), c); !s.ok()) return s;
   if (tx_.Changes() != 1) return absl::NotFoundError(absl::StrCat("campaigns/", c.id, " does not exist"));
   return absl::OkStatus();
 }
@@ -127,6 +137,14 @@ absl::StatusOr<Page<SpendEntry>> SqlMarketingTx::ListSpend(const std::string& ca
   return sql::ReadPage<SpendEntry>(*q, limit, [](const Statement& r) {
     return SpendEntry{r.Int(0), r.Text(1), r.Int(2), r.Text(3), r.Text(4), r.Text(5), r.Time(6)};
   });
+}
+
+absl::StatusOr<std::optional<Campaign>> SqlMarketingTx::FindCampaignByExternalId(const std::string& external_id) {
+  absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+      "SELECT ", kCampaignColumns, " FROM campaigns WHERE external_id = ? AND external_id <> ''"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, external_id);
+  return sql::ReadOptional<Campaign>(*q, ReadCampaign);
 }
 
 absl::StatusOr<std::optional<Campaign>> SqlMarketingTx::FindCampaignByUtm(const UtmCodes& utm) {

@@ -15,7 +15,7 @@ constexpr char kLeadColumns[] =
     " consent_email, consent_phone, consent_sms, consent_mail, do_not_contact, stage, owner,"
     " score, source_campaign_id, merged_capture_count, touch_count, opportunity, last_outcome,"
     " last_outcome_reason, won_minor, won_currency, ever_mql, ever_accepted, ever_rejected,"
-    " won_count, create_us, update_us, version, erased, erase_us, merged_into, merge_us";
+    " won_count, create_us, update_us, version, erased, erase_us, merged_into, merge_us, external_id";
 
 Lead ReadLead(const Statement& q) {
   Lead l;
@@ -55,6 +55,7 @@ Lead ReadLead(const Statement& q) {
   l.erase_time = q.OptionalTime(33);
   l.merged_into = q.Text(34);
   l.merge_time = q.OptionalTime(35);
+  l.external_id = q.Text(36);
   return l;
 }
 
@@ -95,6 +96,7 @@ void BindLead(Statement& q, const Lead& l) {
   q.BindOptionalTime(33, l.erase_time);
   q.Bind(34, l.merged_into);
   q.BindOptionalTime(35, l.merge_time);
+  q.Bind(36, l.external_id);
 }
 
 }  // namespace
@@ -114,10 +116,14 @@ absl::StatusOr<std::optional<Lead>> SqlMarketingTx::FindLeadByPhone(const std::s
   return FindLeadBy("phone", phone);
 }
 
+absl::StatusOr<std::optional<Lead>> SqlMarketingTx::FindLeadByExternalId(const std::string& external_id) {
+  return FindLeadBy("external_id", external_id);
+}
+
 absl::Status SqlMarketingTx::InsertLead(const Lead& l) {
   absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
       "INSERT INTO leads(", std::string(kLeadColumns).substr(5),
-      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   if (!q.ok()) return q.status();
   BindLead(*q, l);
   return q->Run();
@@ -132,7 +138,7 @@ absl::Status SqlMarketingTx::UpdateLead(const Lead& l) {
       " opportunity = ?20, last_outcome = ?21, last_outcome_reason = ?22, won_minor = ?23,"
       " won_currency = ?24, ever_mql = ?25, ever_accepted = ?26, ever_rejected = ?27,"
       " won_count = ?28, create_us = ?29, update_us = ?30, version = ?31, erased = ?32,"
-      " erase_us = ?33, merged_into = ?34, merge_us = ?35 WHERE id = ?1");
+      " erase_us = ?33, merged_into = ?34, merge_us = ?35, external_id = ?36 WHERE id = ?1");
   if (!q.ok()) return q.status();
   BindLead(*q, l);
   return sql::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id));

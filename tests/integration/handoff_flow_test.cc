@@ -1226,6 +1226,96 @@ TEST_F(HandoffFlowTest, TwoLeadsOfOnePersonMergeAndSalesSeesTheMergedContact) {
   EXPECT_EQ(BadFieldOf(s), "merged_lead");
 }
 
+// Systems that keep their own ids find and upsert leads and campaigns by them.
+TEST_F(HandoffFlowTest, LeadsAndCampaignsAreFoundAndUpsertedByTheCallersIds) {
+  mv1::UpsertCampaignRequest uc;
+  uc.mutable_campaign()->set_external_id("ads:spring-2027");
+  uc.mutable_campaign()->set_display_name("Spring");
+  uc.mutable_campaign()->set_channel(mv1::CHANNEL_ADVERTISING);
+  uc.mutable_campaign()->mutable_budget()->set_amount_minor(50000);
+  uc.mutable_campaign()->mutable_budget()->set_currency_code("EUR");
+  uc.set_request_id(RequestId());
+  mv1::UpsertCampaignResponse ucr;
+  grpc::Status s = campaigns_->UpsertCampaign(Ctx().get(), uc, &ucr);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(ucr.created());
+  EXPECT_EQ(ucr.campaign().external_id(), "ads:spring-2027");
+  uc.mutable_campaign()->set_display_name("Spring, extended");
+  uc.mutable_update_mask()->add_paths("display_name");
+  uc.set_request_id(RequestId());
+  mv1::UpsertCampaignResponse updated;
+  ASSERT_TRUE(campaigns_->UpsertCampaign(Ctx().get(), uc, &updated).ok());
+  EXPECT_FALSE(updated.created());
+  EXPECT_EQ(updated.campaign().name(), ucr.campaign().name());
+  EXPECT_EQ(updated.campaign().display_name(), "Spring, extended");
+  mv1::LookupCampaignRequest lc;
+  lc.set_external_id("ads:spring-2027");
+  mv1::LookupCampaignResponse lcr;
+  ASSERT_TRUE(campaigns_->LookupCampaign(Ctx().get(), lc, &lcr).ok());
+  EXPECT_EQ(lcr.campaign().name(), ucr.campaign().name());
+  lc.set_external_id("ads:none");
+  EXPECT_EQ(campaigns_->LookupCampaign(Ctx().get(), lc, &lcr).error_code(), grpc::StatusCode::NOT_FOUND);
+  lc.set_external_id("bad id");
+  s = campaigns_->LookupCampaign(Ctx().get(), lc, &lcr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadFieldOf(s), "external_id");
+
+  // A capture carries the CRM's id; the lead is found by it and upserted by it.
+  mv1::CaptureLeadRequest capture;
+  capture.mutable_contact()->set_email("lin@example.org");
+  capture.set_campaign(ucr.campaign().name());
+  capture.set_external_id("crm:0042");
+  capture.set_request_id(RequestId());
+  const std::string lead = Capture(capture);
+  mv1::LookupLeadRequest ll;
+  ll.set_external_id("crm:0042");
+  mv1::LookupLeadResponse llr;
+  ASSERT_TRUE(leads_->LookupLead(Ctx().get(), ll, &llr).ok());
+  EXPECT_EQ(llr.lead().name(), lead);
+
+  mv1::UpsertLeadRequest ul;
+  ul.mutable_lead()->set_external_id("crm:0042");
+  ul.mutable_lead()->mutable_contact()->set_title("Head of IT");
+  ul.set_request_id(RequestId());
+  mv1::UpsertLeadResponse ulr;
+  s = leads_->UpsertLead(Ctx().get(), ul, &ulr);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(ulr.created());
+  EXPECT_EQ(ulr.lead().name(), lead);
+  EXPECT_EQ(ulr.lead().contact().title(), "Head of IT");
+  EXPECT_EQ(ulr.lead().contact().email(), "lin@example.org");
+  ul.mutable_lead()->set_external_id("crm:0043");
+  ul.mutable_lead()->mutable_contact()->set_email("mo@example.org");
+  ul.set_campaign(ucr.campaign().name());
+  ul.set_request_id(RequestId());
+  ASSERT_TRUE(leads_->UpsertLead(Ctx().get(), ul, &ulr).ok());
+  EXPECT_TRUE(ulr.created());
+  EXPECT_EQ(ulr.lead().source_campaign(), ucr.campaign().name());
+  const std::string mo = ulr.lead().name();
+
+  // An id another lead has is refused with the holder named; the key cannot change.
+  mv1::UpdateLeadRequest take;
+  take.mutable_lead()->set_name(mo);
+  take.mutable_lead()->set_external_id("crm:0042");
+  take.mutable_update_mask()->add_paths("external_id");
+  take.set_request_id(RequestId());
+  mv1::UpdateLeadResponse taken;
+  s = leads_->UpdateLead(Ctx().get(), take, &taken);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(ReasonOf(s), "EXTERNAL_ID_TAKEN");
+  ul.mutable_update_mask()->add_paths("external_id");
+  ul.set_request_id(RequestId());
+  s = leads_->UpsertLead(Ctx().get(), ul, &ulr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadFieldOf(s), "update_mask");
+  ul.clear_update_mask();
+  ul.mutable_lead()->clear_external_id();
+  ul.set_request_id(RequestId());
+  s = leads_->UpsertLead(Ctx().get(), ul, &ulr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(BadFieldOf(s), "lead.external_id");
+}
+
 // A touch needs no campaign (a web visit); ListTouches pages through a lead's touches,
 // captures included, oldest first.
 TEST_F(HandoffFlowTest, TouchesWithAndWithoutCampaignAreListedInOrder) {

@@ -119,7 +119,8 @@ bool StartsWith(const std::string& text, const std::string& prefix) { return tex
 bool Allowed(const std::string& server, const std::string& identity, const std::string& service,
              const std::string& method) {
   if (service == "grpc.health.v1.Health") return true;
-  const bool read = StartsWith(method, "Get") || StartsWith(method, "List") || StartsWith(method, "Watch");
+  const bool read = StartsWith(method, "Get") || StartsWith(method, "Lookup") || StartsWith(method, "List") ||
+                    StartsWith(method, "Watch");
   if (service == "handoff.ops.v1.DeliveryService" || service == "handoff.ops.v1.AuditService") {
     return identity == "ops";
   }

@@ -1,5 +1,6 @@
 #include "marketing-service/domain/campaign_workflow.h"
 
+#include "common/error_details.h"
 #include "common/ids.h"
 #include "gtest/gtest.h"
 #include "marketing-service/domain/campaign_report.h"
@@ -35,6 +36,16 @@ class CampaignWorkflowTest : public ::testing::Test {
     absl::StatusOr<Campaign> out;
     absl::Status s = store_->Run([&](MarketingTx& tx) {
       out = campaigns_.RecordSpend(tx, r);
+      return out.status();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  absl::StatusOr<UpsertResult> Upsert(const Campaign& c, const CampaignPatch& p) {
+    absl::StatusOr<UpsertResult> out = absl::UnknownError("not run");
+    absl::Status s = store_->Run([&](MarketingTx& tx) {
+      out = campaigns_.Upsert(tx, c, p);
       return out.status();
     });
     if (!s.ok()) return s;
@@ -210,6 +221,45 @@ TEST(DerivePerformance, MatchesHandComputedRatios) {
   const CampaignPerformance none = DerivePerformance(CampaignCounts{}, Money{0, "EUR"});
   EXPECT_EQ(none.cost_per_lead.amount_minor, 0);
   EXPECT_EQ(none.roi_basis_points, 0);
+}
+
+TEST_F(CampaignWorkflowTest, ExternalIdsAreUniqueAndUpsertCreatesOrUpdatesByThem) {
+  Campaign c = Draft();
+  c.external_id = "ads:123";
+  const Campaign first = *Create(c);
+  EXPECT_EQ(Stored(first.id).external_id, "ads:123");
+  absl::Status taken = Create(c).status();
+  EXPECT_EQ(taken.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReasonOf(taken), "EXTERNAL_ID_TAKEN");
+  EXPECT_NE(taken.message().find("campaigns/" + first.id), std::string::npos) << taken;
+  c.external_id = "has space";
+  EXPECT_EQ(Create(c).status().code(), absl::StatusCode::kInvalidArgument);
+  c.external_id = std::string(129, 'x');
+  EXPECT_EQ(Create(c).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Upsert by an id no campaign has: created as Create would.
+  c.external_id = "ads:456";
+  CampaignPatch rename;
+  rename.display_name = "Trade show 2027";
+  const UpsertResult made = *Upsert(c, rename);
+  EXPECT_TRUE(made.created);
+  EXPECT_EQ(made.campaign.display_name, "Trade show");
+  // Again: the same campaign, changed as Update would.
+  const UpsertResult changed = *Upsert(c, rename);
+  EXPECT_FALSE(changed.created);
+  EXPECT_EQ(changed.campaign.id, made.campaign.id);
+  EXPECT_EQ(changed.campaign.display_name, "Trade show 2027");
+  c.external_id.clear();
+  EXPECT_EQ(Upsert(c, rename).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Update moves an external_id only to a free value; empty clears it.
+  CampaignPatch move;
+  move.external_id = "ads:123";
+  EXPECT_EQ(ReasonOf(Update(made.campaign.id, move).status()), "EXTERNAL_ID_TAKEN");
+  move.external_id = "";
+  EXPECT_EQ(Update(first.id, move)->external_id, "");
+  move.external_id = "ads:123";
+  EXPECT_EQ(Update(made.campaign.id, move)->external_id, "ads:123");
 }
 
 }  // namespace

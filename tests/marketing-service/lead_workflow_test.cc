@@ -613,5 +613,68 @@ TEST_F(LeadWorkflowTest, MergedLeadsValuesMoveToTheLeadKeptAndNoMergeChains) {
   EXPECT_EQ(Capture("b@example.com")->lead.id, c);
 }
 
+TEST_F(LeadWorkflowTest, ExternalIdNamesThePersonInCapturesUpdatesAndUpserts) {
+  auto capture = [&](const std::string& email, const std::string& external_id) {
+    CaptureInput in;
+    in.contact.email = email;
+    in.external_id = external_id;
+    in.capture_id = "cap-" + std::to_string(++captures_);
+    return InTx<CaptureResult>([&](MarketingTx& tx) { return leads_.Capture(tx, in); });
+  };
+  const CaptureResult a = *capture("a@example.com", "crm-1");
+  EXPECT_EQ(a.lead.external_id, "crm-1");
+  // The caller's id names the person, whatever the e-mail.
+  const CaptureResult again = *capture("a.other@example.com", "crm-1");
+  EXPECT_TRUE(again.merged);
+  EXPECT_EQ(again.matched_on, "external_id");
+  EXPECT_EQ(again.lead.id, a.lead.id);
+  EXPECT_EQ(again.lead.contact.email, "a@example.com");
+  // A lead found by e-mail without one takes it; one with another id refuses.
+  const std::string b = Capture("b@example.com")->lead.id;
+  EXPECT_EQ(capture("b@example.com", "crm-2")->lead.external_id, "crm-2");
+  const int before = LeadCount();
+  absl::Status conflict = capture("b@example.com", "crm-3").status();
+  EXPECT_EQ(conflict.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReasonOf(conflict), "EXTERNAL_ID_CONFLICT");
+  EXPECT_EQ(LeadCount(), before);
+  EXPECT_EQ(capture("c@example.com", "no spaces please").status().code(), absl::StatusCode::kInvalidArgument);
+
+  ContactPatch take;
+  take.external_id = "crm-2";
+  absl::Status taken = InTx<Lead>([&](MarketingTx& tx) { return leads_.UpdateContact(tx, a.lead.id, take); }).status();
+  EXPECT_EQ(ReasonOf(taken), "EXTERNAL_ID_TAKEN");
+  EXPECT_NE(taken.message().find("leads/" + b), std::string::npos) << taken;
+
+  auto upsert = [&](const std::string& key, const std::string& email, const std::string& title) {
+    UpsertLeadInput in;
+    in.capture.external_id = key;
+    in.capture.contact.email = email;
+    in.capture.contact.title = title;
+    in.capture.capture_id = "up-" + std::to_string(++captures_);
+    in.patch.contact.title = title;
+    in.patch.fields = {"title"};
+    return InTx<UpsertLeadResult>([&](MarketingTx& tx) { return leads_.Upsert(tx, in); });
+  };
+  const UpsertLeadResult corrected = *upsert("crm-1", "", "CTO");
+  EXPECT_FALSE(corrected.created);
+  EXPECT_EQ(corrected.lead.id, a.lead.id);
+  EXPECT_EQ(corrected.lead.contact.title, "CTO");
+  const UpsertLeadResult made = *upsert("crm-9", "new@example.com", "CFO");
+  EXPECT_TRUE(made.created);
+  EXPECT_EQ(made.lead.external_id, "crm-9");
+  EXPECT_EQ(made.lead.contact.title, "CFO");
+  EXPECT_EQ(made.lead.touch_count, 1);  // captured
+  EXPECT_EQ(ReasonOf(upsert("crm-10", "a@example.com", "VP").status()), "EXTERNAL_ID_CONFLICT");
+  EXPECT_EQ(upsert("", "x@example.com", "").status().code(), absl::StatusCode::kInvalidArgument);
+
+  // Merged away, a lead's id still reaches the person; erasure forgets the ids.
+  ASSERT_TRUE(Merge(b, a.lead.id).ok());
+  EXPECT_EQ(Get(a.lead.id).external_id, "crm-1");  // b has its own
+  EXPECT_EQ(upsert("crm-1", "", "CEO")->lead.id, b);
+  ASSERT_TRUE(InTx<Lead>([&](MarketingTx& tx) { return leads_.Erase(tx, b); }).ok());
+  EXPECT_EQ(Get(a.lead.id).external_id, "");
+  EXPECT_EQ(Get(b).external_id, "");
+}
+
 }  // namespace
 }  // namespace handoff::marketing
