@@ -119,6 +119,8 @@ struct Activity {
   // Who logged it: the acting rep ("reps/{id}") when the call named one, else the calling
   // system's principal; "" for activities logged before this was kept.
   std::string performed_by;
+  absl::Time update_time = absl::InfinitePast();  // logged or last corrected
+  int64_t version = 1;                            // its etag (EtagOf)
 };
 
 // History entries of an opportunity (ListTimeline).

@@ -308,6 +308,8 @@ absl::StatusOr<Activity> OpportunityWorkflow::LogActivity(SalesTx& tx, const std
   a.id = NewId();
   a.opportunity_id = id;
   if (a.time == absl::InfinitePast()) a.time = clock_.Now();
+  a.update_time = clock_.Now();
+  a.version = 1;
   a.rep_id = opp->rep_id;
   if (absl::Status s = tx.InsertActivity(a); !s.ok()) return s;
   if (a.type != ActivityType::kNote && opp->first_touch_time == absl::InfinitePast()) {
@@ -330,6 +332,11 @@ absl::StatusOr<Activity> OpportunityWorkflow::UpdateActivity(SalesTx& tx, const 
   absl::StatusOr<Activity> a = tx.GetActivity(opportunity_id, activity_id);
   if (!a.ok()) return a.status();
   const std::string name = absl::StrCat(OppName(opportunity_id), "/activities/", activity_id);
+  if (!patch.etag.empty() && patch.etag != EtagOf(a->version)) {
+    return WithReason(absl::AbortedError(absl::StrCat(name, " changed since etag ", patch.etag,
+                                                      " was read; get it again and retry")),
+                      reason::kStaleEtag, name);
+  }
   if (patch.meeting_status) {
     const int status = static_cast<int>(*patch.meeting_status);
     if (a->type != ActivityType::kMeeting) {
@@ -365,6 +372,8 @@ absl::StatusOr<Activity> OpportunityWorkflow::UpdateActivity(SalesTx& tx, const 
   absl::StatusOr<Opportunity> opp = Load(tx, opportunity_id, etag);
   if (!opp.ok()) return opp.status();
   if (absl::Status s = RequireWorkable(*opp); !s.ok()) return s;
+  a->update_time = clock_.Now();
+  ++a->version;
   if (absl::Status s = tx.UpdateActivity(*a); !s.ok()) return s;
   // The opportunity's history changed: new etag and an event, as when it was logged.
   if (absl::Status s = Save(tx, *opp, DealEventType::kActivityLogged); !s.ok()) return s;

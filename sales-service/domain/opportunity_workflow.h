@@ -61,6 +61,7 @@ struct ActivityPatch {
   std::optional<absl::Time> next_step_due;  // InfinitePast clears it
   std::optional<MeetingStatus> meeting_status;
   std::optional<CallOutcome> call_outcome;
+  std::string etag;  // when set, the activity's current etag
 };
 
 struct ServiceLevelReport {

@@ -98,6 +98,8 @@ void ToProto(const Activity& a, v1::Activity* out) {
   handoff::ToProto(a.time, out->mutable_occur_time());
   if (!a.rep_id.empty()) out->set_rep(ResourceName("reps", a.rep_id));
   out->set_performed_by(a.performed_by);
+  handoff::ToProtoIfSet(a.update_time, [&] { return out->mutable_update_time(); });
+  out->set_etag(EtagOf(a.version));
 }
 
 Activity FromProto(const v1::Activity& p) {

@@ -167,6 +167,7 @@ grpc::ServerUnaryReactor* OpportunityHandler::UpdateActivity(grpc::CallbackServe
         p, req->update_mask(), {"summary", "next_step", "next_step_due_time", "meeting_status", "call_outcome"});
     if (!paths.ok()) return paths.status();
     ActivityPatch patch;
+    patch.etag = p.etag();
     for (const std::string& path : *paths) {
       if (path == "summary") {
         patch.summary = p.summary();

@@ -96,7 +96,8 @@ absl::Status SqlSalesTx::InsertActivity(const Activity& a) {
   }
   absl::StatusOr<Statement> q = tx_.Prepare(
       "INSERT INTO activities(id, opportunity_id, type, call_outcome, meeting_status, summary,"
-      " next_step, next_step_due_us, time_us, rep_id, performed_by) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+      " next_step, next_step_due_us, time_us, rep_id, performed_by, version, update_us)"
+      " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (!q.ok()) return q.status();
   q->Bind(1, a.id)
       .Bind(2, a.opportunity_id)
@@ -108,7 +109,9 @@ absl::Status SqlSalesTx::InsertActivity(const Activity& a) {
       .BindOptionalTime(8, a.next_step_due)
       .BindTime(9, a.time)
       .Bind(10, a.rep_id)
-      .Bind(11, a.performed_by);
+      .Bind(11, a.performed_by)
+      .Bind(12, a.version)
+      .BindTime(13, a.update_time);
   return q->Run();
 }
 
@@ -116,7 +119,7 @@ namespace {
 
 constexpr char kActivityColumns[] =
     "seq, id, opportunity_id, type, call_outcome, meeting_status, summary, next_step,"
-    " next_step_due_us, time_us, rep_id, performed_by";
+    " next_step_due_us, time_us, rep_id, performed_by, version, update_us";
 
 Activity ReadActivity(const Statement& r) {
   Activity a;
@@ -131,6 +134,8 @@ Activity ReadActivity(const Statement& r) {
   a.time = r.Time(9);
   a.rep_id = r.Text(10);
   a.performed_by = r.Text(11);
+  a.version = r.Int(12);
+  a.update_time = r.Time(13);
   return a;
 }
 
@@ -148,15 +153,17 @@ absl::StatusOr<Activity> SqlSalesTx::GetActivity(const std::string& opportunity_
 absl::Status SqlSalesTx::UpdateActivity(const Activity& a) {
   absl::StatusOr<Statement> q = tx_.Prepare(
       "UPDATE activities SET call_outcome = ?, meeting_status = ?, summary = ?, next_step = ?,"
-      " next_step_due_us = ? WHERE id = ? AND opportunity_id = ?");
+      " next_step_due_us = ?, version = ?, update_us = ? WHERE id = ? AND opportunity_id = ?");
   if (!q.ok()) return q.status();
   q->Bind(1, int64_t{static_cast<int>(a.call_outcome)})
       .Bind(2, int64_t{static_cast<int>(a.meeting_status)})
       .Bind(3, a.summary)
       .Bind(4, a.next_step)
       .BindOptionalTime(5, a.next_step_due)
-      .Bind(6, a.id)
-      .Bind(7, a.opportunity_id);
+      .Bind(6, a.version)
+      .BindTime(7, a.update_time)
+      .Bind(8, a.id)
+      .Bind(9, a.opportunity_id);
   return sql::RunOnOneRow(tx_, *q, absl::StrCat("opportunities/", a.opportunity_id, "/activities/", a.id));
 }
 

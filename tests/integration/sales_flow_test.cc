@@ -463,11 +463,22 @@ TEST_F(SalesFlowTest, AScheduledMeetingIsMarkedHeldAndItsNotesCorrected) {
   req.mutable_activity()->set_name(name);
   req.mutable_activity()->set_meeting_status(sv1::MEETING_STATUS_HELD);
   req.mutable_activity()->set_summary("demo held; they want a proposal");
+  req.mutable_activity()->set_etag(logged.activity().etag());
   req.set_request_id(RequestId());
   sv1::UpdateActivityResponse updated;
   grpc::Status s = opportunities_->UpdateActivity(Ctx().get(), req, &updated);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(updated.activity().meeting_status(), sv1::MEETING_STATUS_HELD);
+  EXPECT_NE(updated.activity().etag(), logged.activity().etag());
+  EXPECT_TRUE(updated.activity().has_update_time());
+  // The etag read before the correction is stale now: ABORTED, nothing changes.
+  req.mutable_activity()->set_summary("overwritten by a stale copy");
+  req.set_request_id(RequestId());
+  sv1::UpdateActivityResponse stale;
+  s = opportunities_->UpdateActivity(Ctx().get(), req, &stale);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+  req.mutable_activity()->set_summary("demo held; they want a proposal");
+  req.mutable_activity()->clear_etag();
   sv1::GetActivityRequest get;
   get.set_name(name);
   sv1::GetActivityResponse got;

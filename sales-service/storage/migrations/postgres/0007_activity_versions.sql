@@ -1,0 +1,5 @@
+-- Activities are corrected with UpdateActivity: each keeps its own version (its etag) and
+-- the time of its last change. Activities logged before carry their occur time.
+ALTER TABLE activities ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE activities ADD COLUMN update_us BIGINT NOT NULL DEFAULT 0;
+UPDATE activities SET update_us = time_us;
