@@ -28,12 +28,18 @@ MARKETING_METRICS="127.0.0.1:$metrics_port" start_services 127.0.0.1 "$mport" "$
 /usr/bin/python3 - "$metrics_port" <<'PY'
 import sys, urllib.request
 body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
-needed = ['handoff_grpc_server_handled_total{grpc_code="OK",grpc_method="LeadService/CaptureLead"} 2',
-          'handoff_outbox_pending']
+needed = ['grpc_server_handled_total{grpc_code="OK",grpc_method="CaptureLead",'
+          'grpc_service="handoff.marketing.v1.LeadService",grpc_type="unary"} 2',
+          'grpc_server_handling_seconds_bucket{grpc_method="CaptureLead",',
+          # the calls marketing made to sales, as the client side counts them
+          'grpc_client_handled_total{grpc_code="OK",grpc_method="HandoffLead",'
+          'grpc_service="handoff.sales.v1.HandoffService",grpc_type="unary"}',
+          'handoff_outbox_pending', 'process_resident_memory_bytes ',
+          'handoff_build_info{service="marketing-service",version=']
 missing = [n for n in needed if n not in body]
 if missing:
     sys.exit(f"test: /metrics lacks {missing}")
-print("test: /metrics exports RPC counts and the outbox backlog")
+print("test: /metrics exports server and client RPC counts (ecosystem names) and the outbox backlog")
 PY
 # After the metrics check, which counts the Python walkthrough's calls alone.
 node scripts/node/example.js --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport" \

@@ -25,8 +25,9 @@ constexpr char kServiceConfig[] = R"json({
 })json";
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address,
-                                                  std::shared_ptr<grpc::ChannelCredentials> credentials) {
+std::shared_ptr<grpc::Channel> MakeServiceChannel(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors) {
   grpc::ChannelArguments args;
   args.SetServiceConfigJSON(kServiceConfig);
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
@@ -39,7 +40,9 @@ std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address,
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(address, std::move(credentials), args);
+  if (interceptors.empty()) return grpc::CreateCustomChannel(address, std::move(credentials), args);
+  return grpc::experimental::CreateCustomChannelWithInterceptors(address, std::move(credentials), args,
+                                                                 std::move(interceptors));
 }
 
 }  // namespace handoff

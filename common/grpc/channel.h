@@ -3,9 +3,11 @@
 
 #include <grpcpp/channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/client_interceptor.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace handoff {
 
@@ -14,9 +16,10 @@ namespace handoff {
 // about 20 s. Calls are balanced round_robin over every address `address` resolves to
 // (`dns:///sales.ns.svc:50052` naming a headless Service, or `ipv4:10.0.0.1:50052,
 // 10.0.0.2:50052`), over `credentials` (TransportSecurity::ChannelCredentials). Callers
-// still set a deadline on every call.
-std::shared_ptr<grpc::Channel> MakeServiceChannel(const std::string& address,
-                                                  std::shared_ptr<grpc::ChannelCredentials> credentials);
+// still set a deadline on every call. `interceptors` see every call (metrics).
+std::shared_ptr<grpc::Channel> MakeServiceChannel(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors = {});
 
 }  // namespace handoff
 

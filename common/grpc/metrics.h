@@ -1,6 +1,9 @@
 #ifndef HANDOFF_COMMON_GRPC_METRICS_H_
 #define HANDOFF_COMMON_GRPC_METRICS_H_
 
+#include <grpcpp/support/client_interceptor.h>
+#include <grpcpp/support/server_interceptor.h>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,14 +20,27 @@
 
 namespace handoff {
 
-// Prometheus metrics of one service: per-RPC counts by status code and latency, plus
-// gauges a service sets itself (such as the outbox backlog).
+// Prometheus metrics of one service. Every RPC it serves, and every one it makes to the
+// other service, is counted by interceptors under the names and labels of the gRPC
+// ecosystem (go-grpc-prometheus, grpc-ecosystem/go-grpc-middleware), so existing
+// dashboards and alerts work unchanged:
+//   grpc_server_started_total, grpc_server_handled_total, grpc_server_msg_received_total,
+//   grpc_server_msg_sent_total, grpc_server_handling_seconds (histogram), and the same
+//   with grpc_client_, labelled grpc_type ("unary", "client_stream", "server_stream",
+//   "bidi_stream"), grpc_service ("handoff.marketing.v1.LeadService"), grpc_method
+//   ("CaptureLead") and, on handled_total, grpc_code ("OK", "InvalidArgument", ... as Go
+//   spells them).
+// Services add gauges and counters of their own (the outbox backlog, ...).
 class Metrics {
  public:
   Metrics();
+  ~Metrics();
   // Serves /metrics on `address` (HOST:PORT); empty = not exposed.
   absl::Status Expose(const std::string& address);
-  void RecordRpc(absl::string_view method, absl::StatusCode code, absl::Duration elapsed);
+  // For ServerBuilder::experimental().SetInterceptorCreators: counts every served RPC.
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> ServerInterceptor();
+  // For a channel's interceptor creators: counts every RPC made on it.
+  std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface> ClientInterceptor();
   prometheus::Gauge& Gauge(const std::string& name, const std::string& help);
   prometheus::Counter& Counter(const std::string& name, const std::string& help);
   prometheus::Registry& registry() { return *registry_; }
@@ -34,15 +50,23 @@ class Metrics {
   // before Expose.
   void OnScrape(std::function<void()> refresh);
 
+  // The per-method series of one side (server or client), shared by its interceptors.
+  class RpcSide;
+
  private:
   class Refresher;
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::shared_ptr<Refresher> refresher_;
+  std::shared_ptr<prometheus::Collectable> process_;
   std::unique_ptr<prometheus::Exposer> exposer_;
-  prometheus::Family<prometheus::Counter>& handled_;
-  prometheus::Family<prometheus::Histogram>& latency_;
+  std::unique_ptr<RpcSide> server_;
+  std::unique_ptr<RpcSide> client_;
 };
+
+// The name Go's codes.Code.String() gives `code` ("OK", "InvalidArgument", ...), as the
+// ecosystem's grpc_code label has it.
+const char* GrpcCodeName(int code);
 
 }  // namespace handoff
 

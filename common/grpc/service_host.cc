@@ -55,6 +55,7 @@ absl::Status ServiceHost::Start() {
                                                                   std::numeric_limits<int>::max())));
   }
   for (auto& [service, name] : services_) builder.RegisterService(service);
+  if (!interceptors_.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors_));
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_.reset();

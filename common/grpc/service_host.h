@@ -2,6 +2,7 @@
 #define HANDOFF_COMMON_GRPC_SERVICE_HOST_H_
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <functional>
 #include <memory>
@@ -61,6 +62,10 @@ class ServiceHost {
   // Registers a service; `full_name` (e.g. "handoff.marketing.v1.LeadService") becomes a
   // health entry. Call before Start.
   void AddService(grpc::Service* service, const std::string& full_name);
+  // Adds an interceptor to every call (metrics). Call before Start.
+  void AddInterceptor(std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> factory) {
+    interceptors_.push_back(std::move(factory));
+  }
   // Returns OK while the service can do its work (its storage answers).
   void SetHealthProbe(std::function<absl::Status()> probe);
   // Runs at shutdown after the drain, just before the server stops taking calls (to end
@@ -83,6 +88,7 @@ class ServiceHost {
   void SetServing(bool serving);
 
   Options options_;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::function<absl::Status()> probe_;
   std::function<void()> before_stop_;

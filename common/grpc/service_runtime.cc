@@ -30,11 +30,21 @@ ServiceRuntime::ServiceRuntime(Options options)
             static_cast<size_t>(std::max(1, options_.max_queued_calls))),
       limits_(options_.limits),
       actors_(options_.trusted_actor_principals),
-      runner_(pool_, metrics_, &limits_, &actors_),
-      host_(HostOptions(options_)) {}
+      runner_(pool_, &limits_, &actors_),
+      host_(HostOptions(options_)) {
+  host_.AddInterceptor(metrics_.ServerInterceptor());
+  prometheus::BuildGauge()
+      .Name("handoff_build_info")
+      .Help("Always 1; the labels tell which service and version runs")
+      .Register(metrics_.registry())
+      .Add({{"service", options_.name}, {"version", HANDOFF_VERSION}})
+      .Set(1);
+}
 
-std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() const {
-  return MakeServiceChannel(options_.peer_address, options_.security.ChannelCredentials());
+std::shared_ptr<grpc::Channel> ServiceRuntime::PeerChannel() {
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(metrics_.ClientInterceptor());
+  return MakeServiceChannel(options_.peer_address, options_.security.ChannelCredentials(), std::move(interceptors));
 }
 
 OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, AuditLog& audit, RequestLogPruner prune,

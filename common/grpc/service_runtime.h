@@ -78,7 +78,7 @@ class ServiceRuntime {
   const Options& options() const { return options_; }
   // A channel to the peer service (retry policy and keepalive set; TLS with this process's
   // certificate when the security options have one).
-  std::shared_ptr<grpc::Channel> PeerChannel() const;
+  std::shared_ptr<grpc::Channel> PeerChannel();
 
   // Deletes up to `limit` answers to request_ids stored before `before`; returns how many.
   using RequestLogPruner = std::function<absl::StatusOr<int64_t>(absl::Time before, int limit)>;

@@ -11,7 +11,6 @@
 #include "common/error_details.h"
 #include "common/grpc/acting_rep.h"
 #include "common/grpc/call_limits.h"
-#include "common/grpc/metrics.h"
 #include "common/grpc/request_validation.h"
 #include "common/grpc/status.h"
 #include "common/worker_pool.h"
@@ -24,10 +23,10 @@ namespace handoff {
 // so is a call over its caller's rate limit (`limits`, when given).
 class UnaryRunner {
  public:
-  // `limits` and `actors` may be null (no rate limit; no call may act for a rep).
-  UnaryRunner(WorkerPool& pool, Metrics& metrics, CallLimits* limits = nullptr,
-              const ActingRepPolicy* actors = nullptr)
-      : pool_(pool), metrics_(metrics), limits_(limits), actors_(actors) {}
+  // `limits` and `actors` may be null (no rate limit; no call may act for a rep). Calls are
+  // counted by the server's interceptor (Metrics::ServerInterceptor), refusals included.
+  explicit UnaryRunner(WorkerPool& pool, CallLimits* limits = nullptr, const ActingRepPolicy* actors = nullptr)
+      : pool_(pool), limits_(limits), actors_(actors) {}
 
   // Run for a call that may take long (reports over every lead or deal): it must carry a
   // deadline (INVALID_ARGUMENT otherwise).
@@ -36,7 +35,6 @@ class UnaryRunner {
                                     const google::protobuf::Message& request, Work work) {
     if (grpc::Status s = RequireDeadline(*context, method); !s.ok()) {
       grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-      metrics_.RecordRpc(method, absl::StatusCode::kInvalidArgument, absl::ZeroDuration());
       reactor->Finish(s);
       return reactor;
     }
@@ -53,21 +51,19 @@ class UnaryRunner {
     CallIdentity identity{CallerPrincipal(*context), ""};
     if (limits_ != nullptr) {
       if (grpc::Status s = limits_->AdmitPrincipal(identity.principal, start); !s.ok()) {
-        metrics_.RecordRpc(method, absl::StatusCode::kResourceExhausted, absl::ZeroDuration());
         reactor->Finish(s);
         return reactor;
       }
     }
     if (grpc::Status s = ActorOf(*context, identity); !s.ok()) {
-      metrics_.RecordRpc(method, static_cast<absl::StatusCode>(s.error_code()), absl::ZeroDuration());
       reactor->Finish(s);
       return reactor;
     }
     if (absl::Status s = ValidateTimestamps(request); !s.ok()) {
-      Finish(reactor, method, start, s);
+      Finish(reactor, method, s);
       return reactor;
     }
-    auto task = [this, reactor, context, method, start, identity = std::move(identity),
+    auto task = [this, reactor, context, method, identity = std::move(identity),
                  work = std::move(work)]() mutable {
       ScopedCallIdentity scope(std::move(identity));
       absl::Status status;
@@ -76,10 +72,10 @@ class UnaryRunner {
       } else {
         status = work();
       }
-      Finish(reactor, method, start, status);
+      Finish(reactor, method, status);
     };
     if (!pool_.TrySubmit(std::move(task))) {
-      Finish(reactor, method, start,
+      Finish(reactor, method,
              WithRetryDelay(WithReason(absl::ResourceExhaustedError(
                                            "server busy: too many calls queued; retry with back-off"),
                                        reason::kServerBusy),
@@ -98,14 +94,11 @@ class UnaryRunner {
     return grpc::Status::OK;
   }
 
-  void Finish(grpc::ServerUnaryReactor* reactor, const char* method, absl::Time start,
-              const absl::Status& status) {
-    metrics_.RecordRpc(method, status.code(), absl::Now() - start);
+  void Finish(grpc::ServerUnaryReactor* reactor, const char* method, const absl::Status& status) {
     reactor->Finish(ToCallerStatus(status, method));
   }
 
   WorkerPool& pool_;
-  Metrics& metrics_;
   CallLimits* limits_;
   const ActingRepPolicy* actors_;
 };

@@ -319,15 +319,16 @@ TEST_F(ReplicasTest, CallsSpreadOverEveryReplicaAndEachServesTheSameState) {
   LeadFlow::ExpectClean(a, kLeads);
   EXPECT_TRUE(SameAudit(a, AuditThrough(flow, 1))) << "the replicas report different states";
   ExpectSameStreamsAndOrderedOutcomes(kLeads);
-  const auto handled = [](const Replicas& r, int i, const std::string& method) {
-    return r.Metric(i, "handoff_grpc_server_handled_total", "grpc_method=\"" + method + "\"");
+  const auto handled = [](const Replicas& r, int i, const std::string& service, const std::string& method) {
+    return r.Metric(i, "grpc_server_handled_total",
+                    "grpc_method=\"" + method + "\",grpc_service=\"handoff." + service + "\"");
   };
   for (int i = 0; i < kReplicas; ++i) {
     // Clients' calls, and the other service's outbox deliveries, reached every replica.
-    EXPECT_GT(handled(marketing_, i, "LeadService/CaptureLead"), 0) << i;
-    EXPECT_GT(handled(marketing_, i, "LeadService/ReportOutcome"), 0) << i;
-    EXPECT_GT(handled(sales_, i, "HandoffService/HandoffLead"), 0) << i;
-    EXPECT_GT(handled(sales_, i, "OpportunityService/AcceptOpportunity"), 0) << i;
+    EXPECT_GT(handled(marketing_, i, "marketing.v1.LeadService", "CaptureLead"), 0) << i;
+    EXPECT_GT(handled(marketing_, i, "marketing.v1.LeadService", "ReportOutcome"), 0) << i;
+    EXPECT_GT(handled(sales_, i, "sales.v1.HandoffService", "HandoffLead"), 0) << i;
+    EXPECT_GT(handled(sales_, i, "sales.v1.OpportunityService", "AcceptOpportunity"), 0) << i;
   }
 }
 

@@ -1,0 +1,98 @@
+// /metrics through the real binary: every RPC under the gRPC ecosystem's names and labels
+// (unary, client and server streams, refusals), the calls to the other service on the
+// client side, process metrics and build info.
+#include <cstdlib>
+#include <string>
+
+#include "tests/integration/handoff_system.h"
+
+namespace handoff::testing {
+namespace {
+
+namespace mv1 = ::handoff::marketing::v1;
+
+class MetricsTest : public HandoffSystem {
+ protected:
+  std::vector<std::string> ExtraMarketingFlags() const override {
+    return {"--metrics_listen=127.0.0.1:" + std::to_string(metrics_port_)};
+  }
+
+  // The value of the sample `series` (name and labels exactly as exposed); -1 if absent.
+  double Sample(const std::string& series) {
+    const std::string body = HttpGet(metrics_port_, "/metrics");
+    const size_t at = body.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::atof(body.c_str() + at + series.size() + 2);
+  }
+
+  const int metrics_port_ = FreeLoopbackPort();
+};
+
+std::string Labels(const std::string& type, const std::string& service, const std::string& method) {
+  return "grpc_method=\"" + method + "\",grpc_service=\"handoff." + service + "\",grpc_type=\"" + type + "\"";
+}
+
+TEST_F(MetricsTest, EveryCallIsCountedUnderTheEcosystemsNames) {
+  const std::string capture = Labels("unary", "marketing.v1.LeadService", "CaptureLead");
+  const std::string lead = CaptureEmail("metered@example.org");
+  mv1::CaptureLeadRequest bad;  // no e-mail and no phone
+  bad.set_request_id(RequestId());
+  mv1::CaptureLeadResponse ignored;
+  ASSERT_EQ(leads_->CaptureLead(Ctx().get(), bad, &ignored).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Sample("grpc_server_started_total{" + capture + "}"), 2);
+  EXPECT_EQ(Sample("grpc_server_handled_total{grpc_code=\"OK\"," + capture + "}"), 1);
+  EXPECT_EQ(Sample("grpc_server_handled_total{grpc_code=\"InvalidArgument\"," + capture + "}"), 1);
+  EXPECT_EQ(Sample("grpc_server_handling_seconds_count{" + capture + "}"), 2);
+  EXPECT_EQ(Sample("grpc_server_msg_received_total{" + capture + "}"), 2);
+
+  // A client stream counts each row received and the one answer sent.
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    mv1::ImportLeadsResponse resp;
+    auto writer = leads_->ImportLeads(&ctx, &resp);
+    for (const char* email : {"r1@example.org", "r2@example.org", "r3@example.org"}) {
+      mv1::ImportLeadsRequest row;
+      row.mutable_row()->mutable_contact()->set_email(email);
+      ASSERT_TRUE(writer->Write(row));
+    }
+    writer->WritesDone();
+    ASSERT_TRUE(writer->Finish().ok());
+  }
+  const std::string import = Labels("client_stream", "marketing.v1.LeadService", "ImportLeads");
+  EXPECT_EQ(Sample("grpc_server_msg_received_total{" + import + "}"), 3);
+  EXPECT_EQ(Sample("grpc_server_msg_sent_total{" + import + "}"), 1);
+  EXPECT_EQ(Sample("grpc_server_handled_total{grpc_code=\"OK\"," + import + "}"), 1);
+
+  // A server stream is counted while open, and handled when it ends.
+  {
+    grpc::ClientContext ctx;
+    mv1::WatchLeadEventsRequest req;
+    auto reader = leads_->WatchLeadEvents(&ctx, req);
+    mv1::WatchLeadEventsResponse event;
+    ASSERT_TRUE(reader->Read(&event));
+    ASSERT_TRUE(reader->Read(&event));
+    ctx.TryCancel();
+    reader->Finish();
+  }
+  const std::string watch = Labels("server_stream", "marketing.v1.LeadService", "WatchLeadEvents");
+  EXPECT_EQ(Sample("grpc_server_started_total{" + watch + "}"), 1);
+  EXPECT_GE(Sample("grpc_server_msg_sent_total{" + watch + "}"), 2);
+  EXPECT_TRUE(Eventually([&] { return Sample("grpc_server_handled_total{grpc_code=\"Canceled\"," + watch + "}") == 1; }));
+
+  // The handoff marketing made is on its client side.
+  Qualify(lead);
+  ASSERT_FALSE(AwaitOpportunities(lead).empty());
+  const std::string handoff = Labels("unary", "sales.v1.HandoffService", "HandoffLead");
+  EXPECT_TRUE(Eventually([&] { return Sample("grpc_client_handled_total{grpc_code=\"OK\"," + handoff + "}") >= 1; }));
+  EXPECT_GE(Sample("grpc_client_handling_seconds_count{" + handoff + "}"), 1);
+
+  EXPECT_GT(Sample("process_resident_memory_bytes"), 1 << 20);
+  EXPECT_GT(Sample("process_open_fds"), 3);
+  EXPECT_GT(Sample("process_start_time_seconds"), 1.7e9);
+  EXPECT_GE(Sample("process_cpu_seconds_total"), 0);
+  EXPECT_EQ(Sample("handoff_build_info{service=\"marketing-service\",version=\"1.0.0\"}"), 1);
+}
+
+}  // namespace
+}  // namespace handoff::testing
