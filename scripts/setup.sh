@@ -4,7 +4,8 @@
 # (scripts/googleapis-protos.sh), Python gRPC for the walkthrough client,
 # clang-14 with its sanitizer and libFuzzer runtimes (scripts/sanitize.sh), and from npm
 # buf for linting the protos and @grpc/grpc-js for the Node example; with the argument
-# "bench", also what the benchmark suite needs. Idempotent: installs only what is missing.
+# "test", also Prometheus (promtool tests the alerting rules, and a real server scrapes the
+# services); with "bench", what the benchmark suite needs. Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,7 @@ command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 # bench/run.sh also plots (gnuplot) and counts rows (sqlite3); bench/outage_cost.sh counts
 # instructions (valgrind).
 [ "${1:-}" = "bench" ] && packages+=(gnuplot-nox sqlite3 valgrind)
+[ "${1:-}" = "test" ] && packages+=(prometheus)
 
 missing=()
 for p in "${packages[@]}"; do

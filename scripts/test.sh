@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds (Release) and runs every test: buf lint of the protos,
 # the walkthrough clients (Python, Node) against freshly started binaries (the run
-# command's path), the container images built and run with podman (scripts/test-containers.sh; skip with
+# command's path), the alerting rules (promtool) and a real Prometheus scraping those
+# binaries, the container images built and run with podman (scripts/test-containers.sh; skip with
 # HANDOFF_CONTAINER_TESTS=0), all GoogleTest unit and integration tests through ctest, and
 # last the same tests on SQLite again under ASan + UBSan with a short run of every libFuzzer
 # target (scripts/sanitize.sh; skip with HANDOFF_SANITIZER_TESTS=0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh test
 scripts/build.sh
 source scripts/lib/services.sh
 
@@ -22,8 +23,9 @@ echo "test: no breaking change to v1"
 echo "test: walkthrough clients (Python, Node) against both binaries"
 data=$(mktemp -d)
 trap 'stop_services >/dev/null 2>&1 || true; rm -rf "$data"' EXIT
-{ read -r mport; read -r sport; read -r metrics_port; } < <(free_ports 3)
-MARKETING_METRICS="127.0.0.1:$metrics_port" start_services 127.0.0.1 "$mport" "$sport" "$data"
+{ read -r mport; read -r sport; read -r metrics_port; read -r sales_metrics_port; } < <(free_ports 4)
+MARKETING_METRICS="127.0.0.1:$metrics_port" SALES_METRICS="127.0.0.1:$sales_metrics_port" \
+  start_services 127.0.0.1 "$mport" "$sport" "$data"
 /usr/bin/python3 scripts/demo.py --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport"
 /usr/bin/python3 - "$metrics_port" <<'PY'
 import sys, urllib.request
@@ -44,6 +46,10 @@ PY
 # After the metrics check, which counts the Python walkthrough's calls alone.
 node scripts/node/example.js --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport" \
   --googleapis "${BUILD_DIR:-build}/googleapis"
+echo "test: alerting and recording rules (promtool test rules)"
+promtool check rules deploy/prometheus/rules.yml
+(cd deploy/prometheus && promtool test rules rules_test.yml)
+/usr/bin/python3 scripts/prometheus_check.py "$metrics_port" "$sales_metrics_port"
 stop_services
 echo "test: both services stopped cleanly on SIGTERM"
 

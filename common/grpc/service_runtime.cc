@@ -154,7 +154,14 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
   if (absl::Status s = metrics_.Expose(options_.metrics_listen); !s.ok()) {
     return FailStartup(options_.name, s);
   }
-  host_.SetHealthProbe(std::move(storage_probe));
+  // 1 while the storage answers (health SERVING, drain aside), for alerting.
+  prometheus::Gauge& serving = metrics_.Gauge(
+      "handoff_health_serving", "1 while the service's database answers (health SERVING), else 0");
+  host_.SetHealthProbe([probe = std::move(storage_probe), &serving] {
+    absl::Status s = probe();
+    serving.Set(s.ok() ? 1 : 0);
+    return s;
+  });
   // Streams never end by themselves: end them at shutdown, so the server need not wait
   // out the grace period for them.
   host_.SetBeforeStop([this] { events_.Close(); });

@@ -92,6 +92,7 @@ TEST_F(MetricsTest, EveryCallIsCountedUnderTheEcosystemsNames) {
   EXPECT_GT(Sample("process_start_time_seconds"), 1.7e9);
   EXPECT_GE(Sample("process_cpu_seconds_total"), 0);
   EXPECT_EQ(Sample("handoff_build_info{service=\"marketing-service\",version=\"1.0.0\"}"), 1);
+  EXPECT_EQ(Sample("handoff_health_serving"), 1);
 }
 
 }  // namespace
