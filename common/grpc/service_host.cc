@@ -73,13 +73,19 @@ absl::Status ServiceHost::Start() {
 void ServiceHost::SetServing(bool serving) {
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
-  health->SetServingStatus(serving);
-  for (auto& [service, name] : services_) health->SetServingStatus(name, serving);
   absl::MutexLock lock(&mu_);
-  if (serving != last_serving_) {
+  // Health.Watch streams get a message per change, not per probe.
+  if (health_set_ && serving == last_serving_) return;
+  // By name: the overall "" and each registered service. SetServingStatus(bool) would also
+  // set the entries that Watch calls for unknown names create, which must stay
+  // SERVICE_UNKNOWN (and Check of them NOT_FOUND).
+  health->SetServingStatus("", serving);
+  for (auto& [service, name] : services_) health->SetServingStatus(name, serving);
+  if (serving != last_serving_ || !health_set_) {
     LogInfo(options_.name, serving ? "health: SERVING" : "health: NOT_SERVING");
-    last_serving_ = serving;
   }
+  last_serving_ = serving;
+  health_set_ = true;
 }
 
 void ServiceHost::HealthLoop() {

@@ -97,6 +97,7 @@ class ServiceHost {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool last_serving_ ABSL_GUARDED_BY(mu_) = false;
+  bool health_set_ ABSL_GUARDED_BY(mu_) = false;  // SetServing ran once
   std::thread health_thread_;
 };
 

@@ -1151,6 +1151,35 @@ TEST_F(HandoffFlowTest, ACorrectedContactReachesSalesSnapshot) {
   }));
 }
 
+// Health.Watch sends a status when it changes, not at every probe (once a second here), and
+// a name the server does not know stays SERVICE_UNKNOWN: watching it does not make it known.
+TEST_F(HandoffFlowTest, HealthWatchSendsChangesOnlyAndUnknownNamesStayUnknown) {
+  using grpc::health::v1::HealthCheckRequest;
+  using grpc::health::v1::HealthCheckResponse;
+  auto watch_for = [&](const std::string& service, std::chrono::milliseconds how_long) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + how_long);
+    HealthCheckRequest req;
+    req.set_service(service);
+    auto reader = marketing_health_->Watch(&ctx, req);
+    std::vector<HealthCheckResponse::ServingStatus> got;
+    HealthCheckResponse resp;
+    while (reader->Read(&resp)) got.push_back(resp.status());
+    reader->Finish();
+    return got;
+  };
+  EXPECT_EQ(watch_for("", std::chrono::milliseconds(3500)),
+            std::vector<HealthCheckResponse::ServingStatus>({HealthCheckResponse::SERVING}));
+  EXPECT_EQ(watch_for("handoff.marketing.v1.LeadService", std::chrono::milliseconds(2500)),
+            std::vector<HealthCheckResponse::ServingStatus>({HealthCheckResponse::SERVING}));
+  EXPECT_EQ(watch_for("no.such.Service", std::chrono::milliseconds(2500)),
+            std::vector<HealthCheckResponse::ServingStatus>({HealthCheckResponse::SERVICE_UNKNOWN}));
+  HealthCheckRequest req;
+  req.set_service("no.such.Service");
+  HealthCheckResponse resp;
+  EXPECT_EQ(marketing_health_->Check(Ctx().get(), req, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 // MergeLeads makes two leads of one person one: the lead kept gets the touches and fills
 // its contact gaps (which reach sales' snapshot), the other points to it and sends the
 // person's later captures there; a lead with an open deal cannot be the one merged away.
