@@ -9,6 +9,9 @@
 #include "common/grpc/transport_security.h"
 
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus /metrics address HOST:PORT; empty disables");
+ABSL_FLAG(std::string, health_listen, "",
+          "Extra plaintext HOST:PORT serving only grpc.health.v1.Health (for Kubernetes' native gRPC "
+          "probes, which cannot speak TLS); empty disables");
 ABSL_FLAG(int32_t, worker_threads, 8, "Threads running storage work for RPCs");
 ABSL_FLAG(int32_t, max_queued_calls, 2048, "Calls waiting for a worker before RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, request_retention, absl::Hours(72),
@@ -70,7 +73,7 @@ ABSL_FLAG(std::vector<std::string>, trusted_actor_principals, {"spiffe://handoff
 namespace handoff {
 
 std::vector<std::string> RuntimeFlagNames() {
-  return {"metrics_listen",     "worker_threads", "max_queued_calls",      "request_retention",
+  return {"metrics_listen",     "health_listen",  "worker_threads", "max_queued_calls",      "request_retention",
           "delivery_deadline",  "delivery_lease", "delivery_max_refusals", "delivery_max_age",
           "max_connection_age", "shutdown_drain", "shutdown_grace", "tls_cert",
           "tls_key",            "tls_ca",         "tls_client_auth",       "tls_refresh_interval",
@@ -101,6 +104,7 @@ absl::StatusOr<ServiceRuntime::Options> RuntimeOptionsFromFlags(const std::strin
   o.listen = listen;
   o.peer_address = peer_address;
   o.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  o.health_listen = absl::GetFlag(FLAGS_health_listen);
   o.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   o.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   o.request_retention = absl::GetFlag(FLAGS_request_retention);

@@ -63,6 +63,23 @@ absl::Status ServiceHost::Start() {
         "cannot listen on ", options_.listen,
         ": the address is in use (is another instance running?) or invalid; check --listen"));
   }
+  if (!options_.health_listen.empty()) {
+    // Its own server: only the health service it gets by default is on it.
+    grpc::ServerBuilder health;
+    int health_port = 0;
+    health.AddListeningPort(options_.health_listen, grpc::InsecureServerCredentials(), &health_port);
+    health.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    health_server_ = health.BuildAndStart();
+    if (health_server_ == nullptr || health_port == 0) {
+      health_server_.reset();
+      server_->Shutdown();
+      server_.reset();
+      return absl::UnavailableError(absl::StrCat("cannot listen on --health_listen=", options_.health_listen));
+    }
+    LogInfo(options_.name, absl::StrCat("health (plaintext, health only) on ",
+                                        options_.health_listen.substr(0, options_.health_listen.rfind(':')), ":",
+                                        health_port));
+  }
   const std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
   LogInfo(options_.name, absl::StrCat("listening on ", host, ":", port_));
   SetServing(!probe_ || probe_().ok());
@@ -79,8 +96,11 @@ void ServiceHost::SetServing(bool serving) {
   // By name: the overall "" and each registered service. SetServingStatus(bool) would also
   // set the entries that Watch calls for unknown names create, which must stay
   // SERVICE_UNKNOWN (and Check of them NOT_FOUND).
-  health->SetServingStatus("", serving);
-  for (auto& [service, name] : services_) health->SetServingStatus(name, serving);
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server == nullptr || server->GetHealthCheckService() == nullptr) continue;
+    server->GetHealthCheckService()->SetServingStatus("", serving);
+    for (auto& [service, name] : services_) server->GetHealthCheckService()->SetServingStatus(name, serving);
+  }
   if (serving != last_serving_ || !health_set_) {
     LogInfo(options_.name, serving ? "health: SERVING" : "health: NOT_SERVING");
   }
@@ -141,6 +161,10 @@ void ServiceHost::Shutdown() {
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(options_.shutdown_grace));
   server_->Wait();
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(std::chrono::system_clock::now());
+    health_server_->Wait();
+  }
   LogInfo(options_.name, "stopped");
 }
 

@@ -37,6 +37,9 @@ class ServiceHost {
  public:
   struct Options {
     std::string listen;                          // HOST:PORT; port 0 picks a free one
+    // A second, plaintext HOST:PORT that serves only grpc.health.v1.Health with the same
+    // statuses (Kubernetes' native gRPC probes cannot speak TLS); empty = none.
+    std::string health_listen;
     std::string name;                            // for logs, e.g. "marketing-service"
     absl::Duration health_interval = absl::Seconds(1);
     // After SIGTERM, serve this long with health NOT_SERVING so that load balancers and
@@ -93,6 +96,7 @@ class ServiceHost {
   std::function<absl::Status()> probe_;
   std::function<void()> before_stop_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::Server> health_server_;  // --health_listen
   int port_ = 0;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

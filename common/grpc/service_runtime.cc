@@ -12,6 +12,7 @@ namespace {
 ServiceHost::Options HostOptions(const ServiceRuntime::Options& o) {
   ServiceHost::Options host;
   host.listen = o.listen;
+  host.health_listen = o.health_listen;
   host.name = o.name;
   host.shutdown_drain = o.shutdown_drain;
   host.shutdown_grace = o.shutdown_grace;

@@ -35,6 +35,7 @@ class ServiceRuntime {
     std::string name;             // e.g. "marketing-service"
     std::string listen;           // gRPC HOST:PORT
     std::string metrics_listen;   // Prometheus HOST:PORT; empty = off
+    std::string health_listen;    // plaintext health-only HOST:PORT; empty = off
     int worker_threads = 8;
     int max_queued_calls = 2048;
     std::string peer_address;     // the other service

@@ -1,6 +1,7 @@
-// /metrics through the real binary: every RPC under the gRPC ecosystem's names and labels
-// (unary, client and server streams, refusals), the calls to the other service on the
-// client side, process metrics and build info.
+// What operators' tools read from the real binary: /metrics (every RPC under the gRPC
+// ecosystem's names and labels, unary, client and server streams, refusals; the calls to
+// the other service on the client side; process metrics and build info) and the plaintext
+// health-only port for Kubernetes' native gRPC probes.
 #include <cstdlib>
 #include <string>
 
@@ -93,6 +94,32 @@ TEST_F(MetricsTest, EveryCallIsCountedUnderTheEcosystemsNames) {
   EXPECT_GE(Sample("process_cpu_seconds_total"), 0);
   EXPECT_EQ(Sample("handoff_build_info{service=\"marketing-service\",version=\"1.0.0\"}"), 1);
   EXPECT_EQ(Sample("handoff_health_serving"), 1);
+}
+
+class HealthPortTest : public HandoffSystem {
+ protected:
+  std::vector<std::string> ExtraMarketingFlags() const override {
+    return {"--health_listen=127.0.0.1:" + std::to_string(health_port_)};
+  }
+  const int health_port_ = FreeLoopbackPort();
+};
+
+TEST_F(HealthPortTest, ThePlaintextHealthPortAnswersHealthAndNothingElse) {
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(health_port_), grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  for (const char* service : {"", "handoff.marketing.v1.LeadService"}) {
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    const grpc::Status s = health->Check(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << service << ": " << s.error_message();
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
+  auto leads = mv1::LeadService::NewStub(channel);
+  mv1::GetLeadRequest get;
+  get.set_name("leads/x");
+  mv1::GetLeadResponse got;
+  EXPECT_EQ(leads->GetLead(Ctx().get(), get, &got).error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
 }  // namespace
