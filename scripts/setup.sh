@@ -5,7 +5,7 @@
 # clang-14 with its sanitizer and libFuzzer runtimes (scripts/sanitize.sh), and from npm
 # buf for linting the protos and @grpc/grpc-js for the Node example; with the argument
 # "test", also Prometheus (promtool tests the alerting rules, and a real server scrapes the
-# services); with "bench", what the benchmark suite needs. Idempotent: installs only what is missing.
+# services), kubectl and PyYAML (the Kubernetes overlays are rendered and checked); with "bench", what the benchmark suite needs. Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +23,12 @@ command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 # bench/run.sh also plots (gnuplot) and counts rows (sqlite3); bench/outage_cost.sh counts
 # instructions (valgrind).
 [ "${1:-}" = "bench" ] && packages+=(gnuplot-nox sqlite3 valgrind)
-[ "${1:-}" = "test" ] && packages+=(prometheus)
+# The test command also renders the Kubernetes overlays (kubectl kustomize; Debian's
+# kubernetes-client only where no kubectl is installed) and reads them with PyYAML.
+if [ "${1:-}" = "test" ]; then
+  packages+=(prometheus python3-yaml)
+  command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -2,7 +2,7 @@
 # Installs what is missing, builds (Release) and runs every test: buf lint of the protos,
 # the walkthrough clients (Python, Node) against freshly started binaries (the run
 # command's path), the alerting rules (promtool) and a real Prometheus scraping those
-# binaries, the container images built and run with podman (scripts/test-containers.sh; skip with
+# binaries, the Kubernetes overlays rendered and checked, the container images built and run with podman (scripts/test-containers.sh; skip with
 # HANDOFF_CONTAINER_TESTS=0), all GoogleTest unit and integration tests through ctest, and
 # last the same tests on SQLite again under ASan + UBSan with a short run of every libFuzzer
 # target (scripts/sanitize.sh; skip with HANDOFF_SANITIZER_TESTS=0).
@@ -19,6 +19,9 @@ echo "test: buf lint clean"
 echo "test: buf breaking against proto/v1-baseline.json"
 scripts/buf.sh breaking --against proto/v1-baseline.json
 echo "test: no breaking change to v1"
+
+echo "test: Kubernetes overlays (kubectl kustomize, then scripts/k8s_check.py)"
+/usr/bin/python3 scripts/k8s_check.py
 
 echo "test: walkthrough clients (Python, Node) against both binaries"
 data=$(mktemp -d)

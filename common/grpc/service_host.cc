@@ -83,6 +83,13 @@ absl::Status ServiceHost::Start() {
   const std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
   LogInfo(options_.name, absl::StrCat("listening on ", host, ":", port_));
   SetServing(!probe_ || probe_().ok());
+  // "liveness": SERVING while the process serves at all, whatever its storage says, so a
+  // liveness probe restarts a hung process, not one whose database is away.
+  for (grpc::Server* server : {server_.get(), health_server_.get()}) {
+    if (server != nullptr && server->GetHealthCheckService() != nullptr) {
+      server->GetHealthCheckService()->SetServingStatus(std::string(kLivenessService), true);
+    }
+  }
   health_thread_ = std::thread([this] { HealthLoop(); });
   return absl::OkStatus();
 }

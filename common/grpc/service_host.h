@@ -12,6 +12,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -35,6 +36,10 @@ void PollIdleChannelsOften();
 // reflection, graceful shutdown.
 class ServiceHost {
  public:
+  // The health entry that stays SERVING while the process runs (for liveness probes); ""
+  // and the services' own entries follow the storage probe (for readiness).
+  static constexpr absl::string_view kLivenessService = "liveness";
+
   struct Options {
     std::string listen;                          // HOST:PORT; port 0 picks a free one
     // A second, plaintext HOST:PORT that serves only grpc.health.v1.Health with the same

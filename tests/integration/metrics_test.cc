@@ -107,7 +107,7 @@ class HealthPortTest : public HandoffSystem {
 TEST_F(HealthPortTest, ThePlaintextHealthPortAnswersHealthAndNothingElse) {
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(health_port_), grpc::InsecureChannelCredentials());
   auto health = grpc::health::v1::Health::NewStub(channel);
-  for (const char* service : {"", "handoff.marketing.v1.LeadService"}) {
+  for (const char* service : {"", "handoff.marketing.v1.LeadService", "liveness"}) {
     grpc::health::v1::HealthCheckRequest req;
     req.set_service(service);
     grpc::health::v1::HealthCheckResponse resp;
