@@ -29,7 +29,7 @@ ABSL_FLAG(absl::Duration, delivery_max_age, absl::Hours(72),
 ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(5),
           "Clients are asked to reconnect after a connection is this old (±10%), so calls spread "
           "over new replicas; open calls and streams finish first. 0 = never");
-ABSL_FLAG(absl::Duration, shutdown_drain, absl::ZeroDuration(),
+ABSL_FLAG(absl::Duration, shutdown_drain, absl::Seconds(3),
           "After SIGTERM, keep serving this long with health NOT_SERVING (so load balancers "
           "stop routing) before refusing new calls");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),

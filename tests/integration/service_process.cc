@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -29,7 +31,13 @@ TempDir::~TempDir() {
 
 ServiceProcess::ServiceProcess(std::string binary, std::vector<std::string> args,
                                std::string log_path)
-    : binary_(std::move(binary)), args_(std::move(args)), log_path_(std::move(log_path)) {}
+    : binary_(std::move(binary)), args_(std::move(args)), log_path_(std::move(log_path)) {
+  // Tests stop services all the time: no drain unless a test asks for one.
+  const bool drain_given = std::any_of(args_.begin(), args_.end(), [](const std::string& a) {
+    return a.rfind("--shutdown_drain=", 0) == 0;
+  });
+  if (!drain_given) args_.push_back("--shutdown_drain=0s");
+}
 
 ServiceProcess::~ServiceProcess() { Kill(); }
 
