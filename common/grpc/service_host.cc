@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace handoff {
 
@@ -36,6 +37,9 @@ void ServiceHost::SetHealthProbe(std::function<absl::Status()> probe) { probe_ =
 
 absl::Status ServiceHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
+  // Puts health.proto in the generated pool (the linker keeps it only if used), so that
+  // reflection describes grpc.health.v1.Health and `buf curl --list-methods` works on it.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen,

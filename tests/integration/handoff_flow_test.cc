@@ -747,13 +747,22 @@ TEST_F(HandoffFlowTest, ServerReflectionListsTheServices) {
     grpc::reflection::v1alpha::ServerReflectionRequest req;
     req.set_list_services("*");
     ASSERT_TRUE(stream->Write(req));
-    stream->WritesDone();
     grpc::reflection::v1alpha::ServerReflectionResponse resp;
     ASSERT_TRUE(stream->Read(&resp));
     std::vector<std::string> names;
     for (const auto& svc : resp.list_services_response().service()) names.push_back(svc.name());
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
     EXPECT_NE(std::find(names.begin(), names.end(), "grpc.health.v1.Health"), names.end());
+    // Every listed service is described too, health included (buf curl --list-methods).
+    for (const std::string& name : names) {
+      grpc::reflection::v1alpha::ServerReflectionRequest file;
+      file.set_file_containing_symbol(name);
+      ASSERT_TRUE(stream->Write(file));
+      ASSERT_TRUE(stream->Read(&resp));
+      EXPECT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0)
+          << name << ": " << resp.error_response().error_message();
+    }
+    stream->WritesDone();
     EXPECT_TRUE(stream->Finish().ok());
   }
 }
