@@ -138,6 +138,7 @@ OutboxDispatcher::ChainResult OutboxDispatcher::DeliverChain(const std::vector<c
     // The claim ends with this record if no later message will be sent under it.
     const bool last = !sent.ok() || i + 1 == chain.size() || now + options_.send_timeout > deadline;
     const OutboxFence fence{m->key, token, last};
+    bool rescheduled = false;
     if (sent.ok()) {
       recorded = store_.MarkDelivered(m->sequence, fence);
     } else if (!IsRetryable(sent)) {
@@ -160,6 +161,7 @@ OutboxDispatcher::ChainResult OutboxDispatcher::DeliverChain(const std::vector<c
       result.peer_down = IsTransportFailure(sent);
       result.peer_asked = std::min(RetryDelayOf(sent).value_or(absl::ZeroDuration()), options_.max_backoff);
       recorded = store_.Reschedule(m->sequence, result.retry_at, attempts, refusals, sent.ToString(), fence);
+      rescheduled = true;
     }
     if (!recorded.ok()) {
       // Lost the claim (ABORTED: another dispatcher took the key over) or the store failed:
@@ -169,6 +171,8 @@ OutboxDispatcher::ChainResult OutboxDispatcher::DeliverChain(const std::vector<c
       result.holds_claim = true;
       return result;
     }
+    if (sent.ok() && options_.on_delivered) options_.on_delivered(*m, now - m->create_time);
+    if (rescheduled && options_.on_retry) options_.on_retry(*m, sent);
     if (last) {
       result.cut_short = sent.ok() && i + 1 < chain.size();
       return result;

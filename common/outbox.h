@@ -114,6 +114,10 @@ class OutboxDispatcher {
     absl::Duration max_age = absl::Hours(72);
     // Called with the message and the reason each time a message is parked.
     std::function<void(const OutboxMessage&, absl::string_view)> on_park;
+    // Told after a delivery is recorded, with the time since the message was queued; and
+    // after a failed attempt is rescheduled, with the failure (for metrics).
+    std::function<void(const OutboxMessage&, absl::Duration)> on_delivered;
+    std::function<void(const OutboxMessage&, const absl::Status&)> on_retry;
     // How long a round's claim on its keys lasts, and the longest one send may take (the
     // deadline Deliver applies). A message is sent only while the claim has send_timeout
     // left, so lease must be longer than send_timeout.

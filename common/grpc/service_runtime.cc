@@ -60,6 +60,27 @@ OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, AuditLog& audit
       "handoff_outbox_parked_total",
       "Messages parked (permanent failure or retry budget spent) since the process started");
   delivery.on_park = [&parked](const OutboxMessage&, absl::string_view) { parked.Increment(); };
+  auto& delivered = prometheus::BuildCounter()
+                        .Name("handoff_outbox_delivered_total")
+                        .Help("Messages the other service acknowledged, by topic")
+                        .Register(metrics_.registry());
+  auto& retried = prometheus::BuildCounter()
+                      .Name("handoff_outbox_retried_total")
+                      .Help("Failed delivery attempts rescheduled, by topic and gRPC code")
+                      .Register(metrics_.registry());
+  auto& delivery_seconds = prometheus::BuildHistogram()
+                               .Name("handoff_outbox_delivery_seconds")
+                               .Help("Time from queueing a message to its acknowledged delivery, by topic")
+                               .Register(metrics_.registry());
+  delivery.on_delivered = [&delivered, &delivery_seconds](const OutboxMessage& m, absl::Duration waited) {
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                                     2.5,   5,    10,    30,   60,  300, 1800, 3600};
+    delivered.Add({{"topic", m.topic}}).Increment();
+    delivery_seconds.Add({{"topic", m.topic}}, kBuckets).Observe(absl::ToDoubleSeconds(waited));
+  };
+  delivery.on_retry = [&retried](const OutboxMessage& m, const absl::Status& failure) {
+    retried.Add({{"topic", m.topic}, {"grpc_code", GrpcCodeName(static_cast<int>(failure.code()))}}).Increment();
+  };
   dispatcher_ = std::make_unique<OutboxDispatcher>(*outbox_store_, std::move(deliver), clock_, delivery);
   delivery_handler_ = std::make_unique<DeliveryHandler>(*outbox_store_, clock_, runner_,
                                                         [this] { dispatcher_->Notify(); });

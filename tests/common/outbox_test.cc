@@ -134,6 +134,29 @@ TEST_F(OutboxTest, RetryableRefusalBacksOffExponentially) {
   EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 1);
 }
 
+TEST_F(OutboxTest, RetriesAndDeliveriesAreReportedOnceEach) {
+  Enqueue("a1", "k");
+  int attempts = 0;
+  std::vector<std::string> retried, delivered;
+  OutboxDispatcher::Options options;
+  options.on_retry = [&](const OutboxMessage& m, const absl::Status& s) {
+    retried.push_back(m.message_id + ":" + std::string(absl::StatusCodeToString(s.code())));
+  };
+  options.on_delivered = [&](const OutboxMessage& m, absl::Duration waited) {
+    delivered.push_back(m.message_id + ":" + absl::FormatDuration(waited));
+  };
+  OutboxDispatcher d(*store_, [&](const OutboxMessage&) {
+    return ++attempts == 1 ? absl::UnavailableError("down") : absl::OkStatus();
+  }, clock_, options);
+  d.DeliverDue();
+  EXPECT_EQ(retried, std::vector<std::string>({"a1:UNAVAILABLE"}));
+  EXPECT_TRUE(delivered.empty());
+  clock_.Advance(absl::Seconds(1));
+  d.DeliverDue();
+  EXPECT_EQ(retried.size(), 1u);
+  EXPECT_EQ(delivered, std::vector<std::string>({"a1:1s"}));  // queued one second before
+}
+
 // Counts what the dispatcher asks of the store.
 class CountingOutboxStore final : public OutboxStore {
  public:

@@ -87,6 +87,8 @@ TEST_F(MetricsTest, EveryCallIsCountedUnderTheEcosystemsNames) {
   const std::string handoff = Labels("unary", "sales.v1.HandoffService", "HandoffLead");
   EXPECT_TRUE(Eventually([&] { return Sample("grpc_client_handled_total{grpc_code=\"OK\"," + handoff + "}") >= 1; }));
   EXPECT_GE(Sample("grpc_client_handling_seconds_count{" + handoff + "}"), 1);
+  EXPECT_GE(Sample("handoff_outbox_delivered_total{topic=\"sales.HandoffLead\"}"), 1);
+  EXPECT_GE(Sample("handoff_outbox_delivery_seconds_count{topic=\"sales.HandoffLead\"}"), 1);
 
   EXPECT_GT(Sample("process_resident_memory_bytes"), 1 << 20);
   EXPECT_GT(Sample("process_open_fds"), 3);
