@@ -93,5 +93,23 @@ int main(int argc, char** argv) {
   runtime.AddService(&lead_handler, "handoff.marketing.v1.LeadService");
   runtime.AddService(&report_handler, "handoff.marketing.v1.MarketingReportService");
   runtime.AddService(&scoring_handler, "handoff.marketing.v1.ScoringService");
+  // Leads per lifecycle stage now, from the funnel projection the store keeps (one small
+  // read per scrape, whatever the number of leads).
+  auto& leads_by_stage = prometheus::BuildGauge()
+                             .Name("handoff_leads")
+                             .Help("Leads in each lifecycle stage now (merged leads not counted)")
+                             .Register(runtime.metrics_registry());
+  runtime.OnScrape([&store, &leads_by_stage] {
+    absl::Status s = (*store)->Read([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<FunnelCounts> funnel = tx.GetFunnelCounts();
+      if (!funnel.ok()) return funnel.status();
+      for (int stage = 1; stage <= kLifecycleStageMax; ++stage) {
+        leads_by_stage.Add({{"stage", v1::LifecycleStage_Name(static_cast<v1::LifecycleStage>(stage))}})
+            .Set(static_cast<double>(funnel->current[stage]));
+      }
+      return absl::OkStatus();
+    });
+    (void)s;  // the gauges keep their last values; health reports the store
+  });
   return runtime.Run([&] { return (*store)->Ping(); });
 }

@@ -165,12 +165,17 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
   // The backlog is counted when /metrics is scraped, not on every health check: counting
   // reads the outbox's index, which grows while the other service is down.
   if (outbox_store_ != nullptr) {
-    metrics_.OnScrape([this, &backlog, &oldest, &parked] {
+    scrape_refreshes_.push_back([this, &backlog, &oldest, &parked] {
       absl::StatusOr<OutboxBacklog> b = outbox_store_->Backlog(clock_.Now());
       if (!b.ok()) return;  // the gauges keep their last values; health reports the store
       backlog.Set(static_cast<double>(b->pending));
       oldest.Set(absl::ToDoubleSeconds(b->oldest_age));
       parked.Set(static_cast<double>(b->parked));
+    });
+  }
+  if (!scrape_refreshes_.empty()) {
+    metrics_.OnScrape([this] {
+      for (const std::function<void()>& refresh : scrape_refreshes_) refresh();
     });
   }
   if (absl::Status s = metrics_.Expose(options_.metrics_listen); !s.ok()) {

@@ -91,6 +91,10 @@ class ServiceRuntime {
   OutboxDispatcher& UseOutbox(OutboxStore& outbox, AuditLog& audit, RequestLogPruner prune,
                               OutboxDispatcher::Deliver deliver);
   void AddService(grpc::Service* service, const std::string& full_name);
+  // Runs `refresh` before a scrape of /metrics, at most once a second, for gauges that
+  // cost a query (Metrics::OnScrape). Call before Run.
+  void OnScrape(std::function<void()> refresh) { scrape_refreshes_.push_back(std::move(refresh)); }
+  prometheus::Registry& metrics_registry() { return metrics_.registry(); }
 
   // Event watchers wait on this hub.
   EventHub& events() { return events_; }
@@ -104,6 +108,7 @@ class ServiceRuntime {
 
  private:
   Options options_;
+  std::vector<std::function<void()>> scrape_refreshes_;
   RealClock clock_;
   Metrics metrics_;
   WorkerPool pool_;

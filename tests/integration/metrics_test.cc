@@ -90,6 +90,10 @@ TEST_F(MetricsTest, EveryCallIsCountedUnderTheEcosystemsNames) {
   EXPECT_GE(Sample("handoff_outbox_delivered_total{topic=\"sales.HandoffLead\"}"), 1);
   EXPECT_GE(Sample("handoff_outbox_delivery_seconds_count{topic=\"sales.HandoffLead\"}"), 1);
 
+  // Leads now: the three imported and the first capture, which Qualify made an MQL (the
+  // refused capture made none).
+  EXPECT_TRUE(Eventually([&] { return Sample("handoff_leads{stage=\"LIFECYCLE_STAGE_LEAD\"}") == 3; }));
+  EXPECT_EQ(Sample("handoff_leads{stage=\"LIFECYCLE_STAGE_MQL\"}") + Sample("handoff_leads{stage=\"LIFECYCLE_STAGE_SALES_ACCEPTED\"}"), 1);
   EXPECT_GT(Sample("process_resident_memory_bytes"), 1 << 20);
   EXPECT_GT(Sample("process_open_fds"), 3);
   EXPECT_GT(Sample("process_start_time_seconds"), 1.7e9);
