@@ -1,15 +1,32 @@
 #ifndef HANDOFF_COMMON_LOGGING_H_
 #define HANDOFF_COMMON_LOGGING_H_
 
+#include <string>
+
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace handoff {
 
 enum class LogSeverity { kInfo, kWarning, kError };
 
-// Writes one line "2026-01-01T00:00:00.000Z LEVEL component: message" to stderr. Lines of
-// concurrent writers never interleave. (Abseil's logging library is newer than the
-// Abseil Debian 12 ships.)
+// How log lines look (--log_format):
+//   kText: 2026-01-01T00:00:00.000Z LEVEL component: message
+//   kJson: {"time":"2026-01-01T00:00:00.000Z","level":"INFO","component":"...","msg":"..."}
+//          one object per line, for log collectors (Loki, Elasticsearch, Cloud Logging).
+enum class LogFormat { kText, kJson };
+
+// Applies to every later line of the process. Text until called.
+void SetLogFormat(LogFormat format);
+// "text" or "json"; false for anything else.
+bool ParseLogFormat(absl::string_view text, LogFormat* format);
+
+// The line Log writes, newline included.
+std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severity, absl::string_view component,
+                          absl::string_view message);
+
+// Writes one line to stderr in the format set. Lines of concurrent writers never
+// interleave. (Abseil's logging library is newer than the Abseil Debian 12 ships.)
 void Log(LogSeverity severity, absl::string_view component, absl::string_view message);
 
 inline void LogInfo(absl::string_view component, absl::string_view message) {

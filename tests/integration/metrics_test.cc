@@ -3,6 +3,7 @@
 // the other service on the client side; process metrics and build info) and the plaintext
 // health-only port for Kubernetes' native gRPC probes.
 #include <cstdlib>
+#include <sstream>
 #include <string>
 
 #include "tests/integration/handoff_system.h"
@@ -105,7 +106,7 @@ TEST_F(MetricsTest, EveryCallIsCountedUnderTheEcosystemsNames) {
 class HealthPortTest : public HandoffSystem {
  protected:
   std::vector<std::string> ExtraMarketingFlags() const override {
-    return {"--health_listen=127.0.0.1:" + std::to_string(health_port_)};
+    return {"--health_listen=127.0.0.1:" + std::to_string(health_port_), "--log_format=json"};
   }
   const int health_port_ = FreeLoopbackPort();
 };
@@ -126,6 +127,18 @@ TEST_F(HealthPortTest, ThePlaintextHealthPortAnswersHealthAndNothingElse) {
   get.set_name("leads/x");
   mv1::GetLeadResponse got;
   EXPECT_EQ(leads->GetLead(Ctx().get(), get, &got).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+
+  // --log_format=json: every line the service wrote is one JSON object.
+  std::istringstream log(marketing_->Log());
+  int lines = 0;
+  for (std::string line; std::getline(log, line);) {
+    if (line.empty()) continue;
+    ++lines;
+    EXPECT_EQ(line.rfind("{\"time\":\"", 0), 0u) << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    EXPECT_NE(line.find("\"component\":\"marketing-service\""), std::string::npos) << line;
+  }
+  EXPECT_GE(lines, 3);  // database, transport security, listening on ...
 }
 
 }  // namespace
