@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/grpc/access_log.h"
+#include "common/grpc/call_limits.h"
 #include "common/grpc/process_metrics.h"
 
 namespace handoff {
@@ -144,10 +146,15 @@ const char* TypeName(int type) {
   }
 }
 
+// Counts every served call; also writes the access line of streaming calls (unary calls
+// are logged by UnaryRunner, which knows their request_id).
 class ServerMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
   ServerMetricsInterceptor(Metrics::RpcSide& side, grpc::experimental::ServerRpcInfo* info)
-      : side_(side), series_(side.For(info->method(), TypeName(static_cast<int>(info->type())))), start_(absl::Now()) {
+      : side_(side),
+        info_(info),
+        series_(side.For(info->method(), TypeName(static_cast<int>(info->type())))),
+        start_(absl::Now()) {
     series_.started->Increment();
   }
 
@@ -157,13 +164,26 @@ class ServerMetricsInterceptor final : public grpc::experimental::Interceptor {
     }
     if (m->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) series_.sent->Increment();
     if (m->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      side_.Handled(series_, static_cast<int>(m->GetSendStatus().error_code()), absl::Now() - start_);
+      const int code = static_cast<int>(m->GetSendStatus().error_code());
+      const absl::Duration elapsed = absl::Now() - start_;
+      side_.Handled(series_, code, elapsed);
+      if (info_->type() != grpc::experimental::ServerRpcInfo::Type::UNARY) {
+        // "/handoff.marketing.v1.LeadService/WatchLeadEvents" -> "LeadService/WatchLeadEvents"
+        absl::string_view name = info_->method() == nullptr ? "" : info_->method();
+        const size_t slash = name.rfind('/');
+        const size_t dot = name.rfind('.', slash);
+        if (dot != absl::string_view::npos) name.remove_prefix(dot + 1);
+        const std::string caller =
+            info_->server_context() != nullptr ? CallerPrincipal(*info_->server_context()) : std::string();
+        LogAccess(name, static_cast<absl::StatusCode>(code), elapsed, "", caller);
+      }
     }
     m->Proceed();
   }
 
  private:
   Metrics::RpcSide& side_;
+  grpc::experimental::ServerRpcInfo* info_;
   MethodSeries& series_;
   const absl::Time start_;
 };

@@ -7,12 +7,15 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/grpc/access_log.h"
 #include "common/grpc/transport_security.h"
 #include "common/logging.h"
 
 ABSL_FLAG(std::string, metrics_listen, "", "Prometheus /metrics address HOST:PORT; empty disables");
 ABSL_FLAG(std::string, log_format, "text",
           "Log lines as \"text\" (time LEVEL component: message) or \"json\" (one object per line)");
+ABSL_FLAG(double, access_log_sample, 1.0,
+          "Share of successful calls written to the access log (0 to 1); failed calls always are");
 ABSL_FLAG(std::string, health_listen, "",
           "Extra plaintext HOST:PORT serving only grpc.health.v1.Health (for Kubernetes' native gRPC "
           "probes, which cannot speak TLS); empty disables");
@@ -77,7 +80,7 @@ ABSL_FLAG(std::vector<std::string>, trusted_actor_principals, {"spiffe://handoff
 namespace handoff {
 
 std::vector<std::string> RuntimeFlagNames() {
-  return {"metrics_listen",     "health_listen",  "log_format",     "worker_threads", "max_queued_calls",      "request_retention",
+  return {"metrics_listen",     "health_listen",  "log_format", "access_log_sample",     "worker_threads", "max_queued_calls",      "request_retention",
           "delivery_deadline",  "delivery_lease", "delivery_max_refusals", "delivery_max_age",
           "max_connection_age", "shutdown_drain", "shutdown_grace", "tls_cert",
           "tls_key",            "tls_ca",         "tls_client_auth",       "tls_refresh_interval",
@@ -95,6 +98,11 @@ absl::StatusOr<ServiceRuntime::Options> RuntimeOptionsFromFlags(const std::strin
         absl::StrCat("--log_format=", absl::GetFlag(FLAGS_log_format), " must be text or json"));
   }
   SetLogFormat(log_format);
+  const double sample = absl::GetFlag(FLAGS_access_log_sample);
+  if (!(sample >= 0 && sample <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("--access_log_sample=", sample, " must be within 0..1"));
+  }
+  SetAccessLogSample(sample);
   TransportSecurityOptions security;
   security.cert_file = absl::GetFlag(FLAGS_tls_cert);
   security.key_file = absl::GetFlag(FLAGS_tls_key);

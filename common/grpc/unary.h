@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/call_identity.h"
 #include "common/error_details.h"
+#include "common/grpc/access_log.h"
 #include "common/grpc/acting_rep.h"
 #include "common/grpc/call_limits.h"
 #include "common/grpc/request_validation.h"
@@ -35,6 +36,8 @@ class UnaryRunner {
                                     const google::protobuf::Message& request, Work work) {
     if (grpc::Status s = RequireDeadline(*context, method); !s.ok()) {
       grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+      LogAccess(method, static_cast<absl::StatusCode>(s.error_code()), absl::ZeroDuration(), RequestIdOf(request),
+                CallerPrincipal(*context));
       reactor->Finish(s);
       return reactor;
     }
@@ -51,19 +54,24 @@ class UnaryRunner {
     CallIdentity identity{CallerPrincipal(*context), ""};
     if (limits_ != nullptr) {
       if (grpc::Status s = limits_->AdmitPrincipal(identity.principal, start); !s.ok()) {
+        LogAccess(method, static_cast<absl::StatusCode>(s.error_code()), absl::ZeroDuration(), RequestIdOf(request),
+                  identity.principal);
         reactor->Finish(s);
         return reactor;
       }
     }
     if (grpc::Status s = ActorOf(*context, identity); !s.ok()) {
+      LogAccess(method, static_cast<absl::StatusCode>(s.error_code()), absl::ZeroDuration(), RequestIdOf(request),
+                identity.principal);
       reactor->Finish(s);
       return reactor;
     }
+    const Call call{method, start, &request, identity.principal};
     if (absl::Status s = ValidateTimestamps(request); !s.ok()) {
-      Finish(reactor, method, s);
+      Finish(reactor, call, s);
       return reactor;
     }
-    auto task = [this, reactor, context, method, identity = std::move(identity),
+    auto task = [this, reactor, context, call, identity = std::move(identity),
                  work = std::move(work)]() mutable {
       ScopedCallIdentity scope(std::move(identity));
       absl::Status status;
@@ -72,10 +80,10 @@ class UnaryRunner {
       } else {
         status = work();
       }
-      Finish(reactor, method, status);
+      Finish(reactor, call, status);
     };
     if (!pool_.TrySubmit(std::move(task))) {
-      Finish(reactor, method,
+      Finish(reactor, call,
              WithRetryDelay(WithReason(absl::ResourceExhaustedError(
                                            "server busy: too many calls queued; retry with back-off"),
                                        reason::kServerBusy),
@@ -85,6 +93,21 @@ class UnaryRunner {
   }
 
  private:
+  // What the access log says of a call.
+  struct Call {
+    const char* method;
+    absl::Time start;
+    const google::protobuf::Message* request;
+    std::string caller;
+  };
+
+  // The request's request_id field, if it has one.
+  static std::string RequestIdOf(const google::protobuf::Message& request) {
+    const google::protobuf::FieldDescriptor* f = request.GetDescriptor()->FindFieldByName("request_id");
+    if (f == nullptr || f->type() != google::protobuf::FieldDescriptor::TYPE_STRING || f->is_repeated()) return "";
+    return request.GetReflection()->GetString(request, f);
+  }
+
   grpc::Status ActorOf(const grpc::ServerContextBase& context, CallIdentity& identity) const {
     if (actors_ != nullptr) return actors_->ActorOf(context, identity.principal, &identity.actor);
     if (context.client_metadata().count(kActorMetadata) > 0) {
@@ -94,8 +117,9 @@ class UnaryRunner {
     return grpc::Status::OK;
   }
 
-  void Finish(grpc::ServerUnaryReactor* reactor, const char* method, const absl::Status& status) {
-    reactor->Finish(ToCallerStatus(status, method));
+  void Finish(grpc::ServerUnaryReactor* reactor, const Call& call, const absl::Status& status) {
+    LogAccess(call.method, status.code(), absl::Now() - call.start, RequestIdOf(*call.request), call.caller);
+    reactor->Finish(ToCallerStatus(status, call.method));
   }
 
   WorkerPool& pool_;

@@ -95,6 +95,14 @@ TEST_F(MetricsTest, EveryCallIsCountedUnderTheEcosystemsNames) {
   // refused capture made none).
   EXPECT_TRUE(Eventually([&] { return Sample("handoff_leads{stage=\"LIFECYCLE_STAGE_LEAD\"}") == 3; }));
   EXPECT_EQ(Sample("handoff_leads{stage=\"LIFECYCLE_STAGE_MQL\"}") + Sample("handoff_leads{stage=\"LIFECYCLE_STAGE_SALES_ACCEPTED\"}"), 1);
+  // The access log has a line per call: unary ones with their request_id, streams too.
+  const std::string log = marketing_->Log();
+  EXPECT_NE(log.find("access: LeadService/CaptureLead OK "), std::string::npos);
+  EXPECT_NE(log.find("access: LeadService/CaptureLead INVALID_ARGUMENT "), std::string::npos);
+  EXPECT_NE(log.find(" request_id=" + bad.request_id() + " caller=ip:127.0.0.1"), std::string::npos) << log;
+  EXPECT_NE(log.find("access: LeadService/ImportLeads OK "), std::string::npos);
+  EXPECT_NE(log.find("access: LeadService/WatchLeadEvents CANCELLED "), std::string::npos);
+  EXPECT_EQ(log.find("metered@example.org"), std::string::npos);  // no personal data
   EXPECT_GT(Sample("process_resident_memory_bytes"), 1 << 20);
   EXPECT_GT(Sample("process_open_fds"), 3);
   EXPECT_GT(Sample("process_start_time_seconds"), 1.7e9);
@@ -106,7 +114,8 @@ TEST_F(MetricsTest, EveryCallIsCountedUnderTheEcosystemsNames) {
 class HealthPortTest : public HandoffSystem {
  protected:
   std::vector<std::string> ExtraMarketingFlags() const override {
-    return {"--health_listen=127.0.0.1:" + std::to_string(health_port_), "--log_format=json"};
+    return {"--health_listen=127.0.0.1:" + std::to_string(health_port_), "--log_format=json",
+            "--access_log_sample=0"};
   }
   const int health_port_ = FreeLoopbackPort();
 };
@@ -128,6 +137,15 @@ TEST_F(HealthPortTest, ThePlaintextHealthPortAnswersHealthAndNothingElse) {
   mv1::GetLeadResponse got;
   EXPECT_EQ(leads->GetLead(Ctx().get(), get, &got).error_code(), grpc::StatusCode::UNIMPLEMENTED);
 
+  // --access_log_sample=0: failed calls are logged, successful ones not.
+  CaptureEmail("quiet@example.org");
+  mv1::CaptureLeadRequest bad;
+  bad.set_request_id(RequestId());
+  mv1::CaptureLeadResponse ignored;
+  ASSERT_EQ(leads_->CaptureLead(Ctx().get(), bad, &ignored).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(marketing_->Log().find("\"msg\":\"LeadService/CaptureLead INVALID_ARGUMENT "), std::string::npos);
+  EXPECT_EQ(marketing_->Log().find("LeadService/CaptureLead OK"), std::string::npos);
+
   // --log_format=json: every line the service wrote is one JSON object.
   std::istringstream log(marketing_->Log());
   int lines = 0;
@@ -136,7 +154,9 @@ TEST_F(HealthPortTest, ThePlaintextHealthPortAnswersHealthAndNothingElse) {
     ++lines;
     EXPECT_EQ(line.rfind("{\"time\":\"", 0), 0u) << line;
     EXPECT_EQ(line.back(), '}') << line;
-    EXPECT_NE(line.find("\"component\":\"marketing-service\""), std::string::npos) << line;
+    EXPECT_TRUE(line.find("\"component\":\"marketing-service\"") != std::string::npos ||
+                line.find("\"component\":\"access\"") != std::string::npos)
+        << line;
   }
   EXPECT_GE(lines, 3);  // database, transport security, listening on ...
 }
