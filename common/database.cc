@@ -1,5 +1,6 @@
 #include "common/database.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -7,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
 #include "common/postgres/database.h"
 #include "common/sqlite/database.h"
 #include "common/validation.h"
@@ -26,6 +29,21 @@ absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(absl::string_view url) {
 }
 
 std::string RedactDatabaseUrl(absl::string_view url) { return postgres::Database::Redact(url); }
+
+namespace {
+
+// Whether a failed PostgreSQL open may succeed on its own soon: the server cannot be
+// reached yet, or answers that it is still starting. A server that refused the password
+// or has no such database said FATAL for a reason that will not mend by itself, and a
+// failed migration is not UNAVAILABLE at all.
+bool StillComing(const absl::Status& status) {
+  if (!absl::IsUnavailable(status)) return false;
+  return !absl::StrContains(status.message(), "FATAL:") ||
+         absl::StrContains(status.message(), "the database system is starting up") ||
+         absl::StrContains(status.message(), "the database system is not yet accepting connections");
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<sql::Database>> OpenDatabase(
     absl::string_view url, const std::vector<sql::Migration>& sqlite_migrations,
@@ -51,8 +69,18 @@ absl::StatusOr<std::unique_ptr<sql::Database>> OpenDatabase(
     o.statement_timeout = options.write_timeout;
     o.password = options.password;
     o.application_name = options.application_name;
+    const absl::Time give_up = absl::Now() + options.startup_wait;
+    absl::Duration pause = absl::Milliseconds(250);
     absl::StatusOr<std::unique_ptr<postgres::Database>> opened =
         postgres::Database::Open(parsed->target, postgres_migrations, o);
+    while (StillComing(opened.status()) && absl::Now() + pause < give_up) {
+      LogWarning(options.application_name,
+                 absl::StrCat("waiting for the database (", opened.status().message(), "); next try in ",
+                              absl::FormatDuration(pause)));
+      absl::SleepFor(pause);
+      pause = std::min(pause * 2, absl::Seconds(2));
+      opened = postgres::Database::Open(parsed->target, postgres_migrations, o);
+    }
     if (opened.ok()) {
       db = std::unique_ptr<sql::Database>(*std::move(opened));
     } else {

@@ -35,8 +35,11 @@ struct DatabaseOptions {
   // PostgreSQL: the password (from --database_password_file); empty: libpq's PGPASSWORD
   // or ~/.pgpass.
   std::string password;
-  // PostgreSQL: shown in pg_stat_activity.
+  // PostgreSQL: shown in pg_stat_activity, and the component of start-up log lines.
   std::string application_name = "handoff";
+  // PostgreSQL: how long start-up keeps trying a server that cannot be reached yet (it
+  // may be starting beside this service, as in compose or a pod); zero fails at once.
+  absl::Duration startup_wait = absl::ZeroDuration();
   // SQLite: reader connections, page cache, durability (tests and bulk loads tune them).
   int sqlite_readers = 4;
   int sqlite_cache_kib = 16 * 1024;
@@ -44,7 +47,8 @@ struct DatabaseOptions {
 };
 
 // Opens (creating an SQLite file if missing) and migrates the database `url` names, with
-// the migrations of its backend. Errors name --database.
+// the migrations of its backend. Errors name --database. An unreachable PostgreSQL server
+// is tried again, with a log line each time, for up to options.startup_wait.
 absl::StatusOr<std::unique_ptr<sql::Database>> OpenDatabase(
     absl::string_view url, const std::vector<sql::Migration>& sqlite_migrations,
     const std::vector<sql::Migration>& postgres_migrations, const DatabaseOptions& options);

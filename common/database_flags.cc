@@ -12,10 +12,13 @@ ABSL_FLAG(int32_t, database_pool_size, 8,
 ABSL_FLAG(std::string, database_password_file, "",
           "PostgreSQL: file whose first line is the password (e.g. a mounted Secret); without "
           "it libpq reads PGPASSWORD or ~/.pgpass. Never logged");
+ABSL_FLAG(absl::Duration, database_startup_wait, absl::Seconds(30),
+          "PostgreSQL: how long start-up keeps trying a server it cannot reach (logging each "
+          "try) before it gives up; 0s fails at once");
 
 namespace handoff {
 
-std::vector<std::string> DatabaseFlagNames() { return {"write_timeout", "database_pool_size", "database_password_file"}; }
+std::vector<std::string> DatabaseFlagNames() { return {"write_timeout", "database_pool_size", "database_password_file", "database_startup_wait"}; }
 
 absl::StatusOr<DatabaseOptions> DatabaseOptionsFromFlags(const std::string& application_name) {
   DatabaseOptions options;
@@ -27,6 +30,10 @@ absl::StatusOr<DatabaseOptions> DatabaseOptionsFromFlags(const std::string& appl
   options.pool_size = absl::GetFlag(FLAGS_database_pool_size);
   if (options.pool_size < 1 || options.pool_size > 1000) {
     return absl::InvalidArgumentError("--database_pool_size must be between 1 and 1000");
+  }
+  options.startup_wait = absl::GetFlag(FLAGS_database_startup_wait);
+  if (options.startup_wait < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--database_startup_wait must not be negative");
   }
   const std::string password_file = absl::GetFlag(FLAGS_database_password_file);
   if (!password_file.empty()) {

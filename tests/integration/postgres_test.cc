@@ -144,7 +144,12 @@ TEST_F(PostgresTest, ABadUrlOrWrongPasswordStopsStartUpNamingTheFlag) {
 
   const std::string wrong = dir_.path() + "/wrong-password";
   std::ofstream(wrong) << "not-the-password\n";
-  log = FailedStart({"--database=" + postgres_->Url("marketing"), "--database_password_file=" + wrong});
+  // A server that answered "no" is not waited for, however long the wait allowed.
+  const absl::Time before = absl::Now();
+  log = FailedStart({"--database=" + postgres_->Url("marketing"), "--database_password_file=" + wrong,
+                     "--database_startup_wait=60s"});
+  EXPECT_LT(absl::Now() - before, absl::Seconds(9)) << log;
+  EXPECT_EQ(log.find("waiting for the database"), std::string::npos) << log;
   EXPECT_NE(log.find("--database"), std::string::npos) << log;
   EXPECT_NE(log.find("password authentication failed"), std::string::npos) << log;
   EXPECT_EQ(log.find("not-the-password"), std::string::npos) << "the password was logged:\n" << log;
@@ -159,6 +164,32 @@ TEST_F(PostgresTest, ABadUrlOrWrongPasswordStopsStartUpNamingTheFlag) {
   EXPECT_NE(log.find("--database_password_file"), std::string::npos) << log;
   log = FailedStart({"--database=" + postgres_->Url("marketing"), "--database_pool_size=0"});
   EXPECT_NE(log.find("--database_pool_size"), std::string::npos) << log;
+}
+
+// A service starting before its database server (as in compose or a pod) keeps trying for
+// --database_startup_wait, saying so in its log, and serves once the server is up; past
+// the wait it gives up naming --database.
+TEST_F(PostgresTest, StartUpWaitsForADatabaseServerThatIsStillComing) {
+  ASSERT_TRUE(postgres_->Stop());
+  std::string log = FailedStart({"--database=" + postgres_->Url("marketing"),
+                                 "--database_password_file=" + postgres_->password_file(),
+                                 "--database_startup_wait=1500ms"});
+  EXPECT_NE(log.find("waiting for the database"), std::string::npos) << log;
+  EXPECT_NE(log.find("--database"), std::string::npos) << log;
+
+  ServiceProcess p(HANDOFF_MARKETING_BINARY,
+                   {"--listen=127.0.0.1:0", "--sales_address=127.0.0.1:1", "--database=" + postgres_->Url("marketing"),
+                    "--database_password_file=" + postgres_->password_file(), "--database_startup_wait=30s"},
+                   dir_.path() + "/waiting.log");
+  std::thread late([this] {
+    absl::SleepFor(absl::Seconds(2));
+    EXPECT_TRUE(postgres_->Start());
+  });
+  const bool started = p.Start();
+  late.join();
+  ASSERT_TRUE(started) << p.Log();
+  EXPECT_NE(p.Log().find("waiting for the database"), std::string::npos) << p.Log();
+  EXPECT_EQ(p.Stop(), 0) << p.Log();
 }
 
 // Replicas started at the same moment on an empty database migrate it once (under an

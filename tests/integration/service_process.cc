@@ -32,11 +32,13 @@ TempDir::~TempDir() {
 ServiceProcess::ServiceProcess(std::string binary, std::vector<std::string> args,
                                std::string log_path)
     : binary_(std::move(binary)), args_(std::move(args)), log_path_(std::move(log_path)) {
-  // Tests stop services all the time: no drain unless a test asks for one.
-  const bool drain_given = std::any_of(args_.begin(), args_.end(), [](const std::string& a) {
-    return a.rfind("--shutdown_drain=", 0) == 0;
-  });
-  if (!drain_given) args_.push_back("--shutdown_drain=0s");
+  // Tests stop services all the time: no drain unless a test asks for one. And a database
+  // a test made unreachable fails start-up at once unless the test asks for a wait.
+  auto given = [this](const std::string& flag) {
+    return std::any_of(args_.begin(), args_.end(), [&flag](const std::string& a) { return a.rfind(flag, 0) == 0; });
+  };
+  if (!given("--shutdown_drain=")) args_.push_back("--shutdown_drain=0s");
+  if (!given("--database_startup_wait=")) args_.push_back("--database_startup_wait=0s");
 }
 
 ServiceProcess::~ServiceProcess() { Kill(); }
