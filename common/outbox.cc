@@ -30,6 +30,12 @@ std::string DefaultOwner() {
                       absl::Hex(absl::Uniform<uint32_t>(absl::BitGen()), absl::kZeroPad8));
 }
 
+// To the millisecond under a second, else to the second: "0s", "350ms", "2m5s".
+std::string ForLog(absl::Duration d) {
+  if (d <= absl::ZeroDuration()) return "0s";
+  return absl::FormatDuration(absl::Trunc(d, d < absl::Seconds(1) ? absl::Milliseconds(1) : absl::Seconds(1)));
+}
+
 }  // namespace
 
 OutboxDispatcher::OutboxDispatcher(OutboxStore& store, Deliver deliver, const Clock& clock,
@@ -102,6 +108,17 @@ absl::Status OutboxDispatcher::ParkMessage(const OutboxMessage& m, const std::st
   return s;
 }
 
+void OutboxDispatcher::LogPeerState(absl::string_view what, absl::Time now, bool down) {
+  std::string backlog;
+  if (absl::StatusOr<OutboxBacklog> b = store_.Backlog(now); b.ok()) {
+    backlog = absl::StrCat("backlog: ", b->pending, " pending (oldest queued ", ForLog(b->oldest_age), " ago), ",
+                           b->parked, " parked");
+  } else {
+    backlog = absl::StrCat("backlog unknown: ", b.status().ToString());
+  }
+  Log(down ? LogSeverity::kWarning : LogSeverity::kInfo, "outbox", absl::StrCat(what, "; ", backlog));
+}
+
 void OutboxDispatcher::Loop() {
   while (true) {
     const absl::Duration wait = DeliverDue();
@@ -139,6 +156,11 @@ OutboxDispatcher::ChainResult OutboxDispatcher::DeliverChain(const std::vector<c
     const bool last = !sent.ok() || i + 1 == chain.size() || now + options_.send_timeout > deadline;
     const OutboxFence fence{m->key, token, last};
     bool rescheduled = false;
+    // Whether the message is retried or parked, a transport failure says the peer is down.
+    if (IsTransportFailure(sent)) {
+      result.peer_down = true;
+      result.peer_error = sent;
+    }
     if (sent.ok()) {
       recorded = store_.MarkDelivered(m->sequence, fence);
     } else if (!IsRetryable(sent)) {
@@ -158,7 +180,6 @@ OutboxDispatcher::ChainResult OutboxDispatcher::DeliverChain(const std::vector<c
         backoff = std::max(backoff, std::min(*asked, options_.max_backoff));
       }
       result.retry_at = now + backoff;
-      result.peer_down = IsTransportFailure(sent);
       result.peer_asked = std::min(RetryDelayOf(sent).value_or(absl::ZeroDuration()), options_.max_backoff);
       recorded = store_.Reschedule(m->sequence, result.retry_at, attempts, refusals, sent.ToString(), fence);
       rescheduled = true;
@@ -233,12 +254,14 @@ absl::Duration OutboxDispatcher::DeliverDue() {
 
   absl::Time retry_at = absl::InfiniteFuture();
   bool peer_down = false;
+  absl::Status peer_error;
   absl::Duration peer_asked = absl::ZeroDuration();
   bool cut_short = false;
   std::vector<std::string> still_held;  // keys whose claim no record ended
   for (size_t i = 0; i < chains.size(); ++i) {
     const ChainResult& r = results[i];
     retry_at = std::min(retry_at, r.retry_at);
+    if (r.peer_down && !peer_down) peer_error = r.peer_error;
     peer_down = peer_down || r.peer_down;
     peer_asked = std::max(peer_asked, r.peer_asked);
     cut_short = cut_short || r.cut_short;
@@ -251,28 +274,52 @@ absl::Duration OutboxDispatcher::DeliverDue() {
     }
   }
   const absl::Time now = clock_.Now();
-  absl::MutexLock lock(&mu_);
-  if (stop_) return absl::ZeroDuration();
-  if (peer_down) {
-    // Probe at growing intervals, but not before the peer said it would take calls again.
-    const absl::Duration probe = std::max(
-        std::min(options_.initial_backoff * (1LL << std::min(peer_down_rounds_, 20)), options_.max_probe_interval),
-        peer_asked);
-    ++peer_down_rounds_;
-    peer_down_until_ = now + probe;
-    return probe;
-  }
   const bool reached = !chains.empty();
-  if (reached) {
-    peer_down_rounds_ = 0;
-    peer_down_until_ = absl::InfinitePast();
+  // What to tell operators about the peer, logged after the lock is let go (it reads the
+  // backlog from the store).
+  std::string peer_news;
+  absl::Duration wait;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stop_) return absl::ZeroDuration();
+    if (peer_down) {
+      // Probe at growing intervals, but not before the peer said it would take calls again.
+      const absl::Duration probe = std::max(
+          std::min(options_.initial_backoff * (1LL << std::min(peer_down_rounds_, 20)), options_.max_probe_interval),
+          peer_asked);
+      if (peer_down_rounds_ == 0) {
+        peer_down_since_ = now;
+        next_down_log_ = now + options_.unreachable_log_interval;
+        peer_news = absl::StrCat("cannot reach ", options_.peer, " (", peer_error.ToString(),
+                                 "); messages wait and are retried, probing every ",
+                                 ForLog(options_.max_probe_interval), " at most");
+      } else if (now >= next_down_log_) {
+        next_down_log_ = now + options_.unreachable_log_interval;
+        peer_news = absl::StrCat(options_.peer, " still unreachable after ", ForLog(now - peer_down_since_),
+                                 " (", peer_error.ToString(), ")");
+      }
+      ++peer_down_rounds_;
+      peer_down_until_ = now + probe;
+      wait = probe;
+    } else {
+      if (reached && peer_down_rounds_ > 0) {
+        peer_news = absl::StrCat(options_.peer, " reachable again after ", ForLog(now - peer_down_since_));
+        next_down_log_ = absl::InfiniteFuture();
+      }
+      if (reached) {
+        peer_down_rounds_ = 0;
+        peer_down_until_ = absl::InfinitePast();
+      }
+      // A full batch, a chain its claim cut short, or a probe that got through leave more
+      // to send now. Otherwise new messages wake the dispatcher; retries, and keys other
+      // dispatchers held, wait for the earliest back-off or the poll.
+      wait = cut_short || static_cast<int>(due->size()) >= claim.limit
+                 ? absl::ZeroDuration()
+                 : std::clamp(retry_at - now, absl::ZeroDuration(), options_.poll_interval);
+    }
   }
-  // A full batch, a chain its claim cut short, or a probe that got through leave more to
-  // send now. Otherwise new
-  // messages wake the dispatcher; retries, and keys other dispatchers held, wait for the
-  // earliest back-off or the poll.
-  if (cut_short || static_cast<int>(due->size()) >= claim.limit) return absl::ZeroDuration();
-  return std::clamp(retry_at - now, absl::ZeroDuration(), options_.poll_interval);
+  if (!peer_news.empty()) LogPeerState(peer_news, now, peer_down);
+  return wait;
 }
 
 }  // namespace handoff

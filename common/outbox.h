@@ -128,6 +128,12 @@ class OutboxDispatcher {
     absl::Duration max_probe_interval = absl::Seconds(5);
     // Names this dispatcher in its claims; empty = host, process id and a random suffix.
     std::string owner;
+    // How log lines name the receiver, e.g. "sales-service at dns:///sales:50052".
+    std::string peer = "the peer";
+    // A receiver that cannot be reached is logged (a warning) when delivery first fails to
+    // reach it, again this often while it stays unreachable, each time with the backlog
+    // waiting for it, and once more (info) when it is reached again.
+    absl::Duration unreachable_log_interval = absl::Minutes(1);
   };
 
   OutboxDispatcher(OutboxStore& store, Deliver deliver, const Clock& clock, Options options);
@@ -154,6 +160,7 @@ class OutboxDispatcher {
   struct ChainResult {
     absl::Time retry_at = absl::InfiniteFuture();  // a message of it was rescheduled to then
     bool peer_down = false;                        // it failed to reach the peer
+    absl::Status peer_error;                       // how, when it did
     absl::Duration peer_asked = absl::ZeroDuration();  // the wait the peer asked for (RetryInfo)
     bool cut_short = false;                        // the claim ran low with messages left
     bool holds_claim = false;                      // no record ended its claim on the key
@@ -163,6 +170,8 @@ class OutboxDispatcher {
   // Delivers one key's claimed messages in order, stopping at the first that fails or when
   // the claim (valid until `deadline`) has no room for another send.
   ChainResult DeliverChain(const std::vector<const OutboxMessage*>& chain, int64_t token, absl::Time deadline);
+  // Logs that the peer went down, is still down or came back (`what`), with the backlog.
+  void LogPeerState(absl::string_view what, absl::Time now, bool down);
   // Parks `m` with `why`, logging it and telling on_park.
   absl::Status ParkMessage(const OutboxMessage& m, const std::string& why, const OutboxFence& fence);
 
@@ -178,6 +187,9 @@ class OutboxDispatcher {
   // row failed to reach it.
   absl::Time peer_down_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int peer_down_rounds_ ABSL_GUARDED_BY(mu_) = 0;
+  // Since when the peer has been unreachable, and when to say it is still.
+  absl::Time peer_down_since_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time next_down_log_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::thread thread_;
 };
 

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<ServiceRuntime::Options> runtime_options =
       RuntimeOptionsFromFlags(kName, absl::GetFlag(FLAGS_listen), absl::GetFlag(FLAGS_sales_address));
   if (!runtime_options.ok()) return FailStartup(kName, runtime_options.status());
+  runtime_options->peer_name = "sales-service";
   const std::string database_url = absl::GetFlag(FLAGS_database);
   absl::StatusOr<std::unique_ptr<SqlMarketingStore>> store = SqlMarketingStore::Open(database_url, *database_options);
   if (!store.ok()) return FailStartup(kName, store.status());

@@ -56,6 +56,7 @@ OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, AuditLog& audit
   delivery.max_age = options_.delivery_max_age;
   delivery.lease = options_.delivery_lease;
   delivery.send_timeout = options_.delivery_deadline;
+  delivery.peer = absl::StrCat(options_.peer_name, " at ", options_.peer_address);
   prometheus::Counter& parked = metrics_.Counter(
       "handoff_outbox_parked_total",
       "Messages parked (permanent failure or retry budget spent) since the process started");

@@ -39,6 +39,7 @@ class ServiceRuntime {
     int worker_threads = 8;
     int max_queued_calls = 2048;
     std::string peer_address;     // the other service
+    std::string peer_name = "the other service";  // how logs name it, e.g. "sales-service"
     absl::Duration delivery_deadline = absl::Seconds(5);
     // How long a dispatcher's claim on the keys it delivers lasts (OutboxDispatcher::Options::lease).
     absl::Duration delivery_lease = absl::Seconds(10);

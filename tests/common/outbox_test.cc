@@ -239,6 +239,50 @@ TEST_F(OutboxTest, AnUnreachablePeerIsProbedWithOneMessageAndWakeUpsReadNothing)
   EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
 }
 
+// Operators hear of an unreachable peer: when delivery first fails to reach it, again
+// every unreachable_log_interval while it lasts (not on every probe), and when it is back,
+// each time with the backlog waiting for it.
+TEST_F(OutboxTest, AnUnreachablePeerIsLoggedWhenItGoesPeriodicallyAndWhenItIsBack) {
+  Enqueue("m1", "lead-1");
+  Enqueue("m2", "lead-2");
+  std::atomic<bool> up{false};
+  OutboxDispatcher::Options options;
+  options.peer = "sales-service at test:1";
+  options.unreachable_log_interval = absl::Minutes(1);
+  options.max_probe_interval = absl::Seconds(5);
+  options.max_backoff = absl::Seconds(1);  // so a message is due at every probe below
+  OutboxDispatcher d(*store_, [&](const OutboxMessage&) {
+    return up ? absl::OkStatus() : absl::UnavailableError("connection refused");
+  }, clock_, options);
+  auto round_log = [&] {
+    ::testing::internal::CaptureStderr();
+    d.DeliverDue();
+    return ::testing::internal::GetCapturedStderr();
+  };
+  std::string log = round_log();
+  EXPECT_NE(log.find("WARN outbox: cannot reach sales-service at test:1 (UNAVAILABLE: connection refused)"),
+            std::string::npos) << log;
+  EXPECT_NE(log.find("backlog: 2 pending (oldest queued 0s ago), 0 parked"), std::string::npos) << log;
+  // Probes within the interval say nothing more.
+  for (int probe = 0; probe < 10; ++probe) {
+    clock_.Advance(absl::Seconds(5));
+    EXPECT_EQ(round_log(), "");
+  }
+  clock_.Advance(absl::Seconds(15));
+  log = round_log();
+  EXPECT_NE(log.find("sales-service at test:1 still unreachable after 1m5s (UNAVAILABLE: connection refused)"),
+            std::string::npos) << log;
+  EXPECT_NE(log.find("backlog: 2 pending (oldest queued 1m5s ago)"), std::string::npos) << log;
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_EQ(round_log(), "");
+  up = true;
+  clock_.Advance(absl::Seconds(5));
+  log = round_log();
+  EXPECT_NE(log.find("INFO outbox: sales-service at test:1 reachable again after 1m15s"), std::string::npos) << log;
+  for (int round = 0; round < 5 && store_->Backlog(clock_.Now())->pending > 0; ++round) EXPECT_EQ(round_log(), "");
+  EXPECT_EQ(store_->Backlog(clock_.Now())->pending, 0);
+}
+
 // A message goes out only while the round's claim outlasts a send: a chain the lease runs
 // short on stops and ends its claim, and a key whose chain never started is released, so
 // the next round -- or another replica -- takes them at once.

@@ -241,6 +241,11 @@ TEST_F(RetryBudgetTest, AHandoffPastItsAgeIsParkedUnderItsLeadAndRetriedOnReques
   EXPECT_NE(parked.messages(0).last_error().find("undelivered after"), std::string::npos)
       << parked.messages(0).last_error();
   EXPECT_NE(marketing_->Log().find("parked"), std::string::npos);
+  // Operators are told the peer is unreachable, by name and address, with the backlog.
+  const std::string sales_at = "sales-service at 127.0.0.1:" + std::to_string(sales_port_);
+  EXPECT_NE(marketing_->Log().find("WARN outbox: cannot reach " + sales_at + " (UNAVAILABLE"), std::string::npos)
+      << marketing_->Log();
+  EXPECT_NE(marketing_->Log().find("backlog: 1 pending"), std::string::npos) << marketing_->Log();
   EXPECT_NE(Metrics().find("handoff_outbox_parked_total 1"), std::string::npos) << Metrics();
   // The gauge is counted when /metrics is scraped (at most once a second).
   EXPECT_TRUE(Eventually([&] { return Metrics().find("handoff_outbox_parked 1") != std::string::npos; }))
@@ -252,6 +257,9 @@ TEST_F(RetryBudgetTest, AHandoffPastItsAgeIsParkedUnderItsLeadAndRetriedOnReques
   ops::v1::RetryParkedMessagesResponse retried;
   ASSERT_TRUE(marketing_delivery_->RetryParkedMessages(Ctx().get(), retry, &retried).ok());
   EXPECT_EQ(AwaitOpportunities(lead).size(), 1u);
+  EXPECT_TRUE(Eventually([&] {
+    return marketing_->Log().find("INFO outbox: " + sales_at + " reachable again after") != std::string::npos;
+  })) << marketing_->Log();
 }
 
 TEST_F(RetryBudgetTest, AnOutcomeMarketingKeepsRefusingIsParkedAfterItsRefusalBudget) {
