@@ -1,5 +1,6 @@
 // sales-service: flags, wiring, start and stop. Nothing else.
 #include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "common/logging.h"
 #include "sales-service/grpc/handlers.h"
 #include "sales-service/grpc/marketing_delivery.h"
+#include "sales-service/domain/pipeline_rules.h"
 #include "sales-service/jobs/service_level_monitor.h"
 #include "sales-service/messaging/deal_event_log.h"
 #include "sales-service/messaging/outbox_marketing_gateway.h"
@@ -110,7 +112,57 @@ int main(int argc, char** argv) {
   runtime.AddService(&rep_handler, "handoff.sales.v1.RepService");
   runtime.AddService(&opportunity_handler, "handoff.sales.v1.OpportunityService");
   runtime.AddService(&report_handler, "handoff.sales.v1.PipelineReportService");
-  ServiceLevelMonitor monitor(**store, opportunities, sla_check_interval, [&runtime] { runtime.Committed(); });
+  // Breaches as the monitor announces them: each opportunity's once, on whichever replica
+  // announced it, so the sum over replicas counts every breach once.
+  auto& breaches = prometheus::BuildCounter()
+                       .Name("handoff_sla_breaches_total")
+                       .Help("Service-level breaches announced: kind accept (not accepted or rejected within "
+                             "--accept_sla) or first_touch (accepted, no activity within --first_touch_sla)")
+                       .Register(runtime.metrics_registry());
+  prometheus::Counter& accept_breaches = breaches.Add({{"kind", "accept"}});
+  prometheus::Counter& first_touch_breaches = breaches.Add({{"kind", "first_touch"}});
+  ServiceLevelMonitor monitor(**store, opportunities, sla_check_interval, [&](const ServiceLevelSweep& sweep) {
+    accept_breaches.Increment(sweep.accept_breaches);
+    first_touch_breaches.Increment(sweep.first_touch_breaches);
+    runtime.Committed();
+  });
+  // The open pipeline now, per stage (one grouped read per scrape over the open deals).
+  auto& open_count = prometheus::BuildGauge()
+                         .Name("handoff_pipeline_open_opportunities")
+                         .Help("Open opportunities in each stage now (rejected handoffs not counted)")
+                         .Register(runtime.metrics_registry());
+  auto& open_amount = prometheus::BuildGauge()
+                          .Name("handoff_pipeline_open_amount_minor")
+                          .Help("Sum of the amounts of the open opportunities in each stage now, per currency, "
+                                "in minor units (cents), as the API's amount_minor")
+                          .Register(runtime.metrics_registry());
+  std::map<std::pair<Stage, std::string>, prometheus::Gauge*> amounts;  // every series made so far
+  runtime.OnScrape([&store, &open_count, &open_amount, &amounts] {
+    absl::Status s = (*store)->Read([&](SalesTx& tx) -> absl::Status {
+      absl::StatusOr<std::vector<OpenPipelineLine>> lines = tx.OpenPipeline();
+      if (!lines.ok()) return lines.status();
+      std::array<int64_t, kStageMax + 1> counts{};
+      for (auto& [key, gauge] : amounts) gauge->Set(0);  // a currency no longer in a stage
+      for (const OpenPipelineLine& line : *lines) {
+        const int stage = static_cast<int>(line.stage);
+        if (stage <= 0 || stage >= static_cast<int>(Stage::kClosedWon)) continue;
+        counts[stage] += line.count;
+        if (line.currency.empty()) continue;
+        prometheus::Gauge*& gauge = amounts[{line.stage, line.currency}];
+        if (gauge == nullptr) {
+          gauge = &open_amount.Add({{"stage", absl::StrCat("STAGE_", StageName(line.stage))},
+                                    {"currency", line.currency}});
+        }
+        gauge->Set(static_cast<double>(line.amount_minor));
+      }
+      for (int stage = 1; stage < static_cast<int>(Stage::kClosedWon); ++stage) {
+        open_count.Add({{"stage", absl::StrCat("STAGE_", StageName(static_cast<Stage>(stage)))}})
+            .Set(static_cast<double>(counts[stage]));
+      }
+      return absl::OkStatus();
+    });
+    (void)s;  // the gauges keep their last values; health reports the store
+  });
   monitor.Start();
   const int exit_code = runtime.Run([&] { return (*store)->Ping(); });
   monitor.Stop();

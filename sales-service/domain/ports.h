@@ -35,6 +35,15 @@ struct PipelineRow {
   int64_t cycle_micros_sum = 0;      // closed won only: sum of close - create
 };
 
+// The open pipeline now: opportunities in one open stage (NEW to NEGOTIATION, rejected
+// handoffs left out) with their amounts in one currency (empty: no amount set).
+struct OpenPipelineLine {
+  Stage stage = Stage::kUnspecified;
+  std::string currency;
+  int64_t count = 0;
+  int64_t amount_minor = 0;
+};
+
 // Forecast input: one rep's won deals closed in the period (stage kClosedWon), or open
 // deals in one stage expected to close in it.
 struct ForecastRow {
@@ -120,6 +129,8 @@ class SalesTx : public UnitOfWork {
   virtual absl::StatusOr<std::vector<ForecastRow>> ForecastRows(const std::string& rep_id,
                                                                 const std::string& currency,
                                                                 absl::Time start, absl::Time end) = 0;
+  // Open opportunities per stage and currency, for the pipeline gauges.
+  virtual absl::StatusOr<std::vector<OpenPipelineLine>> OpenPipeline() = 0;
 };
 
 class SalesStore {

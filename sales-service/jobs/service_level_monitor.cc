@@ -34,7 +34,7 @@ void ServiceLevelMonitor::Pass() {
     LogInfo("sla-monitor", absl::StrCat("assigned ", r->assigned, " waiting, announced ", r->accept_breaches,
                                         " accept and ", r->first_touch_breaches,
                                         " first-touch breaches, reassigned ", r->reassigned));
-    committed_();
+    committed_(*r);
   }
 }
 

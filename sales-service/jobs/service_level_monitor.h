@@ -13,8 +13,8 @@ namespace handoff::sales {
 
 // Runs OpportunityWorkflow::CheckServiceLevels every `interval` on its own thread, so
 // breaches are announced (and reassigned) without anyone asking. Each pass is one short
-// transaction per batch; `committed` is called after a pass that changed something so the
-// outbox and event watchers wake up.
+// transaction per batch; `committed` is called with the pass's totals after a pass that
+// changed something, so the outbox and event watchers wake up and the counters grow.
 class ServiceLevelMonitor {
  public:
   // Opportunities per transaction: small, because the transaction holds sales' write lock
@@ -24,7 +24,7 @@ class ServiceLevelMonitor {
   static constexpr int kMaxRounds = 1000;
 
   ServiceLevelMonitor(SalesStore& store, const OpportunityWorkflow& flow, absl::Duration interval,
-                      std::function<void()> committed)
+                      std::function<void(const ServiceLevelSweep&)> committed)
       : store_(store), flow_(flow), committed_(std::move(committed)), task_(interval, [this] { Pass(); }) {}
 
   void Start() { task_.Start(); }
@@ -39,7 +39,7 @@ class ServiceLevelMonitor {
 
   SalesStore& store_;
   const OpportunityWorkflow& flow_;
-  const std::function<void()> committed_;
+  const std::function<void(const ServiceLevelSweep&)> committed_;
   PeriodicTask task_;  // last: stopped first
 };
 

@@ -55,6 +55,7 @@ class SqlSalesTx final : public sql::UnitOfWorkOn<SalesTx> {
   absl::StatusOr<std::vector<ForecastRow>> ForecastRows(const std::string& rep_id,
                                                         const std::string& currency,
                                                         absl::Time start, absl::Time end) override;
+  absl::StatusOr<std::vector<OpenPipelineLine>> OpenPipeline() override;
 
   // Activities and the opportunity timeline (sql_sales_tx_timeline.cc)
   absl::Status RecordAssignment(const std::string& opportunity_id, const std::string& rep_id,

@@ -306,6 +306,16 @@ absl::StatusOr<std::vector<PipelineRow>> SqlSalesTx::PipelineRows(const std::str
   });
 }
 
+absl::StatusOr<std::vector<OpenPipelineLine>> SqlSalesTx::OpenPipeline() {
+  absl::StatusOr<Statement> q = tx_.Prepare(
+      "SELECT stage, currency, COUNT(*), CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT)"
+      " FROM opportunities WHERE stage < 6 AND acceptance <> 3 GROUP BY stage, currency");
+  if (!q.ok()) return q.status();
+  return sql::ReadAll<OpenPipelineLine>(*q, [](const Statement& r) {
+    return OpenPipelineLine{static_cast<Stage>(r.Int(0)), r.Text(1), r.Int(2), r.Int(3)};
+  });
+}
+
 absl::StatusOr<std::vector<ForecastRow>> SqlSalesTx::ForecastRows(const std::string& rep_id,
                                                                   const std::string& currency,
                                                                   absl::Time start, absl::Time end) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "google/protobuf/util/time_util.h"
@@ -502,6 +503,75 @@ TEST_F(SalesFlowTest, AScheduledMeetingIsMarkedHeldAndItsNotesCorrected) {
   EXPECT_EQ(opportunities_->GetActivity(Ctx().get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
   get.set_name("activities/x");
   EXPECT_EQ(opportunities_->GetActivity(Ctx().get(), get, &got).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Sales' business figures: the open pipeline per stage (count, and amount per currency)
+// and the service-level breaches the monitor announces.
+class SalesMetricsTest : public HandoffSystem {
+ protected:
+  std::vector<std::string> ExtraSalesFlags() const override {
+    return {"--metrics_listen=127.0.0.1:" + std::to_string(metrics_port_), "--accept_sla=3s",
+            "--sla_check_interval=100ms"};
+  }
+
+  double Sample(const std::string& series) {
+    const std::string body = HttpGet(metrics_port_, "/metrics");
+    const size_t at = body.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::atof(body.c_str() + at + series.size() + 2);
+  }
+
+  const int metrics_port_ = FreeLoopbackPort();
+};
+
+TEST_F(SalesMetricsTest, TheOpenPipelineAndServiceLevelBreachesAreGauged) {
+  CreateRep("mia", "", 10);
+  std::vector<sv1::Opportunity> opps;
+  for (const char* email : {"quick@example.org", "slow@example.org"}) {
+    const std::string lead = CaptureEmail(email);
+    Qualify(lead);
+    std::vector<sv1::Opportunity> got = AwaitOpportunities(lead);
+    ASSERT_EQ(got.size(), 1u);
+    opps.push_back(got[0]);
+  }
+  // The first is accepted at once and priced; the second waits past the accept SLA.
+  sv1::AcceptOpportunityRequest accept;
+  accept.set_name(opps[0].name());
+  accept.set_request_id(RequestId());
+  sv1::AcceptOpportunityResponse accepted;
+  ASSERT_TRUE(opportunities_->AcceptOpportunity(Ctx().get(), accept, &accepted).ok());
+  sv1::UpdateOpportunityRequest price;
+  price.mutable_opportunity()->set_name(opps[0].name());
+  price.mutable_opportunity()->mutable_amount()->set_amount_minor(500000);
+  price.mutable_opportunity()->mutable_amount()->set_currency_code("EUR");
+  price.mutable_update_mask()->add_paths("amount");
+  price.set_request_id(RequestId());
+  sv1::UpdateOpportunityResponse priced;
+  const grpc::Status s = opportunities_->UpdateOpportunity(Ctx().get(), price, &priced);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  EXPECT_TRUE(Eventually([&] {
+    return Sample("handoff_pipeline_open_opportunities{stage=\"STAGE_NEW\"}") == 2 &&
+           Sample("handoff_pipeline_open_amount_minor{currency=\"EUR\",stage=\"STAGE_NEW\"}") == 500000;
+  })) << HttpGet(metrics_port_, "/metrics");
+  EXPECT_EQ(Sample("handoff_pipeline_open_opportunities{stage=\"STAGE_NEGOTIATION\"}"), 0);
+  EXPECT_EQ(Sample("handoff_pipeline_open_opportunities{stage=\"STAGE_CLOSED_WON\"}"), -1);  // not open
+
+  // Only the waiting one breaches, once however many monitor passes see it.
+  ASSERT_TRUE(Eventually([&] { return Sample("handoff_sla_breaches_total{kind=\"accept\"}") == 1; }))
+      << HttpGet(metrics_port_, "/metrics");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(Sample("handoff_sla_breaches_total{kind=\"accept\"}"), 1);
+  EXPECT_EQ(Sample("handoff_sla_breaches_total{kind=\"first_touch\"}"), 0);
+
+  // A rejected handoff leaves the pipeline.
+  sv1::RejectOpportunityRequest reject;
+  reject.set_name(opps[1].name());
+  reject.set_reason(sv1::REJECT_REASON_BAD_TIMING);
+  reject.set_request_id(RequestId());
+  sv1::RejectOpportunityResponse rejected;
+  ASSERT_TRUE(opportunities_->RejectOpportunity(Ctx().get(), reject, &rejected).ok());
+  EXPECT_TRUE(Eventually([&] { return Sample("handoff_pipeline_open_opportunities{stage=\"STAGE_NEW\"}") == 1; }));
 }
 
 class SalesServiceLevelTest : public HandoffSystem {
