@@ -1,4 +1,5 @@
 // marketing-service: flags, wiring, start and stop. Nothing else.
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -94,19 +95,27 @@ int main(int argc, char** argv) {
   runtime.AddService(&lead_handler, "handoff.marketing.v1.LeadService");
   runtime.AddService(&report_handler, "handoff.marketing.v1.MarketingReportService");
   runtime.AddService(&scoring_handler, "handoff.marketing.v1.ScoringService");
-  // Leads per lifecycle stage now, from the funnel projection the store keeps (one small
-  // read per scrape, whatever the number of leads).
+  // Leads per lifecycle stage and owner now, from the counts the store keeps with every
+  // change to a lead (one small read per scrape, whatever the number of leads). A series
+  // once seen stays, at 0 when its last lead moved on.
   auto& leads_by_stage = prometheus::BuildGauge()
                              .Name("handoff_leads")
-                             .Help("Leads in each lifecycle stage now (merged leads not counted)")
+                             .Help("Leads in each lifecycle stage with each owner now (merged leads not counted)")
                              .Register(runtime.metrics_registry());
-  runtime.OnScrape([&store, &leads_by_stage] {
+  std::map<std::pair<LifecycleStage, Owner>, prometheus::Gauge*> lead_series;
+  runtime.OnScrape([&store, &leads_by_stage, &lead_series] {
     absl::Status s = (*store)->Read([&](MarketingTx& tx) -> absl::Status {
-      absl::StatusOr<FunnelCounts> funnel = tx.GetFunnelCounts();
-      if (!funnel.ok()) return funnel.status();
-      for (int stage = 1; stage <= kLifecycleStageMax; ++stage) {
-        leads_by_stage.Add({{"stage", v1::LifecycleStage_Name(static_cast<v1::LifecycleStage>(stage))}})
-            .Set(static_cast<double>(funnel->current[stage]));
+      absl::StatusOr<std::vector<LeadCount>> counts = tx.CountLeads();
+      if (!counts.ok()) return counts.status();
+      for (auto& [key, gauge] : lead_series) gauge->Set(0);
+      for (const LeadCount& c : *counts) {
+        prometheus::Gauge*& gauge = lead_series[{c.stage, c.owner}];
+        if (gauge == nullptr) {
+          gauge = &leads_by_stage.Add(
+              {{"stage", v1::LifecycleStage_Name(static_cast<v1::LifecycleStage>(c.stage))},
+               {"owner", v1::Owner_Name(static_cast<v1::Owner>(c.owner))}});
+        }
+        gauge->Set(static_cast<double>(c.leads));
       }
       return absl::OkStatus();
     });

@@ -62,6 +62,13 @@ struct FunnelCounts {
   std::vector<Step> steps;
 };
 
+// Leads in one lifecycle stage with one owner now (merged leads not counted).
+struct LeadCount {
+  LifecycleStage stage = LifecycleStage::kUnspecified;
+  Owner owner = Owner::kUnspecified;
+  int64_t leads = 0;
+};
+
 // One transaction on marketing's data. Every method translates storage errors: missing
 // row -> NOT_FOUND, unique violation -> ALREADY_EXISTS, busy -> UNAVAILABLE.
 class MarketingTx : public UnitOfWork {
@@ -154,6 +161,8 @@ class MarketingTx : public UnitOfWork {
   virtual absl::StatusOr<std::vector<std::pair<int64_t, OutcomeRecord>>> UnattributedWins() = 0;
   // The funnel as the store keeps it with every stage change (AppendStageChange).
   virtual absl::StatusOr<FunnelCounts> GetFunnelCounts() = 0;
+  // Leads per stage and owner, as the store keeps them with every change to a lead.
+  virtual absl::StatusOr<std::vector<LeadCount>> CountLeads() = 0;
   // The length of the stage's ended stay of rank `n` (0 = shortest); NOT_FOUND past the end.
   virtual absl::StatusOr<absl::Duration> NthShortestStay(LifecycleStage stage, int64_t n) = 0;
 };

@@ -67,6 +67,7 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   absl::Status AppendStageChange(const std::string& lead_id, const StageChange& c) override;
   absl::Status LeaveFunnel(const std::string& lead_id, absl::Time time) override;
   absl::StatusOr<FunnelCounts> GetFunnelCounts() override;
+  absl::StatusOr<std::vector<LeadCount>> CountLeads() override;
   absl::StatusOr<absl::Duration> NthShortestStay(LifecycleStage stage, int64_t n) override;
   absl::StatusOr<std::vector<StageChange>> StageHistory(const std::string& lead_id) override;
   absl::StatusOr<std::optional<absl::Time>> LastHandoffUntil(const std::string& lead_id,

@@ -95,6 +95,16 @@ absl::StatusOr<FunnelCounts> SqlMarketingTx::GetFunnelCounts() {
   return f;
 }
 
+// lead_counts is kept by triggers on leads (migration 16 on SQLite, 9 on PostgreSQL).
+absl::StatusOr<std::vector<LeadCount>> SqlMarketingTx::CountLeads() {
+  absl::StatusOr<Statement> q =
+      tx_.Prepare("SELECT stage, owner, leads FROM lead_counts WHERE leads <> 0 ORDER BY stage, owner");
+  if (!q.ok()) return q.status();
+  return sql::ReadAll<LeadCount>(*q, [](const Statement& r) {
+    return LeadCount{static_cast<LifecycleStage>(r.Int(0)), static_cast<Owner>(r.Int(1)), r.Int(2)};
+  });
+}
+
 absl::StatusOr<absl::Duration> SqlMarketingTx::NthShortestStay(LifecycleStage stage, int64_t n) {
   absl::StatusOr<Statement> q = tx_.Prepare(
       "SELECT duration_us FROM stage_stays WHERE stage = ? ORDER BY duration_us LIMIT 1 OFFSET ?");

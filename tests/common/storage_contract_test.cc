@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -129,6 +130,64 @@ TEST_F(StorageContract, ARequestIdIsStoredWithTheChangeAndFoundAgain) {
     return absl::OkStatus();
   }).ok());
   EXPECT_EQ(*sql::PruneRequestLog(store_->database(), absl::FromUnixSeconds(2), 10), 0);
+}
+
+// lead_counts (the handoff_leads gauge) follows every insert and every change of a lead's
+// stage, owner or merge, and a transaction that fails leaves it as it was.
+TEST_F(StorageContract, LeadCountsFollowEveryChangeOfStageOwnerAndMerge) {
+  using marketing::Lead;
+  using marketing::LeadCount;
+  using marketing::LifecycleStage;
+  using marketing::Owner;
+  std::vector<Lead> leads(4);
+  for (int i = 0; i < 4; ++i) {
+    leads[i].id = "counted-" + std::to_string(i);
+    leads[i].contact.email = "counted" + std::to_string(i) + "@example.org";
+    leads[i].stage = i < 3 ? LifecycleStage::kLead : LifecycleStage::kSubscriber;
+    leads[i].owner = Owner::kMarketing;
+    leads[i].create_time = leads[i].update_time = absl::FromUnixSeconds(1'800'000'000);
+  }
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) -> absl::Status {
+    for (const Lead& l : leads) {
+      if (absl::Status s = tx.InsertLead(l); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }).ok());
+  const auto counts = [&] {
+    std::vector<std::tuple<LifecycleStage, Owner, int64_t>> out;
+    EXPECT_TRUE(store_->Read([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<std::vector<LeadCount>> c = tx.CountLeads();
+      if (!c.ok()) return c.status();
+      for (const LeadCount& l : *c) out.emplace_back(l.stage, l.owner, l.leads);
+      return absl::OkStatus();
+    }).ok());
+    return out;
+  };
+  using Row = std::tuple<LifecycleStage, Owner, int64_t>;
+  EXPECT_EQ(counts(), (std::vector<Row>{{LifecycleStage::kSubscriber, Owner::kMarketing, 1},
+                                        {LifecycleStage::kLead, Owner::kMarketing, 3}}));
+  // Handed off, merged, and a score change that moves neither stage nor owner.
+  leads[0].stage = LifecycleStage::kMql;
+  leads[0].owner = Owner::kSalesPending;
+  leads[1].merged_into = leads[2].id;
+  leads[2].score = 40;
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) -> absl::Status {
+    for (int i = 0; i < 3; ++i) {
+      if (absl::Status s = tx.UpdateLead(leads[i]); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }).ok());
+  const std::vector<Row> after{{LifecycleStage::kSubscriber, Owner::kMarketing, 1},
+                               {LifecycleStage::kLead, Owner::kMarketing, 1},
+                               {LifecycleStage::kMql, Owner::kSalesPending, 1}};
+  EXPECT_EQ(counts(), after);
+  // Rolled back: nothing moves.
+  leads[3].stage = LifecycleStage::kLead;
+  EXPECT_FALSE(store_->Run([&](MarketingTx& tx) -> absl::Status {
+    if (absl::Status s = tx.UpdateLead(leads[3]); !s.ok()) return s;
+    return absl::FailedPreconditionError("changed my mind");
+  }).ok());
+  EXPECT_EQ(counts(), after);
 }
 
 TEST_F(StorageContract, TheOutboxKeepsOrderPerKeyAndRecordsEveryFate) {
