@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Builds both container images with podman and runs them with mTLS and their shipped
-# policies, as the images default to: both become healthy (checked through the mapped
-# ports and with the image's own HEALTHCHECK), refuse plaintext, the walkthrough client
-# passes against them as the CRM front end, and both stop gracefully (exit 0) on SIGTERM
-# from `podman stop`.
+# Builds the images with podman (both services from deploy/Dockerfile, the PostgreSQL and
+# Prometheus images beside them) and runs them twice, with mTLS and the shipped policies
+# as the images default to:
+# 1. both services in one pod on SQLite: both become healthy (checked through the mapped
+#    ports and with the image's own HEALTHCHECK), refuse plaintext, run as non-root, the
+#    walkthrough client passes against them as the CRM front end, and both stop
+#    gracefully (exit 0) on SIGTERM from `podman stop`;
+# 2. deploy/compose/compose.yaml with podman-compose: both services on the PostgreSQL
+#    container (one role and database each; neither role may open the other's database),
+#    the walkthrough again, Prometheus scraping both (up == 1 and gRPC call counts), and
+#    every container stopping with exit 0.
 # No registry is reachable here, so the Debian 12 base image is made locally with
 # debootstrap (once; reused while `localhost/debian:bookworm` exists).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for p in podman buildah runc catatonit debootstrap; do
+for p in podman buildah runc catatonit debootstrap podman-compose golang-github-containernetworking-plugin-dnsname; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if ((${#need[@]})); then
@@ -21,8 +27,11 @@ fi
 
 work=$(mktemp -d)
 pod=handoff-test-$$
+project=handoff-compose-$$
+compose=(podman-compose -p "$project" -f deploy/compose/compose.yaml)
 cleanup() {
   podman pod rm -f "$pod" >/dev/null 2>&1 || true
+  "${compose[@]}" down -v >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,9 +52,16 @@ if ! podman image exists "$base"; then
   tar -C "$work/rootfs" -c . | podman import - "$base" >/dev/null
 fi
 
-for svc in marketing-service sales-service; do
-  echo "containers: building handoff/$svc"
-  podman build -q --format docker --build-arg BASE_IMAGE="$base" -f "$svc/Dockerfile" -t "handoff/$svc:test" . >/dev/null
+# The second service image reuses the first one's build stage from the layer cache.
+for svc in marketing sales; do
+  echo "containers: building handoff/$svc-service"
+  podman build -q --format docker --build-arg BASE_IMAGE="$base" --build-arg SERVICE="$svc" \
+    -f deploy/Dockerfile -t "handoff/$svc-service:test" . >/dev/null
+done
+for img in postgres prometheus; do
+  echo "containers: building handoff/$img"
+  podman build -q --format docker --build-arg BASE_IMAGE="$base" -f "deploy/$img/Dockerfile" \
+    -t "handoff/$img:test" . >/dev/null
 done
 
 # mTLS as the images default to: a dev CA and certificates, mounted read-only. The
@@ -95,4 +111,59 @@ for c in "$pod-marketing" "$pod-sales"; do
   [ "$code" = 0 ] || { echo "containers: $c exited $code"; podman logs "$c"; exit 1; }
 done
 podman volume rm -f "$pod-sales-data" "$pod-marketing-data" >/dev/null
-echo "containers: both images built, healthy over mTLS, served the walkthrough and stopped gracefully"
+echo "containers: pod on SQLite: healthy over mTLS, served the walkthrough and stopped gracefully"
+
+# 2. compose: PostgreSQL and Prometheus beside both services, on a network of their own.
+mkdir -p "$work/secrets"
+for s in marketing sales; do
+  head -c 18 /dev/urandom | base64 >"$work/secrets/$s-db-password"
+done
+# podman-compose bind-mounts secrets as they are: readable by the services' uid 10001 and
+# the postgres user of the database container.
+chmod 0644 "$work/secrets/"*
+{ read -r mport; read -r sport; read -r mmetrics; read -r smetrics; read -r pport; } < <(free_ports 5)
+export HANDOFF_TAG=test BASE_IMAGE="$base" HANDOFF_CERTS="$work/certs" HANDOFF_SECRETS="$work/secrets" \
+  MARKETING_PORT=$mport SALES_PORT=$sport MARKETING_METRICS_PORT=$mmetrics \
+  SALES_METRICS_PORT=$smetrics PROMETHEUS_PORT=$pport
+echo "containers: compose up ($project: postgres, marketing, sales, prometheus)"
+"${compose[@]}" up -d >"$work/compose-up.log" 2>&1 || { cat "$work/compose-up.log"; exit 1; }
+compose_logs() {
+  for c in postgres marketing sales prometheus; do
+    echo "--- $c"; podman logs "${project}_${c}_1" 2>&1 | tail -n 40
+  done
+}
+# The services wait for the database while it initialises (--database_startup_wait).
+for port in "$mport" "$sport"; do
+  for _ in $(seq 1 150); do
+    "${probe[@]}" --addr="127.0.0.1:$port" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  "${probe[@]}" --addr="127.0.0.1:$port" || { compose_logs; exit 1; }
+done
+podman logs "${project}_marketing_1" 2>&1 | grep -q 'database postgresql://' ||
+  { echo "containers: marketing is not on PostgreSQL"; compose_logs; exit 1; }
+podman logs "${project}_sales_1" 2>&1 | grep -q 'database postgresql://' ||
+  { echo "containers: sales is not on PostgreSQL"; compose_logs; exit 1; }
+/usr/bin/python3 scripts/demo.py --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport" \
+  --tls_ca "$work/certs/ca.pem" --tls_cert "$work/certs/crm-frontend.pem" --tls_key "$work/certs/crm-frontend.key"
+
+# Each role reaches its own database and is refused the other's.
+pg_as() {  # pg_as ROLE DATABASE: runs a query as ROLE with its password over TCP
+  podman exec -e PGPASSWORD="$(cat "$work/secrets/$1-db-password")" "${project}_postgres_1" \
+    psql -h 127.0.0.1 -U "$1" -d "$2" -Atc 'select current_user' 2>&1
+}
+[ "$(pg_as marketing marketing)" = marketing ] || { echo "containers: marketing cannot open its database"; exit 1; }
+refused=$(pg_as marketing sales || true)
+grep -q 'no pg_hba.conf entry' <<<"$refused" ||
+  { echo "containers: marketing was not refused the sales database: $refused"; exit 1; }
+echo "containers: each role opens its own database and is refused the other's"
+
+/usr/bin/python3 scripts/prometheus_check.py --prometheus "127.0.0.1:$pport" --timeout 60 ||
+  { compose_logs; exit 1; }
+
+"${compose[@]}" stop >"$work/compose-stop.log" 2>&1 || { cat "$work/compose-stop.log"; exit 1; }
+for c in postgres marketing sales prometheus; do
+  code=$(podman inspect -f '{{.State.ExitCode}}' "${project}_${c}_1")
+  [ "$code" = 0 ] || { echo "containers: $c exited $code"; compose_logs; exit 1; }
+done
+echo "containers: compose on PostgreSQL: healthy, served the walkthrough, scraped by Prometheus, stopped gracefully"

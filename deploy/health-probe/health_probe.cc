@@ -2,14 +2,15 @@
 // SERVING. Exit 0 when it is, 1 otherwise (for container HEALTHCHECK and scripts), 2 on
 // bad usage.
 //
-//   handoff-health-probe [--addr=127.0.0.1:50051] [--service=NAME] [--timeout_ms=1000]
+//   handoff-health-probe [--addr=HOST:PORT] [--service=NAME] [--timeout_ms=1000]
 //                        [--tls_ca=FILE [--tls_cert=FILE --tls_key=FILE] [--tls_server_name=NAME]]
 //
 // With --tls_ca the probe speaks TLS and verifies the server against that CA; with
 // --tls_cert and --tls_key it also presents a client certificate (needed when the server
 // runs with --tls_client_auth=require). Each --tls_* flag left out falls back to the
 // environment variable a Handoff container already has (HANDOFF_TLS_CA, HANDOFF_TLS_CERT,
-// HANDOFF_TLS_KEY), so the image's HEALTHCHECK needs no arguments beyond --addr.
+// HANDOFF_TLS_KEY), and --addr falls back to 127.0.0.1 on the port of HANDOFF_LISTEN (else
+// 127.0.0.1:50051), so the image's HEALTHCHECK needs no arguments.
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -40,10 +41,18 @@ std::string FromEnv(const char* name) {
   return value == nullptr ? "" : value;
 }
 
+// 127.0.0.1 on the port the service listens on, as the container's environment names it.
+std::string DefaultAddress() {
+  const std::string listen = FromEnv("HANDOFF_LISTEN");
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon + 1 == listen.size()) return "127.0.0.1:50051";
+  return "127.0.0.1:" + listen.substr(colon + 1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string addr = "127.0.0.1:50051";
+  std::string addr = DefaultAddress();
   std::string service;
   int timeout_ms = 1000;
   std::string ca_file = FromEnv("HANDOFF_TLS_CA");
