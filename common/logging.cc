@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/trace_context.h"
 
 namespace handoff {
 namespace {
@@ -52,23 +53,31 @@ bool ParseLogFormat(absl::string_view text, LogFormat* format) {
 }
 
 std::string FormatLogLine(LogFormat format, absl::Time time, LogSeverity severity, absl::string_view component,
-                          absl::string_view message) {
+                          absl::string_view message, absl::string_view trace_id) {
   const char* level = severity == LogSeverity::kInfo      ? "INFO"
                       : severity == LogSeverity::kWarning ? "WARN"
                                                           : "ERROR";
   const std::string when = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
-  if (format == LogFormat::kText) return absl::StrCat(when, " ", level, " ", component, ": ", message, "\n");
+  if (format == LogFormat::kText) {
+    if (trace_id.empty()) return absl::StrCat(when, " ", level, " ", component, ": ", message, "\n");
+    return absl::StrCat(when, " ", level, " ", component, ": ", message, " trace_id=", trace_id, "\n");
+  }
   std::string line = absl::StrCat("{\"time\":\"", when, "\",\"level\":\"", level, "\",\"component\":");
   AppendJsonString(line, component);
   line += ",\"msg\":";
   AppendJsonString(line, message);
+  if (!trace_id.empty()) {
+    line += ",\"trace_id\":";
+    AppendJsonString(line, trace_id);
+  }
   line += "}\n";
   return line;
 }
 
 void Log(LogSeverity severity, absl::string_view component, absl::string_view message) {
   const std::string line =
-      FormatLogLine(g_format.load(std::memory_order_relaxed), absl::Now(), severity, component, message);
+      FormatLogLine(g_format.load(std::memory_order_relaxed), absl::Now(), severity, component, message,
+                    CurrentTrace().trace_id);
   // One fwrite per line: stdio locks the stream, so lines never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/error_details.h"
 #include "common/logging.h"
+#include "common/trace_context.h"
 
 namespace handoff {
 
@@ -146,6 +147,8 @@ OutboxDispatcher::ChainResult OutboxDispatcher::DeliverChain(const std::vector<c
         return result;
       }
     }
+    // The message's trace, continued by this delivery: its log lines and the call carry it.
+    const ScopedTrace trace(ContinueOrStart(m->traceparent));
     const absl::Status sent = deliver_(*m);
     absl::Status recorded;
     const int attempts = m->attempts + 1;

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/trace_context.h"
 
 namespace handoff {
 
@@ -37,6 +38,7 @@ struct OutboxMessage {
   absl::Time budget_since;  // the age budget counts from here (creation or last requeue)
   absl::Time create_time;
   std::string last_error;
+  std::string traceparent;  // W3C trace context of the call that queued it; may be empty
 };
 
 // A change worth telling subscribers about, appended in the transaction that makes it and
@@ -92,7 +94,8 @@ class UnitOfWork {
 
 // Queues `request` (a request message of the other service's API, with a request_id
 // field) in the outbox: `message_id` becomes its request_id, so the receiver acts on it
-// once however often it is delivered. `key` orders messages (one lead's go in order).
+// once however often it is delivered. `key` orders messages (one lead's go in order). The
+// current trace (the call's) goes with it, and on to the receiver when it is delivered.
 // `request` is taken by reference, not by value: `key` often views one of its fields, and
 // moving the request into a parameter would empty that field before it is read.
 template <typename Request>
@@ -103,6 +106,7 @@ absl::Status EnqueueRequest(UnitOfWork& uow, absl::string_view topic, absl::stri
   m.topic = std::string(topic);
   m.key = std::string(key);
   m.create_time = m.next_attempt_time = now;
+  m.traceparent = CurrentTrace().ToTraceparent();
   request.set_request_id(m.message_id);
   request.SerializeToString(&m.payload);
   return uow.Enqueue(m);

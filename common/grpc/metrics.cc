@@ -13,6 +13,7 @@
 #include "common/grpc/access_log.h"
 #include "common/grpc/call_limits.h"
 #include "common/grpc/process_metrics.h"
+#include "common/grpc/trace_metadata.h"
 
 namespace handoff {
 
@@ -175,6 +176,9 @@ class ServerMetricsInterceptor final : public grpc::experimental::Interceptor {
         if (dot != absl::string_view::npos) name.remove_prefix(dot + 1);
         const std::string caller =
             info_->server_context() != nullptr ? CallerPrincipal(*info_->server_context()) : std::string();
+        // Under the caller's trace (the stream's handlers keep none of their own).
+        const ScopedTrace trace(info_->server_context() != nullptr ? CallerTrace(*info_->server_context())
+                                                                   : NewTrace());
         LogAccess(name, static_cast<absl::StatusCode>(code), elapsed, "", caller);
       }
     }

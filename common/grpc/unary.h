@@ -14,6 +14,8 @@
 #include "common/grpc/call_limits.h"
 #include "common/grpc/request_validation.h"
 #include "common/grpc/status.h"
+#include "common/grpc/trace_metadata.h"
+#include "common/trace_context.h"
 #include "common/worker_pool.h"
 
 namespace handoff {
@@ -35,6 +37,7 @@ class UnaryRunner {
   grpc::ServerUnaryReactor* RunLong(grpc::CallbackServerContext* context, const char* method,
                                     const google::protobuf::Message& request, Work work) {
     if (grpc::Status s = RequireDeadline(*context, method); !s.ok()) {
+      ScopedTrace trace(ServerTrace(*context));
       grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
       LogAccess(method, static_cast<absl::StatusCode>(s.error_code()), absl::ZeroDuration(), RequestIdOf(request),
                 CallerPrincipal(*context));
@@ -51,6 +54,10 @@ class UnaryRunner {
                                 const google::protobuf::Message& request, Work work) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const absl::Time start = absl::Now();
+    // The caller's trace continued (or a new one), for every log line of the call and the
+    // outbox messages it queues.
+    TraceContext trace = ServerTrace(*context);
+    const ScopedTrace trace_scope(trace);
     CallIdentity identity{CallerPrincipal(*context), ""};
     if (limits_ != nullptr) {
       if (grpc::Status s = limits_->AdmitPrincipal(identity.principal, start); !s.ok()) {
@@ -71,9 +78,10 @@ class UnaryRunner {
       Finish(reactor, call, s);
       return reactor;
     }
-    auto task = [this, reactor, context, call, identity = std::move(identity),
+    auto task = [this, reactor, context, call, identity = std::move(identity), trace = std::move(trace),
                  work = std::move(work)]() mutable {
       ScopedCallIdentity scope(std::move(identity));
+      const ScopedTrace trace_scope(std::move(trace));
       absl::Status status;
       if (context->IsCancelled()) {
         status = absl::CancelledError("the call was cancelled before it was handled");

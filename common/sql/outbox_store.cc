@@ -75,7 +75,7 @@ absl::StatusOr<std::vector<OutboxMessage>> SqlOutboxStore::Claim(const OutboxCla
     // waiting for a later attempt holds back the messages of its key behind it.
     absl::StatusOr<sql::Statement> q = tx.Prepare(absl::StrCat(
         "SELECT sequence, message_id, topic, key, payload, attempts, next_attempt_us,"
-        " create_time_us, last_error, refusals, COALESCE(budget_since_us, create_time_us)"
+        " create_time_us, last_error, refusals, COALESCE(budget_since_us, create_time_us), traceparent"
         " FROM outbox o", Hint(" INDEXED BY outbox_by_key"),
         " WHERE o.key IN (SELECT c.key FROM outbox_claims c WHERE c.token = ?3)"
         " AND o.parked = 0 AND o.next_attempt_us <= ?1"
@@ -97,6 +97,7 @@ absl::StatusOr<std::vector<OutboxMessage>> SqlOutboxStore::Claim(const OutboxCla
       m.last_error = r.Text(8);
       m.refusals = static_cast<int>(r.Int(9));
       m.budget_since = r.Time(10);
+      m.traceparent = r.Text(11);
       return m;
     });
     if (!due.ok()) return due.status();

@@ -36,8 +36,8 @@ absl::Status SaveRequest(Transaction& tx, const RequestRecord& record) {
 
 absl::Status Enqueue(Transaction& tx, const OutboxMessage& message) {
   absl::StatusOr<Statement> q = tx.Prepare(
-      "INSERT INTO outbox(message_id, topic, key, payload, next_attempt_us, create_time_us)"
-      " VALUES(?, ?, ?, ?, ?, ?)");
+      "INSERT INTO outbox(message_id, topic, key, payload, next_attempt_us, create_time_us, traceparent)"
+      " VALUES(?, ?, ?, ?, ?, ?, ?)");
   if (!q.ok()) return q.status();
   return q->Bind(1, message.message_id)
       .Bind(2, message.topic)
@@ -45,6 +45,7 @@ absl::Status Enqueue(Transaction& tx, const OutboxMessage& message) {
       .BindBlob(4, message.payload)
       .BindTime(5, message.next_attempt_time)
       .BindTime(6, message.create_time)
+      .Bind(7, message.traceparent)
       .Run();
 }
 

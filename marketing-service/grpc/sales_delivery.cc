@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc/status.h"
+#include "common/grpc/trace_metadata.h"
 #include "marketing-service/messaging/outbox_sales_gateway.h"
 
 namespace handoff::marketing {
@@ -9,6 +10,7 @@ namespace handoff::marketing {
 absl::Status SalesDelivery::Deliver(const OutboxMessage& message) {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline_));
+  PropagateTrace(CurrentTrace(), ctx);  // the dispatcher's span of the message's trace
   if (message.topic == kTopicHandoff) {
     sales::v1::HandoffLeadRequest req;
     if (!req.ParseFromString(message.payload)) return absl::DataLossError("unparsable handoff payload");

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "google/protobuf/util/time_util.h"
@@ -325,6 +326,92 @@ TEST_F(HandoffFlowTest, CapturedLeadIsHandedOffWorkedWonAndReportedBack) {
   // Both stop cleanly on SIGTERM.
   EXPECT_EQ(marketing_->Stop(), 0);
   EXPECT_EQ(sales_->Stop(), 0);
+}
+
+// True when one line of `log` holds both `a` and `b`.
+bool OneLineHas(const std::string& log, const std::string& a, const std::string& b) {
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// The traceparent a server sent back in its initial metadata.
+std::string ServerTraceparent(const grpc::ClientContext& ctx) {
+  const auto& md = ctx.GetServerInitialMetadata();
+  const auto it = md.find("traceparent");
+  return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+// A caller's W3C trace follows the lead: marketing's lines for the call carry its trace id,
+// the handoff takes it through the outbox into sales' lines, and the outcome sales queues
+// under it (a CRM that propagates the trace) comes back into marketing's under it. A call
+// without one gets a new trace, returned in the initial metadata.
+TEST_F(HandoffFlowTest, ACallersTraceFollowsTheLeadIntoSalesAndTheOutcomeBack) {
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string traceparent = "00-" + trace + "-00f067aa0ba902b7-01";
+  const auto traced = [&] {
+    auto ctx = Ctx();
+    ctx->AddMetadata("traceparent", traceparent);
+    return ctx;
+  };
+  CreateRep("tara", "", 10);
+  mv1::CaptureLeadRequest capture;
+  capture.mutable_contact()->set_email("traced@example.org");
+  capture.set_request_id(RequestId());
+  mv1::CaptureLeadResponse captured;
+  auto untraced = Ctx();
+  ASSERT_TRUE(leads_->CaptureLead(untraced.get(), capture, &captured).ok());
+  const std::string started = ServerTraceparent(*untraced);
+  ASSERT_EQ(started.size(), 55u) << started;
+  EXPECT_TRUE(OneLineHas(marketing_->Log(), "access: LeadService/CaptureLead OK",
+                         "trace_id=" + started.substr(3, 32)))
+      << marketing_->Log();
+
+  mv1::QualifyLeadRequest qualify;
+  qualify.set_name(captured.lead().name());
+  qualify.set_reason("booth conversation");
+  qualify.set_request_id(RequestId());
+  mv1::QualifyLeadResponse qualified;
+  auto qctx = traced();
+  ASSERT_TRUE(leads_->QualifyLead(qctx.get(), qualify, &qualified).ok());
+  // The server continued the trace under a span of its own.
+  const std::string continued = ServerTraceparent(*qctx);
+  EXPECT_EQ(continued.substr(0, 36), "00-" + trace + "-") << continued;
+  EXPECT_NE(continued, traceparent);
+  EXPECT_TRUE(OneLineHas(marketing_->Log(), "access: LeadService/QualifyLead OK", "trace_id=" + trace))
+      << marketing_->Log();
+
+  const std::vector<sv1::Opportunity> opps = AwaitOpportunities(captured.lead().name());
+  ASSERT_EQ(opps.size(), 1u);
+  EXPECT_TRUE(Eventually([&] {
+    return OneLineHas(sales_->Log(), "access: HandoffService/HandoffLead OK", "trace_id=" + trace);
+  })) << sales_->Log();
+
+  sv1::AcceptOpportunityRequest accept;
+  accept.set_name(opps[0].name());
+  accept.set_request_id(RequestId());
+  sv1::AcceptOpportunityResponse accepted;
+  ASSERT_TRUE(opportunities_->AcceptOpportunity(traced().get(), accept, &accepted).ok());
+  EXPECT_TRUE(Eventually([&] {
+    return OneLineHas(marketing_->Log(), "access: LeadService/ReportOutcome OK", "trace_id=" + trace);
+  })) << marketing_->Log();
+  // A stream's access line carries its caller's trace too.
+  {
+    auto wctx = traced();
+    mv1::WatchLeadEventsRequest watch;
+    auto reader = leads_->WatchLeadEvents(wctx.get(), watch);
+    mv1::WatchLeadEventsResponse event;
+    ASSERT_TRUE(reader->Read(&event));
+    wctx->TryCancel();
+    reader->Finish();
+  }
+  EXPECT_TRUE(Eventually([&] {
+    return OneLineHas(marketing_->Log(), "access: LeadService/WatchLeadEvents CANCELLED", "trace_id=" + trace);
+  })) << marketing_->Log();
+  // Nothing else ran under it: the untraced capture kept its own trace.
+  EXPECT_FALSE(OneLineHas(marketing_->Log(), "access: LeadService/CaptureLead", "trace_id=" + trace));
 }
 
 TEST_F(HandoffFlowTest, HandoffsRotateFairlyAndRejectionReturnsLeadToNurture) {

@@ -123,7 +123,7 @@ TEST_F(FunnelProjectionTest, KeptFunnelEqualsTheDefinitionOnRandomHistories) {
 TEST_F(FunnelProjectionTest, UpgradeBuildsTheFunnelFromExistingHistory) {
   WriteRandomHistory(80, 7);
   const FunnelReport want = Expected();
-  // Back to version 5 (undoing 6 to 16): the projections did not exist, only the history.
+  // Back to version 5 (undoing 6 to 17): the projections did not exist, only the history.
   store_.reset();
   {
     std::unique_ptr<sqlite::Database> db =
@@ -141,7 +141,7 @@ TEST_F(FunnelProjectionTest, UpgradeBuildsTheFunnelFromExistingHistory) {
                         " DROP INDEX leads_by_merged_into; ALTER TABLE leads DROP COLUMN merged_into;"
                         " DROP INDEX leads_by_external_id; ALTER TABLE leads DROP COLUMN external_id;"
                         " DROP INDEX campaigns_by_external_id; ALTER TABLE campaigns DROP COLUMN external_id;"
-                        " ALTER TABLE leads DROP COLUMN merge_us;"
+                        " ALTER TABLE leads DROP COLUMN merge_us; ALTER TABLE outbox DROP COLUMN traceparent;"
                         " DELETE FROM schema_migrations WHERE version >= 6;")
                     .ok());
     ASSERT_TRUE(tx.Commit().ok());
