@@ -61,11 +61,11 @@ std::optional<TraceContext> ParseTraceparent(absl::string_view header) {
   return t;
 }
 
-TraceContext NewTrace() { return TraceContext{RandomHex(16), RandomHex(8), 0}; }
+TraceContext NewTrace() { return TraceContext{RandomHex(16), RandomHex(8), 0, true}; }
 
 TraceContext ChildOf(const TraceContext& parent) {
   if (parent.empty()) return NewTrace();
-  return TraceContext{parent.trace_id, RandomHex(8), parent.flags};
+  return TraceContext{parent.trace_id, RandomHex(8), parent.flags, false};
 }
 
 TraceContext ContinueOrStart(absl::string_view header) {

@@ -20,6 +20,7 @@ struct TraceContext {
   std::string trace_id;  // 32 lowercase hex digits, not all zero; empty = no trace
   std::string span_id;   // 16 lowercase hex digits, not all zero: this hop's span
   uint8_t flags = 0;     // trace-flags; bit 0 = sampled (passed on as received)
+  bool root = false;     // started here (NewTrace), not received from a caller
 
   bool empty() const { return trace_id.empty(); }
   // "00-<trace_id>-<span_id>-<flags>"; empty when there is no trace.

@@ -98,6 +98,9 @@ struct Opportunity {
   bool accept_breached = false;
   bool first_touch_breached = false;
   int reopen_count = 0;
+  // W3C traceparent of the handoff that opened it (of the call that opened an upsell):
+  // outcomes of calls that bring no trace of their own continue it.
+  std::string traceparent;
 
   bool is_open() const {
     return acceptance != Acceptance::kRejected && stage != Stage::kClosedWon &&

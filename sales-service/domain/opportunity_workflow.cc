@@ -6,6 +6,7 @@
 #include "common/contact_address.h"
 #include "common/error_details.h"
 #include "common/ids.h"
+#include "common/trace_context.h"
 #include "common/validation.h"
 #include "sales-service/domain/opportunity_workflow_internal.h"
 
@@ -154,6 +155,7 @@ absl::StatusOr<HandoffResult> OpportunityWorkflow::Handoff(SalesTx& tx, const Ha
   opp.create_time = opp.update_time = now;
   // The accept clock starts when sales has it, not when marketing queued it.
   opp.pending_since = now;
+  opp.traceparent = CurrentTrace().ToTraceparent();
   opp.stage = Stage::kUnspecified;  // entering NEW is the first history entry
   if (absl::Status s = EnterStage(tx, opp, Stage::kNew, now, "handed off by marketing"); !s.ok()) return s;
   if (absl::Status s = tx.InsertOpportunity(opp); !s.ok()) return s;

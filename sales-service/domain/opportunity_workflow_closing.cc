@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/error_details.h"
 #include "common/validation.h"
+#include "common/trace_context.h"
 #include "sales-service/domain/opportunity_workflow_internal.h"
 
 namespace handoff::sales {
@@ -145,6 +146,7 @@ absl::StatusOr<Opportunity> OpportunityWorkflow::CreateUpsell(SalesTx& tx, const
   up.accept_time = now;
   up.create_time = up.update_time = now;
   up.pending_since = now;
+  up.traceparent = CurrentTrace().ToTraceparent();
   up.stage = Stage::kUnspecified;
   if (absl::Status s = EnterStage(tx, up, Stage::kNew, now, absl::StrCat("upsell of ", OppName(won_id)));
       !s.ok()) {

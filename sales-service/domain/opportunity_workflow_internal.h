@@ -25,6 +25,7 @@ inline OutcomeNotice Notice(const Opportunity& opp, Outcome outcome, std::string
   n.reason = std::move(reason);
   n.amount = std::move(amount);
   n.time = time;
+  n.traceparent = opp.traceparent;
   return n;
 }
 

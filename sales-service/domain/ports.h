@@ -155,6 +155,7 @@ struct OutcomeNotice {
   std::string reason;
   Money amount;             // for kWon
   absl::Time time;
+  std::string traceparent;  // the opportunity's (Opportunity::traceparent)
 };
 
 // Messages to marketing, queued in the caller's transaction.

@@ -22,8 +22,8 @@ constexpr char kOppColumns[] =
     " handoff_us, accept_us, close_us, create_us, update_us, version, is_open,"
     " expected_close_us, committed, stage_us, first_touch_us, pending_since_us,"
     " accept_breached, first_touch_breached, reopen_count, mkt_first_touch_us,"
-    " mkt_last_touch_us, mkt_touch_types";
-constexpr int kOppColumnCount = 47;  // without seq
+    " mkt_last_touch_us, mkt_touch_types, traceparent";
+constexpr int kOppColumnCount = 48;  // without seq
 
 // "TOUCH_TYPE_FORM_SUBMIT:3,TOUCH_TYPE_EMAIL_OPEN:1" <-> pairs (type names have no ':' or ',').
 std::string JoinTallies(const std::vector<std::pair<std::string, int>>& tallies) {
@@ -80,6 +80,7 @@ Opportunity ReadOpp(const Statement& q) {
   o.marketing.first_touch_time = q.OptionalTime(45);
   o.marketing.last_touch_time = q.OptionalTime(46);
   o.marketing.touches_by_type = SplitTallies(q.Text(47));
+  o.traceparent = q.Text(48);
   return o;
 }
 
@@ -125,7 +126,8 @@ void BindOpp(Statement& q, const Opportunity& o) {
       .Bind(44, int64_t{o.reopen_count})
       .BindOptionalTime(45, o.marketing.first_touch_time)
       .BindOptionalTime(46, o.marketing.last_touch_time)
-      .Bind(47, JoinTallies(o.marketing.touches_by_type));
+      .Bind(47, JoinTallies(o.marketing.touches_by_type))
+      .Bind(48, o.traceparent);
 }
 
 }  // namespace
@@ -162,7 +164,7 @@ absl::Status SqlSalesTx::UpdateOpportunity(const Opportunity& o) {
       " is_open = ?36, expected_close_us = ?37, committed = ?38, stage_us = ?39,"
       " first_touch_us = ?40, pending_since_us = ?41, accept_breached = ?42,"
       " first_touch_breached = ?43, reopen_count = ?44, mkt_first_touch_us = ?45,"
-      " mkt_last_touch_us = ?46, mkt_touch_types = ?47 WHERE id = ?1");
+      " mkt_last_touch_us = ?46, mkt_touch_types = ?47, traceparent = ?48 WHERE id = ?1");
   if (!q.ok()) return q.status();
   BindOpp(*q, o);
   return sql::RunOnOneRow(tx_, *q, absl::StrCat("opportunities/", o.id));

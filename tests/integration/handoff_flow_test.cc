@@ -328,14 +328,16 @@ TEST_F(HandoffFlowTest, CapturedLeadIsHandedOffWorkedWonAndReportedBack) {
   EXPECT_EQ(sales_->Stop(), 0);
 }
 
-// True when one line of `log` holds both `a` and `b`.
-bool OneLineHas(const std::string& log, const std::string& a, const std::string& b) {
+// How many lines of `log` hold both `a` and `b`.
+int LinesWith(const std::string& log, const std::string& a, const std::string& b) {
   std::istringstream lines(log);
+  int n = 0;
   for (std::string line; std::getline(lines, line);) {
-    if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) return true;
+    if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) ++n;
   }
-  return false;
+  return n;
 }
+bool OneLineHas(const std::string& log, const std::string& a, const std::string& b) { return LinesWith(log, a, b) > 0; }
 
 // The traceparent a server sent back in its initial metadata.
 std::string ServerTraceparent(const grpc::ClientContext& ctx) {
@@ -346,8 +348,9 @@ std::string ServerTraceparent(const grpc::ClientContext& ctx) {
 
 // A caller's W3C trace follows the lead: marketing's lines for the call carry its trace id,
 // the handoff takes it through the outbox into sales' lines, and the outcome sales queues
-// under it (a CRM that propagates the trace) comes back into marketing's under it. A call
-// without one gets a new trace, returned in the initial metadata.
+// under it (a CRM that propagates the trace) comes back into marketing's under it; an
+// outcome of a sales call that brings no trace continues the handoff's. A call without one
+// gets a new trace, returned in the initial metadata.
 TEST_F(HandoffFlowTest, ACallersTraceFollowsTheLeadIntoSalesAndTheOutcomeBack) {
   const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
   const std::string traceparent = "00-" + trace + "-00f067aa0ba902b7-01";
@@ -397,6 +400,19 @@ TEST_F(HandoffFlowTest, ACallersTraceFollowsTheLeadIntoSalesAndTheOutcomeBack) {
   EXPECT_TRUE(Eventually([&] {
     return OneLineHas(marketing_->Log(), "access: LeadService/ReportOutcome OK", "trace_id=" + trace);
   })) << marketing_->Log();
+  // Closed lost by a call without a trace: the outcome continues the lead's.
+  sv1::CloseLostRequest lost;
+  lost.set_name(opps[0].name());
+  lost.set_reason(sv1::LOSS_REASON_TIMING);
+  lost.set_request_id(RequestId());
+  sv1::CloseLostResponse closed;
+  auto lctx = Ctx();
+  ASSERT_TRUE(opportunities_->CloseLost(lctx.get(), lost, &closed).ok());
+  EXPECT_NE(ServerTraceparent(*lctx).substr(3, 32), trace);  // the call's own lines: its own trace
+  EXPECT_TRUE(Eventually([&] {
+    return LinesWith(marketing_->Log(), "access: LeadService/ReportOutcome OK", "trace_id=" + trace) == 2;
+  })) << marketing_->Log();
+
   // A stream's access line carries its caller's trace too.
   {
     auto wctx = traced();
