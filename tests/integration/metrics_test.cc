@@ -19,13 +19,7 @@ class MetricsTest : public HandoffSystem {
     return {"--metrics_listen=127.0.0.1:" + std::to_string(metrics_port_)};
   }
 
-  // The value of the sample `series` (name and labels exactly as exposed); -1 if absent.
-  double Sample(const std::string& series) {
-    const std::string body = HttpGet(metrics_port_, "/metrics");
-    const size_t at = body.find("\n" + series + " ");
-    if (at == std::string::npos) return -1;
-    return std::atof(body.c_str() + at + series.size() + 2);
-  }
+  double Sample(const std::string& series) { return MetricSample(metrics_port_, series); }
 
   const int metrics_port_ = FreeLoopbackPort();
 };

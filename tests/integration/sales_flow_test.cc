@@ -514,12 +514,7 @@ class SalesMetricsTest : public HandoffSystem {
             "--sla_check_interval=100ms"};
   }
 
-  double Sample(const std::string& series) {
-    const std::string body = HttpGet(metrics_port_, "/metrics");
-    const size_t at = body.find("\n" + series + " ");
-    if (at == std::string::npos) return -1;
-    return std::atof(body.c_str() + at + series.size() + 2);
-  }
+  double Sample(const std::string& series) { return MetricSample(metrics_port_, series); }
 
   const int metrics_port_ = FreeLoopbackPort();
 };

@@ -122,4 +122,11 @@ std::string HttpGet(int port, const std::string& path) {
   return body;
 }
 
+double MetricSample(int port, const std::string& series) {
+  const std::string body = HttpGet(port, "/metrics");
+  const size_t at = body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::atof(body.c_str() + at + series.size() + 2);
+}
+
 }  // namespace handoff::testing

@@ -51,6 +51,10 @@ class ServiceProcess {
 // when nothing answered.
 std::string HttpGet(int port, const std::string& path);
 
+// The value of the sample `series` (name and labels exactly as exposed) on the /metrics
+// page at `port`; -1 if absent.
+double MetricSample(int port, const std::string& series);
+
 }  // namespace handoff::testing
 
 #endif  // HANDOFF_TESTS_INTEGRATION_SERVICE_PROCESS_H_
