@@ -140,10 +140,13 @@ for port in "$mport" "$sport"; do
   done
   "${probe[@]}" --addr="127.0.0.1:$port" || { compose_logs; exit 1; }
 done
-podman logs "${project}_marketing_1" 2>&1 | grep -q 'database postgresql://' ||
-  { echo "containers: marketing is not on PostgreSQL"; compose_logs; exit 1; }
-podman logs "${project}_sales_1" 2>&1 | grep -q 'database postgresql://' ||
-  { echo "containers: sales is not on PostgreSQL"; compose_logs; exit 1; }
+# Read whole before matching: `grep -q` quits at the first match, and under pipefail the
+# SIGPIPE that podman logs then gets failed the check at random.
+for svc in marketing sales; do
+  log=$(podman logs "${project}_${svc}_1" 2>&1)
+  grep -q 'database postgresql://' <<<"$log" ||
+    { echo "containers: $svc is not on PostgreSQL"; compose_logs; exit 1; }
+done
 /usr/bin/python3 scripts/demo.py --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport" \
   --tls_ca "$work/certs/ca.pem" --tls_cert "$work/certs/crm-frontend.pem" --tls_key "$work/certs/crm-frontend.key"
 
