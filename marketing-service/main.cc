@@ -95,9 +95,8 @@ int main(int argc, char** argv) {
   runtime.AddService(&lead_handler, "handoff.marketing.v1.LeadService");
   runtime.AddService(&report_handler, "handoff.marketing.v1.MarketingReportService");
   runtime.AddService(&scoring_handler, "handoff.marketing.v1.ScoringService");
-  // Leads per lifecycle stage and owner now, from the counts the store keeps with every
-  // change to a lead (one small read per scrape, whatever the number of leads). A series
-  // once seen stays, at 0 when its last lead moved on.
+  // Leads per lifecycle stage and owner now: one grouped read over the leads per scrape (at
+  // most once a second). A series once seen stays, at 0 when its last lead moved on.
   auto& leads_by_stage = prometheus::BuildGauge()
                              .Name("handoff_leads")
                              .Help("Leads in each lifecycle stage with each owner now (merged leads not counted)")

@@ -161,7 +161,7 @@ class MarketingTx : public UnitOfWork {
   virtual absl::StatusOr<std::vector<std::pair<int64_t, OutcomeRecord>>> UnattributedWins() = 0;
   // The funnel as the store keeps it with every stage change (AppendStageChange).
   virtual absl::StatusOr<FunnelCounts> GetFunnelCounts() = 0;
-  // Leads per stage and owner, as the store keeps them with every change to a lead.
+  // Leads per stage and owner now (one read over every lead).
   virtual absl::StatusOr<std::vector<LeadCount>> CountLeads() = 0;
   // The length of the stage's ended stay of rank `n` (0 = shortest); NOT_FOUND past the end.
   virtual absl::StatusOr<absl::Duration> NthShortestStay(LifecycleStage stage, int64_t n) = 0;

@@ -95,10 +95,13 @@ absl::StatusOr<FunnelCounts> SqlMarketingTx::GetFunnelCounts() {
   return f;
 }
 
-// lead_counts is kept by triggers on leads (migration 16 on SQLite, 9 on PostgreSQL).
+// A grouped read over every lead, for the gauge (at most once a second). Not a projection
+// kept with each change: counters updated by every hand-off and outcome are rows that
+// concurrent transactions lock in different orders beside funnel_stages, and on
+// PostgreSQL that deadlocked (a trigger-kept version, measured in the replica kill test).
 absl::StatusOr<std::vector<LeadCount>> SqlMarketingTx::CountLeads() {
-  absl::StatusOr<Statement> q =
-      tx_.Prepare("SELECT stage, owner, leads FROM lead_counts WHERE leads <> 0 ORDER BY stage, owner");
+  absl::StatusOr<Statement> q = tx_.Prepare(
+      "SELECT stage, owner, COUNT(*) FROM leads WHERE merged_into = '' GROUP BY stage, owner ORDER BY stage, owner");
   if (!q.ok()) return q.status();
   return sql::ReadAll<LeadCount>(*q, [](const Statement& r) {
     return LeadCount{static_cast<LifecycleStage>(r.Int(0)), static_cast<Owner>(r.Int(1)), r.Int(2)};

@@ -132,7 +132,7 @@ TEST_F(StorageContract, ARequestIdIsStoredWithTheChangeAndFoundAgain) {
   EXPECT_EQ(*sql::PruneRequestLog(store_->database(), absl::FromUnixSeconds(2), 10), 0);
 }
 
-// lead_counts (the handoff_leads gauge) follows every insert and every change of a lead's
+// CountLeads (the handoff_leads gauge) follows every insert and every change of a lead's
 // stage, owner or merge, and a transaction that fails leaves it as it was.
 TEST_F(StorageContract, LeadCountsFollowEveryChangeOfStageOwnerAndMerge) {
   using marketing::Lead;
