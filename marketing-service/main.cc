@@ -1,5 +1,4 @@
 // marketing-service: flags, wiring, start and stop. Nothing else.
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -97,24 +96,19 @@ int main(int argc, char** argv) {
   runtime.AddService(&scoring_handler, "handoff.marketing.v1.ScoringService");
   // Leads per lifecycle stage and owner now: one grouped read over the leads per scrape (at
   // most once a second). A series once seen stays, at 0 when its last lead moved on.
-  auto& leads_by_stage = prometheus::BuildGauge()
-                             .Name("handoff_leads")
-                             .Help("Leads in each lifecycle stage with each owner now (merged leads not counted)")
-                             .Register(runtime.metrics_registry());
-  std::map<std::pair<LifecycleStage, Owner>, prometheus::Gauge*> lead_series;
-  runtime.OnScrape([&store, &leads_by_stage, &lead_series] {
+  ScrapedGauges leads_by_stage(prometheus::BuildGauge()
+                                   .Name("handoff_leads")
+                                   .Help("Leads in each lifecycle stage with each owner now (merged leads not counted)")
+                                   .Register(runtime.metrics_registry()));
+  runtime.OnScrape([&store, &leads_by_stage] {
     absl::Status s = (*store)->Read([&](MarketingTx& tx) -> absl::Status {
       absl::StatusOr<std::vector<LeadCount>> counts = tx.CountLeads();
       if (!counts.ok()) return counts.status();
-      for (auto& [key, gauge] : lead_series) gauge->Set(0);
+      leads_by_stage.Reset();
       for (const LeadCount& c : *counts) {
-        prometheus::Gauge*& gauge = lead_series[{c.stage, c.owner}];
-        if (gauge == nullptr) {
-          gauge = &leads_by_stage.Add(
-              {{"stage", v1::LifecycleStage_Name(static_cast<v1::LifecycleStage>(c.stage))},
-               {"owner", v1::Owner_Name(static_cast<v1::Owner>(c.owner))}});
-        }
-        gauge->Set(static_cast<double>(c.leads));
+        leads_by_stage.Set({{"stage", v1::LifecycleStage_Name(static_cast<v1::LifecycleStage>(c.stage))},
+                            {"owner", v1::Owner_Name(static_cast<v1::Owner>(c.owner))}},
+                           static_cast<double>(c.leads));
       }
       return absl::OkStatus();
     });

@@ -1,6 +1,5 @@
 // sales-service: flags, wiring, start and stop. Nothing else.
 #include <array>
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -131,29 +130,24 @@ int main(int argc, char** argv) {
                          .Name("handoff_pipeline_open_opportunities")
                          .Help("Open opportunities in each stage now (rejected handoffs not counted)")
                          .Register(runtime.metrics_registry());
-  auto& open_amount = prometheus::BuildGauge()
-                          .Name("handoff_pipeline_open_amount_minor")
-                          .Help("Sum of the amounts of the open opportunities in each stage now, per currency, "
-                                "in minor units (cents), as the API's amount_minor")
-                          .Register(runtime.metrics_registry());
-  std::map<std::pair<Stage, std::string>, prometheus::Gauge*> amounts;  // every series made so far
-  runtime.OnScrape([&store, &open_count, &open_amount, &amounts] {
+  ScrapedGauges open_amount(prometheus::BuildGauge()
+                                .Name("handoff_pipeline_open_amount_minor")
+                                .Help("Sum of the amounts of the open opportunities in each stage now, per currency, "
+                                      "in minor units (cents), as the API's amount_minor")
+                                .Register(runtime.metrics_registry()));
+  runtime.OnScrape([&store, &open_count, &open_amount] {
     absl::Status s = (*store)->Read([&](SalesTx& tx) -> absl::Status {
       absl::StatusOr<std::vector<OpenPipelineLine>> lines = tx.OpenPipeline();
       if (!lines.ok()) return lines.status();
       std::array<int64_t, kStageMax + 1> counts{};
-      for (auto& [key, gauge] : amounts) gauge->Set(0);  // a currency no longer in a stage
+      open_amount.Reset();  // a currency no longer in a stage reads 0
       for (const OpenPipelineLine& line : *lines) {
         const int stage = static_cast<int>(line.stage);
         if (stage <= 0 || stage >= static_cast<int>(Stage::kClosedWon)) continue;
         counts[stage] += line.count;
         if (line.currency.empty()) continue;
-        prometheus::Gauge*& gauge = amounts[{line.stage, line.currency}];
-        if (gauge == nullptr) {
-          gauge = &open_amount.Add({{"stage", absl::StrCat("STAGE_", StageName(line.stage))},
-                                    {"currency", line.currency}});
-        }
-        gauge->Set(static_cast<double>(line.amount_minor));
+        open_amount.Set({{"stage", absl::StrCat("STAGE_", StageName(line.stage))}, {"currency", line.currency}},
+                        static_cast<double>(line.amount_minor));
       }
       for (int stage = 1; stage < static_cast<int>(Stage::kClosedWon); ++stage) {
         open_count.Add({{"stage", absl::StrCat("STAGE_", StageName(static_cast<Stage>(stage)))}})

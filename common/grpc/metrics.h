@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -19,6 +20,26 @@
 #include "prometheus/registry.h"
 
 namespace handoff {
+
+// A gauge family whose values an OnScrape refresh sets afresh from a query: Reset, then Set
+// each row. A series the query no longer returns (a stage emptied, a currency gone) stays,
+// at 0, instead of keeping its last value. Not thread-safe: refreshes run one at a time.
+class ScrapedGauges {
+ public:
+  explicit ScrapedGauges(prometheus::Family<prometheus::Gauge>& family) : family_(family) {}
+  void Reset() {
+    for (prometheus::Gauge* g : seen_) g->Set(0);
+  }
+  void Set(const prometheus::Labels& labels, double value) {
+    prometheus::Gauge& g = family_.Add(labels);  // the same series for the same labels
+    seen_.insert(&g);
+    g.Set(value);
+  }
+
+ private:
+  prometheus::Family<prometheus::Gauge>& family_;
+  std::set<prometheus::Gauge*> seen_;
+};
 
 // Prometheus metrics of one service. Every RPC it serves, and every one it makes to the
 // other service, is counted by interceptors under the names and labels of the gRPC
