@@ -132,6 +132,14 @@ class Connection {
     return out;
   }
 
+  // Runs one cached statement without results: for the statements every transaction runs
+  // (BEGIN, COMMIT, SAVEPOINT ...), which sqlite3_exec would parse again each time.
+  absl::Status Run(absl::string_view sql) {
+    absl::StatusOr<sql::Cursor*> cursor = Cached(sql);
+    if (!cursor.ok()) return cursor.status();
+    return Statement(*cursor).Run();
+  }
+
   // Runs one pragma or statement without results.
   absl::Status Exec(const char* sql) {
     if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
@@ -186,17 +194,14 @@ Transaction::Transaction(Database& db, LockHeld) : conn_(*db.writer_) {
 Transaction::Transaction(Connection& reader, ReadOnly) : conn_(reader) { Begin("BEGIN"); }
 
 void Transaction::Begin(const char* sql) {
-  char* err = nullptr;
-  const int rc = sqlite3_exec(conn_.db(), sql, nullptr, nullptr, &err);
-  sqlite3_free(err);
-  if (rc != SQLITE_OK) {
-    begin_status_ = FromSqlite(rc, "BEGIN", conn_.db());
+  if (absl::Status s = conn_.Run(sql); !s.ok()) {
+    begin_status_ = std::move(s);
     done_ = true;
   }
 }
 
 Transaction::~Transaction() {
-  if (!done_) sqlite3_exec(conn_.db(), "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!done_) conn_.Run("ROLLBACK").IgnoreError();
 }
 
 absl::StatusOr<Statement> Transaction::Prepare(absl::string_view sql) {
@@ -215,8 +220,7 @@ absl::Status Transaction::Exec(absl::string_view sql) {
 
 absl::Status Transaction::Commit() {
   if (done_) return absl::FailedPreconditionError("transaction already finished");
-  const int rc = sqlite3_exec(conn_.db(), "COMMIT", nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK) return FromSqlite(rc, "COMMIT", conn_.db());
+  if (absl::Status s = conn_.Run("COMMIT"); !s.ok()) return s;
   done_ = true;
   return absl::OkStatus();
 }
@@ -406,7 +410,7 @@ absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> 
     return me.result;
   }
   for (PendingWork* p : batch) {
-    if (absl::Status s = tx.Exec("SAVEPOINT grouped"); !s.ok()) {
+    if (absl::Status s = writer_->Run("SAVEPOINT grouped"); !s.ok()) {
       finish(s);
       return me.result;
     }
@@ -423,8 +427,9 @@ absl::Status Database::RunGrouped(absl::FunctionRef<absl::Status(Transaction&)> 
       fail_all(gone);
       return me.result;
     }
-    const char* end = p->result.ok() ? "RELEASE grouped" : "ROLLBACK TO grouped; RELEASE grouped";
-    if (absl::Status s = tx.Exec(end); !s.ok()) {
+    absl::Status end = p->result.ok() ? absl::OkStatus() : writer_->Run("ROLLBACK TO grouped");
+    if (end.ok()) end = writer_->Run("RELEASE grouped");
+    if (absl::Status s = std::move(end); !s.ok()) {
       fail_all(s);
       return me.result;
     }

@@ -121,17 +121,17 @@ absl::Status LeadWorkflow::TellSales(MarketingTx& tx, const Lead& lead,
 }
 
 absl::Status LeadWorkflow::Save(MarketingTx& tx, Lead& lead, absl::Time now, LeadEventType type,
-                                bool handed_off) const {
+                                bool handed_off, bool is_new) const {
   lead.update_time = now;
   ++lead.version;
-  if (absl::Status s = tx.UpdateLead(lead); !s.ok()) return s;
+  if (absl::Status s = is_new ? tx.InsertLead(lead) : tx.UpdateLead(lead); !s.ok()) return s;
   if (absl::Status s = events_.Record(tx, type, lead); !s.ok()) return s;
   if (handed_off) return events_.Record(tx, LeadEventType::kHandedOff, lead);
   return absl::OkStatus();
 }
 
 absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now,
-                                   bool* handed_off) const {
+                                   bool* handed_off, ScoreInputs* scored) const {
   absl::StatusOr<ScoringPolicy> policy = CurrentPolicy(tx);
   if (!policy.ok()) return policy.status();
   absl::StatusOr<std::vector<TouchAt>> touches = tx.TouchHistory(lead.id);
@@ -141,15 +141,17 @@ absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now,
   // and customers come back through QualifyLead, so a past high score does not bounce them
   // straight back to sales.
   const bool fresh = lead.stage == LifecycleStage::kSubscriber || lead.stage == LifecycleStage::kLead;
+  absl::Status promoted;
   if (fresh && !lead.erased && lead.owner == Owner::kMarketing && lead.score >= policy->mql_threshold) {
     *handed_off = true;
-    return PromoteToMql(tx, lead, now,
-                        absl::StrCat("score ", lead.score, " reached threshold ",
-                                     policy->mql_threshold, " (scoring policy v",
-                                     policy->version, ")"),
-                        *std::move(touches));
+    promoted = PromoteToMql(tx, lead, now,
+                            absl::StrCat("score ", lead.score, " reached threshold ",
+                                         policy->mql_threshold, " (scoring policy v",
+                                         policy->version, ")"),
+                            *touches);
   }
-  return absl::OkStatus();
+  if (scored != nullptr) *scored = ScoreInputs{*std::move(policy), *std::move(touches)};
+  return promoted;
 }
 
 absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const CaptureInput& in) const {
@@ -239,7 +241,7 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     lead.owner = Owner::kMarketing;
     lead.source_campaign_id = result.campaign_id;
     lead.create_time = now;
-    if (absl::Status s = tx.InsertLead(lead); !s.ok()) return s;
+    // The lead's row is inserted once, by Save, when its score and stage are known.
     if (absl::Status s = tx.AppendStageChange(
             lead.id, {lead.stage, now, in.subscribe_only ? "subscribed" : "captured"});
         !s.ok()) {
@@ -255,10 +257,10 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
   if (!inserted.ok()) return inserted.status();
   if (*inserted) ++lead.touch_count;
   bool handed_off = false;
-  if (absl::Status s = Rescore(tx, lead, now, &handed_off); !s.ok()) return s;
+  if (absl::Status s = Rescore(tx, lead, now, &handed_off, &result.scored); !s.ok()) return s;
   if (absl::Status s = Save(tx, lead, now,
                             result.merged ? LeadEventType::kMerged : LeadEventType::kCaptured,
-                            handed_off);
+                            handed_off, /*is_new=*/!result.merged);
       !s.ok()) {
     return s;
   }
@@ -329,7 +331,9 @@ absl::StatusOr<TouchResult> LeadWorkflow::RecordTouch(MarketingTx& tx, const Tou
     if (!engaged.ok()) return engaged.status();
   }
   bool handed_off = false;
-  if (absl::Status s = Rescore(tx, *lead, clock_.Now(), &handed_off); !s.ok()) return s;
+  if (absl::Status s = Rescore(tx, *lead, clock_.Now(), &handed_off, &result.scored.emplace()); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = Save(tx, *lead, clock_.Now(), LeadEventType::kTouched, handed_off); !s.ok()) {
     return s;
   }
@@ -828,17 +832,22 @@ absl::StatusOr<Lead> LeadWorkflow::Erase(MarketingTx& tx, const std::string& lea
   return lead;
 }
 
-absl::StatusOr<LeadView> LeadWorkflow::View(MarketingTx& tx, const Lead& lead) const {
-  absl::StatusOr<ScoringPolicy> policy = CurrentPolicy(tx);
-  if (!policy.ok()) return policy.status();
-  absl::StatusOr<std::vector<TouchAt>> touches = tx.TouchHistory(lead.id);
-  if (!touches.ok()) return touches.status();
+absl::StatusOr<LeadView> LeadWorkflow::View(MarketingTx& tx, const Lead& lead, const ScoreInputs* scored) const {
+  ScoreInputs read;
+  if (scored == nullptr) {
+    absl::StatusOr<ScoringPolicy> policy = CurrentPolicy(tx);
+    if (!policy.ok()) return policy.status();
+    absl::StatusOr<std::vector<TouchAt>> touches = tx.TouchHistory(lead.id);
+    if (!touches.ok()) return touches.status();
+    read = ScoreInputs{*std::move(policy), *std::move(touches)};
+    scored = &read;
+  }
   absl::StatusOr<std::vector<StageChange>> history = tx.StageHistory(lead.id);
   if (!history.ok()) return history.status();
   LeadView v;
   v.lead = lead;
   // The score as of now under the current policy, so it always equals its breakdown.
-  ScoreResult score = ComputeScore(*policy, *touches, lead.contact, clock_.Now());
+  ScoreResult score = ComputeScore(scored->policy, scored->touches, lead.contact, clock_.Now());
   v.lead.score = score.score;
   v.score_breakdown = std::move(score.breakdown);
   v.history = *std::move(history);

@@ -26,8 +26,16 @@ struct CaptureInput {
   std::string external_id;  // the caller's id of the person; may be empty
 };
 
+// What a lead's score was just computed from, in the transaction that stored it: the
+// response's view uses it instead of reading both again.
+struct ScoreInputs {
+  ScoringPolicy policy;
+  std::vector<TouchAt> touches;
+};
+
 struct CaptureResult {
   Lead lead;
+  ScoreInputs scored;
   bool merged = false;
   std::string matched_on;  // "external_id" / "email" / "phone" when merged
   std::string campaign_id;  // the campaign counted (given or matched by UTM); may be empty
@@ -43,6 +51,7 @@ struct TouchInput {
 
 struct TouchResult {
   Lead lead;
+  std::optional<ScoreInputs> scored;  // unset for a duplicate (nothing was rescored)
   bool duplicate = false;
 };
 
@@ -132,7 +141,9 @@ class LeadWorkflow {
   absl::StatusOr<MergeResult> Merge(MarketingTx& tx, const MergeInput& in) const;
   // Removes the person's personal data; see EraseContact in lead_service.proto.
   absl::StatusOr<Lead> Erase(MarketingTx& tx, const std::string& lead_id) const;
-  absl::StatusOr<LeadView> View(MarketingTx& tx, const Lead& lead) const;
+  // The lead as the API shows it: its score as of now with the breakdown, and its stage
+  // history. `scored`, when given, is what the transaction has just read for the score.
+  absl::StatusOr<LeadView> View(MarketingTx& tx, const Lead& lead, const ScoreInputs* scored = nullptr) const;
 
   // The scoring policy in force, and any stored version (0 = current).
   absl::StatusOr<ScoringPolicy> CurrentPolicy(MarketingTx& tx) const;
@@ -144,8 +155,10 @@ class LeadWorkflow {
  private:
   absl::Time TimeOr(absl::Time t) const { return t == absl::InfinitePast() ? clock_.Now() : t; }
   // Recomputes the score from the stored touches and hands the lead off when it crosses
-  // the threshold (then `*handed_off` is set).
-  absl::Status Rescore(MarketingTx& tx, Lead& lead, absl::Time now, bool* handed_off) const;
+  // the threshold (then `*handed_off` is set). What the score came from goes to `*scored`
+  // when given.
+  absl::Status Rescore(MarketingTx& tx, Lead& lead, absl::Time now, bool* handed_off,
+                       ScoreInputs* scored = nullptr) const;
   // Keeps the lead's current consent as a change made by `method` ("LeadService/...").
   absl::Status RecordConsent(MarketingTx& tx, const Lead& lead, absl::string_view method,
                              ConsentProvenance provenance) const;
@@ -153,9 +166,10 @@ class LeadWorkflow {
   // it, each under its own name: sales knows the person by every lead it was handed.
   absl::Status TellSales(MarketingTx& tx, const Lead& lead,
                          absl::Status (SalesGateway::*queue)(UnitOfWork&, const Lead&), bool skip_lead) const;
-  // Stores the lead (new version) and records `type`, then HANDED_OFF if `handed_off`.
+  // Stores the lead (new version; inserted when `is_new`, which a capture's new lead is
+  // only once all its rows are known) and records `type`, then HANDED_OFF if `handed_off`.
   absl::Status Save(MarketingTx& tx, Lead& lead, absl::Time now, LeadEventType type,
-                    bool handed_off) const;
+                    bool handed_off, bool is_new = false) const;
   // Moves the lead as outcome `in` says; FAILED_PRECONDITION (OUTCOME_OUT_OF_ORDER) when
   // the outcome does not fit the lead's stage and owner.
   absl::Status MoveForOutcome(MarketingTx& tx, Lead& lead, const OutcomeInput& in, absl::Time now) const;

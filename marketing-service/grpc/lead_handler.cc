@@ -34,8 +34,8 @@ bool IsRefusalOfTheItem(const absl::Status& s) {
 
 // Fills a proto lead from a domain lead, loading its score breakdown and history.
 absl::Status FillLead(MarketingTx& tx, const LeadWorkflow& leads, const Lead& lead,
-                      v1::Lead* out) {
-  absl::StatusOr<LeadView> view = leads.View(tx, lead);
+                      v1::Lead* out, const ScoreInputs* scored = nullptr) {
+  absl::StatusOr<LeadView> view = leads.View(tx, lead, scored);
   if (!view.ok()) return view.status();
   ToProto(*view, out);
   return absl::OkStatus();
@@ -160,7 +160,7 @@ absl::Status LeadHandler::Capture(const v1::CaptureLeadRequest& req,
     resp->set_merged(r->merged);
     resp->set_matched_on(r->matched_on);
     if (!r->campaign_id.empty()) resp->set_campaign(CampaignName(r->campaign_id));
-    return FillLead(tx, d_.leads, r->lead, resp->mutable_lead());
+    return FillLead(tx, d_.leads, r->lead, resp->mutable_lead(), &r->scored);
   };
   absl::Status s;
   if (request_id_optional && req.request_id().empty()) {
@@ -328,7 +328,7 @@ absl::Status LeadHandler::RecordOneTouch(const v1::RecordTouchRequest& req, v1::
     absl::StatusOr<TouchResult> r = d_.leads.RecordTouch(tx, in);
     if (!r.ok()) return r.status();
     resp->set_duplicate(r->duplicate);
-    return FillLead(tx, d_.leads, r->lead, resp->mutable_lead());
+    return FillLead(tx, d_.leads, r->lead, resp->mutable_lead(), r->scored ? &*r->scored : nullptr);
   });
   if (s.ok()) d_.runtime.Committed();
   return s;

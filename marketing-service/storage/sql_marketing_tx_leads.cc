@@ -121,9 +121,10 @@ absl::StatusOr<std::optional<Lead>> SqlMarketingTx::FindLeadByExternalId(const s
 }
 
 absl::Status SqlMarketingTx::InsertLead(const Lead& l) {
-  absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
+  static const std::string* const sql = new std::string(absl::StrCat(
       "INSERT INTO leads(", std::string(kLeadColumns).substr(5),
       ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  absl::StatusOr<Statement> q = tx_.Prepare(*sql);
   if (!q.ok()) return q.status();
   BindLead(*q, l);
   return q->Run();
