@@ -8,8 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <cstdio>
+#include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -49,6 +50,13 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "How long to measure");
 ABSL_FLAG(int64_t, count, 0, "Stop after this many calls instead (0: use --duration)");
 ABSL_FLAG(double, duplicate_ratio, 0.1, "capture: share of captures of a person captured before");
 ABSL_FLAG(int32_t, setup_leads, 2000, "get_lead, list_leads, touch: leads captured before measuring");
+ABSL_FLAG(int32_t, setup_touches, 0,
+          "touch: touches given to each setup lead before measuring (it has one already, its capture)");
+ABSL_FLAG(bool, in_turn, false,
+          "get_lead, list_leads, touch: pick leads (pages) in turn instead of at random, so --count "
+          "calls on as many leads reach each once");
+ABSL_FLAG(std::string, before_measure, "",
+          "A shell command run after set-up, just before measuring (e.g. zeroing a profiler's counters)");
 ABSL_FLAG(std::string, sample, "",
           "get_lead, list_leads, touch: read leads and page tokens from this file (written by "
           "handoff-bulk-load --sample_out) instead of capturing and paging first");
@@ -169,6 +177,7 @@ struct LeadSet {
       if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup capture: ", s.error_message()));
       names.push_back(resp.lead().name());
     }
+    if (absl::Status s = Touch(stub, run, absl::GetFlag(FLAGS_setup_touches)); !s.ok()) return s;
     mv1::ListLeadsRequest req;
     req.set_page_size(50);
     tokens.push_back("");
@@ -185,6 +194,23 @@ struct LeadSet {
       req.set_page_token(resp.next_page_token());
     }
     if (names.empty()) return absl::FailedPreconditionError("no leads to read");
+    return absl::OkStatus();
+  }
+
+  // Gives each lead `touches` web visits (no campaign), one call at a time.
+  absl::Status Touch(mv1::LeadService::Stub& stub, int64_t run, int touches) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      for (int t = 0; t < touches; ++t) {
+        mv1::RecordTouchRequest req;
+        req.set_lead(names[i]);
+        req.set_touch_type(mv1::TOUCH_TYPE_WEB_VISIT);
+        req.set_touch_id(absl::StrCat("setup-", run, "-", i, "-", t));
+        mv1::RecordTouchResponse resp;
+        grpc::ClientContext ctx;
+        const grpc::Status s = stub.RecordTouch(&ctx, req, &resp);
+        if (!s.ok()) return absl::UnavailableError(absl::StrCat("setup touch: ", s.error_message()));
+      }
+    }
     return absl::OkStatus();
   }
 };
@@ -232,7 +258,7 @@ class LeadSetWorkload final : public Workload {
     {
       absl::MutexLock lock(&mu_);
       const size_t n = kind_ == Kind::kList ? set_.tokens.size() : set_.names.size();
-      pick = std::uniform_int_distribution<size_t>(0, n - 1)(rng_);
+      pick = in_turn_ ? turn_++ % n : std::uniform_int_distribution<size_t>(0, n - 1)(rng_);
     }
     switch (kind_) {
       case Kind::kList: {
@@ -272,6 +298,8 @@ class LeadSetWorkload final : public Workload {
   std::atomic<int64_t> next_{0};
   absl::Mutex mu_;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_){7};
+  const bool in_turn_ = absl::GetFlag(FLAGS_in_turn);
+  size_t turn_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Reports: marketing's campaign performance (a random campaign over all time, a random
@@ -793,6 +821,12 @@ int Main() {
   if (absl::Status s = w->Setup(); !s.ok()) {
     std::fprintf(stderr, "handoff-bench: %s\n", s.ToString().c_str());
     return 1;
+  }
+  if (const std::string cmd = absl::GetFlag(FLAGS_before_measure); !cmd.empty()) {
+    if (const int rc = std::system(cmd.c_str()); rc != 0) {
+      std::fprintf(stderr, "handoff-bench: --before_measure command failed (%d): %s\n", rc, cmd.c_str());
+      return 1;
+    }
   }
   Recorder rec;
   const double rate = absl::GetFlag(FLAGS_rate);

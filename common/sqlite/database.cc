@@ -252,7 +252,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   sqlite3_progress_handler(db->writer_->db(), 1000, &Database::InterruptIfOverdue, db.get());
   for (const char* pragma : {"PRAGMA journal_mode=WAL",
                              options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF",
-                             "PRAGMA foreign_keys=ON"}) {
+                             "PRAGMA foreign_keys=ON",
+                             // Savepoints keep their undo pages (the sub-journal) in memory, not
+                             // in a temporary file created and unlinked by every group commit.
+                             "PRAGMA temp_store=MEMORY"}) {
     if (absl::Status s = db->writer_->Exec(pragma); !s.ok()) return s;
   }
   {
