@@ -92,6 +92,15 @@ class UnitOfWork {
   virtual absl::Status AppendAudit(const AuditRecord& record) = 0;
 };
 
+// Whether a write transaction that queued outbox messages has committed on this thread
+// since the flag was last taken: the stores set it (sql::RunTransaction), and
+// ServiceRuntime::Committed() takes it, waking the outbox dispatcher only when there is
+// something to send -- a claim is a write transaction, and most commits queue nothing.
+inline bool& OutboxCommittedOnThisThread() {
+  thread_local bool committed = false;
+  return committed;
+}
+
 // Queues `request` (a request message of the other service's API, with a request_id
 // field) in the outbox: `message_id` becomes its request_id, so the receiver acts on it
 // once however often it is delivered. `key` orders messages (one lead's go in order). The

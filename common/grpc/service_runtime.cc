@@ -1,10 +1,12 @@
 #include "common/grpc/service_runtime.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc/channel.h"
 #include "common/logging.h"
+#include "common/unit_of_work.h"
 
 namespace handoff {
 namespace {
@@ -108,7 +110,7 @@ OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, AuditLog& audit
 }
 
 void ServiceRuntime::Committed() {
-  if (dispatcher_ != nullptr) dispatcher_->Notify();
+  if (dispatcher_ != nullptr && std::exchange(OutboxCommittedOnThisThread(), false)) dispatcher_->Notify();
   events_.Notify();
 }
 

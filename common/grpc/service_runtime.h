@@ -100,7 +100,8 @@ class ServiceRuntime {
   // Event watchers wait on this hub.
   EventHub& events() { return events_; }
   // Call after a transaction that may have queued messages or appended events commits:
-  // wakes the outbox dispatcher and the event watchers.
+  // wakes the event watchers, and the outbox dispatcher when a transaction of this thread
+  // committed messages (OutboxCommittedOnThisThread); otherwise it polls as usual.
   void Committed();
 
   // Serves until SIGTERM/SIGINT (health driven by `storage_probe`), then shuts down

@@ -40,25 +40,41 @@ class UnitOfWorkOn : public Tx {
     return sql::FindRequest(tx_, id);
   }
   absl::Status SaveRequest(const RequestRecord& r) override { return sql::SaveRequest(tx_, r); }
-  absl::Status Enqueue(const OutboxMessage& m) override { return sql::Enqueue(tx_, m); }
+  absl::Status Enqueue(const OutboxMessage& m) override {
+    absl::Status s = sql::Enqueue(tx_, m);
+    enqueued_ = enqueued_ || s.ok();
+    return s;
+  }
   absl::Status AppendEvent(const EventRecord& e) override { return sql::AppendEvent(tx_, e); }
   absl::Status ForgetResponsesContaining(const std::vector<std::string>& needles) override {
     return sql::ForgetResponsesContaining(tx_, needles);
   }
   absl::Status AppendAudit(const AuditRecord& r) override { return sql::AppendAudit(tx_, r); }
+  // Whether this transaction queued an outbox message.
+  bool enqueued() const { return enqueued_; }
 
  protected:
   Transaction& tx_;
+
+ private:
+  bool enqueued_ = false;
 };
 
 // Runs `work` on an `Impl` (constructed from the transaction) in a write transaction
-// (Database::Write): durable when it returns OK, without effect otherwise.
+// (Database::Write): durable when it returns OK, without effect otherwise. When it
+// committed outbox messages, OutboxCommittedOnThisThread() is set on the calling thread
+// (`work` itself may run on another: SQLite's group commit runs a batch on one thread).
 template <typename Impl, typename Work>
 absl::Status RunTransaction(Database& db, Work& work) {
-  return db.Write([&](Transaction& tx) -> absl::Status {
+  bool enqueued = false;
+  absl::Status s = db.Write([&](Transaction& tx) -> absl::Status {
     Impl impl(tx);
-    return work(impl);
+    absl::Status done = work(impl);
+    enqueued = done.ok() && impl.enqueued();
+    return done;
   });
+  if (s.ok() && enqueued) OutboxCommittedOnThisThread() = true;
+  return s;
 }
 
 // Runs read-only `work` on an `Impl` in a read transaction (Database::Read): it does not

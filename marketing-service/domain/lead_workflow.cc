@@ -243,7 +243,7 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     lead.create_time = now;
     // The lead's row is inserted once, by Save, when its score and stage are known.
     if (absl::Status s = tx.AppendStageChange(
-            lead.id, {lead.stage, now, in.subscribe_only ? "subscribed" : "captured"});
+            lead.id, {lead.stage, now, in.subscribe_only ? "subscribed" : "captured", /*first=*/true});
         !s.ok()) {
       return s;
     }

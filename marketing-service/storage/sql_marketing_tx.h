@@ -105,6 +105,8 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   absl::Status Exec(const char* sql, std::initializer_list<int64_t> params);
   // Whether the lead's history has an entry into `stage` after history row `after_id`.
   absl::StatusOr<bool> HasEntered(const std::string& lead_id, int64_t stage, int64_t after_id);
+  // The history row of a stage change (the projections are AppendStageChange's).
+  absl::Status InsertStageRow(const std::string& lead_id, int64_t stage, const StageChange& c);
 };
 
 }  // namespace handoff::marketing

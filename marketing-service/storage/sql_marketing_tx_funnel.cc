@@ -28,8 +28,10 @@ absl::Status SqlMarketingTx::LeaveFunnel(const std::string& lead_id, absl::Time 
 absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const StageChange& c) {
   const int64_t stage = static_cast<int>(c.stage);
   // The stay that this change ends.
-  if (absl::Status s = LeaveFunnel(lead_id, c.time); !s.ok()) return s;
-  absl::StatusOr<bool> entered = HasEntered(lead_id, stage, 0);
+  if (!c.first) {
+    if (absl::Status s = LeaveFunnel(lead_id, c.time); !s.ok()) return s;
+  }
+  absl::StatusOr<bool> entered = c.first ? false : HasEntered(lead_id, stage, 0);
   if (!entered.ok()) return entered.status();
   if (absl::Status s = Exec("UPDATE funnel_stages SET current_count = current_count + 1,"
                             " ever_entered = ever_entered + ? WHERE stage = ?",
@@ -37,7 +39,9 @@ absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const
       !s.ok()) {
     return s;
   }
-  // A conversion counts the first time the lead enters `to` after first entering `from`.
+  // A conversion counts the first time the lead enters `to` after first entering `from`
+  // (a lead's first stage is entered after none).
+  if (c.first) return InsertStageRow(lead_id, stage, c);
   absl::StatusOr<Statement> steps = tx_.Prepare("SELECT from_stage FROM funnel_conversions WHERE to_stage = ?");
   if (!steps.ok()) return steps.status();
   steps->Bind(1, stage);
@@ -61,6 +65,10 @@ absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const
       return s;
     }
   }
+  return InsertStageRow(lead_id, stage, c);
+}
+
+absl::Status SqlMarketingTx::InsertStageRow(const std::string& lead_id, int64_t stage, const StageChange& c) {
   absl::StatusOr<Statement> q = tx_.Prepare(
       "INSERT INTO lead_stage_history(lead_id, stage, time_us, reason) VALUES(?,?,?,?)");
   if (!q.ok()) return q.status();
