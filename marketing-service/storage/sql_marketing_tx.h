@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "common/sql/unit_of_work.h"
 #include "marketing-service/domain/ports.h"
@@ -99,6 +100,13 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
  private:
   // Leads and erased contacts (sql_marketing_tx_leads.cc)
   absl::StatusOr<std::optional<Lead>> FindLeadBy(const char* column, const std::string& value);
+  // Sets every column of the lead's row.
+  absl::Status UpdateWholeLead(const Lead& l);
+  // Each lead as this transaction last read or wrote its row (every write of the leads
+  // table goes through InsertLead and UpdateLead), so UpdateLead sets only the columns that
+  // changed: SQLite rewrites an index only when a column of it is set, and a touch changes
+  // three columns of a row with eight indexes.
+  absl::flat_hash_map<std::string, Lead> stored_leads_;
 
   // Lifecycle stage history and the funnel projections (sql_marketing_tx_funnel.cc)
   // Runs a statement without results, binding `params` to ?1, ?2, ...

@@ -2,6 +2,10 @@
 
 #include "marketing-service/storage/sql_marketing_tx.h"
 
+#include <string>
+#include <variant>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 
 namespace handoff::marketing {
@@ -59,44 +63,75 @@ Lead ReadLead(const Statement& q) {
   return l;
 }
 
+// A lead's columns but seq, in kLeadColumns order, as they are bound (monostate: NULL).
+using ColumnValue = std::variant<std::monostate, int64_t, std::string>;
+constexpr int kLeadValueCount = 36;
+constexpr const char* kLeadValueNames[kLeadValueCount] = {
+    "id", "email", "phone", "given_name", "family_name", "company", "title", "country_code",
+    "consent_email", "consent_phone", "consent_sms", "consent_mail", "do_not_contact", "stage", "owner",
+    "score", "source_campaign_id", "merged_capture_count", "touch_count", "opportunity", "last_outcome",
+    "last_outcome_reason", "won_minor", "won_currency", "ever_mql", "ever_accepted", "ever_rejected",
+    "won_count", "create_us", "update_us", "version", "erased", "erase_us", "merged_into", "merge_us",
+    "external_id"};
+
+ColumnValue OptionalMicros(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::monostate();
+  return absl::ToUnixMicros(t);
+}
+
+std::vector<ColumnValue> LeadValues(const Lead& l) {
+  return {l.id,
+          l.contact.email,
+          l.contact.phone,
+          l.contact.given_name,
+          l.contact.family_name,
+          l.contact.company,
+          l.contact.title,
+          l.contact.country_code,
+          int64_t{l.consent.email},
+          int64_t{l.consent.phone},
+          int64_t{l.consent.sms},
+          int64_t{l.consent.mail},
+          int64_t{l.consent.do_not_contact},
+          int64_t{static_cast<int>(l.stage)},
+          int64_t{static_cast<int>(l.owner)},
+          int64_t{l.score},
+          l.source_campaign_id,
+          int64_t{l.merged_capture_count},
+          int64_t{l.touch_count},
+          l.opportunity,
+          int64_t{static_cast<int>(l.last_outcome)},
+          l.last_outcome_reason,
+          l.won_revenue.amount_minor,
+          l.won_revenue.currency,
+          int64_t{l.ever_mql},
+          int64_t{l.ever_accepted},
+          int64_t{l.ever_rejected},
+          int64_t{l.won_count},
+          absl::ToUnixMicros(l.create_time),
+          absl::ToUnixMicros(l.update_time),
+          l.version,
+          int64_t{l.erased},
+          OptionalMicros(l.erase_time),
+          l.merged_into,
+          OptionalMicros(l.merge_time),
+          l.external_id};
+}
+
+void BindValue(Statement& q, int index, const ColumnValue& v) {
+  if (const auto* i = std::get_if<int64_t>(&v)) {
+    q.Bind(index, *i);
+  } else if (const auto* text = std::get_if<std::string>(&v)) {
+    q.Bind(index, *text);
+  } else {
+    q.BindNull(index);
+  }
+}
+
 // Binds every lead column but seq, starting at index 1, in kLeadColumns order.
 void BindLead(Statement& q, const Lead& l) {
-  q.Bind(1, l.id)
-      .Bind(2, l.contact.email)
-      .Bind(3, l.contact.phone)
-      .Bind(4, l.contact.given_name)
-      .Bind(5, l.contact.family_name)
-      .Bind(6, l.contact.company)
-      .Bind(7, l.contact.title)
-      .Bind(8, l.contact.country_code)
-      .Bind(9, int64_t{l.consent.email})
-      .Bind(10, int64_t{l.consent.phone})
-      .Bind(11, int64_t{l.consent.sms})
-      .Bind(12, int64_t{l.consent.mail})
-      .Bind(13, int64_t{l.consent.do_not_contact})
-      .Bind(14, int64_t{static_cast<int>(l.stage)})
-      .Bind(15, int64_t{static_cast<int>(l.owner)})
-      .Bind(16, int64_t{l.score})
-      .Bind(17, l.source_campaign_id)
-      .Bind(18, int64_t{l.merged_capture_count})
-      .Bind(19, int64_t{l.touch_count})
-      .Bind(20, l.opportunity)
-      .Bind(21, int64_t{static_cast<int>(l.last_outcome)})
-      .Bind(22, l.last_outcome_reason)
-      .Bind(23, l.won_revenue.amount_minor)
-      .Bind(24, l.won_revenue.currency)
-      .Bind(25, int64_t{l.ever_mql})
-      .Bind(26, int64_t{l.ever_accepted})
-      .Bind(27, int64_t{l.ever_rejected})
-      .Bind(28, int64_t{l.won_count})
-      .BindTime(29, l.create_time)
-      .BindTime(30, l.update_time)
-      .Bind(31, l.version)
-      .Bind(32, int64_t{l.erased});
-  q.BindOptionalTime(33, l.erase_time);
-  q.Bind(34, l.merged_into);
-  q.BindOptionalTime(35, l.merge_time);
-  q.Bind(36, l.external_id);
+  const std::vector<ColumnValue> values = LeadValues(l);
+  for (int i = 0; i < kLeadValueCount; ++i) BindValue(q, i + 1, values[i]);
 }
 
 }  // namespace
@@ -127,10 +162,40 @@ absl::Status SqlMarketingTx::InsertLead(const Lead& l) {
   absl::StatusOr<Statement> q = tx_.Prepare(*sql);
   if (!q.ok()) return q.status();
   BindLead(*q, l);
-  return q->Run();
+  absl::Status s = q->Run();
+  if (s.ok()) stored_leads_.insert_or_assign(l.id, l);
+  return s;
 }
 
 absl::Status SqlMarketingTx::UpdateLead(const Lead& l) {
+  if (auto stored = stored_leads_.find(l.id); stored != stored_leads_.end()) {
+    // Only the columns that changed since this transaction read or wrote the row.
+    const std::vector<ColumnValue> now = LeadValues(l);
+    const std::vector<ColumnValue> before = LeadValues(stored->second);
+    std::string sql = "UPDATE leads SET ";
+    std::vector<int> changed;
+    for (int i = 1; i < kLeadValueCount; ++i) {  // 0 is the id
+      if (now[i] == before[i]) continue;
+      absl::StrAppend(&sql, changed.empty() ? "" : ", ", kLeadValueNames[i], " = ?", changed.size() + 2);
+      changed.push_back(i);
+    }
+    if (!changed.empty()) {
+      absl::StrAppend(&sql, " WHERE id = ?1");
+      absl::StatusOr<Statement> q = tx_.Prepare(sql);
+      if (!q.ok()) return q.status();
+      q->Bind(1, l.id);
+      for (size_t k = 0; k < changed.size(); ++k) BindValue(*q, static_cast<int>(k) + 2, now[changed[k]]);
+      if (absl::Status s = sql::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id)); !s.ok()) return s;
+      stored->second = l;
+      return absl::OkStatus();
+    }
+  }
+  absl::Status s = UpdateWholeLead(l);
+  if (s.ok()) stored_leads_.insert_or_assign(l.id, l);
+  return s;
+}
+
+absl::Status SqlMarketingTx::UpdateWholeLead(const Lead& l) {
   absl::StatusOr<Statement> q = tx_.Prepare(
       "UPDATE leads SET email = ?2, phone = ?3, given_name = ?4, family_name = ?5,"
       " company = ?6, title = ?7, country_code = ?8, consent_email = ?9, consent_phone = ?10,"
@@ -221,7 +286,9 @@ absl::StatusOr<std::optional<Lead>> SqlMarketingTx::FindLeadBy(const char* colum
       " <> '' ORDER BY seq LIMIT 1"));  // "<> ''" lets SQLite use the partial index
   if (!q.ok()) return q.status();
   q->Bind(1, value);
-  return sql::ReadOptional<Lead>(*q, ReadLead);
+  absl::StatusOr<std::optional<Lead>> found = sql::ReadOptional<Lead>(*q, ReadLead);
+  if (found.ok() && found->has_value()) stored_leads_.insert_or_assign((*found)->id, **found);
+  return found;
 }
 
 absl::Status SqlMarketingTx::InsertConsentChange(const ConsentChange& c) {

@@ -8,8 +8,9 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <tuple>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -255,6 +256,36 @@ TEST_F(StorageContract, TheOutboxKeepsOrderPerKeyAndRecordsEveryFate) {
 
 // The audit log lists newest first with every filter and pages, and refuses any change or
 // deletion of a record, on both backends.
+// The dispatcher is woken only by commits that queued something (ServiceRuntime::Committed
+// reads this flag): set by a committed transaction that enqueued, on the calling thread,
+// and by nothing else -- not a transaction without messages, nor one that failed.
+TEST_F(StorageContract, OnlyACommittedTransactionWithMessagesMarksTheThreadForTheDispatcher) {
+  OutboxCommittedOnThisThread() = false;
+  OutboxMessage m;
+  m.topic = "handoff";
+  m.key = "k";
+  m.create_time = m.next_attempt_time = absl::FromUnixSeconds(1'800'000'000);
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) { return tx.InsertCampaign(NewCampaign("c1")); }).ok());
+  EXPECT_FALSE(OutboxCommittedOnThisThread()) << "a commit without messages";
+  m.message_id = "failed";
+  EXPECT_FALSE(store_->Run([&](MarketingTx& tx) -> absl::Status {
+    if (absl::Status s = tx.Enqueue(m); !s.ok()) return s;
+    return absl::AbortedError("changed my mind");
+  }).ok());
+  EXPECT_FALSE(OutboxCommittedOnThisThread()) << "a transaction that enqueued and then failed";
+  m.message_id = "sent";
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) { return tx.Enqueue(m); }).ok());
+  EXPECT_TRUE(std::exchange(OutboxCommittedOnThisThread(), false)) << "a committed transaction with a message";
+  // Another thread's commit marks that thread, not this one.
+  std::thread other([&] {
+    m.message_id = "other";
+    ASSERT_TRUE(store_->Run([&](MarketingTx& tx) { return tx.Enqueue(m); }).ok());
+    EXPECT_TRUE(OutboxCommittedOnThisThread());
+  });
+  other.join();
+  EXPECT_FALSE(OutboxCommittedOnThisThread());
+}
+
 TEST_F(StorageContract, TheAuditLogFiltersAndPagesAndIsAppendOnly) {
   const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
   ASSERT_TRUE(store_->Run([&](MarketingTx& tx) -> absl::Status {
