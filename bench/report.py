@@ -57,16 +57,63 @@ for w, at in scale.items():
         r["p50_ratio_to_smallest"] = round(r["p50_ms"] / base["p50_ms"], 2) if base["p50_ms"] else None
         r["throughput_ratio_to_smallest"] = round(r["throughput"] / base["throughput"], 2) if base["throughput"] else None
 
+def instr(label):
+    r = by.get(label)
+    return r["instructions_per_call"] if r else None
+
+
+# The targets of issue 17, each against its baseline of this run: (name, measured, target,
+# met, how it is read). Missing runs (a backend left out, INSTRUCTIONS=0) give no line.
+targets = []
+
+
+def target(name, measured, limit, met, unit):
+    targets.append({"target": name, "measured": round(measured, 3), "limit": round(limit, 3), "met": bool(met),
+                    "unit": unit})
+
+
+for w in ("capture", "touch"):
+    at = scale.get(w, {})
+    if sizes and sizes[0] in at and sizes[-1] in at and sizes[-1] != sizes[0]:
+        # Cost per call as the time of one call: p50 latency at the same concurrency.
+        ratio = at[sizes[-1]]["p50_ms"] / at[sizes[0]]["p50_ms"] if at[sizes[0]]["p50_ms"] else 0
+        target("%s p50 at %d leads / at %d leads" % (w, sizes[-1], sizes[0]), ratio, 1.3, ratio <= 1.3, "x")
+if instr("instr-capture") and instr("instr-echo-stack"):
+    ratio = instr("instr-capture") / instr("instr-echo-stack")
+    target("instructions per CaptureLead / per echo", ratio, 4.0, ratio <= 4.0, "x")
+if instr("instr-touch-50") and instr("instr-touch-1"):
+    ratio = instr("instr-touch-50") / instr("instr-touch-1")
+    target("instructions per RecordTouch, 50 touches / 1 touch", ratio, 1.5, ratio <= 1.5, "x")
+if "capture-max" in by:
+    ratio = by["capture-max"]["throughput"] / echo
+    target("SQLite: capture-max / echo-baseline", ratio, 0.25, ratio >= 0.25, "share")
+if "pg-capture-max" in by and "pg-raw-insert-tx" in by:
+    ratio = by["pg-capture-max"]["throughput"] / by["pg-raw-insert-tx"]["throughput"]
+    target("PostgreSQL: pg-capture-max / pg-raw-insert-tx", ratio, 0.5, ratio >= 0.5, "share")
+fsync = by.get("disk-fdatasync")
+for prefix, backend in (("", "SQLite"), ("pg-", "PostgreSQL")):
+    half = by.get(prefix + "capture-at-50%")
+    if half and fsync:
+        limit = max(5.0, 2 * fsync["p99_ms"])
+        target("%s: capture-at-50%% p99 (ms) <= max(5, 2 x fdatasync p99 %.2f)" % (backend, fsync["p99_ms"]),
+               half["p99_ms"], limit, half["p99_ms"] <= limit, "ms")
+    for label, limit in (("handoff-at-200/s", 50.0), ("pipeline-at-50/s", 100.0)):
+        r = by.get(prefix + label)
+        if r:
+            target("%s: %s%s p99 (ms)" % (backend, prefix, label), r["p99_ms"], limit,
+                   r["p99_ms"] < limit and r["errors"] == 0, "ms")
+
 result = {
     "machine": {"cores": os.cpu_count(), "kernel": platform.release()},
     "suite_seconds": suite_seconds,
     "runs": runs,
+    "targets": targets,
 }
 json.dump(result, open(out_path, "w"), indent=2)
 
 print("\n%-28s %10s %8s %8s %8s %8s %7s %7s" % ("run", "calls/s", "p50 ms", "p99 ms", "p99.9", "vs echo", "errors", "RSS MiB"))
 for r in runs:
-    if r["workload"] == "startup" or r["label"].startswith("scale-"):
+    if r["workload"] in ("startup", "instructions") or r["label"].startswith("scale-"):
         continue
     ratio = "%7.0f%%" % (100 * r["throughput_ratio_to_echo"]) if r["workload"] not in ("handoff", "pipeline") else "-"
     rss = rss_mib(r, 0)
@@ -99,6 +146,16 @@ for label in ["startup"] + ["scale-%d-startup" % n for n in sizes]:
     if starts:
         leads = next(r["leads"] for r in runs if r["workload"] == "startup" and r["label"].rsplit("-", 1)[0] == label)
         print("start-up to SERVING, %s leads: median %d ms (of %s)" % (leads, starts[len(starts) // 2], starts))
+instr_runs = [r for r in runs if r["workload"] == "instructions"]
+if instr_runs:
+    print("\ninstructions per call (callgrind, one call at a time; ratio to echo through the stack)")
+    for r in instr_runs:
+        print("%-22s %12.0f %8.2fx" % (r["label"], r["instructions_per_call"],
+              r["instructions_per_call"] / instr("instr-echo-stack") if instr("instr-echo-stack") else 0))
+if targets:
+    print("\ntargets (issue 17), against this run's baselines")
+    for t in targets:
+        print("%-72s %9.3f  limit %8.3f  %s" % (t["target"], t["measured"], t["limit"], "met" if t["met"] else "MISSED"))
 print("\nsuite took %d s; written: %s" % (suite_seconds, out_path))
 
 # Plots.

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The standard benchmark suite. Installs what it lacks (scripts/setup.sh bench: gnuplot,
 # sqlite3), builds, and then, on loopback with fresh databases:
-#   1. the baseline of the server stack: echo (an empty RPC through the same stack);
+#   1. the baselines: echo (an empty RPC through the services' server stack) and
+#      echo-inline (the same RPC answered on gRPC's threads by a bare server: the stack's
+#      own cost is the difference), then instructions per call under callgrind
+#      (bench/instructions.sh: echo both ways, CaptureLead, RecordTouch at 1 and 50 touches);
 #   2. for each backend in BACKENDS (SQLite, then PostgreSQL 15 on a server of its own, run
 #      labels pg-...): the raw store (store-baseline: a capture's rows one transaction each
 #      and batched; on PostgreSQL also pgbench's SELECT 1 and single-insert transactions),
@@ -10,14 +13,17 @@
 #      at 200 leads/s, the whole loop (capture -> ... -> won -> outcome back) at 50/s, and
 #      the reports;
 #   3. on SQLite, start-up and scale: for each size in SCALE_SIZES leads (5 touches each, loaded by
-#      handoff-bulk-load), start-up time, GetLead, ListLeads at random depths, the campaign
-#      and funnel reports, sales' pipeline report, and both services' peak RSS.
+#      handoff-bulk-load), start-up time, GetLead, ListLeads at random depths, CaptureLead
+#      (new people into the loaded set) and RecordTouch (on its leads), the campaign and
+#      funnel reports, sales' pipeline report, and both services' peak RSS.
+# Ends with the targets of issue 17, each as measured against its baseline of this run.
 # Writes the table, bench/results/<UTC time>.json (every run, with ratios to the baselines
 # and to the smallest scale) and the plots bench/results/<UTC time>-{latency,scale}.png;
 # with --update-docs also copies the plots to docs/images/.
 # Env: DURATION (10s per run), SCALE_DURATION (5s), CONCURRENCY (16), BACKENDS ("sqlite postgres"),
 #      SCALE_SIZES ("10000 100000 1000000"), SCALE_CACHE (a directory to keep loaded data
-#      sets in between runs; default: loaded afresh), BUILD_DIR (build).
+#      sets in between runs; default: loaded afresh), INSTRUCTIONS (1; 0 skips the callgrind
+#      counts, ~70 s), BUILD_DIR (build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 update_docs=""
@@ -40,8 +46,10 @@ mkdir -p bench/results
 runs="$data/runs.jsonl"
 out="bench/results/$stamp.json"
 ECHO_PID=""
+INLINE_PID=""
 cleanup() {
   [ -n "$ECHO_PID" ] && kill -TERM "$ECHO_PID" 2>/dev/null || true
+  [ -n "$INLINE_PID" ] && kill -TERM "$INLINE_PID" 2>/dev/null || true
   stop_services >/dev/null 2>&1 || true
   [ -d "$data/pg" ] && scripts/pg-server.sh destroy "$data/pg" >/dev/null 2>&1 || true
   rm -rf "$data"
@@ -50,9 +58,11 @@ trap cleanup EXIT
 suite_start=$(date +%s)
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-eport=$(free_port); mport=$(free_port); sport=$(free_port)
+eport=$(free_port); iport=$(free_port); mport=$(free_port); sport=$(free_port)
 "$bin/echo-server" --listen="127.0.0.1:$eport" 2>"$data/echo.log" &
 ECHO_PID=$!
+"$bin/echo-server" --inline --listen="127.0.0.1:$iport" 2>"$data/echo-inline.log" &
+INLINE_PID=$!
 
 bench() { "$bin/handoff-bench" --json_out="$runs" "$@"; }
 last_throughput() { /usr/bin/python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["throughput"])' "$runs"; }
@@ -61,6 +71,11 @@ echo "bench: $(nproc) cores, $duration per run, client and servers on this machi
 # 1. The baseline of the server stack: echo (an empty RPC through the same stack).
 bench --label=echo-baseline --workload=echo --target="127.0.0.1:$eport" --concurrency="$conc" \
   --duration="$duration" --rss_pids="$ECHO_PID"
+bench --label=echo-inline --workload=echo --target="127.0.0.1:$iport" --concurrency="$conc" \
+  --duration="$duration" --rss_pids="$INLINE_PID"
+kill -TERM "$INLINE_PID"; wait "$INLINE_PID" 2>/dev/null || true
+INLINE_PID=""
+[ "${INSTRUCTIONS:-1}" = 0 ] || bench/instructions.sh "$runs"
 
 # 2. Per backend (labels of PostgreSQL's runs start with pg-): the raw store in the same
 # run, then the services on fresh databases, with the latency-versus-load curve of
@@ -153,6 +168,11 @@ for n in $sizes; do
     bench --label="scale-$n-$w" --workload="$w" --target="127.0.0.1:$mport" --sample="$set_dir/sample.txt" \
       --concurrency=8 --duration="$scale_duration" --rss_pids="$svc_pids"
   done
+  # Writes at this size: new people captured, and touches on the set's leads.
+  bench --label="scale-$n-capture" --workload=capture --target="127.0.0.1:$mport" \
+    --concurrency="$conc" --duration="$scale_duration" --rss_pids="$svc_pids"
+  bench --label="scale-$n-touch" --workload=touch --target="127.0.0.1:$mport" --sample="$set_dir/sample.txt" \
+    --concurrency="$conc" --duration="$scale_duration" --rss_pids="$svc_pids"
   for w in campaign_report funnel; do
     bench --label="scale-$n-$w" --workload="$w" --target="127.0.0.1:$mport" \
       --concurrency=1 --duration="$scale_duration" --rss_pids="$svc_pids"
