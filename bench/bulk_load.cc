@@ -397,6 +397,7 @@ int Main() {
   options.sqlite_readers = 0;
   options.sqlite_cache_kib = 1024 * 1024;
   options.sqlite_durable = false;
+  options.sqlite_memory_temp_store = false;  // transactions of hundreds of MiB (see the option)
   absl::StatusOr<std::unique_ptr<mkt::SqlMarketingStore>> m = mkt::SqlMarketingStore::OpenSqlite(mpath, options);
   if (!m.ok()) {
     std::fprintf(stderr, "bulk-load: %s\n", m.status().ToString().c_str());

@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<sql::Database>> OpenDatabase(
     o.readers = options.sqlite_readers;
     o.cache_kib = options.sqlite_cache_kib;
     o.durable = options.sqlite_durable;
+    o.memory_temp_store = options.sqlite_memory_temp_store;
     absl::StatusOr<std::unique_ptr<sqlite::Database>> opened = sqlite::Database::Open(parsed->target, sqlite_migrations, o);
     if (opened.ok()) {
       db = std::unique_ptr<sql::Database>(*std::move(opened));

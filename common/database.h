@@ -40,10 +40,12 @@ struct DatabaseOptions {
   // PostgreSQL: how long start-up keeps trying a server that cannot be reached yet (it
   // may be starting beside this service, as in compose or a pod); zero fails at once.
   absl::Duration startup_wait = absl::ZeroDuration();
-  // SQLite: reader connections, page cache, durability (tests and bulk loads tune them).
+  // SQLite: reader connections, page cache, durability, where savepoints keep their undo
+  // pages (see sqlite::DatabaseOptions; tests and bulk loads tune them).
   int sqlite_readers = 4;
   int sqlite_cache_kib = 16 * 1024;
   bool sqlite_durable = true;
+  bool sqlite_memory_temp_store = true;
 };
 
 // Opens (creating an SQLite file if missing) and migrates the database `url` names, with

@@ -258,9 +258,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(
   for (const char* pragma : {"PRAGMA journal_mode=WAL",
                              options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF",
                              "PRAGMA foreign_keys=ON",
-                             // Savepoints keep their undo pages (the sub-journal) in memory, not
-                             // in a temporary file created and unlinked by every group commit.
-                             "PRAGMA temp_store=MEMORY"}) {
+                             options.memory_temp_store ? "PRAGMA temp_store=MEMORY" : "PRAGMA temp_store=FILE"}) {
     if (absl::Status s = db->writer_->Exec(pragma); !s.ok()) return s;
   }
   {

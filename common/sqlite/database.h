@@ -88,6 +88,11 @@ struct DatabaseOptions {
   // false: synchronous=OFF, for bulk loading a new file that can simply be loaded again.
   // A committed transaction may then be lost on a crash of the machine (not of the process).
   bool durable = true;
+  // true: the savepoints' undo pages (the sub-journal) stay in memory. Past 64 KiB (sixteen
+  // pages, which a group of captures passes) SQLite otherwise puts them in a temporary file
+  // that every group commit creates, writes and unlinks. false for transactions of hundreds
+  // of MiB (bulk loads), for which SQLite's memory journal is slower than the file.
+  bool memory_temp_store = true;
   // The time bound of the write path: a call waits at most this long for the writer
   // (then UNAVAILABLE), one call's work in a write transaction is interrupted after this
   // long (its statements fail, the call gets UNAVAILABLE), and waiting for another

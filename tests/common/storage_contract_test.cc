@@ -256,6 +256,66 @@ TEST_F(StorageContract, TheOutboxKeepsOrderPerKeyAndRecordsEveryFate) {
 
 // The audit log lists newest first with every filter and pages, and refuses any change or
 // deletion of a record, on both backends.
+// UpdateLead writes only the columns changed since the transaction read or wrote the row:
+// whatever changed -- text, numbers, a time set and one cleared -- reads back changed, what
+// did not stays, and a lead updated without being read first is written whole.
+TEST_F(StorageContract, AnUpdatedLeadReadsBackAsWrittenWhetherReadFirstOrNot) {
+  using marketing::Lead;
+  Lead l;
+  l.id = "updated";
+  l.contact.email = "updated@example.org";
+  l.contact.company = "Before Ltd";
+  l.stage = marketing::LifecycleStage::kLead;
+  l.owner = marketing::Owner::kMarketing;
+  l.create_time = l.update_time = absl::FromUnixSeconds(1'800'000'000);
+  l.erase_time = absl::FromUnixSeconds(1'800'000'100);
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) { return tx.InsertLead(l); }).ok());
+  const auto read = [&] {
+    Lead out;
+    EXPECT_TRUE(store_->Read([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<Lead> got = tx.GetLead("updated");
+      if (got.ok()) out = *got;
+      return got.status();
+    }).ok());
+    return out;
+  };
+  // Read, change some columns of each kind, update (twice: the second diffs against the
+  // first update, not against the read).
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) -> absl::Status {
+    absl::StatusOr<Lead> got = tx.GetLead("updated");
+    if (!got.ok()) return got.status();
+    got->contact.company = "After Ltd";
+    got->score = 42;
+    got->erase_time = absl::InfinitePast();
+    got->merge_time = absl::FromUnixSeconds(1'800'000'200);
+    if (absl::Status s = tx.UpdateLead(*got); !s.ok()) return s;
+    got->touch_count = 7;
+    got->contact.company = "Before Ltd";
+    return tx.UpdateLead(*got);
+  }).ok());
+  Lead after = read();
+  EXPECT_EQ(after.contact.email, "updated@example.org");
+  EXPECT_EQ(after.contact.company, "Before Ltd");
+  EXPECT_EQ(after.score, 42);
+  EXPECT_EQ(after.touch_count, 7);
+  EXPECT_EQ(after.erase_time, absl::InfinitePast());
+  EXPECT_EQ(after.merge_time, absl::FromUnixSeconds(1'800'000'200));
+  EXPECT_EQ(after.stage, marketing::LifecycleStage::kLead);
+  // Not read in this transaction: written whole.
+  after.contact.title = "CTO";
+  after.score = 5;
+  ASSERT_TRUE(store_->Run([&](MarketingTx& tx) { return tx.UpdateLead(after); }).ok());
+  const Lead whole = read();
+  EXPECT_EQ(whole.contact.title, "CTO");
+  EXPECT_EQ(whole.score, 5);
+  EXPECT_EQ(whole.touch_count, 7);
+  // A lead that does not exist is NOT_FOUND either way.
+  Lead missing = l;
+  missing.id = "missing";
+  EXPECT_EQ(store_->Run([&](MarketingTx& tx) { return tx.UpdateLead(missing); }).code(),
+            absl::StatusCode::kNotFound);
+}
+
 // The dispatcher is woken only by commits that queued something (ServiceRuntime::Committed
 // reads this flag): set by a committed transaction that enqueued, on the calling thread,
 // and by nothing else -- not a transaction without messages, nor one that failed.
