@@ -3,7 +3,6 @@
 // access log, health), so the difference to a real RPC is the service's own work; with
 // --inline, the same RPC answered by a bare gRPC server on gRPC's own threads, so the
 // difference between the two is the cost of the services' server stack itself.
-#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -12,6 +11,7 @@
 #include "absl/flags/parse.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "common/grpc/service_host.h"
 #include "common/grpc/service_runtime.h"
 #include "handoff/bench/v1/echo_service.grpc.pb.h"
 #include "common/grpc/parse_check.h"
@@ -65,12 +65,7 @@ int RunInline(const std::string& listen) {
     std::fprintf(stderr, "echo-server: cannot listen on %s\n", listen.c_str());
     return 1;
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  int signal = 0;
-  sigwait(&signals, &signal);
+  AwaitShutdownSignal();
   server->Shutdown();
   return 0;
 }

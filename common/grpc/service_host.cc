@@ -139,13 +139,18 @@ void ServiceHost::HealthLoop() {
   }
 }
 
-void ServiceHost::WaitForShutdown() {
+int AwaitShutdownSignal() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   int sig = 0;
   sigwait(&set, &sig);
+  return sig;
+}
+
+void ServiceHost::WaitForShutdown() {
+  const int sig = AwaitShutdownSignal();
   LogInfo(options_.name, absl::StrCat("signal ", sig, " received: shutting down"));
   Shutdown();
 }

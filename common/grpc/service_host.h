@@ -23,6 +23,9 @@ namespace handoff {
 // receive them with sigwait.
 void BlockShutdownSignals();
 
+// Waits for SIGTERM or SIGINT (blocked by BlockShutdownSignals) and returns which came.
+int AwaitShutdownSignal();
+
 // Makes this process's gRPC client channels look at idle connections every 100 ms instead
 // of gRPC's 5 s backup poll (unless GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS is set).
 // A server's shutdown completes only once its clients have closed their connections
