@@ -148,7 +148,7 @@ absl::Status LeadWorkflow::Rescore(MarketingTx& tx, Lead& lead, absl::Time now,
                             absl::StrCat("score ", lead.score, " reached threshold ",
                                          policy->mql_threshold, " (scoring policy v",
                                          policy->version, ")"),
-                            *touches);
+                            scored != nullptr ? *touches : *std::move(touches));
   }
   if (scored != nullptr) *scored = ScoreInputs{*std::move(policy), *std::move(touches)};
   return promoted;
@@ -243,7 +243,7 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     lead.create_time = now;
     // The lead's row is inserted once, by Save, when its score and stage are known.
     if (absl::Status s = tx.AppendStageChange(
-            lead.id, {lead.stage, now, in.subscribe_only ? "subscribed" : "captured", /*first=*/true});
+            lead.id, {lead.stage, now, in.subscribe_only ? "subscribed" : "captured"});
         !s.ok()) {
       return s;
     }

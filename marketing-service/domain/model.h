@@ -82,9 +82,6 @@ struct StageChange {
   LifecycleStage stage = LifecycleStage::kUnspecified;
   absl::Time time;
   std::string reason;
-  // A new lead's first stage: there is no stay to end and nothing it converts from, so the
-  // store need not look (set only by the capture that makes the lead; never read back).
-  bool first = false;
 };
 
 struct ScoreComponent {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -29,6 +30,8 @@ inline int64_t Micros(absl::Time t) {
 class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
  public:
   using UnitOfWorkOn::UnitOfWorkOn;
+  // A lead's column values as bound (sql_marketing_tx_leads.cc; monostate: NULL).
+  using LeadRow = std::vector<std::variant<std::monostate, int64_t, std::string>>;
 
   // Campaigns, their spend and UTM codes (sql_marketing_tx_campaigns.cc)
   absl::StatusOr<Campaign> GetCampaign(const std::string& id) override;
@@ -100,17 +103,17 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
  private:
   // Leads and erased contacts (sql_marketing_tx_leads.cc)
   absl::StatusOr<std::optional<Lead>> FindLeadBy(const char* column, const std::string& value);
-  // Sets every column of the lead's row.
-  absl::Status UpdateWholeLead(const Lead& l);
-  // Each lead as this transaction last read or wrote its row (every write of the leads
+  // Each lead's row as this transaction last read or wrote it (every write of the leads
   // table goes through InsertLead and UpdateLead), so UpdateLead sets only the columns that
   // changed: SQLite rewrites an index only when a column of it is set, and a touch changes
   // three columns of a row with eight indexes.
-  absl::flat_hash_map<std::string, Lead> stored_leads_;
+  absl::flat_hash_map<std::string, LeadRow> stored_leads_;
 
   // Lifecycle stage history and the funnel projections (sql_marketing_tx_funnel.cc)
   // Runs a statement without results, binding `params` to ?1, ?2, ...
   absl::Status Exec(const char* sql, std::initializer_list<int64_t> params);
+  // LeaveFunnel, and whether the lead had a stage to leave (false: no history yet).
+  absl::StatusOr<bool> EndStay(const std::string& lead_id, absl::Time time);
   // Whether the lead's history has an entry into `stage` after history row `after_id`.
   absl::StatusOr<bool> HasEntered(const std::string& lead_id, int64_t stage, int64_t after_id);
   // The history row of a stage change (the projections are AppendStageChange's).

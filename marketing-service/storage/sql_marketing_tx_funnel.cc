@@ -8,30 +8,38 @@ using sql::Statement;
 
 // Ends the stay in the lead's last stage (if any) in the funnel projections.
 absl::Status SqlMarketingTx::LeaveFunnel(const std::string& lead_id, absl::Time time) {
+  return EndStay(lead_id, time).status();
+}
+
+absl::StatusOr<bool> SqlMarketingTx::EndStay(const std::string& lead_id, absl::Time time) {
   absl::StatusOr<Statement> last = tx_.Prepare(
       "SELECT stage, time_us FROM lead_stage_history WHERE lead_id = ? ORDER BY id DESC LIMIT 1");
   if (!last.ok()) return last.status();
   last->Bind(1, lead_id);
   absl::StatusOr<bool> had = last->Step();
-  if (!had.ok()) return had.status();
-  if (!*had) return absl::OkStatus();
+  if (!had.ok() || !*had) return had;
   const int64_t from = last->Int(0);
   const int64_t stay_us = absl::ToUnixMicros(time) - last->Int(1);
   if (absl::Status s = Exec("INSERT INTO stage_stays(stage, duration_us) VALUES(?, ?)", {from, stay_us}); !s.ok()) {
     return s;
   }
-  return Exec("UPDATE funnel_stages SET current_count = current_count - 1, stays = stays + 1 WHERE stage = ?",
-              {from});
+  if (absl::Status s = Exec("UPDATE funnel_stages SET current_count = current_count - 1, stays = stays + 1"
+                            " WHERE stage = ?",
+                            {from});
+      !s.ok()) {
+    return s;
+  }
+  return true;
 }
 
 // Appends to the history and keeps the funnel projections (version 6) in step with it.
 absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const StageChange& c) {
   const int64_t stage = static_cast<int>(c.stage);
-  // The stay that this change ends.
-  if (!c.first) {
-    if (absl::Status s = LeaveFunnel(lead_id, c.time); !s.ok()) return s;
-  }
-  absl::StatusOr<bool> entered = c.first ? false : HasEntered(lead_id, stage, 0);
+  // The stay that this change ends; a lead without one is entering its first stage, with
+  // nothing entered before it.
+  absl::StatusOr<bool> had_stage = EndStay(lead_id, c.time);
+  if (!had_stage.ok()) return had_stage.status();
+  absl::StatusOr<bool> entered = *had_stage ? HasEntered(lead_id, stage, 0) : false;
   if (!entered.ok()) return entered.status();
   if (absl::Status s = Exec("UPDATE funnel_stages SET current_count = current_count + 1,"
                             " ever_entered = ever_entered + ? WHERE stage = ?",
@@ -41,7 +49,7 @@ absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const
   }
   // A conversion counts the first time the lead enters `to` after first entering `from`
   // (a lead's first stage is entered after none).
-  if (c.first) return InsertStageRow(lead_id, stage, c);
+  if (!*had_stage) return InsertStageRow(lead_id, stage, c);
   absl::StatusOr<Statement> steps = tx_.Prepare("SELECT from_stage FROM funnel_conversions WHERE to_stage = ?");
   if (!steps.ok()) return steps.status();
   steps->Bind(1, stage);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace handoff::marketing {
 
@@ -14,12 +15,23 @@ using sql::Statement;
 
 namespace {
 
-constexpr char kLeadColumns[] =
-    "seq, id, email, phone, given_name, family_name, company, title, country_code,"
-    " consent_email, consent_phone, consent_sms, consent_mail, do_not_contact, stage, owner,"
-    " score, source_campaign_id, merged_capture_count, touch_count, opportunity, last_outcome,"
-    " last_outcome_reason, won_minor, won_currency, ever_mql, ever_accepted, ever_rejected,"
-    " won_count, create_us, update_us, version, erased, erase_us, merged_into, merge_us, external_id";
+// Every column of leads but seq, in the order they are bound; ReadLead reads them after
+// seq in this order too (LeadColumns()).
+constexpr int kLeadValueCount = 36;
+constexpr const char* kLeadValueNames[kLeadValueCount] = {
+    "id", "email", "phone", "given_name", "family_name", "company", "title", "country_code",
+    "consent_email", "consent_phone", "consent_sms", "consent_mail", "do_not_contact", "stage", "owner",
+    "score", "source_campaign_id", "merged_capture_count", "touch_count", "opportunity", "last_outcome",
+    "last_outcome_reason", "won_minor", "won_currency", "ever_mql", "ever_accepted", "ever_rejected",
+    "won_count", "create_us", "update_us", "version", "erased", "erase_us", "merged_into", "merge_us",
+    "external_id"};
+
+// "seq, id, email, ...": what the queries select and ReadLead reads.
+const std::string& LeadColumns() {
+  static const std::string* const columns =
+      new std::string(absl::StrCat("seq, ", absl::StrJoin(kLeadValueNames, ", ")));
+  return *columns;
+}
 
 Lead ReadLead(const Statement& q) {
   Lead l;
@@ -63,23 +75,16 @@ Lead ReadLead(const Statement& q) {
   return l;
 }
 
-// A lead's columns but seq, in kLeadColumns order, as they are bound (monostate: NULL).
-using ColumnValue = std::variant<std::monostate, int64_t, std::string>;
-constexpr int kLeadValueCount = 36;
-constexpr const char* kLeadValueNames[kLeadValueCount] = {
-    "id", "email", "phone", "given_name", "family_name", "company", "title", "country_code",
-    "consent_email", "consent_phone", "consent_sms", "consent_mail", "do_not_contact", "stage", "owner",
-    "score", "source_campaign_id", "merged_capture_count", "touch_count", "opportunity", "last_outcome",
-    "last_outcome_reason", "won_minor", "won_currency", "ever_mql", "ever_accepted", "ever_rejected",
-    "won_count", "create_us", "update_us", "version", "erased", "erase_us", "merged_into", "merge_us",
-    "external_id"};
+// A lead's column values but seq, in kLeadValueNames order (monostate: NULL).
+using LeadRow = SqlMarketingTx::LeadRow;
+using ColumnValue = LeadRow::value_type;
 
 ColumnValue OptionalMicros(absl::Time t) {
   if (t == absl::InfinitePast()) return std::monostate();
   return absl::ToUnixMicros(t);
 }
 
-std::vector<ColumnValue> LeadValues(const Lead& l) {
+LeadRow LeadValues(const Lead& l) {
   return {l.id,
           l.contact.email,
           l.contact.phone,
@@ -128,12 +133,6 @@ void BindValue(Statement& q, int index, const ColumnValue& v) {
   }
 }
 
-// Binds every lead column but seq, starting at index 1, in kLeadColumns order.
-void BindLead(Statement& q, const Lead& l) {
-  const std::vector<ColumnValue> values = LeadValues(l);
-  for (int i = 0; i < kLeadValueCount; ++i) BindValue(q, i + 1, values[i]);
-}
-
 }  // namespace
 
 absl::StatusOr<Lead> SqlMarketingTx::GetLead(const std::string& id) {
@@ -157,64 +156,49 @@ absl::StatusOr<std::optional<Lead>> SqlMarketingTx::FindLeadByExternalId(const s
 
 absl::Status SqlMarketingTx::InsertLead(const Lead& l) {
   static const std::string* const sql = new std::string(absl::StrCat(
-      "INSERT INTO leads(", std::string(kLeadColumns).substr(5),
-      ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      "INSERT INTO leads(", absl::StrJoin(kLeadValueNames, ", "), ") VALUES(",
+      absl::StrJoin(std::vector<std::string>(kLeadValueCount, "?"), ","), ")"));
   absl::StatusOr<Statement> q = tx_.Prepare(*sql);
   if (!q.ok()) return q.status();
-  BindLead(*q, l);
+  LeadRow values = LeadValues(l);
+  for (int i = 0; i < kLeadValueCount; ++i) BindValue(*q, i + 1, values[i]);
   absl::Status s = q->Run();
-  if (s.ok()) stored_leads_.insert_or_assign(l.id, l);
+  if (s.ok()) stored_leads_.insert_or_assign(l.id, std::move(values));
   return s;
 }
 
 absl::Status SqlMarketingTx::UpdateLead(const Lead& l) {
+  LeadRow now = LeadValues(l);
+  // The columns that changed since this transaction read or wrote the row; every column
+  // when it has not (or when nothing changed: the row must still be there).
+  std::vector<int> set;
   if (auto stored = stored_leads_.find(l.id); stored != stored_leads_.end()) {
-    // Only the columns that changed since this transaction read or wrote the row.
-    const std::vector<ColumnValue> now = LeadValues(l);
-    const std::vector<ColumnValue> before = LeadValues(stored->second);
-    std::string sql = "UPDATE leads SET ";
-    std::vector<int> changed;
     for (int i = 1; i < kLeadValueCount; ++i) {  // 0 is the id
-      if (now[i] == before[i]) continue;
-      absl::StrAppend(&sql, changed.empty() ? "" : ", ", kLeadValueNames[i], " = ?", changed.size() + 2);
-      changed.push_back(i);
-    }
-    if (!changed.empty()) {
-      absl::StrAppend(&sql, " WHERE id = ?1");
-      absl::StatusOr<Statement> q = tx_.Prepare(sql);
-      if (!q.ok()) return q.status();
-      q->Bind(1, l.id);
-      for (size_t k = 0; k < changed.size(); ++k) BindValue(*q, static_cast<int>(k) + 2, now[changed[k]]);
-      if (absl::Status s = sql::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id)); !s.ok()) return s;
-      stored->second = l;
-      return absl::OkStatus();
+      if (now[i] != stored->second[i]) set.push_back(i);
     }
   }
-  absl::Status s = UpdateWholeLead(l);
-  if (s.ok()) stored_leads_.insert_or_assign(l.id, l);
-  return s;
-}
-
-absl::Status SqlMarketingTx::UpdateWholeLead(const Lead& l) {
-  absl::StatusOr<Statement> q = tx_.Prepare(
-      "UPDATE leads SET email = ?2, phone = ?3, given_name = ?4, family_name = ?5,"
-      " company = ?6, title = ?7, country_code = ?8, consent_email = ?9, consent_phone = ?10,"
-      " consent_sms = ?11, consent_mail = ?12, do_not_contact = ?13, stage = ?14, owner = ?15,"
-      " score = ?16, source_campaign_id = ?17, merged_capture_count = ?18, touch_count = ?19,"
-      " opportunity = ?20, last_outcome = ?21, last_outcome_reason = ?22, won_minor = ?23,"
-      " won_currency = ?24, ever_mql = ?25, ever_accepted = ?26, ever_rejected = ?27,"
-      " won_count = ?28, create_us = ?29, update_us = ?30, version = ?31, erased = ?32,"
-      " erase_us = ?33, merged_into = ?34, merge_us = ?35, external_id = ?36 WHERE id = ?1");
+  if (set.empty()) {
+    for (int i = 1; i < kLeadValueCount; ++i) set.push_back(i);
+  }
+  std::string sql = "UPDATE leads SET ";
+  for (size_t k = 0; k < set.size(); ++k) {
+    absl::StrAppend(&sql, k == 0 ? "" : ", ", kLeadValueNames[set[k]], " = ?", k + 2);
+  }
+  absl::StrAppend(&sql, " WHERE id = ?1");
+  absl::StatusOr<Statement> q = tx_.Prepare(sql);
   if (!q.ok()) return q.status();
-  BindLead(*q, l);
-  return sql::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id));
+  q->Bind(1, l.id);
+  for (size_t k = 0; k < set.size(); ++k) BindValue(*q, static_cast<int>(k) + 2, now[set[k]]);
+  if (absl::Status s = sql::RunOnOneRow(tx_, *q, absl::StrCat("leads/", l.id)); !s.ok()) return s;
+  stored_leads_.insert_or_assign(l.id, std::move(now));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Page<Lead>> SqlMarketingTx::ListLeads(const LeadFilter& f, int64_t after, int limit) {
   // By e-mail, the partial e-mail index finds the one lead; otherwise walk by seq, or by
   // (update_us, seq) over leads_by_update.
   absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
-      "SELECT ", kLeadColumns, " FROM leads WHERE ",
+      "SELECT ", LeadColumns(), " FROM leads WHERE ",
       f.email.empty() ? "?6 = '' AND " : "email = ?6 AND email <> '' AND ",
       f.sync.by_update_time ? "(update_us > ?8 OR (update_us = ?8 AND seq > ?1))" : "seq > ?1",
       " AND update_us >= ?7 AND (?2 = 0 OR stage = ?2) AND (?3 = 0 OR owner = ?3)"
@@ -258,7 +242,7 @@ absl::Status SqlMarketingTx::MoveLeadRecords(const std::string& from, const std:
 
 absl::StatusOr<std::vector<Lead>> SqlMarketingTx::LeadsMergedInto(const std::string& id) {
   absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
-      "SELECT ", kLeadColumns, " FROM leads WHERE merged_into = ?1 AND merged_into <> '' ORDER BY seq"));
+      "SELECT ", LeadColumns(), " FROM leads WHERE merged_into = ?1 AND merged_into <> '' ORDER BY seq"));
   if (!q.ok()) return q.status();
   q->Bind(1, id);
   return sql::ReadAll<Lead>(*q, ReadLead);
@@ -282,12 +266,12 @@ absl::StatusOr<bool> SqlMarketingTx::IsErased(const std::string& fingerprint) {
 
 absl::StatusOr<std::optional<Lead>> SqlMarketingTx::FindLeadBy(const char* column, const std::string& value) {
   absl::StatusOr<Statement> q = tx_.Prepare(absl::StrCat(
-      "SELECT ", kLeadColumns, " FROM leads WHERE ", column, " = ?1 AND ", column,
+      "SELECT ", LeadColumns(), " FROM leads WHERE ", column, " = ?1 AND ", column,
       " <> '' ORDER BY seq LIMIT 1"));  // "<> ''" lets SQLite use the partial index
   if (!q.ok()) return q.status();
   q->Bind(1, value);
   absl::StatusOr<std::optional<Lead>> found = sql::ReadOptional<Lead>(*q, ReadLead);
-  if (found.ok() && found->has_value()) stored_leads_.insert_or_assign((*found)->id, **found);
+  if (found.ok() && found->has_value()) stored_leads_.insert_or_assign((*found)->id, LeadValues(**found));
   return found;
 }
 
