@@ -92,12 +92,16 @@ class UnitOfWork {
   virtual absl::Status AppendAudit(const AuditRecord& record) = 0;
 };
 
-// Whether a write transaction that queued outbox messages has committed on this thread
-// since the flag was last taken: the stores set it (sql::RunTransaction), and
-// ServiceRuntime::Committed() takes it, waking the outbox dispatcher only when there is
-// something to send -- a claim is a write transaction, and most commits queue nothing.
-inline bool& OutboxCommittedOnThisThread() {
-  thread_local bool committed = false;
+// What the write transactions committed on this thread since ServiceRuntime::Committed()
+// last took it: the stores set it (sql::RunTransaction), and Committed() wakes the outbox
+// dispatcher only when there are messages to send (a claim is a write transaction, and
+// most commits queue nothing) and the event watchers only when there are events to read.
+struct CommittedOnThisThread {
+  bool outbox_messages = false;
+  bool events = false;
+};
+inline CommittedOnThisThread& ThreadCommits() {
+  thread_local CommittedOnThisThread committed;
   return committed;
 }
 

@@ -77,6 +77,10 @@ int main(int argc, char** argv) {
       outbox, audit,
       [&store](absl::Time before, int limit) { return sql::PruneRequestLog((*store)->database(), before, limit); },
       [&delivery](const OutboxMessage& m) { return delivery.Deliver(m); });
+  // Replicas share a PostgreSQL database: their events reach this one's watchers by polling.
+  if ((*store)->database().dialect() == sql::Dialect::kPostgres) {
+    runtime.WatchSharedEventLog([&store] { return (*store)->LatestEventSequence(); });
+  }
 
   ScoringPolicy policy = ScoringPolicy::Default();
   policy.mql_threshold = absl::GetFlag(FLAGS_mql_threshold);

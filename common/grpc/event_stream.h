@@ -45,6 +45,10 @@ class EventHub {
     absl::MutexLock lock(&mu_);
     subscribers_.erase(id);
   }
+  bool has_subscribers() {
+    absl::MutexLock lock(&mu_);
+    return !subscribers_.empty();
+  }
   // Called after commits. Wakes run on the calling thread and must be quick.
   void Notify() {
     absl::MutexLock lock(&mu_);

@@ -69,6 +69,9 @@ ABSL_FLAG(int32_t, max_watch_per_connection, 8, "Watch*Events streams open at on
 ABSL_FLAG(absl::Duration, watch_heartbeat, absl::Seconds(30),
           "A Watch*Events stream that sent nothing for this long gets a heartbeat message (the newest "
           "sequence it has passed); at least 1s");
+ABSL_FLAG(absl::Duration, watch_poll, absl::Milliseconds(200),
+          "PostgreSQL (a database replicas share): how often open Watch*Events streams look for "
+          "events other replicas wrote; at least 10ms");
 ABSL_FLAG(double, rate_limit, 1000,
           "Calls per second each caller (certificate identity; without TLS, client IP) may make; 0 = "
           "no limit. Over it: RESOURCE_EXHAUSTED with google.rpc.RetryInfo");
@@ -85,7 +88,7 @@ std::vector<std::string> RuntimeFlagNames() {
           "max_connection_age", "shutdown_drain", "shutdown_grace", "tls_cert",
           "tls_key",            "tls_ca",         "tls_client_auth",       "tls_refresh_interval",
           "plaintext",          "authz_policy",   "authz_refresh_interval", "max_message_bytes",
-          "max_streams_per_connection", "max_watch_per_connection", "watch_heartbeat", "rate_limit", "rate_limit_burst",
+          "max_streams_per_connection", "max_watch_per_connection", "watch_heartbeat", "watch_poll", "rate_limit", "rate_limit_burst",
           "trusted_actor_principals"};
 }
 
@@ -138,6 +141,7 @@ absl::StatusOr<ServiceRuntime::Options> RuntimeOptionsFromFlags(const std::strin
   o.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
   o.limits.max_watch_per_connection = absl::GetFlag(FLAGS_max_watch_per_connection);
   o.watch_heartbeat = absl::GetFlag(FLAGS_watch_heartbeat);
+  o.watch_poll = absl::GetFlag(FLAGS_watch_poll);
   o.limits.rate = absl::GetFlag(FLAGS_rate_limit);
   o.limits.burst = absl::GetFlag(FLAGS_rate_limit_burst);
   o.trusted_actor_principals = absl::GetFlag(FLAGS_trusted_actor_principals);

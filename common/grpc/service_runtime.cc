@@ -110,8 +110,21 @@ OutboxDispatcher& ServiceRuntime::UseOutbox(OutboxStore& outbox, AuditLog& audit
 }
 
 void ServiceRuntime::Committed() {
-  if (dispatcher_ != nullptr && std::exchange(OutboxCommittedOnThisThread(), false)) dispatcher_->Notify();
-  events_.Notify();
+  const CommittedOnThisThread committed = std::exchange(ThreadCommits(), CommittedOnThisThread());
+  if (dispatcher_ != nullptr && committed.outbox_messages) dispatcher_->Notify();
+  if (committed.events) events_.Notify();
+}
+
+void ServiceRuntime::WatchSharedEventLog(std::function<absl::StatusOr<int64_t>()> latest) {
+  event_poll_ = std::make_unique<PeriodicTask>(options_.watch_poll, [this, latest = std::move(latest)] {
+    if (!events_.has_subscribers()) return;
+    // A failed read is retried next tick; the health probe reports a database that is gone.
+    absl::StatusOr<int64_t> newest = latest();
+    if (newest.ok() && *newest > polled_sequence_) {
+      polled_sequence_ = *newest;
+      events_.Notify();
+    }
+  });
 }
 
 void ServiceRuntime::AddService(grpc::Service* service, const std::string& full_name) {
@@ -153,6 +166,10 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
   if (options_.watch_heartbeat < absl::Seconds(1)) {
     return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
         "--watch_heartbeat=", absl::FormatDuration(options_.watch_heartbeat), " must be at least 1s")));
+  }
+  if (options_.watch_poll < absl::Milliseconds(10)) {
+    return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
+        "--watch_poll=", absl::FormatDuration(options_.watch_poll), " must be at least 10ms")));
   }
   if (!(options_.limits.rate >= 0) || options_.limits.burst < 0) {
     return FailStartup(options_.name, absl::InvalidArgumentError(absl::StrCat(
@@ -203,7 +220,9 @@ int ServiceRuntime::Run(std::function<absl::Status()> storage_probe) {
   if (dispatcher_ != nullptr) dispatcher_->Start();
   if (housekeeping_ != nullptr) housekeeping_->Start();
   heartbeat_->Start();
+  if (event_poll_ != nullptr) event_poll_->Start();
   host_.WaitForShutdown();  // returns after in-flight calls finished
+  if (event_poll_ != nullptr) event_poll_->Stop();
   heartbeat_->Stop();
   if (housekeeping_ != nullptr) housekeeping_->Stop();
   if (dispatcher_ != nullptr) dispatcher_->Stop();

@@ -65,6 +65,9 @@ class ServiceRuntime {
     int max_streams_per_connection = 100;
     // How often idle Watch*Events streams get a heartbeat.
     absl::Duration watch_heartbeat = absl::Seconds(30);
+    // With a database shared by replicas (WatchSharedEventLog), how often the newest event
+    // sequence is read while streams are open, so they learn of other replicas' events.
+    absl::Duration watch_poll = absl::Milliseconds(200);
   };
 
   // The shortest request_retention accepted: clients may retry for a day.
@@ -100,9 +103,14 @@ class ServiceRuntime {
   // Event watchers wait on this hub.
   EventHub& events() { return events_; }
   // Call after a transaction that may have queued messages or appended events commits:
-  // wakes the event watchers, and the outbox dispatcher when a transaction of this thread
-  // committed messages (OutboxCommittedOnThisThread); otherwise it polls as usual.
+  // takes what this thread's transactions committed (ThreadCommits) and wakes the outbox
+  // dispatcher when they queued messages (otherwise it polls as usual) and the event
+  // watchers when they appended events.
   void Committed();
+  // The event log is shared with other replicas (PostgreSQL): while Watch*Events streams
+  // are open, `latest` (the newest sequence) is read every watch_poll, and the streams are
+  // woken when it moved. Call before Run.
+  void WatchSharedEventLog(std::function<absl::StatusOr<int64_t>()> latest);
 
   // Serves until SIGTERM/SIGINT (health driven by `storage_probe`), then shuts down
   // gracefully. Returns the process exit code.
@@ -125,6 +133,8 @@ class ServiceRuntime {
   std::unique_ptr<AuditHandler> audit_handler_;
   std::unique_ptr<PeriodicTask> housekeeping_;
   std::unique_ptr<PeriodicTask> heartbeat_;
+  std::unique_ptr<PeriodicTask> event_poll_;
+  int64_t polled_sequence_ = 0;  // touched by event_poll_'s thread only
 };
 
 // Reports `status` as the reason the process cannot start and returns exit code 1.

@@ -49,15 +49,35 @@ absl::Status Enqueue(Transaction& tx, const OutboxMessage& message) {
       .Run();
 }
 
-absl::Status AppendEvent(Transaction& tx, const EventRecord& event) {
-  absl::StatusOr<Statement> q =
-      tx.Prepare("INSERT INTO events(type, subject, payload, time_us) VALUES(?, ?, ?, ?)");
-  if (!q.ok()) return q.status();
-  return q->Bind(1, event.type)
-      .Bind(2, event.subject)
-      .BindBlob(3, event.payload)
-      .BindTime(4, event.time)
-      .Run();
+// PostgreSQL takes a sequence value when a row is inserted, not when it commits, so a
+// transaction that numbered its events first could commit after one that numbered later,
+// and a reader that had moved past the later one would skip the earlier. So the events go
+// in last, after a lock held until the transaction ends (committed, and visible, before
+// the next holder takes its numbers): numbers are taken in commit order, and once a reader
+// sees number N every lower one is committed -- or will never be, a transaction that
+// failed at COMMIT leaving a gap. Across replicas, only this tail of the transactions that
+// append events runs one at a time. (SQLite has one writer: its numbers are already in
+// commit order.) The key is arbitrary but fixed: "events" of this database.
+absl::Status AppendEvents(Transaction& tx, const std::vector<EventRecord>& events) {
+  if (tx.dialect() == Dialect::kPostgres) {
+    absl::StatusOr<Statement> lock = tx.Prepare("SELECT pg_advisory_xact_lock(4857020301)");
+    if (!lock.ok()) return lock.status();
+    if (absl::Status s = lock->Run(); !s.ok()) return s;
+  }
+  for (const EventRecord& event : events) {
+    absl::StatusOr<Statement> q =
+        tx.Prepare("INSERT INTO events(type, subject, payload, time_us) VALUES(?, ?, ?, ?)");
+    if (!q.ok()) return q.status();
+    if (absl::Status s = q->Bind(1, event.type)
+                             .Bind(2, event.subject)
+                             .BindBlob(3, event.payload)
+                             .BindTime(4, event.time)
+                             .Run();
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ForgetResponsesContaining(Transaction& tx, const std::vector<std::string>& needles) {
@@ -73,42 +93,7 @@ absl::Status ForgetResponsesContaining(Transaction& tx, const std::vector<std::s
   return absl::OkStatus();
 }
 
-namespace {
-
-// PostgreSQL takes an identity value when a row is inserted, not when it commits, so a
-// transaction that began later can commit a lower number after a reader has moved past it.
-// Events are therefore appended without a sequence number, and numbered here, before each
-// read, in one statement under a lock held to commit: numbers are handed out only to
-// committed rows, in increasing order, by one numbering at a time -- so once a reader sees
-// number N, every number below N is committed and visible. (SQLite has one writer: its
-// numbers are already in commit order.)
-absl::Status NumberEvents(Database& db) {
-  return db.WriteEachStatementFresh([](Transaction& tx) -> absl::Status {
-    absl::StatusOr<Statement> any = tx.Prepare("SELECT 1 FROM events WHERE sequence IS NULL LIMIT 1");
-    if (!any.ok()) return any.status();
-    absl::StatusOr<bool> found = any->Step();
-    if (!found.ok()) return found.status();
-    if (!*found) return absl::OkStatus();
-    // The key is arbitrary but fixed: "events" of this database (each service has its own).
-    absl::StatusOr<Statement> lock = tx.Prepare("SELECT pg_advisory_xact_lock(4857020301)");
-    if (!lock.ok()) return lock.status();
-    if (absl::Status s = lock->Run(); !s.ok()) return s;
-    absl::StatusOr<Statement> number = tx.Prepare(
-        "WITH todo AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM events"
-        " WHERE sequence IS NULL),"
-        " base AS (SELECT COALESCE(MAX(sequence), 0) AS b FROM events)"
-        " UPDATE events SET sequence = base.b + todo.n FROM todo, base WHERE events.id = todo.id");
-    if (!number.ok()) return number.status();
-    return number->Run();
-  });
-}
-
-}  // namespace
-
 absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after, int limit) {
-  if (db.dialect() == Dialect::kPostgres) {
-    if (absl::Status s = NumberEvents(db); !s.ok()) return s;
-  }
   return ReadValue(db, [&](Transaction& tx) -> absl::StatusOr<std::vector<EventRecord>> {
     absl::StatusOr<Statement> q = tx.Prepare(
         "SELECT sequence, type, subject, payload, time_us FROM events WHERE sequence > ?"
@@ -122,9 +107,6 @@ absl::StatusOr<std::vector<EventRecord>> ReadEvents(Database& db, int64_t after,
 }
 
 absl::StatusOr<int64_t> LatestEventSequence(Database& db) {
-  if (db.dialect() == Dialect::kPostgres) {
-    if (absl::Status s = NumberEvents(db); !s.ok()) return s;
-  }
   return ReadValue(db, [&](Transaction& tx) -> absl::StatusOr<int64_t> {
     absl::StatusOr<Statement> q = tx.Prepare("SELECT COALESCE(MAX(sequence), 0) FROM events");
     if (!q.ok()) return q.status();

@@ -22,8 +22,8 @@ CREATE TABLE outbox (
   budget_since_us BIGINT
 );
 CREATE INDEX outbox_due ON outbox(parked, next_attempt_us);
--- Events are numbered in commit order by the reader (common/sql/unit_of_work.cc): `id` is
--- taken at insert, `sequence` once the row is committed and a reader numbers it.
+-- Events: `sequence` is numbered in commit order (migration events_numbered_at_commit.sql);
+-- `id` is taken at insert.
 CREATE TABLE events (
   id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   sequence      BIGINT UNIQUE,

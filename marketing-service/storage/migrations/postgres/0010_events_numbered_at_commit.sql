@@ -1,0 +1,1 @@
+-- @include common/sql/migrations/postgres/events_numbered_at_commit.sql
