@@ -59,15 +59,17 @@ absl::Status Enqueue(Transaction& tx, const OutboxMessage& message) {
 // append events runs one at a time. (SQLite has one writer: its numbers are already in
 // commit order.) The key is arbitrary but fixed: "events" of this database.
 absl::Status AppendEvents(Transaction& tx, const std::vector<EventRecord>& events) {
-  if (tx.dialect() == Dialect::kPostgres) {
-    absl::StatusOr<Statement> lock = tx.Prepare("SELECT pg_advisory_xact_lock(4857020301)");
-    if (!lock.ok()) return lock.status();
-    if (absl::Status s = lock->Run(); !s.ok()) return s;
-  }
-  for (const EventRecord& event : events) {
-    absl::StatusOr<Statement> q =
-        tx.Prepare("INSERT INTO events(type, subject, payload, time_us) VALUES(?, ?, ?, ?)");
+  // On PostgreSQL the first insert takes the lock itself (one round trip, not two): the
+  // lock's one-row subquery is evaluated before the row, and its number, are made.
+  const bool postgres = tx.dialect() == Dialect::kPostgres;
+  for (size_t i = 0; i < events.size(); ++i) {
+    absl::StatusOr<Statement> q = tx.Prepare(
+        postgres && i == 0
+            ? "INSERT INTO events(type, subject, payload, time_us)"
+              " SELECT ?, ?, ?, ? FROM (SELECT pg_advisory_xact_lock(4857020301)) AS event_log_lock"
+            : "INSERT INTO events(type, subject, payload, time_us) VALUES(?, ?, ?, ?)");
     if (!q.ok()) return q.status();
+    const EventRecord& event = events[i];
     if (absl::Status s = q->Bind(1, event.type)
                              .Bind(2, event.subject)
                              .BindBlob(3, event.payload)
