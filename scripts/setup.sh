@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build, run and test Handoff:
-# the C++ toolchain and libraries from Debian, the google/rpc and google/api protos
+# the C++ toolchain and libraries from Debian (CLI11 and libcsv for handoffctl; tmux, in
+# which its test draws the progress bar), the google/rpc and google/api protos
 # (scripts/googleapis-protos.sh), Python gRPC for the walkthrough client,
 # clang-14 with its sanitizer and libFuzzer runtimes (scripts/sanitize.sh), and from npm
 # buf for linting the protos and @grpc/grpc-js for the Node example; with the argument
@@ -15,6 +16,7 @@ packages=(
   libabsl-dev libsqlite3-dev libpq-dev libssl-dev openssl prometheus-cpp-dev iso-codes
   postgresql-15
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libcsv-dev tmux
   golang-github-gogo-googleapis-dev libgoogle-common-protos-java
   clang-14 libclang-rt-14-dev llvm-14
   python3 python3-grpcio python3-grpc-tools

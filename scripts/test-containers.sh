@@ -102,6 +102,14 @@ for c in "$pod-marketing" "$pod-sales"; do
   [ "$(podman exec "$c" id -u)" != 0 ] && echo "containers: $c runs as non-root uid $(podman exec "$c" id -u)"
 done
 
+# handoffctl is in the images: an operator in the marketing container asks both services
+# for their outbox backlog, over mTLS as the ops identity (its key is root's, hence --user 0).
+podman exec --user 0 "$pod-marketing" handoffctl --marketing=127.0.0.1:50051 --sales=127.0.0.1:50052 \
+  --tls_ca=/etc/handoff/tls/ca.pem --tls_cert=/etc/handoff/tls/ops.pem --tls_key=/etc/handoff/tls/ops.key \
+  --output=csv ops backlog | grep -q '^"sales","0","0","0"' \
+  || { echo "containers: handoffctl in the image did not answer"; exit 1; }
+echo "containers: handoffctl in the image read both backlogs over mTLS"
+
 /usr/bin/python3 scripts/demo.py --marketing "127.0.0.1:$mport" --sales "127.0.0.1:$sport" \
   --tls_ca "$work/certs/ca.pem" --tls_cert "$work/certs/crm-frontend.pem" --tls_key "$work/certs/crm-frontend.key"
 
