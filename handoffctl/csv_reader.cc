@@ -37,7 +37,7 @@ void CsvReader::OnRecord(int, void* self) {
 
 absl::StatusOr<std::optional<std::vector<std::string>>> CsvReader::Next() {
   char buf[1 << 16];
-  while (ready_.empty() && !eof_) {
+  while (ready_.empty() && !eof_ && error_.ok()) {
     size_t n = std::fread(buf, 1, sizeof(buf), file_);
     size_t skip = 0;
     if (first_chunk_) {
@@ -46,20 +46,24 @@ absl::StatusOr<std::optional<std::vector<std::string>>> CsvReader::Next() {
     }
     if (n > 0) {
       if (csv_parse(&parser_, buf + skip, n - skip, OnField, OnRecord, this) != n - skip) {
-        return absl::InvalidArgumentError(absl::StrCat(path_, ": record ", records_ + ready_.size() + 1, ": ",
-                                                       csv_strerror(csv_error(&parser_))));
+        error_ = absl::InvalidArgumentError(absl::StrCat(path_, ": record ", records_ + ready_.size() + 1, ": ",
+                                                         csv_strerror(csv_error(&parser_))));
+        break;
       }
     }
     if (n < sizeof(buf)) {
       if (std::ferror(file_)) return absl::UnavailableError(absl::StrCat(path_, ": ", std::strerror(errno)));
       eof_ = true;
       if (csv_fini(&parser_, OnField, OnRecord, this) != 0) {
-        return absl::InvalidArgumentError(absl::StrCat(path_, ": record ", records_ + ready_.size() + 1, ": ",
-                                                       csv_strerror(csv_error(&parser_))));
+        error_ = absl::InvalidArgumentError(absl::StrCat(path_, ": record ", records_ + ready_.size() + 1, ": ",
+                                                         csv_strerror(csv_error(&parser_))));
       }
     }
   }
-  if (ready_.empty()) return std::optional<std::vector<std::string>>();
+  if (ready_.empty()) {
+    if (!error_.ok()) return error_;
+    return std::optional<std::vector<std::string>>();
+  }
   std::vector<std::string> record = std::move(ready_.front());
   ready_.pop_front();
   ++records_;

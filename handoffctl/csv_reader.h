@@ -41,6 +41,7 @@ class CsvReader {
   int64_t records_ = 0;
   std::vector<std::string> current_;
   std::deque<std::vector<std::string>> ready_;
+  absl::Status error_;  // returned once the records before it are taken
 };
 
 }  // namespace handoff::ctl

@@ -188,9 +188,13 @@ absl::StatusOr<int64_t> ParseAmount(absl::string_view text, absl::string_view cu
   if (static_cast<int>(frac.size()) > decimals) {
     return bad(absl::StrCat(currency, " has ", decimals, " decimals"));
   }
+  const auto digits = [](absl::string_view v) {
+    return !v.empty() && v.size() <= 18 && v.find_first_not_of("0123456789") == absl::string_view::npos;
+  };
+  const bool has_dot = text.find('.') != absl::string_view::npos;
   int64_t units = 0, minor = 0;
-  if (whole.empty() || !absl::SimpleAtoi(whole, &units) || units < 0) return bad("not an amount (e.g. 1250.50)");
-  if (!frac.empty() && (!absl::SimpleAtoi(frac, &minor) || frac.find_first_not_of("0123456789") != absl::string_view::npos)) {
+  if (!digits(whole) || (has_dot && !digits(frac)) || !absl::SimpleAtoi(whole, &units) ||
+      (has_dot && !absl::SimpleAtoi(frac, &minor))) {
     return bad("not an amount (e.g. 1250.50)");
   }
   int64_t scale = 1;
