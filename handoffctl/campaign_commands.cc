@@ -132,21 +132,10 @@ void AddCampaignCommands(CLI::App& app, Context& ctx, int& exit_code) {
       PrintPages(ctx, pages, [](const auto& p) -> const auto& { return p.campaigns(); }, kCampaignColumns, CampaignRow);
     });
   }
-  {
-    auto id = std::make_shared<std::string>();
-    CLI::App* c = group->add_subcommand("show", "Show one campaign (CampaignService.GetCampaign)");
-    c->add_option("campaign", *id, "campaigns/ID or ID")->required();
-    c->callback([&ctx, &exit_code, id] {
-      auto stub = Stub(ctx, exit_code);
-      if (stub == nullptr) return;
-      mv1::GetCampaignRequest req;
-      req.set_name(ResourceName("campaigns", *id));
-      mv1::GetCampaignResponse resp;
-      grpc::Status s = stub->GetCampaign(ctx.Call().get(), req, &resp);
-      if (!s.ok()) return void(exit_code = CallFailed(ctx, "GetCampaign", s));
-      PrintCampaign(ctx, resp.campaign());
-    });
-  }
+  AddGetCommand<mv1::CampaignService, mv1::GetCampaignRequest, mv1::GetCampaignResponse>(
+      group, ctx, exit_code, "Show one campaign (GetCampaign)", "campaign", "campaigns", Peer::kMarketing,
+      [](auto& stub, auto* cc, const auto& q, auto* r) { return stub.GetCampaign(cc, q, r); }, "GetCampaign",
+      [&ctx](const mv1::GetCampaignResponse& r) { PrintCampaign(ctx, r.campaign()); });
   {
     struct Args {
       std::string id, request_id;

@@ -62,6 +62,28 @@ bool ListPages(Context& ctx, Request request, bool all, Method method, const cha
   return true;
 }
 
+// Adds `name` ("show"): a command taking one resource (`positional`: "ID or
+// collection/ID"), calling `method(stub, context, request, response)` with the request's
+// name set, and printing the response with `print`.
+template <typename Service, typename Request, typename Response, typename Method, typename Print>
+void AddGetCommand(CLI::App* group, Context& ctx, int& exit_code, const std::string& help,
+                   const std::string& positional, const std::string& collection, Peer peer, Method method,
+                   const char* method_name, Print print) {
+  auto id = std::make_shared<std::string>();
+  CLI::App* c = group->add_subcommand("show", help);
+  c->add_option(positional, *id, collection + "/ID or ID")->required();
+  c->callback([&ctx, &exit_code, id, collection, peer, method, method_name, print] {
+    auto stub = NewStub<Service>(ctx, peer, exit_code);
+    if (stub == nullptr) return;
+    Request req;
+    req.set_name(ResourceName(collection, *id));
+    Response resp;
+    grpc::Status s = method(*stub, ctx.Call().get(), req, &resp);
+    if (!s.ok()) return void(exit_code = CallFailed(ctx, method_name, s));
+    print(resp);
+  });
+}
+
 // Prints `items` as a JSON array (protobuf's printer) or as `table` in the chosen format.
 void PrintList(Context& ctx, const std::vector<const google::protobuf::Message*>& items, const Table& table);
 

@@ -115,21 +115,10 @@ void AddDealCommands(CLI::App& app, Context& ctx, int& exit_code) {
       PrintPages(ctx, pages, [](const auto& p) -> const auto& { return p.opportunities(); }, kDealColumns, DealRow);
     });
   }
-  {
-    auto id = std::make_shared<std::string>();
-    CLI::App* c = group->add_subcommand("show", "Show one opportunity (GetOpportunity)");
-    c->add_option("opportunity", *id, "opportunities/ID or ID")->required();
-    c->callback([&ctx, &exit_code, id] {
-      auto stub = NewStub<sv1::OpportunityService>(ctx, Peer::kSales, exit_code);
-      if (stub == nullptr) return;
-      sv1::GetOpportunityRequest req;
-      req.set_name(ResourceName("opportunities", *id));
-      sv1::GetOpportunityResponse resp;
-      grpc::Status s = stub->GetOpportunity(ctx.Call().get(), req, &resp);
-      if (!s.ok()) return void(exit_code = CallFailed(ctx, "GetOpportunity", s));
-      PrintDeal(ctx, resp.opportunity());
-    });
-  }
+  AddGetCommand<sv1::OpportunityService, sv1::GetOpportunityRequest, sv1::GetOpportunityResponse>(
+      group, ctx, exit_code, "Show one opportunity (GetOpportunity)", "opportunity", "opportunities", Peer::kSales,
+      [](auto& stub, auto* cc, const auto& q, auto* r) { return stub.GetOpportunity(cc, q, r); }, "GetOpportunity",
+      [&ctx](const sv1::GetOpportunityResponse& r) { PrintDeal(ctx, r.opportunity()); });
   {
     auto a = std::make_shared<DealChange>();
     CLI::App* c = group->add_subcommand("accept", "Accept a lead handed off by marketing (AcceptOpportunity)");

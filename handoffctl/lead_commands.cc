@@ -177,21 +177,10 @@ void AddLeadCommands(CLI::App& app, Context& ctx, int& exit_code) {
       exit_code = RunLeadImport(ctx, o);
     });
   }
-  {
-    auto id = std::make_shared<std::string>();
-    CLI::App* c = group->add_subcommand("show", "Show a lead: fields, score breakdown, stage timeline (GetLead)");
-    c->add_option("lead", *id, "leads/ID or ID")->required();
-    c->callback([&ctx, &exit_code, id] {
-      auto stub = NewStub<mv1::LeadService>(ctx, Peer::kMarketing, exit_code);
-      if (stub == nullptr) return;
-      mv1::GetLeadRequest req;
-      req.set_name(ResourceName("leads", *id));
-      mv1::GetLeadResponse resp;
-      grpc::Status s = stub->GetLead(ctx.Call().get(), req, &resp);
-      if (!s.ok()) return void(exit_code = CallFailed(ctx, "GetLead", s));
-      PrintLeadDetail(ctx, resp.lead());
-    });
-  }
+  AddGetCommand<mv1::LeadService, mv1::GetLeadRequest, mv1::GetLeadResponse>(
+      group, ctx, exit_code, "Show a lead: fields, score breakdown, stage timeline (GetLead)", "lead", "leads",
+      Peer::kMarketing, [](auto& stub, auto* cc, const auto& q, auto* r) { return stub.GetLead(cc, q, r); },
+      "GetLead", [&ctx](const mv1::GetLeadResponse& r) { PrintLeadDetail(ctx, r.lead()); });
   {
     struct Args : Paging {
       std::string stage, owner, campaign, email;
