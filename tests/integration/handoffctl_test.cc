@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "handoffctl/csv_reader.h"
@@ -284,6 +286,33 @@ TEST_F(HandoffctlTest, ReportsShowTheFiguresOfWhatWasDoneThroughTheCommandLine) 
   r = Ctl({"--output=json", "deals", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"STAGE_CLOSED_WON\""), std::string::npos) << r.out;
+
+  // The won deal closed now: it is in this hour's forecast, overall and for its rep.
+  const std::string start = absl::FormatTime(absl::RFC3339_sec, absl::Now() - absl::Hours(1), absl::UTCTimeZone());
+  const std::string end = absl::FormatTime(absl::RFC3339_sec, absl::Now() + absl::Hours(1), absl::UTCTimeZone());
+  r = Ctl({"--output=json", "reports", "forecast", "--start=" + start, "--end=" + end});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto forecast = FromJson<sv1::GetForecastResponse>(r.out);
+  EXPECT_EQ(forecast.overall().won().amount_minor(), 200000);
+  EXPECT_EQ(forecast.overall().won_count(), 1);
+  r = Ctl({"--output=csv", "reports", "forecast", "--start=" + start, "--end=" + end});
+  EXPECT_NE(r.out.find("\"overall\",\"2,000.00 EUR\",\"1\",\"0.00 EUR\",\"0\""), std::string::npos) << r.out;
+
+  // Nothing is parked; retrying all of nothing requeues nothing.
+  r = Ctl({"--output=csv", "ops", "parked", "--service=sales"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "\"sequence\",\"topic\",\"key\",\"attempts\",\"created\",\"last_error\"\r\n");
+  r = Ctl({"--output=json", "ops", "retry", "--service=marketing", "--all"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("{"), std::string::npos) << r.out;
+  r = Ctl({"ops", "retry", "--service=marketing"});
+  EXPECT_EQ(r.exit_code, 2) << "neither sequences nor --all";
+
+  // The lead stream from the start: the four captures first.
+  r = Ctl({"--output=csv", "watch", "leads", "--count=4", "--types=captured"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;
+  EXPECT_NE(r.out.find(leads[3]), std::string::npos) << r.out;
 
   r = Ctl({"--output=json", "watch", "deals", "--count=3"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
