@@ -8,8 +8,14 @@
 # target (scripts/sanitize.sh; skip with HANDOFF_SANITIZER_TESTS=0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each phase's start, in seconds since this script began, so a slow run shows where the
+# time went (the budget is 30 minutes on a fresh machine).
+phase() { echo "test: [+${SECONDS}s] $*"; }
+phase "set-up"
 scripts/setup.sh test
+phase "build"
 scripts/build.sh
+phase "checks and walkthrough"
 source scripts/lib/services.sh
 
 echo "test: buf lint (STANDARD and COMMENTS rules)"
@@ -56,22 +62,25 @@ promtool check rules deploy/prometheus/rules.yml
 stop_services
 echo "test: both services stopped cleanly on SIGTERM"
 
+phase "container images"
 if [ "${HANDOFF_CONTAINER_TESTS:-1}" = 1 ]; then
   scripts/test-containers.sh
 else
   echo "test: container images skipped (HANDOFF_CONTAINER_TESTS=0)"
 fi
 
-echo "test: ctest (unit and integration tests)"
+phase "ctest (unit and integration tests)"
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j 2 --timeout 600
 # The fault scenarios print one summary line each; show them with the result.
 echo "test: fault scenario summaries"
 grep -h '^\[fault\]' Testing/Temporary/LastTest.log || true
 
+phase "sanitizers"
 if [ "${HANDOFF_SANITIZER_TESTS:-1}" = 1 ]; then
   cd - >/dev/null
   FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/sanitize.sh
 else
   echo "test: sanitizer run skipped (HANDOFF_SANITIZER_TESTS=0)"
 fi
+phase "done"
