@@ -60,6 +60,10 @@ absl::Status ServiceHost::Start() {
   }
   for (auto& [service, name] : services_) builder.RegisterService(service);
   if (!interceptors_.empty()) builder.experimental().SetInterceptorCreators(std::move(interceptors_));
+  // Probed before the port opens, and set as soon as it is open: gRPC starts "" at SERVING,
+  // and a Health.Watch begun while a slow first probe ran (PostgreSQL connects then) got
+  // that SERVING and then ours again, or SERVING before NOT_SERVING from a store that is down.
+  const bool serving = !probe_ || probe_().ok();
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_.reset();
@@ -84,9 +88,9 @@ absl::Status ServiceHost::Start() {
                                         options_.health_listen.substr(0, options_.health_listen.rfind(':')), ":",
                                         health_port));
   }
+  SetServing(serving);
   const std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
   LogInfo(options_.name, absl::StrCat("listening on ", host, ":", port_));
-  SetServing(!probe_ || probe_().ok());
   // "liveness": SERVING while the process serves at all, whatever its storage says, so a
   // liveness probe restarts a hung process, not one whose database is away.
   for (grpc::Server* server : {server_.get(), health_server_.get()}) {
