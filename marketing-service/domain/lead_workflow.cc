@@ -242,7 +242,7 @@ absl::StatusOr<CaptureResult> LeadWorkflow::Capture(MarketingTx& tx, const Captu
     lead.source_campaign_id = result.campaign_id;
     lead.create_time = now;
     // The lead's row is inserted once, by Save, when its score and stage are known.
-    if (absl::Status s = tx.AppendStageChange(
+    if (absl::Status s = tx.AppendFirstStage(
             lead.id, {lead.stage, now, in.subscribe_only ? "subscribed" : "captured"});
         !s.ok()) {
       return s;

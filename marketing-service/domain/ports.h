@@ -102,6 +102,10 @@ class MarketingTx : public UnitOfWork {
   // any lead); 0 when it has none.
   virtual absl::StatusOr<int64_t> LastConsentChange(const std::string& lead_id) = 0;
   virtual absl::Status AppendStageChange(const std::string& lead_id, const StageChange& change) = 0;
+  // The first stage of a lead this transaction creates under a new id (before InsertLead):
+  // as AppendStageChange, and the store may answer this transaction's StageHistory and
+  // TouchHistory of the lead from what it wrote, since no other can have rows of it.
+  virtual absl::Status AppendFirstStage(const std::string& lead_id, const StageChange& change) = 0;
   // Ends the lead's stay in its current stage at `time` without a new stage: the lead
   // leaves the funnel (a lead merged into another).
   virtual absl::Status LeaveFunnel(const std::string& lead_id, absl::Time time) = 0;

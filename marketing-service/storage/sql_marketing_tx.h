@@ -69,6 +69,7 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
                                                          int limit) override;
   absl::StatusOr<int64_t> LastConsentChange(const std::string& lead_id) override;
   absl::Status AppendStageChange(const std::string& lead_id, const StageChange& c) override;
+  absl::Status AppendFirstStage(const std::string& lead_id, const StageChange& c) override;
   absl::Status LeaveFunnel(const std::string& lead_id, absl::Time time) override;
   absl::StatusOr<FunnelCounts> GetFunnelCounts() override;
   absl::StatusOr<std::vector<LeadCount>> CountLeads() override;
@@ -108,6 +109,16 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   // changed: SQLite rewrites an index only when a column of it is set, and a touch changes
   // three columns of a row with eight indexes.
   absl::flat_hash_map<std::string, LeadRow> stored_leads_;
+  // Leads this transaction created (AppendFirstStage) with the history and touches it wrote
+  // for them, which are all they have: StageHistory and TouchHistory answer from here with
+  // no statement (on PostgreSQL such a read of the newest index page also collided with
+  // every other capture under SERIALIZABLE). Any other change of the lead's stage or
+  // records drops it from here, and the reads go to the tables again.
+  struct NewLeadRows {
+    std::vector<StageChange> history;
+    std::vector<TouchAt> touches;
+  };
+  absl::flat_hash_map<std::string, NewLeadRows> new_leads_;
 
   // Lifecycle stage history and the funnel projections (sql_marketing_tx_funnel.cc)
   // Runs a statement without results, binding `params` to ?1, ?2, ...
@@ -116,6 +127,8 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   absl::StatusOr<bool> EndStay(const std::string& lead_id, absl::Time time);
   // Whether the lead's history has an entry into `stage` after history row `after_id`.
   absl::StatusOr<bool> HasEntered(const std::string& lead_id, int64_t stage, int64_t after_id);
+  // Adds to a stage's counters in the funnel projection.
+  absl::Status CountInStage(int64_t stage, int64_t current, int64_t entered, int64_t stays);
   // The history row of a stage change (the projections are AppendStageChange's).
   absl::Status InsertStageRow(const std::string& lead_id, int64_t stage, const StageChange& c);
 };

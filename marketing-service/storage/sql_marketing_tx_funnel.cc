@@ -8,6 +8,7 @@ using sql::Statement;
 
 // Ends the stay in the lead's last stage (if any) in the funnel projections.
 absl::Status SqlMarketingTx::LeaveFunnel(const std::string& lead_id, absl::Time time) {
+  new_leads_.erase(lead_id);
   return EndStay(lead_id, time).status();
 }
 
@@ -23,17 +24,21 @@ absl::StatusOr<bool> SqlMarketingTx::EndStay(const std::string& lead_id, absl::T
   if (absl::Status s = Exec("INSERT INTO stage_stays(stage, duration_us) VALUES(?, ?)", {from, stay_us}); !s.ok()) {
     return s;
   }
-  if (absl::Status s = Exec("UPDATE funnel_stages SET current_count = current_count - 1, stays = stays + 1"
-                            " WHERE stage = ?",
-                            {from});
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = CountInStage(from, -1, 0, 1); !s.ok()) return s;
   return true;
 }
 
 // Appends to the history and keeps the funnel projections (version 6) in step with it.
+absl::Status SqlMarketingTx::AppendFirstStage(const std::string& lead_id, const StageChange& c) {
+  const int64_t stage = static_cast<int>(c.stage);
+  if (absl::Status s = CountInStage(stage, 1, 1, 0); !s.ok()) return s;
+  if (absl::Status s = InsertStageRow(lead_id, stage, c); !s.ok()) return s;
+  new_leads_[lead_id].history.push_back(c);
+  return absl::OkStatus();
+}
+
 absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const StageChange& c) {
+  new_leads_.erase(lead_id);  // the reads below go to the table, which has this one's rows
   const int64_t stage = static_cast<int>(c.stage);
   // The stay that this change ends; a lead without one is entering its first stage, with
   // nothing entered before it.
@@ -41,12 +46,7 @@ absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const
   if (!had_stage.ok()) return had_stage.status();
   absl::StatusOr<bool> entered = *had_stage ? HasEntered(lead_id, stage, 0) : false;
   if (!entered.ok()) return entered.status();
-  if (absl::Status s = Exec("UPDATE funnel_stages SET current_count = current_count + 1,"
-                            " ever_entered = ever_entered + ? WHERE stage = ?",
-                            {*entered ? 0 : 1, stage});
-      !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = CountInStage(stage, 1, *entered ? 0 : 1, 0); !s.ok()) return s;
   // A conversion counts the first time the lead enters `to` after first entering `from`
   // (a lead's first stage is entered after none).
   if (!*had_stage) return InsertStageRow(lead_id, stage, c);
@@ -66,14 +66,28 @@ absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const
     absl::StatusOr<bool> converted = HasEntered(lead_id, stage, first->Int(0));
     if (!converted.ok()) return converted.status();
     if (*converted) continue;
-    if (absl::Status s = Exec("UPDATE funnel_conversions SET converted = converted + 1"
-                              " WHERE from_stage = ? AND to_stage = ?",
-                              {from, stage});
-        !s.ok()) {
-      return s;
-    }
+    const absl::Status s =
+        tx_.dialect() == sql::Dialect::kPostgres
+            ? Exec("INSERT INTO funnel_conversion_changes(from_stage, to_stage, converted) VALUES(?, ?, 1)",
+                   {from, stage})
+            : Exec("UPDATE funnel_conversions SET converted = converted + 1 WHERE from_stage = ? AND to_stage = ?",
+                   {from, stage});
+    if (!s.ok()) return s;
   }
   return InsertStageRow(lead_id, stage, c);
+}
+
+// Adds to a stage's counters. On PostgreSQL a row of changes (migration 11): an UPDATE of
+// the stage's one row would keep every other transaction changing that stage from committing
+// beside this one. SQLite runs one writer at a time, so it updates the row.
+absl::Status SqlMarketingTx::CountInStage(int64_t stage, int64_t current, int64_t entered, int64_t stays) {
+  if (tx_.dialect() == sql::Dialect::kPostgres) {
+    return Exec("INSERT INTO funnel_stage_changes(stage, current_count, ever_entered, stays) VALUES(?, ?, ?, ?)",
+                {stage, current, entered, stays});
+  }
+  return Exec("UPDATE funnel_stages SET current_count = current_count + ?2, ever_entered = ever_entered + ?3,"
+              " stays = stays + ?4 WHERE stage = ?1",
+              {stage, current, entered, stays});
 }
 
 absl::Status SqlMarketingTx::InsertStageRow(const std::string& lead_id, int64_t stage, const StageChange& c) {
@@ -85,8 +99,13 @@ absl::Status SqlMarketingTx::InsertStageRow(const std::string& lead_id, int64_t 
 
 absl::StatusOr<FunnelCounts> SqlMarketingTx::GetFunnelCounts() {
   FunnelCounts f;
-  absl::StatusOr<Statement> q =
-      tx_.Prepare("SELECT stage, current_count, ever_entered, stays FROM funnel_stages ORDER BY stage");
+  const bool changes = tx_.dialect() == sql::Dialect::kPostgres;  // the rows not folded yet
+  absl::StatusOr<Statement> q = tx_.Prepare(
+      changes ? "SELECT stage, SUM(current_count)::BIGINT, SUM(ever_entered)::BIGINT, SUM(stays)::BIGINT FROM ("
+                "SELECT stage, current_count, ever_entered, stays FROM funnel_stages UNION ALL "
+                "SELECT stage, current_count, ever_entered, stays FROM funnel_stage_changes) AS counts"
+                " GROUP BY stage ORDER BY stage"
+              : "SELECT stage, current_count, ever_entered, stays FROM funnel_stages ORDER BY stage");
   if (!q.ok()) return q.status();
   while (true) {
     absl::StatusOr<bool> row = q->Step();
@@ -98,8 +117,11 @@ absl::StatusOr<FunnelCounts> SqlMarketingTx::GetFunnelCounts() {
     f.ever_entered[stage] = q->Int(2);
     f.stays[stage] = q->Int(3);
   }
-  absl::StatusOr<Statement> c =
-      tx_.Prepare("SELECT from_stage, to_stage, converted FROM funnel_conversions ORDER BY from_stage");
+  absl::StatusOr<Statement> c = tx_.Prepare(
+      changes ? "SELECT f.from_stage, f.to_stage, f.converted + COALESCE((SELECT SUM(c.converted)::BIGINT"
+                " FROM funnel_conversion_changes c WHERE c.from_stage = f.from_stage AND c.to_stage = f.to_stage), 0)"
+                " FROM funnel_conversions f ORDER BY f.from_stage"
+              : "SELECT from_stage, to_stage, converted FROM funnel_conversions ORDER BY from_stage");
   if (!c.ok()) return c.status();
   absl::StatusOr<std::vector<FunnelCounts::Step>> steps = sql::ReadAll<FunnelCounts::Step>(
       *c, [](const Statement& r) {
@@ -134,6 +156,7 @@ absl::StatusOr<absl::Duration> SqlMarketingTx::NthShortestStay(LifecycleStage st
 }
 
 absl::StatusOr<std::vector<StageChange>> SqlMarketingTx::StageHistory(const std::string& lead_id) {
+  if (auto fresh = new_leads_.find(lead_id); fresh != new_leads_.end()) return fresh->second.history;
   absl::StatusOr<Statement> q = tx_.Prepare(
       "SELECT stage, time_us, reason FROM lead_stage_history WHERE lead_id = ? ORDER BY id");
   if (!q.ok()) return q.status();

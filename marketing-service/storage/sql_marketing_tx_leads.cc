@@ -227,6 +227,8 @@ absl::StatusOr<int64_t> SqlMarketingTx::LastConsentChange(const std::string& lea
 }
 
 absl::Status SqlMarketingTx::MoveLeadRecords(const std::string& from, const std::string& to) {
+  new_leads_.erase(from);
+  new_leads_.erase(to);
   // A capture of the merged lead is now one more capture of the person (campaign reports
   // count it as a merged capture, no longer as a new lead).
   for (const char* sql : {"UPDATE touches SET lead_id = ?2, merged_capture = CASE WHEN touch_id LIKE 'capture:%'"

@@ -24,10 +24,15 @@ absl::StatusOr<bool> SqlMarketingTx::InsertTouch(const Touch& t) {
                        .BindTime(6, t.time)
                        .Run();
   if (!s.ok()) return s;
-  return tx_.Changes() == 1;
+  if (tx_.Changes() != 1) return false;
+  if (auto fresh = new_leads_.find(t.lead_id); fresh != new_leads_.end()) {
+    fresh->second.touches.push_back(TouchAt{t.type, t.time});
+  }
+  return true;
 }
 
 absl::StatusOr<std::vector<TouchAt>> SqlMarketingTx::TouchHistory(const std::string& lead_id) {
+  if (auto fresh = new_leads_.find(lead_id); fresh != new_leads_.end()) return fresh->second.touches;
   absl::StatusOr<Statement> q =
       tx_.Prepare("SELECT type, time_us FROM touches WHERE lead_id = ? ORDER BY id");
   if (!q.ok()) return q.status();
