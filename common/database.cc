@@ -67,6 +67,7 @@ absl::StatusOr<std::unique_ptr<sql::Database>> OpenDatabase(
   } else {
     postgres::DatabaseOptions o;
     o.pool_size = options.pool_size;
+    o.writers = options.writers;
     o.statement_timeout = options.write_timeout;
     o.password = options.password;
     o.application_name = options.application_name;

@@ -32,6 +32,9 @@ struct DatabaseOptions {
   absl::Duration write_timeout = absl::Seconds(5);
   // PostgreSQL: connections in the pool (--database_pool_size).
   int pool_size = 8;
+  // PostgreSQL: write transactions at once (--database_writers); more than pool_size
+  // counts as pool_size.
+  int writers = 2;
   // PostgreSQL: the password (from --database_password_file); empty: libpq's PGPASSWORD
   // or ~/.pgpass.
   std::string password;

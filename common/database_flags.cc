@@ -9,6 +9,9 @@ ABSL_FLAG(absl::Duration, write_timeout, absl::Seconds(5),
           "call fails UNAVAILABLE and health turns NOT_SERVING");
 ABSL_FLAG(int32_t, database_pool_size, 8,
           "PostgreSQL: connections in the pool, so transactions at once (1-1000)");
+ABSL_FLAG(int32_t, database_writers, 2,
+          "PostgreSQL: write transactions of this process at once (1-1000, at most "
+          "--database_pool_size); one that fails to serialize against the others runs again alone");
 ABSL_FLAG(std::string, database_password_file, "",
           "PostgreSQL: file whose first line is the password (e.g. a mounted Secret); without "
           "it libpq reads PGPASSWORD or ~/.pgpass. Never logged");
@@ -18,7 +21,7 @@ ABSL_FLAG(absl::Duration, database_startup_wait, absl::Seconds(30),
 
 namespace handoff {
 
-std::vector<std::string> DatabaseFlagNames() { return {"write_timeout", "database_pool_size", "database_password_file", "database_startup_wait"}; }
+std::vector<std::string> DatabaseFlagNames() { return {"write_timeout", "database_pool_size", "database_writers", "database_password_file", "database_startup_wait"}; }
 
 absl::StatusOr<DatabaseOptions> DatabaseOptionsFromFlags(const std::string& application_name) {
   DatabaseOptions options;
@@ -30,6 +33,10 @@ absl::StatusOr<DatabaseOptions> DatabaseOptionsFromFlags(const std::string& appl
   options.pool_size = absl::GetFlag(FLAGS_database_pool_size);
   if (options.pool_size < 1 || options.pool_size > 1000) {
     return absl::InvalidArgumentError("--database_pool_size must be between 1 and 1000");
+  }
+  options.writers = absl::GetFlag(FLAGS_database_writers);
+  if (options.writers < 1 || options.writers > 1000) {
+    return absl::InvalidArgumentError("--database_writers must be between 1 and 1000");
   }
   options.startup_wait = absl::GetFlag(FLAGS_database_startup_wait);
   if (options.startup_wait < absl::ZeroDuration()) {

@@ -352,7 +352,8 @@ std::string Database::Redact(absl::string_view url) {
   return out;
 }
 
-Database::Database(std::string url, DatabaseOptions options) : url_(std::move(url)), options_(std::move(options)) {}
+Database::Database(std::string url, DatabaseOptions options)
+    : url_(std::move(url)), options_(std::move(options)), writers_(std::min(options_.writers, options_.pool_size)) {}
 
 Database::~Database() {
   absl::MutexLock lock(&mu_);
@@ -451,19 +452,16 @@ void Database::Release(Connection* conn) {
 
 absl::Status Database::RunTransaction(const char* begin, int attempts,
                                       absl::FunctionRef<absl::Status(sql::Transaction&)> work,
-                                      absl::Mutex* one_at_a_time) {
+                                      WriteGate* gate) {
+  bool alone = false;  // the first attempt runs beside others, a retry alone
   const auto lock = [&]() -> absl::Status {
-    if (one_at_a_time == nullptr ||
-        one_at_a_time->LockWhenWithTimeout(absl::Condition::kTrue, options_.statement_timeout)) {
-      return absl::OkStatus();
-    }
-    one_at_a_time->Unlock();
+    if (gate == nullptr || gate->Enter(alone, options_.statement_timeout)) return absl::OkStatus();
     return absl::UnavailableError(absl::StrCat("the store's writer has been busy for ",
                                                absl::FormatDuration(options_.statement_timeout),
                                                " (--write_timeout); nothing was written; retry with back-off"));
   };
   const auto unlock = [&] {
-    if (one_at_a_time != nullptr) one_at_a_time->Unlock();
+    if (gate != nullptr) gate->Leave(alone);
   };
   if (absl::Status s = lock(); !s.ok()) return s;
   absl::StatusOr<Connection*> acquired = Acquire();
@@ -500,6 +498,7 @@ absl::Status Database::RunTransaction(const char* begin, int attempts,
     // -- often on another replica, behind that process's own queue of writes -- spread out.
     unlock();
     absl::SleepFor(absl::Microseconds(absl::Uniform<int64_t>(jitter, 0, 1000 << std::min(attempt, 7))));
+    alone = true;
     if (absl::Status s = lock(); !s.ok()) {
       Release(&conn);
       return s;
@@ -515,11 +514,11 @@ absl::Status Database::RunTransaction(const char* begin, int attempts,
 }
 
 absl::Status Database::Write(absl::FunctionRef<absl::Status(sql::Transaction&)> work) {
-  // One write transaction of this process at a time: the stores' transactions share hot
-  // rows (the funnel counters, the assignment rotation), so running them side by side
-  // makes most of them fail to serialize and run again. Conflicts with other processes
-  // (replicas) are still caught by SERIALIZABLE and retried.
-  return RunTransaction("BEGIN ISOLATION LEVEL SERIALIZABLE", options_.max_attempts, work, &write_mu_);
+  // Up to options_.writers at once. Transactions that share a row (sales' assignment
+  // rotation; the funnel counters are rows of changes for this reason) fail to serialize
+  // when they overlap, and their second run is alone. Conflicts with other processes
+  // (replicas) are caught by SERIALIZABLE too and retried.
+  return RunTransaction("BEGIN ISOLATION LEVEL SERIALIZABLE", options_.max_attempts, work, &writers_);
 }
 
 absl::Status Database::WriteEachStatementFresh(absl::FunctionRef<absl::Status(sql::Transaction&)> work) {

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/postgres/write_gate.h"
 #include "common/sql/sql.h"
 
 namespace handoff::postgres {
@@ -20,6 +21,9 @@ namespace handoff::postgres {
 struct DatabaseOptions {
   // Connections in the pool: at most this many transactions at once.
   int pool_size = 8;
+  // Write transactions of this process at once (more than pool_size counts as pool_size;
+  // 1: one at a time). One that fails to serialize against the others runs again alone.
+  int writers = 2;
   // The time bound of one statement (statement_timeout), of waiting for a row lock
   // (lock_timeout) and of waiting for a free connection; past it the call is UNAVAILABLE.
   absl::Duration statement_timeout = absl::Seconds(5);
@@ -38,8 +42,9 @@ struct DatabaseOptions {
 // its own cache of prepared statements (prepared on first use with the types bound, then
 // reused). Write transactions are SERIALIZABLE and retried on serialization failures, so
 // every rule the stores check inside a transaction holds as if transactions ran one at a
-// time (one process runs its writes one at a time, as SQLite's writer does; reads run side
-// by side on the other connections as REPEATABLE READ READ ONLY snapshots). A connection found broken is
+// time (a process runs up to options.writers of them side by side, and a retry alone: see
+// WriteGate; reads run beside them on the other connections as REPEATABLE READ READ ONLY
+// snapshots). A connection found broken is
 // replaced on next use, so the database coming back needs no restart of the service.
 class Database final : public sql::Database {
  public:
@@ -75,20 +80,20 @@ class Database final : public sql::Database {
   absl::StatusOr<Connection*> Acquire();
   void Release(Connection* conn);
   // Runs `work` between `begin` and COMMIT on a pooled connection, `attempts` times at most
-  // while it fails to serialize. With `one_at_a_time`, each attempt runs holding it (and
-  // UNAVAILABLE when it cannot be had within the statement timeout); the back-off between
-  // attempts does not, so this process's other writes go on meanwhile.
+  // while it fails to serialize. With `gate`, each attempt runs inside it, the first beside
+  // others and each later one alone (UNAVAILABLE when it is not let in within the statement
+  // timeout); the back-off between attempts is outside, so other writes go on meanwhile.
   absl::Status RunTransaction(const char* begin, int attempts,
                               absl::FunctionRef<absl::Status(sql::Transaction&)> work,
-                              absl::Mutex* one_at_a_time = nullptr);
+                              WriteGate* gate = nullptr);
 
   const std::string url_;
   const DatabaseOptions options_;
   int schema_version_ = 0;
   std::atomic<int64_t> retries_{0};
 
-  absl::Mutex write_mu_;  // held for each attempt of each Write
-  absl::Mutex mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  WriteGate writers_;  // admits each attempt of each Write
+  absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
   std::vector<Connection*> free_ ABSL_GUARDED_BY(mu_);
 };

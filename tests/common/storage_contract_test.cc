@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
@@ -572,6 +573,125 @@ TEST_F(StorageContract, ConcurrentUpdatesOfOneRowLoseNothing) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(GetCampaign("hot")->spent_minor, 100);
 }
+
+// Writers running side by side (four threads; on PostgreSQL up to --database_writers at
+// once) keep the funnel's counters exact; on PostgreSQL folding the counters' changes into
+// their rows changes no figure. Inside each transaction a lead it created reads back the
+// history and touches it wrote (answered without a statement), and after a second stage
+// change the history read from the table.
+TEST_F(StorageContract, TheFunnelCountsEveryChangeOfWritersSideBySide) {
+  using marketing::FunnelCounts;
+  using marketing::Lead;
+  using marketing::LifecycleStage;
+  using marketing::StageChange;
+  using marketing::Touch;
+  using marketing::TouchType;
+  constexpr int kThreads = 4, kEach = 25;
+  std::atomic<int> wrong_reads{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string id = absl::StrCat("funnel-", t, "-", i);
+        const absl::Time at = absl::FromUnixSeconds(1'800'000'000 + i);
+        const absl::Status s = store_->Run([&](MarketingTx& tx) -> absl::Status {
+          if (absl::Status s = tx.AppendFirstStage(id, StageChange{LifecycleStage::kLead, at, "captured"}); !s.ok()) {
+            return s;
+          }
+          Lead l;
+          l.id = id;
+          l.contact.email = id + "@example.org";
+          l.stage = LifecycleStage::kLead;
+          l.owner = marketing::Owner::kMarketing;
+          l.create_time = l.update_time = at;
+          if (absl::Status s = tx.InsertLead(l); !s.ok()) return s;
+          absl::StatusOr<bool> touched = tx.InsertTouch(Touch{"capture:" + id, id, "", TouchType::kFormSubmit, false, at});
+          if (!touched.ok()) return touched.status();
+          absl::StatusOr<std::vector<marketing::TouchAt>> touches = tx.TouchHistory(id);
+          absl::StatusOr<std::vector<StageChange>> history = tx.StageHistory(id);
+          if (!touches.ok() || !history.ok()) return absl::InternalError("a read failed");
+          if (touches->size() != 1 || (*touches)[0].type != TouchType::kFormSubmit || history->size() != 1 ||
+              (*history)[0].reason != "captured") {
+            ++wrong_reads;
+          }
+          if (absl::Status s = tx.AppendStageChange(id, StageChange{LifecycleStage::kMql, at, "qualified"}); !s.ok()) {
+            return s;
+          }
+          history = tx.StageHistory(id);
+          if (!history.ok()) return history.status();
+          if (history->size() != 2 || (*history)[1].stage != LifecycleStage::kMql) ++wrong_reads;
+          return absl::OkStatus();
+        });
+        EXPECT_TRUE(s.ok()) << s;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong_reads.load(), 0);
+  const auto funnel = [&] {
+    std::vector<int64_t> out;
+    EXPECT_TRUE(store_->Read([&](MarketingTx& tx) -> absl::Status {
+      absl::StatusOr<FunnelCounts> f = tx.GetFunnelCounts();
+      if (!f.ok()) return f.status();
+      for (const LifecycleStage stage : {LifecycleStage::kLead, LifecycleStage::kMql}) {
+        const int i = static_cast<int>(stage);
+        out.insert(out.end(), {f->current[i], f->ever_entered[i], f->stays[i]});
+      }
+      for (const FunnelCounts::Step& step : f->steps) {
+        if (step.from == LifecycleStage::kLead && step.to == LifecycleStage::kMql) out.push_back(step.converted);
+      }
+      return absl::OkStatus();
+    }).ok());
+    return out;
+  };
+  constexpr int64_t kAll = kThreads * kEach;
+  // Lead: none now, all entered, all stays ended; MQL: all now and entered; all converted.
+  const std::vector<int64_t> expected{0, kAll, kAll, kAll, kAll, 0, kAll};
+  EXPECT_EQ(funnel(), expected);
+  absl::StatusOr<int64_t> moved = store_->FoldFunnelChanges();
+  ASSERT_TRUE(moved.ok()) << moved.status();
+#ifdef HANDOFF_TEST_POSTGRES
+  EXPECT_EQ(*moved, 4 * kAll) << "each transaction appended four changes: entered, left, entered, converted";
+#else
+  EXPECT_EQ(*moved, 0) << "SQLite updates the counters' rows";
+#endif
+  EXPECT_EQ(funnel(), expected);
+  moved = store_->FoldFunnelChanges();
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved, 0);
+  EXPECT_EQ(funnel(), expected);
+}
+
+#ifdef HANDOFF_TEST_POSTGRES
+// Write transactions of one process run side by side, up to DatabaseOptions::writers.
+TEST_F(StorageContract, WritersRunSideBySideUpToTheLimit) {
+  for (const int writers : {1, 3}) {
+    postgres::DatabaseOptions o;
+    o.password = testing::PostgresServer::kPassword;
+    o.writers = writers;
+    absl::StatusOr<std::unique_ptr<postgres::Database>> db =
+        postgres::Database::Open(NewUrl("writers"), SqlMarketingStore::PostgresMigrations(), o);
+    ASSERT_TRUE(db.ok()) << db.status();
+    std::atomic<int> inside{0}, most{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        const absl::Status s = (*db)->Write([&](sql::Transaction&) -> absl::Status {
+          const int now = ++inside;
+          for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+          }
+          absl::SleepFor(absl::Milliseconds(300));
+          --inside;
+          return absl::OkStatus();
+        });
+        EXPECT_TRUE(s.ok()) << s;
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(most.load(), writers);
+  }
+}
+#endif
 
 #ifdef HANDOFF_TEST_POSTGRES
 // Two processes' worth of stores (two pools, as two replicas have) updating one row at

@@ -164,6 +164,8 @@ TEST_F(PostgresTest, ABadUrlOrWrongPasswordStopsStartUpNamingTheFlag) {
   EXPECT_NE(log.find("--database_password_file"), std::string::npos) << log;
   log = FailedStart({"--database=" + postgres_->Url("marketing"), "--database_pool_size=0"});
   EXPECT_NE(log.find("--database_pool_size"), std::string::npos) << log;
+  log = FailedStart({"--database=" + postgres_->Url("marketing"), "--database_writers=0"});
+  EXPECT_NE(log.find("--database_writers must be between 1 and 1000"), std::string::npos) << log;
 }
 
 // A service starting before its database server (as in compose or a pod) keeps trying for
