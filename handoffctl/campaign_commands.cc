@@ -115,11 +115,9 @@ void AddCampaignCommands(CLI::App& app, Context& ctx, int& exit_code) {
     a->AddTo(c, "Campaigns");
     c->callback([&ctx, &exit_code, a] {
       mv1::ListCampaignsRequest req;
-      if (!a->state.empty()) {
-        absl::StatusOr<int> st = ParseEnum(mv1::CampaignState_descriptor(), a->state, "--state");
-        if (!st.ok()) return void(exit_code = Failed(ctx, st.status()));
-        req.set_state(static_cast<mv1::CampaignState>(*st));
-      }
+      int state = 0;
+      if (!OptionalEnum(ctx, exit_code, mv1::CampaignState_descriptor(), a->state, "--state", &state)) return;
+      req.set_state(static_cast<mv1::CampaignState>(state));
       a->Fill(req);
       auto stub = Stub(ctx, exit_code);
       if (stub == nullptr) return;

@@ -19,6 +19,19 @@ std::string ResourceName(const std::string& collection, const std::string& id_or
   return absl::StartsWith(id_or_name, prefix) || id_or_name.empty() ? id_or_name : prefix + id_or_name;
 }
 
+bool OptionalEnum(Context& ctx, int& exit_code, const google::protobuf::EnumDescriptor* type, const std::string& text,
+                  absl::string_view flag, int* value) {
+  *value = 0;
+  if (text.empty()) return true;
+  absl::StatusOr<int> parsed = ParseEnum(type, text, flag);
+  if (!parsed.ok()) {
+    exit_code = Failed(ctx, parsed.status());
+    return false;
+  }
+  *value = *parsed;
+  return true;
+}
+
 void PrintList(Context& ctx, const std::vector<const google::protobuf::Message*>& items, const Table& table) {
   if (ctx.format() == OutputFormat::kJson) {
     PrintJsonArray(ctx.out(), items);

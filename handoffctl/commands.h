@@ -29,6 +29,12 @@ std::string NewRequestId();
 // "campaigns/ID" from "ID" or "campaigns/ID" (so people may type either).
 std::string ResourceName(const std::string& collection, const std::string& id_or_name);
 
+// An optional enum filter of a list command: `*value` is 0 (unspecified: no filter) when
+// `text` is empty, else the value `text` names. Otherwise prints why, naming `flag`, sets
+// `exit_code` (2) and returns false.
+bool OptionalEnum(Context& ctx, int& exit_code, const google::protobuf::EnumDescriptor* type, const std::string& text,
+                  absl::string_view flag, int* value);
+
 enum class Peer { kMarketing, kSales };
 
 // A stub of `Service` on the channel to `peer`; null (and `exit_code` set, the error

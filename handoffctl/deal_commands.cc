@@ -96,11 +96,9 @@ void AddDealCommands(CLI::App& app, Context& ctx, int& exit_code) {
     a->AddTo(c, "Opportunities");
     c->callback([&ctx, &exit_code, a] {
       sv1::ListOpportunitiesRequest req;
-      if (!a->stage.empty()) {
-        absl::StatusOr<int> st = ParseEnum(sv1::Stage_descriptor(), a->stage, "--stage");
-        if (!st.ok()) return void(exit_code = Failed(ctx, st.status()));
-        req.set_stage(static_cast<sv1::Stage>(*st));
-      }
+      int stage = 0;
+      if (!OptionalEnum(ctx, exit_code, sv1::Stage_descriptor(), a->stage, "--stage", &stage)) return;
+      req.set_stage(static_cast<sv1::Stage>(stage));
       req.set_rep(ResourceName("reps", a->rep));
       req.set_lead(ResourceName("leads", a->lead));
       a->Fill(req);

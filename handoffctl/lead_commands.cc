@@ -194,16 +194,13 @@ void AddLeadCommands(CLI::App& app, Context& ctx, int& exit_code) {
     a->AddTo(c, "Leads");
     c->callback([&ctx, &exit_code, a] {
       mv1::ListLeadsRequest req;
-      if (!a->stage.empty()) {
-        absl::StatusOr<int> st = ParseEnum(mv1::LifecycleStage_descriptor(), a->stage, "--stage");
-        if (!st.ok()) return void(exit_code = Failed(ctx, st.status()));
-        req.set_lifecycle_stage(static_cast<mv1::LifecycleStage>(*st));
+      int stage = 0, owner = 0;
+      if (!OptionalEnum(ctx, exit_code, mv1::LifecycleStage_descriptor(), a->stage, "--stage", &stage) ||
+          !OptionalEnum(ctx, exit_code, mv1::Owner_descriptor(), a->owner, "--owner", &owner)) {
+        return;
       }
-      if (!a->owner.empty()) {
-        absl::StatusOr<int> ow = ParseEnum(mv1::Owner_descriptor(), a->owner, "--owner");
-        if (!ow.ok()) return void(exit_code = Failed(ctx, ow.status()));
-        req.set_owner(static_cast<mv1::Owner>(*ow));
-      }
+      req.set_lifecycle_stage(static_cast<mv1::LifecycleStage>(stage));
+      req.set_owner(static_cast<mv1::Owner>(owner));
       req.set_source_campaign(ResourceName("campaigns", a->campaign));
       req.set_email(a->email);
       a->Fill(req);
