@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/handoff_system.h"
@@ -205,6 +206,22 @@ TEST_F(DefectsTest, ASecondInstanceOnABusyPortFailsToStartWithAClearMessage) {
   EXPECT_FALSE(second.Start());
   EXPECT_EQ(second.exit_code(), 1) << second.Log();
   EXPECT_NE(second.Log().find("address is in use"), std::string::npos) << second.Log();
+}
+
+// The stream timers have floors (a heartbeat or a poll of the event log more often would
+// be load, not freshness): below them start-up stops naming the flag and its floor.
+TEST_F(DefectsTest, WatchTimersBelowTheirFloorStopStartUp) {
+  for (const auto& [flag, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--watch_poll=5ms", "--watch_poll=5ms must be at least 10ms"},
+           {"--watch_heartbeat=500ms", "--watch_heartbeat=500ms must be at least 1s"}}) {
+    ServiceProcess refused(HANDOFF_MARKETING_BINARY,
+                           {"--listen=127.0.0.1:0", "--database=sqlite:" + dir_.path() + "/floors.db",
+                            "--sales_address=127.0.0.1:1", flag},
+                           dir_.path() + "/floors.log");
+    EXPECT_FALSE(refused.Start()) << flag;
+    EXPECT_EQ(refused.exit_code(), 1) << refused.Log();
+    EXPECT_NE(refused.Log().find(message), std::string::npos) << refused.Log();
+  }
 }
 
 // 4. A message that can never be delivered is parked once its retry budget is spent,
