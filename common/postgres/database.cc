@@ -127,6 +127,14 @@ class Database::Connection {
   int64_t changes = 0;
   // A statement of the transaction failed to serialize or deadlocked: run it again.
   bool conflict = false;
+  // A statement of the transaction violated a unique constraint (see RunTransaction).
+  bool duplicate = false;
+  // Records what a failed statement's SQLSTATE says about the transaction.
+  void Note(const char* sqlstate) {
+    if (sqlstate == nullptr) return;
+    if (IsRetryable(sqlstate)) conflict = true;
+    if (absl::string_view(sqlstate) == "23505") duplicate = true;
+  }
 
  private:
   PGconn* conn_ = nullptr;
@@ -233,7 +241,7 @@ class PgCursor final : public sql::Cursor {
   }
   absl::Status Fail(const PGresult* res) {
     const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (state != nullptr && IsRetryable(state)) conn_.conflict = true;
+    conn_.Note(state);
     return FromResult(res, conn_.raw(), source_);
   }
 
@@ -291,7 +299,7 @@ absl::Status Database::Connection::Exec(absl::string_view sql) {
   absl::Status s;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (state != nullptr && IsRetryable(state)) conflict = true;
+    Note(state);
     s = FromResult(res, conn_, sql.substr(0, 200));
   }
   PQclear(res);
@@ -473,7 +481,7 @@ absl::Status Database::RunTransaction(const char* begin, int attempts,
   absl::BitGen jitter;
   absl::Status result;
   for (int attempt = 1;; ++attempt) {
-    conn.conflict = false;
+    conn.conflict = conn.duplicate = false;
     result = conn.Exec(begin);
     if (!result.ok() && !conn.ok() && attempt == 1) {
       // A pooled connection the server dropped (it restarted): nothing ran yet, so connect
@@ -492,7 +500,12 @@ absl::Status Database::RunTransaction(const char* begin, int attempts,
     }
     // A failed COMMIT has already ended the transaction; ROLLBACK then only draws a warning.
     if (!result.ok() && conn.ok() && PQtransactionStatus(conn.raw()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
-    if (result.ok() || !conn.conflict || attempt >= attempts) break;
+    // A unique violation in a run beside this process's other writers may be one of them
+    // having inserted the same key after this one's snapshot (SERIALIZABLE reports that as a
+    // serialization failure only when this transaction had read the key): run it again
+    // alone, which sees their row; a key that really exists is ALREADY_EXISTS there.
+    const bool raced = conn.duplicate && gate != nullptr && !alone && gate->writers() > 1;
+    if (result.ok() || !(conn.conflict || raced) || attempt >= attempts) break;
     retries_.fetch_add(1, std::memory_order_relaxed);
     // Back off a little, more each time (up to 128 ms), so the transactions that collided
     // -- often on another replica, behind that process's own queue of writes -- spread out.
