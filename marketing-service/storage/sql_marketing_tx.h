@@ -127,6 +127,8 @@ class SqlMarketingTx final : public sql::UnitOfWorkOn<MarketingTx> {
   absl::StatusOr<bool> EndStay(const std::string& lead_id, absl::Time time);
   // Whether the lead's history has an entry into `stage` after history row `after_id`.
   absl::StatusOr<bool> HasEntered(const std::string& lead_id, int64_t stage, int64_t after_id);
+  // A lead's first stage (no stay ended, no conversion): counted and its history row.
+  absl::Status EnterFirstStage(const std::string& lead_id, const StageChange& c);
   // Adds to a stage's counters in the funnel projection.
   absl::Status CountInStage(int64_t stage, int64_t current, int64_t entered, int64_t stays);
   // The history row of a stage change (the projections are AppendStageChange's).

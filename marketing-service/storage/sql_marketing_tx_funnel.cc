@@ -28,28 +28,32 @@ absl::StatusOr<bool> SqlMarketingTx::EndStay(const std::string& lead_id, absl::T
   return true;
 }
 
-// Appends to the history and keeps the funnel projections (version 6) in step with it.
-absl::Status SqlMarketingTx::AppendFirstStage(const std::string& lead_id, const StageChange& c) {
+// A lead's first stage: entered, with no stay to end and no conversion (a lead's first
+// stage is entered after none).
+absl::Status SqlMarketingTx::EnterFirstStage(const std::string& lead_id, const StageChange& c) {
   const int64_t stage = static_cast<int>(c.stage);
   if (absl::Status s = CountInStage(stage, 1, 1, 0); !s.ok()) return s;
-  if (absl::Status s = InsertStageRow(lead_id, stage, c); !s.ok()) return s;
+  return InsertStageRow(lead_id, stage, c);
+}
+
+absl::Status SqlMarketingTx::AppendFirstStage(const std::string& lead_id, const StageChange& c) {
+  if (absl::Status s = EnterFirstStage(lead_id, c); !s.ok()) return s;
   new_leads_[lead_id].history.push_back(c);
   return absl::OkStatus();
 }
 
+// Appends to the history and keeps the funnel projections (version 6) in step with it.
 absl::Status SqlMarketingTx::AppendStageChange(const std::string& lead_id, const StageChange& c) {
   new_leads_.erase(lead_id);  // the reads below go to the table, which has this one's rows
   const int64_t stage = static_cast<int>(c.stage);
-  // The stay that this change ends; a lead without one is entering its first stage, with
-  // nothing entered before it.
+  // The stay that this change ends; a lead without one is entering its first stage.
   absl::StatusOr<bool> had_stage = EndStay(lead_id, c.time);
   if (!had_stage.ok()) return had_stage.status();
-  absl::StatusOr<bool> entered = *had_stage ? HasEntered(lead_id, stage, 0) : false;
+  if (!*had_stage) return EnterFirstStage(lead_id, c);
+  absl::StatusOr<bool> entered = HasEntered(lead_id, stage, 0);
   if (!entered.ok()) return entered.status();
   if (absl::Status s = CountInStage(stage, 1, *entered ? 0 : 1, 0); !s.ok()) return s;
-  // A conversion counts the first time the lead enters `to` after first entering `from`
-  // (a lead's first stage is entered after none).
-  if (!*had_stage) return InsertStageRow(lead_id, stage, c);
+  // A conversion counts the first time the lead enters `to` after first entering `from`.
   absl::StatusOr<Statement> steps = tx_.Prepare("SELECT from_stage FROM funnel_conversions WHERE to_stage = ?");
   if (!steps.ok()) return steps.status();
   steps->Bind(1, stage);
