@@ -121,13 +121,10 @@ void AddCampaignCommands(CLI::App& app, Context& ctx, int& exit_code) {
       a->Fill(req);
       auto stub = Stub(ctx, exit_code);
       if (stub == nullptr) return;
-      std::vector<mv1::ListCampaignsResponse> pages;
-      if (!ListPages(ctx, req, a->all,
-                     [&](grpc::ClientContext* c, const auto& q, auto* r) { return stub->ListCampaigns(c, q, r); },
-                     "ListCampaigns", &pages, exit_code)) {
-        return;
-      }
-      PrintPages(ctx, pages, [](const auto& p) -> const auto& { return p.campaigns(); }, kCampaignColumns, CampaignRow);
+      ListAndPrint<mv1::ListCampaignsResponse>(ctx, req, a->all,
+                   [&](grpc::ClientContext* c, const auto& q, auto* r) { return stub->ListCampaigns(c, q, r); },
+                   "ListCampaigns", [](const auto& p) -> const auto& { return p.campaigns(); }, kCampaignColumns, CampaignRow,
+                   exit_code);
     });
   }
   AddGetCommand<mv1::CampaignService, mv1::GetCampaignRequest, mv1::GetCampaignResponse>(

@@ -126,6 +126,15 @@ void PrintPages(Context& ctx, const std::vector<Response>& pages, Items items, c
   PrintList(ctx, all, table);
 }
 
+// A list command's calls and output: the pages ListPages fetches (`Response` each),
+// printed as PrintPages does; nothing printed (error printed, exit_code set) when a call fails.
+template <typename Response, typename Request, typename Method, typename Items, typename Row>
+void ListAndPrint(Context& ctx, const Request& request, bool all, Method method, const char* name, Items items,
+                  const std::vector<std::string>& columns, Row row, int& exit_code) {
+  std::vector<Response> pages;
+  if (ListPages(ctx, request, all, method, name, &pages, exit_code)) PrintPages(ctx, pages, items, columns, row);
+}
+
 }  // namespace handoff::ctl
 
 #endif  // HANDOFF_HANDOFFCTL_COMMANDS_H_

@@ -104,13 +104,10 @@ void AddDealCommands(CLI::App& app, Context& ctx, int& exit_code) {
       a->Fill(req);
       auto stub = NewStub<sv1::OpportunityService>(ctx, Peer::kSales, exit_code);
       if (stub == nullptr) return;
-      std::vector<sv1::ListOpportunitiesResponse> pages;
-      if (!ListPages(ctx, req, a->all,
-                     [&](grpc::ClientContext* cc, const auto& q, auto* r) { return stub->ListOpportunities(cc, q, r); },
-                     "ListOpportunities", &pages, exit_code)) {
-        return;
-      }
-      PrintPages(ctx, pages, [](const auto& p) -> const auto& { return p.opportunities(); }, kDealColumns, DealRow);
+      ListAndPrint<sv1::ListOpportunitiesResponse>(ctx, req, a->all,
+                   [&](grpc::ClientContext* cc, const auto& q, auto* r) { return stub->ListOpportunities(cc, q, r); },
+                   "ListOpportunities", [](const auto& p) -> const auto& { return p.opportunities(); }, kDealColumns,
+                   DealRow, exit_code);
     });
   }
   AddGetCommand<sv1::OpportunityService, sv1::GetOpportunityRequest, sv1::GetOpportunityResponse>(

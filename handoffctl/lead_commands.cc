@@ -206,13 +206,9 @@ void AddLeadCommands(CLI::App& app, Context& ctx, int& exit_code) {
       a->Fill(req);
       auto stub = NewStub<mv1::LeadService>(ctx, Peer::kMarketing, exit_code);
       if (stub == nullptr) return;
-      std::vector<mv1::ListLeadsResponse> pages;
-      if (!ListPages(ctx, req, a->all,
-                     [&](grpc::ClientContext* cc, const auto& q, auto* r) { return stub->ListLeads(cc, q, r); },
-                     "ListLeads", &pages, exit_code)) {
-        return;
-      }
-      PrintPages(ctx, pages, [](const auto& p) -> const auto& { return p.leads(); }, kLeadColumns, LeadRow);
+      ListAndPrint<mv1::ListLeadsResponse>(ctx, req, a->all,
+                   [&](grpc::ClientContext* cc, const auto& q, auto* r) { return stub->ListLeads(cc, q, r); },
+                   "ListLeads", [](const auto& p) -> const auto& { return p.leads(); }, kLeadColumns, LeadRow, exit_code);
     });
   }
 }

@@ -192,18 +192,15 @@ void AddOpsCommands(CLI::App& app, Context& ctx, int& exit_code) {
       if (stub == nullptr) return;
       ops::ListParkedMessagesRequest req;
       a->Fill(req);
-      std::vector<ops::ListParkedMessagesResponse> pages;
-      if (!ListPages(ctx, req, a->all,
-                     [&](grpc::ClientContext* cc, const auto& q, auto* r) { return stub->ListParkedMessages(cc, q, r); },
-                     "ListParkedMessages", &pages, exit_code)) {
-        return;
-      }
-      PrintPages(ctx, pages, [](const auto& p) -> const auto& { return p.messages(); },
-                 {"sequence", "topic", "key", "attempts", "created", "last_error"},
-                 [](const ops::ParkedMessage& m) -> std::vector<std::string> {
-                   return {absl::StrCat(m.sequence()), m.topic(), m.key(), absl::StrCat(m.attempts()),
-                           FormatTime(m.create_time()), m.last_error()};
-                 });
+      ListAndPrint<ops::ListParkedMessagesResponse>(ctx, req, a->all,
+                   [&](grpc::ClientContext* cc, const auto& q, auto* r) { return stub->ListParkedMessages(cc, q, r); },
+                   "ListParkedMessages", [](const auto& p) -> const auto& { return p.messages(); },
+                   {"sequence", "topic", "key", "attempts", "created", "last_error"},
+                   [](const ops::ParkedMessage& m) -> std::vector<std::string> {
+                     return {absl::StrCat(m.sequence()), m.topic(), m.key(), absl::StrCat(m.attempts()),
+                             FormatTime(m.create_time()), m.last_error()};
+                   },
+                   exit_code);
     });
   }
   {
